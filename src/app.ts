@@ -1,0 +1,37 @@
+import { Elysia } from "elysia";
+import type { Services } from "./services";
+import { healthRoutes } from "./http/health";
+import { anthropicRoutes } from "./http/anthropic-routes";
+import { openaiRoutes } from "./http/openai-routes";
+import { statusRoutes } from "./http/status-routes";
+import { adminRoutes } from "./http/admin-routes";
+import { newRequestId } from "./http/request-id";
+import { jsonError } from "./http/json-error";
+
+/**
+ * Builds the whole HTTP surface from services. No socket here: tests call app.handle().
+ * Each surface is one plugin; /v1 plugins shape their own errors in their dialect.
+ */
+export function createApp(s: Services) {
+  return new Elysia()
+    .derive({ as: "global" }, ({ request }) => ({ requestId: request.headers.get("x-request-id")?.slice(0, 64) || newRequestId() }))
+    .onAfterHandle({ as: "global" }, ({ set, requestId }) => {
+      set.headers["x-request-id"] = requestId;
+    })
+    .use(healthRoutes(s))
+    .use(anthropicRoutes(s))
+    .use(openaiRoutes(s))
+    .use(statusRoutes(s))
+    .use(adminRoutes(s))
+    // Unknown routes and unexpected failures: one JSON shape, never a stack trace.
+    // Explicit Responses: plugins such as @elysiajs/html otherwise rewrite returned objects.
+    .onError({ as: "global" }, ({ code, error, path, requestId }) => {
+      if (code === "NOT_FOUND") return jsonError(404, "not_found_error", `no route for ${path}`);
+      if (code === "PARSE") return jsonError(400, "invalid_request_error", "request body is not valid JSON");
+      if (code === "VALIDATION") return jsonError(400, "invalid_request_error", "request failed validation");
+      s.log.error("unhandled error", { requestId, path, error: error instanceof Error ? error.message : String(error) });
+      return jsonError(500, "api_error", `internal error; see the server log for request ${requestId ?? ""}`.trim());
+    });
+}
+
+export type App = ReturnType<typeof createApp>;

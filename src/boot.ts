@@ -1,0 +1,81 @@
+import { SecretBox, keyFilePathFor } from "./crypto/secret-box";
+import { openDb } from "./db/client";
+import { runMigrations } from "./db/migrate";
+import { verifySecretKey } from "./db/secrets-check";
+import { SettingsStore } from "./db/settings-store";
+import { ClientKeys } from "./keys/client-keys";
+import { EventBus } from "./logs/bus";
+import { createLogger } from "./logs/logger";
+import { LogRing } from "./logs/ring";
+import { RequestLogWriter } from "./logs/request-log";
+import type { AppConfig } from "./config/schema";
+import type { Services } from "./services";
+import { VERSION } from "./version";
+
+export type BootReport = { clientKey: string; clientKeySource: "env" | "generated" | "stored"; adminTokenSource: "env" | "generated" | "stored"; keyFileCreated: boolean };
+
+/**
+ * Opens and migrates the store, proves the secret key matches it, and builds the services.
+ * Pass `bus` to subscribe (e.g. the stdout logger) before anything logs.
+ */
+export async function bootServices(config: AppConfig, opts: { bus?: EventBus } = {}): Promise<{ services: Services; report: BootReport }> {
+  const bus = opts.bus ?? new EventBus();
+  const db = openDb(config.dbPath);
+  runMigrations(db);
+
+  let box: SecretBox;
+  let keySource: string;
+  let keyFileCreated = false;
+  if (config.secretKey) {
+    box = await SecretBox.fromSecret(config.secretKey);
+    keySource = "KIRO_SECRET_KEY";
+  } else if (config.dbPath === ":memory:") {
+    box = await SecretBox.fromSecret(crypto.randomUUID());
+    keySource = "in-memory key";
+  } else {
+    const path = keyFilePathFor(config.dbPath);
+    const r = await SecretBox.fromKeyFile(path);
+    box = r.box;
+    keyFileCreated = r.created;
+    keySource = `key file ${path}`;
+  }
+  await verifySecretKey(db, box, keySource);
+
+  const settings = new SettingsStore(db, { strategy: config.strategy });
+  const keys = new ClientKeys(db, box);
+  const client = await keys.ensureBuiltin(config.clientToken);
+  let adminToken = config.adminToken;
+  let adminTokenSource: BootReport["adminTokenSource"] = "env";
+  if (!adminToken) {
+    const s = await settings.getOrCreateSecret("admin_token", box, () => Buffer.from(crypto.getRandomValues(new Uint8Array(18))).toString("base64url"));
+    adminToken = s.value;
+    adminTokenSource = s.created ? "generated" : "stored";
+  }
+
+  const services: Services = {
+    config,
+    version: VERSION,
+    startedAt: Date.now(),
+    db,
+    box,
+    bus,
+    log: createLogger(bus),
+    ring: new LogRing(bus),
+    keys,
+    settings,
+    requestLog: new RequestLogWriter(db, bus),
+    upstream: { region: config.region, apiUrl: config.apiUrl, authUrl: config.authUrl, oidcUrl: config.oidcUrl, proxy: config.proxy },
+    adminToken,
+    onShutdown: [],
+  };
+  return { services, report: { clientKey: client.key, clientKeySource: client.source, adminTokenSource, keyFileCreated } };
+}
+
+/** Stops timers, flushes the request log and closes the database. */
+export async function shutdownServices(s: Services): Promise<void> {
+  for (const fn of s.onShutdown.splice(0)) {
+    try { await fn(); } catch (e) { s.log.warn("shutdown step failed", { error: String(e) }); }
+  }
+  s.requestLog.flush();
+  s.db.$client.close();
+}

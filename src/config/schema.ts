@@ -1,0 +1,38 @@
+import { z } from "zod";
+
+/**
+ * Every setting of kiro-server, one zod schema. Each entry names its env var and CLI flag so
+ * that --help, validation messages and the README all come from the same table.
+ */
+const port = z.coerce.number().int().min(0).max(65535);
+const url = z.url({ protocol: /^https?$/ });
+const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "an AWS region like us-east-1");
+
+export const SETTINGS = {
+  port: { env: "PORT", flag: "--port", schema: port.default(7860), help: "port to listen on", allowed: "an integer 0-65535" },
+  host: { env: "HOST", flag: "--host", schema: z.string().min(1).default("127.0.0.1"), help: "address to bind (127.0.0.1 keeps it local)", allowed: "a host name or IP address" },
+  dbPath: { env: "KIRO_KV_PATH", flag: "--db", schema: z.string().min(1).optional(), help: "SQLite database file (default: user data dir)", allowed: "a file path" },
+  clientToken: { env: "KIRO_CLIENT_TOKEN", flag: "--client-token", schema: z.string().min(1).optional(), help: "client API key for /v1 (generated and stored if unset)", allowed: "a non-empty string" },
+  authToken: { env: "KIRO_AUTH_TOKEN", flag: "--auth-token", schema: z.string().min(1).optional(), help: "accounts to import at start: kiro2api JSON array, or a path to such a file", allowed: "a JSON array or a file path" },
+  adminToken: { env: "KIRO_ADMIN_TOKEN", flag: "--admin-token", schema: z.string().min(8).optional(), help: "admin panel login secret (generated and stored if unset)", allowed: "a string of at least 8 characters" },
+  secretKey: { env: "KIRO_SECRET_KEY", flag: "--secret-key", schema: z.string().min(16).optional(), help: "key that encrypts secrets at rest (default: key file next to the database)", allowed: "a string of at least 16 characters" },
+  region: { env: "KIRO_REGION", flag: "--region", schema: region.default("us-east-1"), help: "default Kiro API region", allowed: "an AWS region like us-east-1" },
+  apiUrl: { env: "KIRO_API_URL", flag: "--api-url", schema: url.optional(), help: "override the Kiro chat/side-call base URL ({region} allowed)", allowed: "an http(s) URL" },
+  authUrl: { env: "KIRO_AUTH_URL", flag: "--auth-url", schema: url.optional(), help: "override the social-login refresh base URL ({region} allowed)", allowed: "an http(s) URL" },
+  oidcUrl: { env: "KIRO_OIDC_URL", flag: "--oidc-url", schema: url.optional(), help: "override the IdC OIDC base URL ({region} allowed)", allowed: "an http(s) URL" },
+  proxy: { env: "KIRO_PROXY", altEnv: "HTTPS_PROXY", flag: "--proxy", schema: url.optional(), help: "HTTP(S) proxy for upstream calls (KIRO_PROXY, else HTTPS_PROXY)", allowed: "an http(s) URL" },
+  logLevel: { env: "LOG_LEVEL", flag: "--log-level", schema: z.enum(["debug", "info", "warn", "error"]).default("info"), help: "log verbosity", allowed: "debug, info, warn or error" },
+  logFormat: { env: "LOG_FORMAT", flag: "--log-format", schema: z.enum(["pretty", "json"]).default("pretty"), help: "stdout log format", allowed: "pretty or json" },
+  strategy: { env: "KIRO_STRATEGY", flag: "--strategy", schema: z.enum(["balanced", "round-robin", "priority"]).default("balanced"), help: "account selection strategy", allowed: "balanced, round-robin or priority" },
+  shutdownGraceMs: { env: "KIRO_SHUTDOWN_GRACE_MS", flag: "--shutdown-grace-ms", schema: z.coerce.number().int().min(0).max(600000).default(15000), help: "how long in-flight requests may finish on shutdown", allowed: "milliseconds 0-600000" },
+} as const;
+
+export type SettingName = keyof typeof SETTINGS;
+
+export const configSchema = z.object(
+  Object.fromEntries(Object.entries(SETTINGS).map(([k, s]) => [k, s.schema])) as {
+    [K in SettingName]: (typeof SETTINGS)[K]["schema"];
+  },
+);
+
+export type AppConfig = z.infer<typeof configSchema> & { dbPath: string };

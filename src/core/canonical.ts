@@ -1,0 +1,102 @@
+/**
+ * Canonical turn model: the only types shared by the client dialects (OpenAI, Anthropic)
+ * and the upstream (Kiro). Dialect decoders produce a CanonicalRequest; the Kiro client
+ * consumes it and yields CanonicalEvents; dialect encoders fold those events into the
+ * client's wire format. Nothing here knows about any wire format.
+ */
+
+export type ImageMediaType = "image/png" | "image/jpeg" | "image/gif" | "image/webp";
+
+export type TextPart = { type: "text"; text: string };
+export type ImagePart = { type: "image"; mediaType: ImageMediaType; data: string /* base64 */ };
+export type ThinkingPart = { type: "thinking"; text: string; signature?: string };
+export type ToolUsePart = { type: "tool_use"; id: string; name: string; input: unknown };
+export type ToolResultPart = {
+  type: "tool_result";
+  toolUseId: string;
+  /** Result content: text and images, in order. */
+  content: Array<TextPart | ImagePart>;
+  isError?: boolean;
+};
+
+export type UserPart = TextPart | ImagePart | ToolResultPart;
+export type AssistantPart = TextPart | ThinkingPart | ToolUsePart;
+
+export type CanonicalMessage =
+  | { role: "user"; content: UserPart[] }
+  | { role: "assistant"; content: AssistantPart[] };
+
+export type ToolDefinition = {
+  name: string;
+  description: string;
+  /** JSON Schema of the tool input (object schema). */
+  inputSchema: Record<string, unknown>;
+};
+
+export type ToolChoice =
+  | { type: "auto" }
+  | { type: "any" } // OpenAI "required"
+  | { type: "none" }
+  | { type: "tool"; name: string };
+
+export type ThinkingSetting =
+  | { type: "disabled" }
+  | { type: "enabled"; budgetTokens: number }
+  | { type: "adaptive"; effort?: "low" | "medium" | "high" | "max" };
+
+export type CanonicalRequest = {
+  /** Model name as the client sent it (e.g. "claude-sonnet-4-5"). */
+  model: string;
+  /** System text, in order (top-level system + system-role messages folded in). */
+  system: string;
+  messages: CanonicalMessage[];
+  tools: ToolDefinition[];
+  toolChoice?: ToolChoice;
+  parallelToolCalls?: boolean;
+  /** Output cap enforced by kiro-server on the event stream (upstream ignores it). */
+  maxTokens: number;
+  /** Enforced by kiro-server on the event stream (upstream ignores them). */
+  stopSequences: string[];
+  thinking: ThinkingSetting;
+  temperature?: number;
+  topP?: number;
+  /** Free-form hint appended to the system text (e.g. JSON response format instructions). */
+  responseFormatInstruction?: string;
+  metadata: {
+    /** Opaque conversation/session key used for account affinity. */
+    conversationId?: string;
+    /** Which dialect produced the request, for logs only. */
+    dialect: "openai" | "anthropic";
+  };
+};
+
+export type StopReason =
+  | "end_turn"
+  | "tool_use"
+  | "max_tokens"
+  | "stop_sequence"
+  | "model_context_window_exceeded"
+  | "refusal";
+
+export type Usage = {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadInputTokens?: number;
+  cacheWriteInputTokens?: number;
+  /** Credits charged (Kiro meteringEvent), not tokens. */
+  credits?: number;
+};
+
+/**
+ * Events yielded by the upstream client and the turn runner. Tool calls are well-formed:
+ * tool_start, zero or more tool_args (fragments of the JSON input, in order), tool_end.
+ * Tool calls never interleave with each other.
+ */
+export type CanonicalEvent =
+  | { type: "text"; text: string }
+  | { type: "thinking"; text: string; signature?: string }
+  | { type: "tool_start"; id: string; name: string }
+  | { type: "tool_args"; id: string; json: string }
+  | { type: "tool_end"; id: string }
+  | { type: "usage"; usage: Partial<Usage>; contextUsagePercentage?: number }
+  | { type: "stop"; reason: StopReason; stopSequence?: string };

@@ -1,0 +1,112 @@
+import { sqliteTable, text, integer, real, index, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/**
+ * All persistent state. Columns ending in `Enc` hold AES-256-GCM ciphertext (src/crypto/secret-box.ts),
+ * never plaintext. Times are epoch milliseconds.
+ */
+
+export const accounts = sqliteTable(
+  "accounts",
+  {
+    id: text("id").primaryKey(),
+    kind: text("kind", { enum: ["social", "idc", "api_key"] }).notNull(),
+    label: text("label").notNull().default(""),
+    email: text("email"),
+    userId: text("user_id"),
+    region: text("region").notNull().default("us-east-1"),
+    authRegion: text("auth_region"),
+    profileArn: text("profile_arn"),
+    machineId: text("machine_id").notNull(),
+    /** sha256 of the refresh token, first 16 hex: de-duplication key and the only thing ever shown. */
+    fingerprint: text("fingerprint").notNull(),
+    refreshTokenEnc: text("refresh_token_enc").notNull(),
+    accessTokenEnc: text("access_token_enc"),
+    accessExpiresAt: integer("access_expires_at"),
+    clientId: text("client_id"),
+    clientSecretEnc: text("client_secret_enc"),
+    proxy: text("proxy"),
+    state: text("state", { enum: ["active", "cooling", "exhausted", "disabled"] }).notNull().default("active"),
+    stateReason: text("state_reason"),
+    stateUntil: integer("state_until"),
+    priority: integer("priority").notNull().default(0),
+    requests: integer("requests").notNull().default(0),
+    errors: integer("errors").notNull().default(0),
+    consecutiveFailures: integer("consecutive_failures").notNull().default(0),
+    lastUsedAt: integer("last_used_at"),
+    lastError: text("last_error"),
+    lastErrorAt: integer("last_error_at"),
+    quotaJson: text("quota_json"),
+    quotaFetchedAt: integer("quota_fetched_at"),
+    source: text("source").notNull().default("panel"),
+    sourcePath: text("source_path"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("accounts_fingerprint").on(t.fingerprint), index("accounts_email").on(t.email)],
+);
+
+export const clientKeys = sqliteTable(
+  "client_keys",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    /** sha256 hex of the key: what requests are checked against. */
+    keyHash: text("key_hash").notNull(),
+    /** First characters, shown in lists so people can tell keys apart. */
+    keyPrefix: text("key_prefix").notNull(),
+    /** Encrypted copy only for the built-in key, so the panel can show it with a copy button. */
+    keyEnc: text("key_enc"),
+    builtin: integer("builtin", { mode: "boolean" }).notNull().default(false),
+    allowedModels: text("allowed_models"), // JSON array or null = all
+    expiresAt: integer("expires_at"),
+    monthlyTokenBudget: integer("monthly_token_budget"),
+    tokensThisMonth: integer("tokens_this_month").notNull().default(0),
+    budgetMonth: text("budget_month"), // "2026-11": which month tokensThisMonth counts
+    requests: integer("requests").notNull().default(0),
+    lastUsedAt: integer("last_used_at"),
+    revokedAt: integer("revoked_at"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("client_keys_hash").on(t.keyHash)],
+);
+
+export const requestLog = sqliteTable(
+  "request_log",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    requestId: text("request_id").notNull(),
+    at: integer("at").notNull(),
+    clientKeyId: text("client_key_id"),
+    clientKeyName: text("client_key_name"),
+    dialect: text("dialect").notNull(),
+    model: text("model"),
+    accountId: text("account_id"),
+    accountLabel: text("account_label"),
+    stream: integer("stream", { mode: "boolean" }).notNull().default(false),
+    status: integer("status").notNull(),
+    errorType: text("error_type"),
+    errorMessage: text("error_message"),
+    latencyMs: integer("latency_ms"),
+    ttftMs: integer("ttft_ms"),
+    inputTokens: integer("input_tokens"),
+    outputTokens: integer("output_tokens"),
+    credits: real("credits"),
+    attempts: integer("attempts").notNull().default(1),
+    stopReason: text("stop_reason"),
+    /** Only when request-body logging is switched on in settings. */
+    requestBody: text("request_body"),
+  },
+  (t) => [
+    index("request_log_at").on(t.at),
+    index("request_log_account").on(t.accountId, t.at),
+    index("request_log_key").on(t.clientKeyId, t.at),
+    index("request_log_status").on(t.status, t.at),
+  ],
+);
+
+/** Small key/value settings (JSON values) and server-generated secrets (encrypted values). */
+export const settings = sqliteTable("settings", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});

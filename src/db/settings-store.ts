@@ -1,0 +1,70 @@
+import { eq } from "drizzle-orm";
+import { z } from "zod";
+import type { Db } from "./client";
+import { settings } from "./schema";
+import type { SecretBox } from "../crypto/secret-box";
+
+/** Settings a person changes at runtime from the panel (stored in the DB, not in env). */
+export const runtimeSettingsSchema = z.object({
+  strategy: z.enum(["balanced", "round-robin", "priority"]).default("balanced"),
+  /** Base cooldown after a 429, doubled per consecutive throttle (ms). */
+  cooldownBaseMs: z.number().int().min(1000).max(3_600_000).default(2000),
+  cooldownMaxMs: z.number().int().min(1000).max(86_400_000).default(300_000),
+  /** Consecutive failures that auto-disable an account. */
+  maxConsecutiveFailures: z.number().int().min(1).max(100).default(5),
+  /** Requests one account may serve at once. */
+  perAccountConcurrency: z.number().int().min(1).max(64).default(4),
+  logRequestBodies: z.boolean().default(false),
+  logRetentionDays: z.number().int().min(1).max(3650).default(30),
+  firstTokenTimeoutMs: z.number().int().min(5000).max(600_000).default(90_000),
+});
+export type RuntimeSettings = z.infer<typeof runtimeSettingsSchema>;
+
+const RUNTIME_KEY = "runtime_settings";
+
+export class SettingsStore {
+  private cached: RuntimeSettings;
+  private listeners = new Set<(s: RuntimeSettings) => void>();
+
+  constructor(private readonly db: Db, defaults: Partial<RuntimeSettings> = {}) {
+    const row = db.select().from(settings).where(eq(settings.key, RUNTIME_KEY)).get();
+    const stored = row ? safeJson(row.value) : {};
+    this.cached = runtimeSettingsSchema.parse({ ...defaults, ...stored });
+  }
+
+  get runtime(): RuntimeSettings {
+    return this.cached;
+  }
+
+  update(patch: Partial<RuntimeSettings>): RuntimeSettings {
+    const next = runtimeSettingsSchema.parse({ ...this.cached, ...patch });
+    this.db.insert(settings).values({ key: RUNTIME_KEY, value: JSON.stringify(next), updatedAt: Date.now() })
+      .onConflictDoUpdate({ target: settings.key, set: { value: JSON.stringify(next), updatedAt: Date.now() } }).run();
+    this.cached = next;
+    for (const fn of this.listeners) fn(next);
+    return next;
+  }
+
+  onChange(fn: (s: RuntimeSettings) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** A server-generated secret (admin token, generated client key), encrypted at rest. */
+  async getOrCreateSecret(key: string, box: SecretBox, make: () => string): Promise<{ value: string; created: boolean }> {
+    const row = this.db.select().from(settings).where(eq(settings.key, key)).get();
+    if (row) return { value: await box.decrypt(row.value), created: false };
+    const value = make();
+    this.db.insert(settings).values({ key, value: await box.encrypt(value), updatedAt: Date.now() }).run();
+    return { value, created: true };
+  }
+}
+
+function safeJson(s: string): Record<string, unknown> {
+  try {
+    const v = JSON.parse(s);
+    return v && typeof v === "object" ? v : {};
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env bun
+import { ConfigError, helpText, loadConfig } from "./config/load";
+import { SecretKeyError } from "./crypto/secret-box";
+import { bootServices, shutdownServices } from "./boot";
+import { createApp } from "./app";
+import { drain, listen, PortInUseError } from "./server";
+import { EventBus } from "./logs/bus";
+import { attachStdoutLogger } from "./logs/stdout";
+import { startBackground } from "./background";
+import { VERSION } from "./version";
+
+/** Entry point: config → store → services → HTTP. Every failure is one clear line, no stack trace. */
+async function main(argv: string[]): Promise<number> {
+  const { config, args } = loadConfig(argv);
+  if (args.help) { console.log(helpText(VERSION)); return 0; }
+  if (args.version) { console.log(VERSION); return 0; }
+  if (args.rest[0] === "import") {
+    const { runImportCommand } = await import("./cli/import");
+    return runImportCommand(config, args.rest.slice(1), argv);
+  }
+  if (args.rest.length) throw new ConfigError(`unknown command "${args.rest[0]}" (see --help)`);
+
+  const bus = new EventBus();
+  attachStdoutLogger(bus, { level: config.logLevel, format: config.logFormat });
+  const { services, report } = await bootServices(config, { bus });
+  const app = createApp(services);
+  let server;
+  try {
+    server = listen(app, services);
+  } catch (e) {
+    await shutdownServices(services);
+    throw e;
+  }
+  const base = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`;
+  const log = services.log;
+  log.info(`kiro-server ${VERSION} listening on ${base}`);
+  log.info(`admin panel: ${base}/login?token=${encodeURIComponent(services.adminToken)}`);
+  const keyFrom = { env: "from KIRO_CLIENT_TOKEN", stored: "stored in the database", generated: "generated now and stored" }[report.clientKeySource];
+  // The generated key must be shown once so a person can use it; an env-provided one is theirs already.
+  log.info(`client API key ${keyFrom} — use it as the API key with base URL ${base}/v1`);
+  // The logger redacts every key-shaped string; a generated key must still be shown once, so it
+  // goes straight to stdout (not to the bus, the ring buffer or the panel's live log).
+  if (report.clientKeySource !== "env") process.stdout.write(`client API key: ${report.clientKey}\n`);
+  log.info(`database ${config.dbPath}`);
+  await startBackground(services);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal} received: finishing in-flight requests (up to ${config.shutdownGraceMs} ms)`);
+    const { forced } = await drain(server, config.shutdownGraceMs);
+    if (forced) log.warn("grace period over: closed remaining connections");
+    await shutdownServices(services);
+    log.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  return -1; // keep running
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { if (code >= 0) process.exit(code); },
+  (e) => {
+    if (e instanceof ConfigError) { console.error(`kiro-server: ${e.message}`); process.exit(2); }
+    if (e instanceof PortInUseError || e instanceof SecretKeyError) { console.error(`kiro-server: ${e.message}`); process.exit(1); }
+    console.error(`kiro-server: failed to start: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,109 @@
+import { eq, isNull } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { clientKeys } from "../db/schema";
+import type { SecretBox } from "../crypto/secret-box";
+
+export type ClientKey = typeof clientKeys.$inferSelect;
+
+export const sha256Hex = (s: string) => new Bun.CryptoHasher("sha256").update(s).digest("hex");
+export const newKeyString = () => "sk-kiro-" + Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString("base64url");
+
+/**
+ * Client API keys for /v1. Requests are checked against an in-memory map of sha256 hashes so the
+ * check costs no DB read; the map is rebuilt whenever a key changes.
+ */
+export class ClientKeys {
+  private byHash = new Map<string, ClientKey>();
+
+  constructor(private readonly db: Db, private readonly box: SecretBox) {
+    this.reload();
+  }
+
+  reload(): void {
+    this.byHash = new Map(this.db.select().from(clientKeys).where(isNull(clientKeys.revokedAt)).all().map((k) => [k.keyHash, k]));
+  }
+
+  /** The key configured in KIRO_CLIENT_TOKEN, or one generated on first start and kept. */
+  async ensureBuiltin(configured: string | undefined): Promise<{ key: string; source: "env" | "generated" | "stored" }> {
+    const existing = this.db.select().from(clientKeys).where(eq(clientKeys.builtin, true)).get();
+    if (configured) {
+      const hash = sha256Hex(configured);
+      const values = { keyHash: hash, keyPrefix: configured.slice(0, 8), keyEnc: await this.box.encrypt(configured), name: "KIRO_CLIENT_TOKEN", revokedAt: null };
+      if (existing) this.db.update(clientKeys).set(values).where(eq(clientKeys.id, existing.id)).run();
+      else this.db.insert(clientKeys).values({ id: crypto.randomUUID(), builtin: true, createdAt: Date.now(), ...values }).run();
+      this.reload();
+      return { key: configured, source: "env" };
+    }
+    if (existing?.keyEnc && !existing.revokedAt) return { key: await this.box.decrypt(existing.keyEnc), source: "stored" };
+    const key = newKeyString();
+    const values = { keyHash: sha256Hex(key), keyPrefix: key.slice(0, 12), keyEnc: await this.box.encrypt(key), name: "built-in key", revokedAt: null };
+    if (existing) this.db.update(clientKeys).set(values).where(eq(clientKeys.id, existing.id)).run();
+    else this.db.insert(clientKeys).values({ id: crypto.randomUUID(), builtin: true, createdAt: Date.now(), ...values }).run();
+    this.reload();
+    return { key, source: "generated" };
+  }
+
+  /** The key record for a presented token, or null (unknown, revoked or expired). */
+  verify(token: string | undefined | null, now = Date.now()): ClientKey | null {
+    if (!token) return null;
+    const k = this.byHash.get(sha256Hex(token));
+    if (!k || k.revokedAt) return null;
+    if (k.expiresAt && k.expiresAt <= now) return null;
+    return k;
+  }
+
+  list(): ClientKey[] {
+    return this.db.select().from(clientKeys).all();
+  }
+
+  async create(input: { name: string; allowedModels?: string[] | null; expiresAt?: number | null; monthlyTokenBudget?: number | null }): Promise<{ key: string; record: ClientKey }> {
+    const key = newKeyString();
+    const record = {
+      id: crypto.randomUUID(), name: input.name, keyHash: sha256Hex(key), keyPrefix: key.slice(0, 12), builtin: false,
+      allowedModels: input.allowedModels?.length ? JSON.stringify(input.allowedModels) : null,
+      expiresAt: input.expiresAt ?? null, monthlyTokenBudget: input.monthlyTokenBudget ?? null, createdAt: Date.now(),
+    };
+    this.db.insert(clientKeys).values(record).run();
+    this.reload();
+    return { key, record: this.db.select().from(clientKeys).where(eq(clientKeys.id, record.id)).get()! };
+  }
+
+  revoke(id: string): void {
+    this.db.update(clientKeys).set({ revokedAt: Date.now() }).where(eq(clientKeys.id, id)).run();
+    this.reload();
+  }
+
+  /** Called after each request: counts requests and tokens against the monthly budget. */
+  recordUsage(id: string, tokens: number, now = Date.now()): void {
+    const k = [...this.byHash.values()].find((x) => x.id === id);
+    if (!k) return;
+    const month = new Date(now).toISOString().slice(0, 7);
+    const used = (k.budgetMonth === month ? k.tokensThisMonth : 0) + tokens;
+    this.db.update(clientKeys).set({ tokensThisMonth: used, budgetMonth: month, requests: k.requests + 1, lastUsedAt: now }).where(eq(clientKeys.id, id)).run();
+    Object.assign(k, { tokensThisMonth: used, budgetMonth: month, requests: k.requests + 1, lastUsedAt: now });
+  }
+
+  /** Why this key may not use this model / is over budget, or null when it may. */
+  denyReason(k: ClientKey, model: string, now = Date.now()): string | null {
+    if (k.allowedModels) {
+      const allowed: string[] = JSON.parse(k.allowedModels);
+      if (!allowed.includes(model)) return `this API key may only use: ${allowed.join(", ")}`;
+    }
+    if (k.monthlyTokenBudget != null) {
+      const month = new Date(now).toISOString().slice(0, 7);
+      const used = k.budgetMonth === month ? k.tokensThisMonth : 0;
+      if (used >= k.monthlyTokenBudget) return `this API key used its monthly budget of ${k.monthlyTokenBudget} tokens`;
+    }
+    return null;
+  }
+}
+
+/** Reads the client key from `Authorization: Bearer`, `x-api-key` or `api-key` (Azure-style clients). */
+export function presentedKey(headers: Headers): string | null {
+  const auth = headers.get("authorization");
+  if (auth) {
+    const m = /^Bearer\s+(.+)$/i.exec(auth.trim());
+    if (m) return m[1]!.trim();
+  }
+  return headers.get("x-api-key") ?? headers.get("api-key");
+}

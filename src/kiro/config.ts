@@ -1,0 +1,13 @@
+/** What the Kiro module needs to know about where the upstream is. Built from app config. */
+export type KiroUpstreamConfig = {
+  /** Default API region (KIRO_REGION), e.g. "us-east-1". */
+  region: string;
+  /** KIRO_API_URL: chat + side-call base URL; may contain "{region}". When set, no family fallback. */
+  apiUrl?: string;
+  /** KIRO_AUTH_URL: social refresh base URL (default https://prod.{region}.auth.desktop.kiro.dev). */
+  authUrl?: string;
+  /** KIRO_OIDC_URL: IdC OIDC base URL (default https://oidc.{region}.amazonaws.com). */
+  oidcUrl?: string;
+  /** HTTPS_PROXY / KIRO_PROXY; an account may override it. */
+  proxy?: string;
+};

@@ -1,0 +1,69 @@
+/**
+ * The one fetch wrapper for every upstream call (chat, refresh, side calls). It adds the proxy,
+ * a response-headers timeout, passes the caller's abort signal through, and turns network
+ * failures into classified KiroErrors so callers only ever see KiroError or the caller's abort.
+ */
+import { classifyUpstreamError, KiroError, SYNTHETIC_REASONS } from "./errors";
+
+export type UpstreamFetchOptions = {
+  method: "GET" | "POST";
+  headers: Record<string, string>;
+  body?: string;
+  /** http(s) proxy URL (Bun fetch's `proxy` option). */
+  proxy?: string;
+  /** Caller's signal (client disconnect); also cancels the response body after headers arrived. */
+  signal?: AbortSignal;
+  /**
+   * Max wait until response headers arrive. fetch cannot tell a slow connect from a slow first
+   * byte, so this is one timer; its expiry is `transient` (row 28), not an endpoint fallback.
+   */
+  timeoutMs?: number;
+  source?: "chat" | "refresh" | "side";
+};
+
+export const DEFAULT_HEADERS_TIMEOUT_MS = 120_000;
+
+export async function upstreamFetch(url: string, opts: UpstreamFetchOptions): Promise<Response> {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+  const timer = new AbortController();
+  const handle = setTimeout(() => timer.abort(new Error("upstream headers timeout")), timeoutMs);
+  const signal = opts.signal ? AbortSignal.any([opts.signal, timer.signal]) : timer.signal;
+  try {
+    return await fetch(url, {
+      method: opts.method,
+      headers: opts.headers,
+      body: opts.body,
+      signal,
+      // Bun extensions: proxy per request; decompress is Bun's default, stated for clarity since
+      // we advertise gzip/br on refresh calls and must get plain bytes back.
+      proxy: opts.proxy,
+      decompress: true,
+    } as RequestInit);
+  } catch (err) {
+    // The caller gave up (client disconnected): not an upstream failure, let the abort through.
+    if (opts.signal?.aborted) throw opts.signal.reason ?? err;
+    if (timer.signal.aborted) {
+      throw new KiroError("transient", `upstream did not answer within ${timeoutMs} ms`, {
+        reason: SYNTHETIC_REASONS.timeout,
+        cause: err,
+      });
+    }
+    throw classifyUpstreamError({ networkError: err, source: opts.source });
+  } finally {
+    clearTimeout(handle);
+  }
+}
+
+/** Read a non-200 answer and classify it (body read is bounded: error bodies are small). */
+export async function classifyResponse(
+  res: Response,
+  source: "chat" | "refresh" | "side",
+): Promise<KiroError> {
+  let body = "";
+  try {
+    body = (await res.text()).slice(0, 64 * 1024);
+  } catch {
+    // A reset while reading the error body still leaves the status to classify by.
+  }
+  return classifyUpstreamError({ status: res.status, body, headers: res.headers, source });
+}

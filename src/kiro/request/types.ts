@@ -1,0 +1,43 @@
+/**
+ * Wire shapes of GenerateAssistantResponse (SDK 1.0.45 models_0.d.ts / schemas_0.js), limited to
+ * the members kiro-server sends. Unset members are omitted, never null (§4.1).
+ */
+export type KiroImageFormat = "png" | "jpeg" | "gif" | "webp";
+export type KiroImageBlock = { format: KiroImageFormat; source: { bytes: string } };
+export type KiroToolResult = {
+  toolUseId: string;
+  content: Array<{ text: string } | { json: unknown }>;
+  status: "success" | "error";
+};
+export type KiroToolSpec = {
+  toolSpecification: { name: string; description: string; inputSchema: { json: Record<string, unknown> } };
+};
+export type KiroUserInputMessage = {
+  content: string;
+  origin: "AI_EDITOR";
+  modelId?: string;
+  images?: KiroImageBlock[];
+  userInputMessageContext?: { tools?: KiroToolSpec[]; toolResults?: KiroToolResult[] };
+};
+export type KiroToolUse = { toolUseId: string; name: string; input: Record<string, unknown> };
+export type KiroAssistantResponseMessage = {
+  content: string;
+  toolUses?: KiroToolUse[];
+  reasoningContent?: { reasoningText: { text: string; signature?: string } };
+};
+export type KiroHistoryEntry =
+  | { userInputMessage: KiroUserInputMessage }
+  | { assistantResponseMessage: KiroAssistantResponseMessage };
+
+export type KiroGenerateRequest = {
+  conversationState: {
+    conversationId: string;
+    agentContinuationId: string;
+    agentTaskType: "vibe";
+    chatTriggerType: "MANUAL";
+    history?: KiroHistoryEntry[];
+    currentMessage: { userInputMessage: KiroUserInputMessage };
+  };
+  profileArn?: string;
+  additionalModelRequestFields?: Record<string, unknown>;
+};

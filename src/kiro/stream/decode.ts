@@ -1,0 +1,250 @@
+/**
+ * Kiro `generateAssistantResponse` event stream → CanonicalEvents (kiro-upstream.md §6, §9).
+ *
+ *   decodeKiroStream(body, {restoreToolName}) yields text / thinking / tool_start / tool_args /
+ *   tool_end / usage and finally exactly one `stop`; it throws KiroError on in-stream exceptions
+ *   (classified), corrupt frames (`transient`) and a stream that ends mid-frame (`transient`).
+ *
+ * The end of the HTTP body is the end of the turn: the upstream has no terminal event (§6.1).
+ */
+import type { CanonicalEvent, StopReason, Usage } from "../../core/canonical";
+import { KiroError } from "../errors";
+import { streamExceptionToError } from "./exceptions";
+import { type DecodedFrame, FrameReader } from "./frames";
+import { ThinkingTagParser } from "./thinking-tags";
+import { ToolCallAssembler, type ToolUseFrame } from "./tool-calls";
+
+export type DecodeKiroStreamOptions = {
+  /** Maps the (possibly shortened) upstream tool name back to the client's name. */
+  restoreToolName(name: string): string;
+  /**
+   * Split leading `<thinking>…</thinking>` out of the text (§6.6). Default true; pass false when
+   * the client did not ask for thinking so the text is passed through verbatim.
+   */
+  thinkingTags?: boolean;
+  /**
+   * Drop an assistantResponseEvent whose content equals the immediately preceding one (AIC/JW
+   * behaviour, open question 14). Default FALSE: the repeat is unconfirmed upstream behaviour,
+   * while legitimately repeated deltas ("\n\n", "  ", "}") are common — dropping them would
+   * silently corrupt code. Kept as a switch in case the repeat is ever confirmed.
+   */
+  dropRepeatedText?: boolean;
+};
+
+type Json = Record<string, unknown>;
+
+export async function* decodeKiroStream(
+  body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
+  opts: DecodeKiroStreamOptions,
+): AsyncGenerator<CanonicalEvent> {
+  const reader = new FrameReader();
+  const state = new StreamState(opts);
+  for await (const chunk of chunks(body)) {
+    reader.push(chunk);
+    for (let f = reader.next(); f; f = reader.next()) {
+      for (const ev of state.onFrame(f)) yield ev;
+    }
+  }
+  if (reader.pending > 0) {
+    throw new KiroError("transient", "upstream stream ended mid-frame");
+  }
+  for (const ev of state.finish()) yield ev;
+}
+
+/** Reads either body kind; cancels the upstream body if our consumer stops early (client abort). */
+async function* chunks(body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  if (!(body instanceof ReadableStream)) {
+    try {
+      yield* body;
+    } catch (e) {
+      throw readError(e);
+    }
+    return;
+  }
+  const r = body.getReader();
+  let finished = false;
+  try {
+    for (;;) {
+      const res = await r.read().catch((e: unknown) => {
+        throw readError(e);
+      });
+      if (res.done) {
+        finished = true;
+        return;
+      }
+      yield res.value;
+    }
+  } finally {
+    if (!finished) await r.cancel().catch(() => {});
+    r.releaseLock();
+  }
+}
+
+function readError(e: unknown): unknown {
+  // Our own abort must surface as-is (the caller knows why); anything else is a network failure.
+  if (e instanceof KiroError || (e instanceof Error && e.name === "AbortError")) return e;
+  return new KiroError("transient", `upstream stream read failed: ${(e as Error)?.message ?? e}`, { cause: e });
+}
+
+class StreamState {
+  private readonly tags: ThinkingTagParser;
+  private readonly tools: ToolCallAssembler;
+  /** Content that arrived while a tool call was open; replayed after it so blocks never interleave. */
+  private deferred: CanonicalEvent[] = [];
+  private lastText: string | undefined;
+  private contentLengthExceeded = false;
+  private maxContextPct = 0;
+
+  constructor(private readonly opts: DecodeKiroStreamOptions) {
+    this.tags = new ThinkingTagParser(opts.thinkingTags ?? true);
+    this.tools = new ToolCallAssembler(opts.restoreToolName);
+  }
+
+  onFrame(f: DecodedFrame): CanonicalEvent[] {
+    const messageType = f.headers[":message-type"] ?? "event";
+    if (messageType === "error") {
+      // SDK: `error` frames carry code and message in headers; the payload is ignored.
+      throw streamExceptionToError(f.headers[":error-code"] ?? "UnknownError", f.headers[":error-message"] ?? "");
+    }
+    const payload = parsePayload(f);
+    if (messageType === "exception") {
+      // The header is the rule (SDK); payload __type is only a fallback for header-less peers.
+      const type = f.headers[":exception-type"] ?? stripNamespace(payload.__type) ?? "UnknownException";
+      return this.onException(type, payload);
+    }
+    const eventType = f.headers[":event-type"] ?? "";
+    return this.onEvent(eventType, unwrap(eventType, payload));
+  }
+
+  private onException(type: string, p: Json): CanonicalEvent[] {
+    if (type === "ContentLengthExceededException") {
+      // Row 30: output limit reached mid-answer → finish normally with max_tokens. Keep reading:
+      // trailing metering/context events may still follow before EOF.
+      this.contentLengthExceeded = true;
+      this.lastText = undefined;
+      return [];
+    }
+    throw streamExceptionToError(type, str(p.message) ?? str(p.Message) ?? "", str(p.reason));
+  }
+
+  private onEvent(type: string, p: Json): CanonicalEvent[] {
+    if (type !== "assistantResponseEvent") this.lastText = undefined;
+    switch (type) {
+      case "assistantResponseEvent": {
+        const content = str(p.content);
+        if (!content) return [];
+        if (this.opts.dropRepeatedText && content === this.lastText) return [];
+        this.lastText = content;
+        return this.content(this.tags.push(content).map((o) => ({ type: o.kind, text: o.text })));
+      }
+      case "reasoningContentEvent": {
+        const text = str(p.text) ?? "";
+        const signature = str(p.signature);
+        // redactedContent (encrypted thinking) has no CanonicalEvent to carry it: dropped.
+        if (!text && !signature) return [];
+        return this.content([signature ? { type: "thinking", text, signature } : { type: "thinking", text }]);
+      }
+      case "toolUseEvent": {
+        // A tool call is a boundary for the tag parser (a trailing `</thinking>` may close here).
+        const before = this.tools.open ? [] : this.tags.flush().map((o): CanonicalEvent => ({ type: o.kind, text: o.text }));
+        const out = [...before, ...this.tools.push(p as ToolUseFrame)];
+        if (!this.tools.open && this.deferred.length) out.push(...this.deferred.splice(0));
+        return out;
+      }
+      case "metadataEvent": {
+        const u = p.tokenUsage as Json | undefined;
+        if (!u || typeof u !== "object") return [];
+        const usage: Partial<Usage> = {};
+        if (num(u.uncachedInputTokens) !== undefined) usage.inputTokens = num(u.uncachedInputTokens);
+        if (num(u.outputTokens) !== undefined) usage.outputTokens = num(u.outputTokens);
+        if (num(u.cacheReadInputTokens) !== undefined) usage.cacheReadInputTokens = num(u.cacheReadInputTokens);
+        if (num(u.cacheWriteInputTokens) !== undefined) usage.cacheWriteInputTokens = num(u.cacheWriteInputTokens);
+        const pct = this.pct(u.contextUsagePercentage);
+        return [pct === undefined ? { type: "usage", usage } : { type: "usage", usage, contextUsagePercentage: pct }];
+      }
+      case "contextUsageEvent": {
+        const pct = this.pct(p.contextUsagePercentage);
+        return pct === undefined ? [] : [{ type: "usage", usage: {}, contextUsagePercentage: pct }];
+      }
+      case "meteringEvent": {
+        // `usage` is credits charged for this call (unit "credit"), never tokens (§9).
+        const credits = num(p.usage);
+        return credits === undefined ? [] : [{ type: "usage", usage: { credits } }];
+      }
+      case "invalidStateEvent":
+        // An error inside a 200 stream (§6.4): end the turn with an error (row 31 → transient).
+        throw new KiroError("transient", str(p.message) ?? "invalid state", { reason: str(p.reason) });
+      case "error":
+        // The union's modeled InternalServerException member, if ever sent as an event frame.
+        throw streamExceptionToError("InternalServerException", str(p.message) ?? "", str(p.reason));
+      // Deliberately ignored (§6.4): IDE/UI data with no place in a chat completion —
+      // messageMetadataEvent (ids, log only), codeEvent (/dev code generation), codeReferenceEvent,
+      // citationEvent, documentCitationEvent, supplementaryWebLinksEvent, followupPromptEvent,
+      // intentsEvent, interactionComponentsEvent, toolResultEvent (server-side tools),
+      // dryRunSucceedEvent (empty). Unknown and peer-only types (messageStopEvent, metricsEvent)
+      // are skipped like the SDK does, so a new upstream event never breaks a turn.
+      default:
+        return [];
+    }
+  }
+
+  private content(evs: CanonicalEvent[]): CanonicalEvent[] {
+    if (this.tools.open) {
+      this.deferred.push(...evs);
+      return [];
+    }
+    return evs;
+  }
+
+  private pct(v: unknown): number | undefined {
+    const pct = num(v);
+    if (pct !== undefined) this.maxContextPct = Math.max(this.maxContextPct, pct);
+    return pct;
+  }
+
+  finish(): CanonicalEvent[] {
+    const out: CanonicalEvent[] = [...this.tools.finish(), ...this.deferred.splice(0)];
+    out.push(...this.tags.flush().map((o): CanonicalEvent => ({ type: o.kind, text: o.text })));
+    out.push({ type: "stop", reason: this.stopReason() });
+    return out;
+  }
+
+  private stopReason(): StopReason {
+    // Truncation wins: after ContentLengthExceeded, or a tool call cut off / with broken JSON, the
+    // answer is incomplete and the client must not treat it as a finished tool_use (§6.5, §6.7).
+    if (this.contentLengthExceeded || this.tools.incomplete > 0) return "max_tokens";
+    if (this.tools.completed > 0) return "tool_use";
+    if (this.maxContextPct >= 100) return "model_context_window_exceeded";
+    return "end_turn";
+  }
+}
+
+function parsePayload(f: DecodedFrame): Json {
+  if (f.payload.length === 0) return {};
+  try {
+    const v: unknown = JSON.parse(new TextDecoder().decode(f.payload));
+    return v && typeof v === "object" && !Array.isArray(v) ? (v as Json) : {};
+  } catch (e) {
+    throw new KiroError("transient", "upstream event stream: malformed JSON payload", { cause: e });
+  }
+}
+
+/** The payload is the member itself (SDK); tolerate the `{"<eventType>": {...}}` form (KRS2, CD). */
+function unwrap(eventType: string, p: Json): Json {
+  const inner = p[eventType];
+  if (inner && typeof inner === "object" && Object.keys(p).length === 1) return inner as Json;
+  return p;
+}
+
+function stripNamespace(v: unknown): string | undefined {
+  if (typeof v !== "string" || !v) return undefined;
+  return v.slice(v.lastIndexOf("#") + 1).split(":")[0];
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === "string" ? v : undefined;
+}
+
+function num(v: unknown): number | undefined {
+  return typeof v === "number" && Number.isFinite(v) ? v : undefined;
+}

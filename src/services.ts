@@ -1,0 +1,32 @@
+import type { AppConfig } from "./config/schema";
+import type { Db } from "./db/client";
+import type { SecretBox } from "./crypto/secret-box";
+import type { EventBus } from "./logs/bus";
+import type { Logger } from "./logs/logger";
+import type { LogRing } from "./logs/ring";
+import type { ClientKeys } from "./keys/client-keys";
+import type { SettingsStore } from "./db/settings-store";
+import type { RequestLogWriter } from "./logs/request-log";
+import type { KiroUpstreamConfig } from "./kiro/config";
+
+/**
+ * Everything a route needs, built once at start (src/boot.ts) or by tests (tests/support).
+ * Routes receive this object; nothing reaches for globals.
+ */
+export type Services = {
+  config: AppConfig;
+  version: string;
+  startedAt: number;
+  db: Db;
+  box: SecretBox;
+  bus: EventBus;
+  log: Logger;
+  ring: LogRing;
+  keys: ClientKeys;
+  settings: SettingsStore;
+  requestLog: RequestLogWriter;
+  upstream: KiroUpstreamConfig;
+  adminToken: string;
+  /** Timers and background work to stop on shutdown. */
+  onShutdown: Array<() => void | Promise<void>>;
+};
