@@ -35,12 +35,12 @@ async function main(argv: string[]): Promise<number> {
   const log = services.log;
   log.info(`kiro-server ${VERSION} listening on ${base}`);
   log.info(`admin panel: ${base}/login?token=${encodeURIComponent(services.adminToken)}`);
-  const keyFrom = { env: "from KIRO_CLIENT_TOKEN", stored: "stored in the database", generated: "generated now and stored" }[report.clientKeySource];
+  const keyFrom = { env: "from KIRO_CLIENT_TOKEN", stored: "stored in the database (shown in the admin panel)", generated: "generated now and stored" }[report.clientKeySource];
   // The generated key must be shown once so a person can use it; an env-provided one is theirs already.
   log.info(`client API key ${keyFrom} — use it as the API key with base URL ${base}/v1`);
   // The logger redacts every key-shaped string; a generated key must still be shown once, so it
   // goes straight to stdout (not to the bus, the ring buffer or the panel's live log).
-  if (report.clientKeySource !== "env") process.stdout.write(`client API key: ${report.clientKey}\n`);
+  if (report.clientKeySource === "generated") process.stdout.write(`client API key: ${report.clientKey}\n`);
   log.info(`database ${config.dbPath}`);
   await startBackground(services);
 

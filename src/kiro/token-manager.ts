@@ -71,7 +71,7 @@ export class TokenManager {
    * A usable access token for the account. `force` after a bearer-invalid answer; pass the
    * rejected token as `rejectedToken` so concurrent 403s on the same stale token share one refresh.
    */
-  async getAccessToken(acct: TokenAccount, opts: { force?: boolean; rejectedToken?: string; signal?: AbortSignal } = {}): Promise<string> {
+  async getAccessToken(acct: TokenAccount, opts: { force?: boolean; rejectedToken?: string } = {}): Promise<string> {
     const st = this.stateOf(acct.id);
     if (st.inflight) return st.inflight;
     const cur = this.current(acct);
@@ -85,7 +85,9 @@ export class TokenManager {
       if (cur.accessToken && cur.expiresAt !== undefined && cur.expiresAt > now) return cur.accessToken;
       throw st.lastError ?? new KiroError("transient", "token refresh recently failed; retrying later");
     }
-    st.inflight = this.doRefresh(acct, st, cur, force, opts.signal).finally(() => {
+    // No caller signal on the shared refresh: one client disconnecting must not fail every waiter
+    // (the refresh call has its own timeout in auth.ts).
+    st.inflight = this.doRefresh(acct, st, cur, force).finally(() => {
       st.inflight = undefined;
     });
     return st.inflight;
@@ -101,7 +103,6 @@ export class TokenManager {
     st: AccountState,
     cur: { accessToken?: string; expiresAt?: number; refreshToken: string },
     forced: boolean,
-    signal?: AbortSignal,
   ): Promise<string> {
     st.lastAttemptAt = this.now();
     let result: RefreshResult;
@@ -116,7 +117,6 @@ export class TokenManager {
           machineId: acct.machineId,
         },
         this.upstream,
-        signal,
       );
     } catch (err) {
       const kerr = err instanceof KiroError ? err : new KiroError("transient", String(err), { cause: err });

@@ -172,8 +172,8 @@ class StreamState {
         return credits === undefined ? [] : [{ type: "usage", usage: { credits } }];
       }
       case "invalidStateEvent":
-        // An error inside a 200 stream (§6.4): end the turn with an error (row 31 → transient).
-        throw new KiroError("transient", str(p.message) ?? "invalid state", { reason: str(p.reason) });
+        // An error inside a 200 stream (§6.4): end the turn with an error (row 31; unnamed → transient).
+        throw streamExceptionToError("InvalidStateEvent", str(p.message) ?? "invalid state", str(p.reason));
       case "error":
         // The union's modeled InternalServerException member, if ever sent as an event frame.
         throw streamExceptionToError("InternalServerException", str(p.message) ?? "", str(p.reason));

@@ -1,0 +1,122 @@
+/**
+ * openChat: one GenerateAssistantResponse call (kiro-upstream.md §1.3, §4, §6, §7).
+ * Resolves once the upstream answered 200 (events not consumed yet); otherwise throws a
+ * classified KiroError. Endpoint families are tried in order and fall back only on
+ * 404 / DNS / connect failures (and, for an account without an ARN, family A's
+ * "profileArn is required"), never on answers from a live service.
+ */
+import type { CanonicalEvent, CanonicalRequest } from "../core/canonical";
+import type { KiroAuthKind } from "./auth";
+import type { KiroUpstreamConfig } from "./config";
+import {
+  apiRegionFor,
+  defaultEndpointSelector,
+  type EndpointSelector,
+  familyRequiresProfileArn,
+} from "./endpoints";
+import { KiroError, SYNTHETIC_REASONS } from "./errors";
+import { classifyResponse, upstreamFetch } from "./http";
+import { buildKiroRequest } from "./request/build";
+import { kiroHeaders } from "./request/headers";
+import { decodeKiroStream } from "./stream/decode";
+
+export type KiroCredentials = {
+  accessToken: string;
+  authKind: KiroAuthKind;
+  /** Configured API region; a profileArn's region wins (§1.2). */
+  region: string;
+  profileArn?: string;
+  machineId: string;
+  proxy?: string;
+};
+
+export type OpenChatOptions = {
+  upstream: KiroUpstreamConfig;
+  signal: AbortSignal;
+  conversationId?: string;
+  /** 1-based attempt number for `amz-sdk-request`. */
+  attempt?: number;
+  /** Defaults to the process-wide selector; tests pass their own host templates. */
+  endpoints?: EndpointSelector;
+  /** Max wait for the response headers (default http.ts DEFAULT_HEADERS_TIMEOUT_MS). */
+  headersTimeoutMs?: number;
+};
+
+export async function openChat(
+  req: CanonicalRequest,
+  creds: KiroCredentials,
+  opts: OpenChatOptions,
+): Promise<{ events: AsyncIterable<CanonicalEvent>; modelId: string }> {
+  // Throws input_too_long / bad_request / invalid_model before anything is sent.
+  const built = buildKiroRequest(req, {
+    profileArn: creds.profileArn,
+    conversationId: opts.conversationId ?? req.metadata.conversationId,
+  });
+  const body = JSON.stringify(built.body);
+  const selector = opts.endpoints ?? defaultEndpointSelector;
+  const region = apiRegionFor(creds.profileArn, creds.region);
+  const invocationId = crypto.randomUUID();
+  const candidates = selector.candidates(region, opts.upstream);
+
+  let last: KiroError | undefined;
+  for (let i = 0; i < candidates.length; i++) {
+    const ep = candidates[i]!;
+    const moreLeft = i < candidates.length - 1;
+    const headers = kiroHeaders({
+      accessToken: creds.accessToken,
+      machineId: creds.machineId,
+      authKind: creds.authKind,
+      invocationId,
+      attempt: opts.attempt ?? 1,
+    });
+    let res: Response;
+    try {
+      res = await upstreamFetch(`${ep.baseUrl}/generateAssistantResponse`, {
+        method: "POST",
+        headers,
+        body,
+        proxy: creds.proxy ?? opts.upstream.proxy,
+        // Passed through so a client disconnect cancels the upstream request and its body.
+        signal: opts.signal,
+        timeoutMs: opts.headersTimeoutMs,
+        source: "chat",
+      });
+    } catch (err) {
+      if (err instanceof KiroError && err.cls === "endpoint_unavailable" && moreLeft) {
+        last = err;
+        continue;
+      }
+      throw err;
+    }
+
+    if (res.status === 200) {
+      selector.reportWorking(region, ep);
+      if (!res.body) throw new KiroError("transient", "upstream answered 200 without a body", { status: 200 });
+      return {
+        modelId: built.modelId,
+        events: decodeKiroStream(res.body, { restoreToolName: (n) => built.toolNames.restore(n) }),
+      };
+    }
+
+    const err = await classifyResponse(res, "chat");
+    if (err.cls === "endpoint_unavailable" && moreLeft) {
+      last = err;
+      continue;
+    }
+    // §1.3 rule 3 exception: family A insists on an ARN this account does not have → use the
+    // next family for this request without remembering it (other accounts may have ARNs).
+    if (
+      err.reason === SYNTHETIC_REASONS.profileArnRequired &&
+      !creds.profileArn &&
+      familyRequiresProfileArn(ep.family) &&
+      moreLeft
+    ) {
+      last = err;
+      continue;
+    }
+    // Any other answer comes from a live service on this family: remember it.
+    if (err.cls !== "endpoint_unavailable") selector.reportWorking(region, ep);
+    throw err;
+  }
+  throw last ?? new KiroError("endpoint_unavailable", "no upstream endpoint configured");
+}

@@ -1,0 +1,47 @@
+import { KiroError } from "../errors.ts";
+import type { ModelInfo } from "../models.ts";
+import { MAX_USER_MESSAGE_CHARS } from "./history.ts";
+import type { KiroGenerateRequest } from "./types.ts";
+
+/**
+ * Size budget checked before sending (§4.3 rule 10). The official client's overall budget
+ * (LSP tokenLimitsCalculator.js) is maxInputTokens × 3.5 characters; we apply it to the JSON body
+ * without image bytes (images have their own per-image limits). Upstream answers
+ * CONTENT_LENGTH_EXCEEDS_THRESHOLD ("Input is too long.") when it is exceeded anyway.
+ */
+export const CHARS_PER_TOKEN = 3.5;
+
+export function defaultMaxInputChars(model: Pick<ModelInfo, "contextWindow">): number {
+  return Math.floor(model.contextWindow * CHARS_PER_TOKEN);
+}
+
+/** JSON characters of the body, not counting base64 image payloads. */
+export function measureBody(body: KiroGenerateRequest): { chars: number; imageChars: number } {
+  const cs = body.conversationState;
+  let imageChars = 0;
+  const entries = [...(cs.history ?? []), cs.currentMessage];
+  for (const e of entries) {
+    if ("userInputMessage" in e) for (const img of e.userInputMessage.images ?? []) imageChars += img.source.bytes.length;
+  }
+  return { chars: JSON.stringify(body).length - imageChars, imageChars };
+}
+
+export function enforceBudget(body: KiroGenerateRequest, limit: number): void {
+  const sys = body.conversationState.history?.[0];
+  if (sys && "userInputMessage" in sys && sys.userInputMessage.content.length > MAX_USER_MESSAGE_CHARS) {
+    throw new KiroError(
+      "input_too_long",
+      `Input is too long: the system prompt is ${sys.userInputMessage.content.length} characters; the upstream limit per message is ${MAX_USER_MESSAGE_CHARS} characters.`,
+      { reason: "CONTENT_LENGTH_EXCEEDS_THRESHOLD" },
+    );
+  }
+  if (!(limit > 0) || !Number.isFinite(limit)) return;
+  const { chars } = measureBody(body);
+  if (chars > limit) {
+    throw new KiroError(
+      "input_too_long",
+      `Input is too long: the request is ${chars} characters (images excluded); the limit for this model is ${limit} characters (about ${Math.round(limit / CHARS_PER_TOKEN)} tokens). Shorten the conversation or compact it.`,
+      { reason: "CONTENT_LENGTH_EXCEEDS_THRESHOLD" },
+    );
+  }
+}

@@ -1,0 +1,115 @@
+import { randomUUID } from "node:crypto";
+import type { CanonicalRequest } from "../../core/canonical.ts";
+import { KiroError } from "../errors.ts";
+import { listModels, modelNameRequestsThinking, resolveModel } from "../models.ts";
+import { defaultMaxInputChars, enforceBudget } from "./budget.ts";
+import { buildHistory } from "./history.ts";
+import { planThinking, type ThinkingForm } from "./thinking.ts";
+import { buildToolNameMap, type ToolNameMap } from "./tool-names.ts";
+import { declareTools } from "./tools.ts";
+import type { KiroGenerateRequest } from "./types.ts";
+
+export type { KiroGenerateRequest } from "./types.ts";
+export type { ToolNameMap } from "./tool-names.ts";
+
+export type BuildOptions = {
+  profileArn?: string;
+  conversationId?: string;
+  /** Sent as the `x-amzn-kiro-agent-mode` header (headers.ts), never in the body (SDK binding). */
+  agentMode?: string;
+  /** Send the legacy CLAUDE_*_V1_0 id instead of the dotted one (fallback after INVALID_MODEL_ID). */
+  useLegacyModelId?: boolean;
+  /** Thinking form override once ListAvailableModels told us what the model accepts. */
+  thinkingForm?: ThinkingForm;
+  /** Body budget in characters (images excluded); default contextWindow × 3.5; 0 disables it. */
+  maxInputChars?: number;
+};
+
+export type BuildResult = { body: KiroGenerateRequest; modelId: string; toolNames: ToolNameMap };
+
+/** Instructions that stand in for tool_choice, which the upstream has no field for. */
+function toolChoiceText(req: CanonicalRequest, names: ToolNameMap): string[] {
+  const out: string[] = [];
+  const tc = req.toolChoice;
+  if (req.tools.length > 0 && tc?.type === "any") {
+    out.push("You must respond by calling at least one of the available tools.");
+  } else if (req.tools.length > 0 && tc?.type === "tool") {
+    out.push(`You must respond by calling the tool "${names.toShort(tc.name)}".`);
+  }
+  if (req.tools.length > 0 && tc?.type !== "none" && req.parallelToolCalls === false) {
+    out.push("Call at most one tool per response.");
+  }
+  return out;
+}
+
+export function buildKiroRequest(req: CanonicalRequest, opts: BuildOptions = {}): BuildResult {
+  const model = resolveModel(req.model);
+  if (!model) {
+    const valid = listModels().map((m) => m.name).join(", ");
+    throw new KiroError("invalid_model", `Unknown model "${req.model}". Valid models: ${valid}`, { reason: "INVALID_MODEL_ID" });
+  }
+  const modelId = opts.useLegacyModelId && model.legacyId ? model.legacyId : model.kiroId;
+
+  // toolChoice "none": declare nothing, so the model cannot call a tool; history tool traffic becomes text.
+  const textualTools = req.toolChoice?.type === "none";
+  const tools = textualTools ? [] : (req.tools ?? []);
+  const tc = req.toolChoice;
+  if (tc?.type === "tool" && !tools.some((t) => t.name === tc.name)) {
+    throw new KiroError("bad_request", `tool_choice names the tool "${tc.name}", which is not among the declared tools.`);
+  }
+
+  const allNames: string[] = tools.map((t) => String(t.name ?? ""));
+  if (!textualTools) {
+    for (const m of req.messages ?? []) {
+      if (m.role === "assistant") for (const p of m.content ?? []) if (p?.type === "tool_use") allNames.push(String(p.name ?? ""));
+    }
+  }
+  const names = buildToolNameMap(allNames);
+
+  const thinking = planThinking(req.thinking, model, {
+    nameRequestsThinking: modelNameRequestsThinking(req.model),
+    form: opts.thinkingForm,
+  });
+
+  // Placeholders need the history names first; the declarations' overflow notes go into the system text.
+  const historyNamesProbe = new Set<string>();
+  for (const n of allNames.slice(tools.length)) historyNamesProbe.add(names.toShort(n));
+  const declared = declareTools(tools, historyNamesProbe, names);
+
+  const systemParts = [
+    thinking.form === "tags" ? thinking.prefix : "",
+    req.system ?? "",
+    req.responseFormatInstruction ?? "",
+    ...toolChoiceText({ ...req, tools }, names),
+    ...declared.systemNotes,
+  ].filter((s) => s.trim() !== "");
+  const systemText = systemParts.join("\n\n");
+
+  const { history, current } = buildHistory({
+    messages: req.messages ?? [],
+    systemText,
+    textualTools,
+    thinking,
+    names,
+    modelId,
+  });
+  if (declared.specs.length > 0) {
+    current.userInputMessageContext = { ...(current.userInputMessageContext ?? {}), tools: declared.specs };
+  }
+
+  const body: KiroGenerateRequest = {
+    conversationState: {
+      conversationId: opts.conversationId ?? req.metadata?.conversationId ?? randomUUID(),
+      agentContinuationId: randomUUID(),
+      agentTaskType: "vibe",
+      chatTriggerType: "MANUAL",
+      ...(history.length > 0 ? { history } : {}),
+      currentMessage: { userInputMessage: current },
+    },
+  };
+  if (opts.profileArn) body.profileArn = opts.profileArn;
+  if (thinking.form === "native") body.additionalModelRequestFields = thinking.fields;
+
+  enforceBudget(body, opts.maxInputChars ?? defaultMaxInputChars(model));
+  return { body, modelId, toolNames: names };
+}

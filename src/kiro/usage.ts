@@ -1,0 +1,264 @@
+/**
+ * Side calls (kiro-upstream.md §8): GetUsageLimits → QuotaSnapshot, ListAvailableModels
+ * (cached ~30 min per account, as the LSP does), ListAvailableProfiles (first ACTIVE profile
+ * gives an IdC account its ARN). They follow the chat endpoint families: B/C/pinned host use the
+ * restJson paths on the chat host; family A uses the management host (awsJson) for models and
+ * profiles. 404/DNS/connect failures move to the next family like chat does.
+ */
+import type { KiroUpstreamConfig } from "./config";
+import { apiRegionFor, defaultEndpointSelector, type Endpoint, type EndpointSelector } from "./endpoints";
+import { KiroError } from "./errors";
+import { classifyResponse, upstreamFetch } from "./http";
+import type { KiroCredentials } from "./client";
+import { KIRO_IDE_VERSION } from "./auth";
+
+export type QuotaSnapshot = {
+  used: number;
+  limit: number;
+  remaining: number;
+  /** Epoch ms of the next reset (nextDateReset). */
+  resetAt?: number;
+  /** Plan without the "KIRO " prefix, e.g. "FREE", "PRO", "PRO+". */
+  subscription?: string;
+  email?: string;
+  userId?: string;
+  fetchedAt: number;
+};
+
+export type AvailableModel = {
+  modelId: string;
+  modelName?: string;
+  description?: string;
+  rateMultiplier?: number;
+  rateUnit?: string;
+  tokenLimits?: { maxInputTokens?: number; maxOutputTokens?: number };
+  supportedInputTypes?: string[];
+};
+
+export type AvailableProfile = { arn: string; profileName: string; status: string };
+
+export type SideCallOptions = { endpoints?: EndpointSelector; signal?: AbortSignal; now?: () => number };
+
+const SIDE_TIMEOUT_MS = 30_000;
+const MODELS_CACHE_MS = 30 * 60 * 1000;
+const MAX_PAGES = 10;
+
+type Json = Record<string, unknown>;
+
+function num(v: unknown): number | undefined {
+  if (typeof v === "number" && Number.isFinite(v)) return v;
+  if (typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v))) return Number(v);
+  return undefined;
+}
+
+function sideHeaders(creds: KiroCredentials, extra: Record<string, string> = {}): Record<string, string> {
+  const h: Record<string, string> = {
+    authorization: `Bearer ${creds.accessToken}`,
+    accept: "application/json",
+    "x-amz-user-agent": `aws-sdk-js/1.0.0 KiroIDE-${KIRO_IDE_VERSION}-${creds.machineId}`,
+    "user-agent": `aws-sdk-js/1.0.0 ua/2.1 os/${process.platform} lang/js md/nodejs#${process.versions.node} api/codewhispererruntime#1.0.0 m/N,E KiroIDE-${KIRO_IDE_VERSION}-${creds.machineId}`,
+    "amz-sdk-invocation-id": crypto.randomUUID(),
+    "amz-sdk-request": "attempt=1; max=1",
+    ...extra,
+  };
+  if (creds.authKind === "api_key") h.tokentype = "API_KEY";
+  return h;
+}
+
+/** Try each endpoint family in order; fall back only on endpoint_unavailable (404 / unreachable). */
+async function sideCall(
+  creds: KiroCredentials,
+  upstream: KiroUpstreamConfig,
+  opts: SideCallOptions,
+  request: (ep: Endpoint) => { url: string; method: "GET" | "POST"; headers: Record<string, string>; body?: string },
+): Promise<Json> {
+  const selector = opts.endpoints ?? defaultEndpointSelector;
+  const region = apiRegionFor(creds.profileArn, creds.region);
+  let last: KiroError | undefined;
+  for (const ep of selector.candidates(region, upstream)) {
+    const r = request(ep);
+    try {
+      const res = await upstreamFetch(r.url, {
+        ...r,
+        proxy: creds.proxy ?? upstream.proxy,
+        signal: opts.signal,
+        timeoutMs: SIDE_TIMEOUT_MS,
+        source: "side",
+      });
+      if (res.status === 200) return (await res.json()) as Json;
+      throw await classifyResponse(res, "side");
+    } catch (err) {
+      if (err instanceof KiroError && err.cls === "endpoint_unavailable") {
+        last = err;
+        continue;
+      }
+      throw err;
+    }
+  }
+  throw last ?? new KiroError("endpoint_unavailable", "no upstream endpoint configured");
+}
+
+/** §8.1 remaining-quota math (KRS/AIC union); exported for tests and the pool's poller. */
+export function quotaFromUsageLimits(body: Json, now = Date.now()): QuotaSnapshot {
+  const list = Array.isArray(body.usageBreakdownList)
+    ? (body.usageBreakdownList as Json[])
+    : body.usageBreakdown && typeof body.usageBreakdown === "object"
+      ? [body.usageBreakdown as Json]
+      : [];
+  const b = list.find((x) => x.resourceType === "CREDIT") ?? list[0];
+  let limit = 0;
+  let used = 0;
+  let resetSec = num(body.nextDateReset);
+  if (b) {
+    limit += num(b.usageLimitWithPrecision) ?? num(b.usageLimit) ?? 0;
+    used += num(b.currentUsageWithPrecision) ?? num(b.currentUsage) ?? 0;
+    resetSec ??= num(b.nextDateReset);
+    const trial = b.freeTrialInfo as Json | undefined;
+    if (trial && trial.freeTrialStatus === "ACTIVE") {
+      const expiry = num(trial.freeTrialExpiry);
+      if (expiry === undefined || expiry * 1000 > now) {
+        limit += num(trial.usageLimitWithPrecision) ?? num(trial.usageLimit) ?? 0;
+        used += num(trial.currentUsageWithPrecision) ?? num(trial.currentUsage) ?? 0;
+      }
+    }
+    for (const bonus of Array.isArray(b.bonuses) ? (b.bonuses as Json[]) : []) {
+      const expiresAt = num(bonus.expiresAt);
+      if (bonus.status !== "ACTIVE" || (expiresAt !== undefined && expiresAt * 1000 <= now)) continue;
+      limit += num(bonus.usageLimit) ?? 0;
+      used += num(bonus.currentUsage) ?? 0;
+    }
+  }
+  const sub = body.subscriptionInfo as Json | undefined;
+  const title = typeof sub?.subscriptionTitle === "string" ? sub.subscriptionTitle : undefined;
+  const user = body.userInfo as Json | undefined;
+  return {
+    used,
+    limit,
+    remaining: Math.max(0, limit - used),
+    resetAt: resetSec !== undefined ? Math.round(resetSec * 1000) : undefined,
+    subscription: title?.replace(/^KIRO\s+/i, ""),
+    email: typeof user?.email === "string" ? user.email : undefined,
+    userId: typeof user?.userId === "string" ? user.userId : undefined,
+    fetchedAt: now,
+  };
+}
+
+export async function getUsageLimits(
+  creds: KiroCredentials,
+  upstream: KiroUpstreamConfig,
+  opts: SideCallOptions = {},
+): Promise<QuotaSnapshot> {
+  const q = new URLSearchParams({ origin: "AI_EDITOR", resourceType: "AGENTIC_REQUEST", isEmailRequired: "true" });
+  if (creds.profileArn) q.set("profileArn", creds.profileArn);
+  const body = await sideCall(creds, upstream, opts, (ep) => ({
+    url: `${ep.baseUrl}/getUsageLimits?${q}`,
+    method: "GET",
+    headers: sideHeaders(creds),
+  }));
+  return quotaFromUsageLimits(body, (opts.now ?? Date.now)());
+}
+
+const modelsCache = new Map<string, { at: number; models: AvailableModel[] }>();
+
+/** Cache key: the credential has no account id, but machineId is per account (§3.6). */
+function accountKey(creds: KiroCredentials): string {
+  return `${creds.machineId}|${creds.profileArn ?? ""}|${creds.region}`;
+}
+
+export async function listAvailableModels(
+  creds: KiroCredentials,
+  upstream: KiroUpstreamConfig,
+  opts: SideCallOptions & { noCache?: boolean } = {},
+): Promise<AvailableModel[]> {
+  const now = (opts.now ?? Date.now)();
+  const key = accountKey(creds);
+  const hit = modelsCache.get(key);
+  if (!opts.noCache && hit && now - hit.at < MODELS_CACHE_MS) return hit.models;
+  const models: AvailableModel[] = [];
+  let nextToken: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const body = await sideCall(creds, upstream, opts, (ep) => {
+      if (ep.family === "A" && ep.managementUrl !== ep.baseUrl) {
+        // Family A (KRS2 CLI mode): awsJson on the management host.
+        const q = new URLSearchParams({ origin: "KIRO_CLI" });
+        if (creds.profileArn) q.set("profileArn", creds.profileArn);
+        if (nextToken) q.set("nextToken", nextToken);
+        return {
+          url: `${ep.managementUrl}/?${q}`,
+          method: "POST",
+          headers: sideHeaders(creds, {
+            "content-type": "application/x-amz-json-1.0",
+            "x-amz-target": "AmazonCodeWhispererService.ListAvailableModels",
+            ...(creds.profileArn ? { "x-amzn-kiro-profile-arn": creds.profileArn } : {}),
+          }),
+          body: JSON.stringify({ origin: "KIRO_CLI", profileArn: creds.profileArn, nextToken }),
+        };
+      }
+      const q = new URLSearchParams({ origin: "AI_EDITOR", maxResults: "50" });
+      if (creds.profileArn) q.set("profileArn", creds.profileArn);
+      if (nextToken) q.set("nextToken", nextToken);
+      return { url: `${ep.baseUrl}/ListAvailableModels?${q}`, method: "GET", headers: sideHeaders(creds) };
+    });
+    for (const m of Array.isArray(body.models) ? (body.models as Json[]) : []) {
+      if (typeof m.modelId !== "string") continue;
+      models.push({
+        modelId: m.modelId,
+        modelName: typeof m.modelName === "string" ? m.modelName : undefined,
+        description: typeof m.description === "string" ? m.description : undefined,
+        rateMultiplier: num(m.rateMultiplier),
+        rateUnit: typeof m.rateUnit === "string" ? m.rateUnit : undefined,
+        tokenLimits: m.tokenLimits as AvailableModel["tokenLimits"],
+        supportedInputTypes: Array.isArray(m.supportedInputTypes) ? (m.supportedInputTypes as string[]) : undefined,
+      });
+    }
+    nextToken = typeof body.nextToken === "string" && body.nextToken ? body.nextToken : undefined;
+    if (!nextToken) break;
+  }
+  modelsCache.set(key, { at: now, models });
+  return models;
+}
+
+export async function listAvailableProfiles(
+  creds: KiroCredentials,
+  upstream: KiroUpstreamConfig,
+  opts: SideCallOptions = {},
+): Promise<AvailableProfile[]> {
+  const out: AvailableProfile[] = [];
+  let nextToken: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const body = await sideCall(creds, upstream, opts, (ep) =>
+      ep.family === "A" && ep.managementUrl !== ep.baseUrl
+        ? {
+            url: `${ep.managementUrl}/listAvailableProfiles`,
+            method: "POST",
+            headers: sideHeaders(creds, { "content-type": "application/json" }),
+            body: JSON.stringify(nextToken ? { nextToken } : {}),
+          }
+        : {
+            url: `${ep.baseUrl}/ListAvailableProfiles`,
+            method: "POST",
+            headers: sideHeaders(creds, { "content-type": "application/json" }),
+            body: JSON.stringify({ maxResults: 10, ...(nextToken ? { nextToken } : {}) }),
+          },
+    );
+    // KRS2 also accepts a capitalised key.
+    const profiles = (body.profiles ?? body.Profiles) as Json[] | undefined;
+    for (const p of Array.isArray(profiles) ? profiles : []) {
+      const arn = p.arn ?? p.profileArn ?? p.profileARN;
+      if (typeof arn !== "string") continue;
+      out.push({
+        arn,
+        profileName: typeof p.profileName === "string" ? p.profileName : "",
+        status: typeof p.status === "string" ? p.status : "ACTIVE",
+      });
+    }
+    nextToken = typeof body.nextToken === "string" && body.nextToken ? body.nextToken : undefined;
+    if (!nextToken) break;
+  }
+  return out;
+}
+
+/** The ARN an IdC account should use: the first ACTIVE profile (LSP rule). */
+export function firstActiveProfileArn(profiles: AvailableProfile[]): string | undefined {
+  return profiles.find((p) => p.status === "ACTIVE")?.arn;
+}

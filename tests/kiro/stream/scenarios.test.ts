@@ -1,0 +1,39 @@
+/** The fake's scenario player: reproducible chunking, delays honoured, cancellation. */
+import { describe, expect, test } from "bun:test";
+import { scenarioBytes, scenarioStream, stallScenario, textScenario } from "../../fake-kiro/scenarios";
+import { concatBytes } from "../../fake-kiro/frames";
+import { collect, textOf } from "./helpers";
+
+async function chunksOf(s: ReadableStream<Uint8Array>): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for await (const c of s) out.push(c);
+  return out;
+}
+
+describe("scenarioStream", () => {
+  test("same seed → same chunking; bytes always equal scenarioBytes", async () => {
+    const s = textScenario("some text to split", { chunks: 5 });
+    const a = await chunksOf(scenarioStream(s, { seed: 9, maxChunk: 10 }));
+    const b = await chunksOf(scenarioStream(s, { seed: 9, maxChunk: 10 }));
+    const c = await chunksOf(scenarioStream(s, { seed: 10, maxChunk: 10 }));
+    expect(a.map((x) => x.length)).toEqual(b.map((x) => x.length));
+    expect(a.map((x) => x.length)).not.toEqual(c.map((x) => x.length));
+    expect(concatBytes(c)).toEqual(scenarioBytes(s));
+    expect(Math.max(...a.map((x) => x.length))).toBeLessThanOrEqual(10);
+  });
+
+  test("delays are honoured before and between frames", async () => {
+    const t0 = performance.now();
+    const evs = await collect(scenarioStream(stallScenario("slow answer", { beforeMs: 60, betweenMs: 30 })));
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(60 + 3 * 30 - 5);
+    expect(textOf(evs)).toBe("slow answer");
+  });
+
+  test("cancel during a delay stops the stream", async () => {
+    const stream = scenarioStream(stallScenario("x", { beforeMs: 10_000 }));
+    const reader = stream.getReader();
+    const pending = reader.read();
+    await reader.cancel();
+    expect((await pending).done).toBe(true);
+  });
+});
