@@ -59,6 +59,9 @@ export async function openChat(
   const candidates = selector.candidates(region, opts.upstream);
 
   let last: KiroError | undefined;
+  // Set when family A was skipped only because this account has no ARN: the region's family
+  // choice must not change for that (accounts with an ARN still belong on family A).
+  let skippedForArn = false;
   for (let i = 0; i < candidates.length; i++) {
     const ep = candidates[i]!;
     const moreLeft = i < candidates.length - 1;
@@ -90,7 +93,7 @@ export async function openChat(
     }
 
     if (res.status === 200) {
-      selector.reportWorking(region, ep);
+      if (!skippedForArn) selector.reportWorking(region, ep);
       if (!res.body) throw new KiroError("transient", "upstream answered 200 without a body", { status: 200 });
       return {
         modelId: built.modelId,
@@ -112,10 +115,11 @@ export async function openChat(
       moreLeft
     ) {
       last = err;
+      skippedForArn = true;
       continue;
     }
     // Any other answer comes from a live service on this family: remember it.
-    if (err.cls !== "endpoint_unavailable") selector.reportWorking(region, ep);
+    if (err.cls !== "endpoint_unavailable" && !skippedForArn) selector.reportWorking(region, ep);
     throw err;
   }
   throw last ?? new KiroError("endpoint_unavailable", "no upstream endpoint configured");

@@ -541,7 +541,10 @@ export type FakeQuota = {
 };
 
 export function usageLimitsBody(q: FakeQuota, user: { email: string; userId: string }): Record<string, unknown> {
-  const reset = q.nextDateReset ?? 1790812800;
+  // Defaults relative to now so a fake trial/bonus is never accidentally expired.
+  const nowSec = Math.floor(Date.now() / 1000);
+  const d = new Date();
+  const reset = q.nextDateReset ?? Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) / 1000;
   const used = q.used ?? 12.5;
   const limit = q.limit ?? 50;
   const title = q.subscriptionTitle ?? "KIRO FREE";
@@ -566,7 +569,7 @@ export function usageLimitsBody(q: FakeQuota, user: { email: string; userId: str
   if (q.freeTrial) {
     breakdown.freeTrialInfo = {
       freeTrialStatus: q.freeTrial.status ?? "ACTIVE",
-      freeTrialExpiry: q.freeTrial.expiry ?? 1791676800,
+      freeTrialExpiry: q.freeTrial.expiry ?? nowSec + 30 * 86400,
       currentUsage: Math.floor(q.freeTrial.used),
       currentUsageWithPrecision: q.freeTrial.used,
       usageLimit: Math.floor(q.freeTrial.limit),
@@ -578,13 +581,13 @@ export function usageLimitsBody(q: FakeQuota, user: { email: string; userId: str
       bonusCode: b.code,
       displayName: `${b.code} bonus`,
       status: b.status ?? "ACTIVE",
-      expiresAt: b.expiresAt ?? 1791158400,
+      expiresAt: b.expiresAt ?? nowSec + 14 * 86400,
       currentUsage: b.used,
       usageLimit: b.limit,
     }));
   }
   return {
-    daysUntilReset: 4,
+    daysUntilReset: Math.max(0, Math.ceil((reset - nowSec) / 86400)),
     nextDateReset: reset,
     limits: [],
     overageConfiguration: { overageStatus: "DISABLED" },

@@ -1,0 +1,155 @@
+/**
+ * Side calls against the fake (§8) and the remaining-quota math of §8.1: CREDIT breakdown +
+ * active free trial + active, unexpired bonuses; plan title without "KIRO ".
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { refreshAccessToken } from "../../src/kiro/auth";
+import type { KiroCredentials } from "../../src/kiro/client";
+import type { KiroUpstreamConfig } from "../../src/kiro/config";
+import { KiroError } from "../../src/kiro/errors";
+import {
+  firstActiveProfileArn,
+  getUsageLimits,
+  listAvailableModels,
+  listAvailableProfiles,
+  quotaFromUsageLimits,
+} from "../../src/kiro/usage";
+import { type FakeAccountInit, type FakeKiro, startFakeKiro } from "../fake-kiro/server";
+
+let fake: FakeKiro;
+let upstream: KiroUpstreamConfig;
+let n = 0;
+
+beforeAll(async () => {
+  fake = await startFakeKiro();
+  upstream = { ...fake.upstream };
+});
+afterAll(() => fake.stop());
+beforeEach(() => fake.reset());
+
+async function creds(init: Omit<FakeAccountInit, "refreshToken"> = {}): Promise<KiroCredentials> {
+  const refreshToken = `aorAusage${++n}`.padEnd(120, "u");
+  const acct = fake.addAccount({ refreshToken, ...init });
+  const kind = init.kind ?? "social";
+  const r = await refreshAccessToken(
+    { kind, refreshToken, clientId: acct.clientId, clientSecret: acct.clientSecret, authRegion: "us-east-1", machineId: `machine-${n}` },
+    upstream,
+  );
+  return { accessToken: r.accessToken, authKind: kind, region: "us-east-1", profileArn: r.profileArn, machineId: `machine-${n}` };
+}
+
+describe("quota math (§8.1)", () => {
+  const now = 1_790_000_000_000; // before every expiry below
+  test("the doc's example: credits + active trial + active bonus", () => {
+    const q = quotaFromUsageLimits(
+      {
+        nextDateReset: 1790812800.0,
+        subscriptionInfo: { subscriptionTitle: "KIRO FREE" },
+        userInfo: { email: "person@example.com", userId: "user-1" },
+        usageBreakdownList: [
+          {
+            resourceType: "CREDIT",
+            currentUsage: 12, currentUsageWithPrecision: 12.5, usageLimit: 50, usageLimitWithPrecision: 50.0,
+            freeTrialInfo: { freeTrialStatus: "ACTIVE", freeTrialExpiry: 1791676800.0, currentUsageWithPrecision: 120.25, usageLimitWithPrecision: 500.0 },
+            bonuses: [{ bonusCode: "WELCOME", status: "ACTIVE", expiresAt: 1791158400.0, currentUsage: 2.5, usageLimit: 10.0 }],
+          },
+        ],
+      },
+      now,
+    );
+    expect(q.limit).toBe(560);
+    expect(q.used).toBe(135.25);
+    expect(q.remaining).toBe(424.75);
+    expect(q.resetAt).toBe(1790812800000);
+    expect(q.subscription).toBe("FREE");
+    expect(q).toMatchObject({ email: "person@example.com", userId: "user-1", fetchedAt: now });
+  });
+
+  test("expired trial, exhausted/expired bonuses and non-CREDIT breakdowns do not count", () => {
+    const q = quotaFromUsageLimits(
+      {
+        subscriptionInfo: { subscriptionTitle: "KIRO PRO+" },
+        usageBreakdownList: [
+          { resourceType: "VIBE", currentUsage: 999, usageLimit: 999 },
+          {
+            resourceType: "CREDIT", currentUsage: 1000, usageLimit: 1000, nextDateReset: 1.7908128e9,
+            freeTrialInfo: { freeTrialStatus: "EXPIRED", currentUsage: 1, usageLimit: 500 },
+            bonuses: [
+              { status: "EXHAUSTED", currentUsage: 10, usageLimit: 10 },
+              { status: "ACTIVE", expiresAt: 1_000_000_000, currentUsage: 0, usageLimit: 100 }, // expired in 2001
+              { status: "ACTIVE", currentUsage: 5, usageLimit: 20 },
+            ],
+          },
+        ],
+      },
+      now,
+    );
+    expect(q.limit).toBe(1020);
+    expect(q.used).toBe(1005);
+    expect(q.remaining).toBe(15);
+    expect(q.subscription).toBe("PRO+");
+    expect(q.resetAt).toBe(1790812800000);
+  });
+
+  test("overuse never gives negative remaining; empty body is zero", () => {
+    expect(quotaFromUsageLimits({ usageBreakdownList: [{ currentUsage: 60, usageLimit: 50 }] }, now).remaining).toBe(0);
+    expect(quotaFromUsageLimits({}, now)).toMatchObject({ used: 0, limit: 0, remaining: 0 });
+  });
+});
+
+describe("side calls against the fake", () => {
+  test("getUsageLimits: query string, bearer, runtime UA, snapshot", async () => {
+    const c = await creds({ email: "a@example.com", quota: { used: 10, limit: 50, freeTrial: { used: 100, limit: 500 }, bonuses: [{ code: "W", used: 1, limit: 10 }], subscriptionTitle: "KIRO PRO" } });
+    const q = await getUsageLimits(c, upstream);
+    expect(q.limit).toBe(560);
+    expect(q.used).toBe(111);
+    expect(q.remaining).toBe(449);
+    expect(q.subscription).toBe("PRO");
+    expect(q.email).toBe("a@example.com");
+    const rec = fake.requests.at(-1)!;
+    expect(rec.method).toBe("GET");
+    expect(rec.path).toBe("/getUsageLimits");
+    const qs = new URLSearchParams(rec.query);
+    expect(qs.get("origin")).toBe("AI_EDITOR");
+    expect(qs.get("resourceType")).toBe("AGENTIC_REQUEST");
+    expect(qs.get("isEmailRequired")).toBe("true");
+    expect(qs.get("profileArn")).toBe(c.profileArn!);
+    expect(rec.headers["user-agent"]).toContain("api/codewhispererruntime#1.0.0");
+    expect(rec.headers["content-type"]).toBeUndefined(); // only on POSTs
+  });
+
+  test("getUsageLimits with an invalid token → expired_token", async () => {
+    const c = await creds();
+    await expect(getUsageLimits({ ...c, accessToken: "nope" }, upstream)).rejects.toMatchObject({ cls: "expired_token" });
+  });
+
+  test("listAvailableModels is cached per account for ~30 min", async () => {
+    const c = await creds();
+    let now = 5_000_000;
+    const models = await listAvailableModels(c, upstream, { now: () => now });
+    expect(models.map((m) => m.modelId)).toContain("claude-sonnet-4.5");
+    expect(models.find((m) => m.modelId === "claude-sonnet-4.5")?.tokenLimits?.maxInputTokens).toBe(200000);
+    const calls = () => fake.requests.filter((r) => r.path === "/ListAvailableModels").length;
+    expect(calls()).toBe(1);
+    now += 29 * 60_000;
+    await listAvailableModels(c, upstream, { now: () => now });
+    expect(calls()).toBe(1);
+    now += 2 * 60_000;
+    await listAvailableModels(c, upstream, { now: () => now });
+    expect(calls()).toBe(2);
+  });
+
+  test("listAvailableProfiles: IdC account finds its ARN; Builder ID gets 403", async () => {
+    const c = await creds({ kind: "idc" });
+    expect(c.profileArn).toBeUndefined();
+    const profiles = await listAvailableProfiles(c, upstream);
+    expect(profiles).toEqual([{ arn: "arn:aws:codewhisperer:us-east-1:123456789012:profile/FAKEIDCPROFILE", profileName: "fake-profile", status: "ACTIVE" }]);
+    expect(firstActiveProfileArn(profiles)).toBe(profiles[0]!.arn);
+    expect(firstActiveProfileArn([{ arn: "x", profileName: "p", status: "CREATING" }])).toBeUndefined();
+
+    const builderId = await creds({ kind: "idc", profileArn: null });
+    const e = await listAvailableProfiles(builderId, upstream).catch((err) => err);
+    expect(e).toBeInstanceOf(KiroError);
+    expect((e as KiroError).cls).toBe("forbidden");
+  });
+});
