@@ -81,3 +81,11 @@ export function sessionCookie(value: string): string {
 }
 
 export const clearedSessionCookie = () => `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`;
+
+/** One session store per running app, shared by the panel and /api/tokens. */
+const stores = new WeakMap<object, AdminSessions>();
+export function sessionsFor(owner: object): AdminSessions {
+  let s = stores.get(owner);
+  if (!s) stores.set(owner, (s = new AdminSessions()));
+  return s;
+}

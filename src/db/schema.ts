@@ -110,3 +110,18 @@ export const settings = sqliteTable("settings", {
   value: text("value").notNull(),
   updatedAt: integer("updated_at").notNull(),
 });
+
+/**
+ * Every refresh-token fingerprint an account ever had (imported or rotated away from). Re-importing
+ * an old copy of a token (KIRO_AUTH_TOKEN at each start, an IDE file) then finds the account
+ * instead of adding a dead duplicate.
+ */
+export const accountFingerprints = sqliteTable(
+  "account_fingerprints",
+  {
+    fingerprint: text("fingerprint").primaryKey(),
+    accountId: text("account_id").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("account_fingerprints_account").on(t.accountId)],
+);

@@ -1,5 +1,172 @@
 import { Elysia } from "elysia";
 import type { Services } from "../services";
+import { authenticateClient } from "./client-auth";
+import { TurnError } from "../core/errors";
+import { runTurn, validModelNames } from "../core/turn";
+import type { CanonicalEvent } from "../core/canonical";
+import { resolveModel } from "../kiro/models";
+import { estimateInputTokens } from "../kiro/request/estimate";
+import { decodeAnthropicRequest } from "../dialects/anthropic/decode";
+import { AnthropicStreamEncoder, PING_FRAME, newMessageId } from "../dialects/anthropic/encode-stream";
+import { AnthropicMessageFolder } from "../dialects/anthropic/encode-json";
+import { anthropicErrorResponse, anthropicErrorType } from "../dialects/anthropic/errors";
+import type { ClientKey } from "../keys/client-keys";
 
-/** Anthropic Messages API (/v1/messages, /v1/messages/count_tokens). */
-export const anthropicRoutes = (_s: Services) => new Elysia({ name: "anthropic-routes" });
+export type AnthropicRouteOptions = {
+  /** Keep-alive ping after this much silence on a stream (api-conformance.md §2.4; default 10 s). */
+  pingIntervalMs?: number;
+};
+
+const DEFAULT_PING_MS = Number(process.env.KIRO_SSE_PING_MS) || 10_000;
+const encoder = new TextEncoder();
+
+/**
+ * Anthropic Messages API: POST /v1/messages and /v1/messages/count_tokens (any query string,
+ * e.g. Claude Code's ?beta=true), plus the un-prefixed aliases. Stream vs JSON is chosen by the
+ * body's `stream`, never by Accept. Errors are Anthropic-shaped; after a 200 they are `event: error`.
+ */
+export const anthropicRoutes = (s: Services, opts: AnthropicRouteOptions = {}) => {
+  const pingMs = opts.pingIntervalMs ?? DEFAULT_PING_MS;
+
+  const messages = async ({ request, server, requestId }: RouteCtx) => {
+    // The upstream may think for minutes before answering: Bun's idle timeout must not cut us.
+    server?.timeout(request, 0);
+    try {
+      const key = requireKey(s, request);
+      const { req, stream } = decodeAnthropicRequest(await readJson(request), {
+        conversationHeader: request.headers.get("x-conversation-id"),
+      });
+      const turn = await runTurn(s, req, { signal: request.signal, requestId, clientKey: key ?? undefined, stream });
+      const id = newMessageId();
+      if (!stream) {
+        const folder = new AnthropicMessageFolder(id, turn.model, turn.estimatedInputTokens);
+        for await (const ev of turn.events) folder.add(ev);
+        return new Response(JSON.stringify(folder.message()), { headers: jsonHeaders(requestId) });
+      }
+      const enc = new AnthropicStreamEncoder(id, turn.model, turn.estimatedInputTokens);
+      return new Response(sseBody(s, turn.events, enc, pingMs, requestId), {
+        headers: {
+          "content-type": "text/event-stream; charset=utf-8",
+          "cache-control": "no-cache",
+          "x-accel-buffering": "no",
+          "request-id": requestId,
+          "x-request-id": requestId,
+        },
+      });
+    } catch (err) {
+      return errorResponse(s, err, requestId);
+    }
+  };
+
+  const countTokens = async ({ request, requestId }: RouteCtx) => {
+    try {
+      requireKey(s, request);
+      const { req } = decodeAnthropicRequest(await readJson(request), { forCounting: true });
+      if (!resolveModel(req.model)) {
+        throw new TurnError("not_found", `model '${req.model}' is not available; valid models: ${validModelNames().join(", ")}`, { param: "model" });
+      }
+      return new Response(JSON.stringify({ input_tokens: estimateInputTokens(req) }), { headers: jsonHeaders(requestId) });
+    } catch (err) {
+      return errorResponse(s, err, requestId);
+    }
+  };
+
+  // parse: "none" — we read the body ourselves so a malformed one gets an Anthropic-shaped 400.
+  return new Elysia({ name: "anthropic-routes" })
+    .post("/v1/messages", messages as never, { parse: "none" })
+    .post("/messages", messages as never, { parse: "none" })
+    .post("/v1/messages/count_tokens", countTokens as never, { parse: "none" })
+    .post("/messages/count_tokens", countTokens as never, { parse: "none" });
+};
+
+type RouteCtx = {
+  request: Request;
+  server: { timeout(req: Request, seconds: number): void } | null;
+  requestId: string;
+};
+
+function jsonHeaders(requestId: string): Record<string, string> {
+  return { "content-type": "application/json", "request-id": requestId, "x-request-id": requestId };
+}
+
+function requireKey(s: Services, request: Request): ClientKey | null {
+  const key = authenticateClient(s, request);
+  if (!key) throw new TurnError("authentication", "invalid x-api-key (or Authorization: Bearer) for this server");
+  return key;
+}
+
+async function readJson(request: Request): Promise<unknown> {
+  const text = await request.text();
+  if (!text.trim()) throw new TurnError("invalid_request", "request body is empty; expected a JSON object");
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new TurnError("invalid_request", "request body is not valid JSON");
+  }
+}
+
+function errorResponse(s: Services, err: unknown, requestId: string): Response {
+  if (!(err instanceof TurnError)) {
+    s.log.error("anthropic route failed", { requestId, error: err instanceof Error ? err.message : String(err) });
+  }
+  return anthropicErrorResponse(err, requestId);
+}
+
+/**
+ * The SSE body: encodes events as they come (one write per upstream event, no buffering),
+ * pings after `pingMs` of silence, turns a mid-stream failure into `event: error`, and cancels
+ * the turn (and with it the upstream request) when the client goes away.
+ */
+function sseBody(
+  s: Services,
+  events: AsyncIterable<CanonicalEvent>,
+  enc: AnthropicStreamEncoder,
+  pingMs: number,
+  requestId: string,
+): ReadableStream<Uint8Array> {
+  const it = events[Symbol.asyncIterator]();
+  let lastWrite = Date.now();
+  let closed = false;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  return new ReadableStream<Uint8Array>({
+    async start(controller) {
+      const write = (str: string) => {
+        if (!str || closed) return;
+        lastWrite = Date.now();
+        controller.enqueue(encoder.encode(str));
+      };
+      timer = setInterval(() => {
+        if (Date.now() - lastWrite >= pingMs) write(PING_FRAME);
+      }, Math.max(10, Math.min(pingMs, 1000)));
+      write(enc.start());
+      try {
+        for (;;) {
+          const r = await it.next();
+          if (r.done || closed) break;
+          write(enc.event(r.value));
+        }
+      } catch (err) {
+        if (!closed) {
+          const te = err instanceof TurnError ? err : new TurnError("upstream", "upstream failed mid-stream");
+          if (!(err instanceof TurnError)) s.log.error("stream failed", { requestId, error: err instanceof Error ? err.message : String(err) });
+          write(enc.error(anthropicErrorType(te), te.message));
+        }
+      } finally {
+        clearInterval(timer);
+        if (!closed) {
+          closed = true;
+          try {
+            controller.close();
+          } catch {
+            // already closed by a cancel
+          }
+        }
+      }
+    },
+    cancel() {
+      closed = true;
+      clearInterval(timer);
+      void it.return?.(undefined);
+    },
+  });
+}

@@ -97,7 +97,12 @@ export async function openChat(
       if (!res.body) throw new KiroError("transient", "upstream answered 200 without a body", { status: 200 });
       return {
         modelId: built.modelId,
-        events: decodeKiroStream(res.body, { restoreToolName: (n) => built.toolNames.restore(n) }),
+        // <thinking> tags are only parsed when thinking was requested (doc §6.6): otherwise a
+        // literal "<thinking>" in an ordinary answer would vanish into a thinking block.
+        events: decodeKiroStream(res.body, {
+          restoreToolName: (n) => built.toolNames.restore(n),
+          thinkingTags: req.thinking.type !== "disabled",
+        }),
       };
     }
 

@@ -104,6 +104,11 @@ function checkImages(v: unknown, at: string, max: number): void {
     if (bytes.length === 0) fail(`${at}[${i}] is empty`);
     if (bytes.length > MAX_IMAGE_BYTES) fail(`${at}[${i}] is ${bytes.length} bytes`, "IMAGE_SIZE_EXCEEDED");
     if (sniff(bytes) !== o.format) fail(`${at}[${i}] bytes are not ${o.format}`, "IMAGE_MIME_MISMATCH");
+    // Header dimensions where they are trivial to read (png IHDR, gif logical screen).
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const dim = o.format === "png" && bytes.length >= 24 ? [dv.getUint32(16), dv.getUint32(20)]
+      : o.format === "gif" && bytes.length >= 10 ? [dv.getUint16(6, true), dv.getUint16(8, true)] : [0, 0];
+    if (dim[0] > 8000 || dim[1] > 8000) fail(`${at}[${i}] is ${dim[0]}x${dim[1]} px`, "IMAGE_DIMENSION_EXCEEDED");
   });
 }
 
@@ -129,12 +134,12 @@ function checkTools(v: unknown, at: string): Set<string> {
     const spec = obj(o.toolSpecification, `${ti}.toolSpecification`);
     keys(spec, `${ti}.toolSpecification`, ["name", "description", "inputSchema"], ["name", "inputSchema"]);
     const name = str(spec.name, `${ti}.name`);
-    if (!TOOL_NAME.test(name)) fail(`${ti}.name "${name}" must match [a-zA-Z0-9_-]{1,64}`, "TOOL_NAME_INVALID");
-    if (names.has(name.toLowerCase())) fail(`${ti}.name "${name}" is declared twice`, "TOOL_CONFIG_INVALID");
+    if (!TOOL_NAME.test(name)) fail(`${ti}.name "${name}" must match [a-zA-Z0-9_-]{1,64}`);
+    if (names.has(name.toLowerCase())) fail(`${ti}.name "${name}" is declared twice`, "TOOL_DUPLICATE");
     names.add(name.toLowerCase());
     if ("description" in spec) {
       const d = str(spec.description, `${ti}.description`);
-      if (d.trim() === "" || d.length > MAX_DESCRIPTION) fail(`${ti}.description must be 1..${MAX_DESCRIPTION} characters (is ${d.length})`, "TOOL_DESCRIPTION_INVALID");
+      if (d.trim() === "" || d.length > MAX_DESCRIPTION) fail(`${ti}.description must be 1..${MAX_DESCRIPTION} characters (is ${d.length})`);
     }
     const schema = obj(spec.inputSchema, `${ti}.inputSchema`);
     keys(schema, `${ti}.inputSchema`, ["json"], ["json"]);
@@ -161,7 +166,7 @@ function checkAssistant(v: unknown, at: string, ctx: Ctx): string[] {
       if (ids.includes(id)) fail(`${ui}.toolUseId ${id} is repeated`, "TOOL_USE_RESULT_MISMATCH");
       ids.push(id);
       const name = str(o.name, `${ui}.name`);
-      if (!TOOL_NAME.test(name)) fail(`${ui}.name "${name}" must match [a-zA-Z0-9_-]{1,64}`, "TOOL_NAME_INVALID");
+      if (!TOOL_NAME.test(name)) fail(`${ui}.name "${name}" must match [a-zA-Z0-9_-]{1,64}`);
       ctx.toolUseNames.add(name.toLowerCase());
       if (!isObj(o.input)) fail(`${ui}.input must be a JSON object`);
     });

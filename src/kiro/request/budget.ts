@@ -1,7 +1,7 @@
-import { KiroError } from "../errors.ts";
-import type { ModelInfo } from "../models.ts";
-import { MAX_USER_MESSAGE_CHARS } from "./history.ts";
-import type { KiroGenerateRequest } from "./types.ts";
+import { KiroError } from "../errors";
+import type { ModelInfo } from "../models";
+import { MAX_USER_MESSAGE_CHARS } from "./history";
+import type { KiroGenerateRequest } from "./types";
 
 /**
  * Size budget checked before sending (§4.3 rule 10). The official client's overall budget

@@ -1,16 +1,16 @@
 import { randomUUID } from "node:crypto";
-import type { CanonicalRequest } from "../../core/canonical.ts";
-import { KiroError } from "../errors.ts";
-import { listModels, modelNameRequestsThinking, resolveModel } from "../models.ts";
-import { defaultMaxInputChars, enforceBudget } from "./budget.ts";
-import { buildHistory } from "./history.ts";
-import { planThinking, type ThinkingForm } from "./thinking.ts";
-import { buildToolNameMap, type ToolNameMap } from "./tool-names.ts";
-import { declareTools } from "./tools.ts";
-import type { KiroGenerateRequest } from "./types.ts";
+import type { CanonicalRequest } from "../../core/canonical";
+import { KiroError } from "../errors";
+import { listModels, modelNameRequestsThinking, resolveModel } from "../models";
+import { defaultMaxInputChars, enforceBudget } from "./budget";
+import { buildHistory } from "./history";
+import { planThinking, type ThinkingForm } from "./thinking";
+import { buildToolNameMap, type ToolNameMap } from "./tool-names";
+import { declareTools, placeholderTools } from "./tools";
+import type { KiroGenerateRequest } from "./types";
 
-export type { KiroGenerateRequest } from "./types.ts";
-export type { ToolNameMap } from "./tool-names.ts";
+export type { KiroGenerateRequest } from "./types";
+export type { ToolNameMap } from "./tool-names";
 
 export type BuildOptions = {
   profileArn?: string;
@@ -71,10 +71,8 @@ export function buildKiroRequest(req: CanonicalRequest, opts: BuildOptions = {})
     form: opts.thinkingForm,
   });
 
-  // Placeholders need the history names first; the declarations' overflow notes go into the system text.
-  const historyNamesProbe = new Set<string>();
-  for (const n of allNames.slice(tools.length)) historyNamesProbe.add(names.toShort(n));
-  const declared = declareTools(tools, historyNamesProbe, names);
+  // Client tools first: their overflow descriptions go into the system text.
+  const declared = declareTools(tools, names);
 
   const systemParts = [
     thinking.form === "tags" ? thinking.prefix : "",
@@ -85,7 +83,7 @@ export function buildKiroRequest(req: CanonicalRequest, opts: BuildOptions = {})
   ].filter((s) => s.trim() !== "");
   const systemText = systemParts.join("\n\n");
 
-  const { history, current } = buildHistory({
+  const { history, current, historyToolNames } = buildHistory({
     messages: req.messages ?? [],
     systemText,
     textualTools,
@@ -93,8 +91,9 @@ export function buildKiroRequest(req: CanonicalRequest, opts: BuildOptions = {})
     names,
     modelId,
   });
-  if (declared.specs.length > 0) {
-    current.userInputMessageContext = { ...(current.userInputMessageContext ?? {}), tools: declared.specs };
+  const specs = [...declared.specs, ...placeholderTools(declared.specs, historyToolNames)];
+  if (specs.length > 0) {
+    current.userInputMessageContext = { ...(current.userInputMessageContext ?? {}), tools: specs };
   }
 
   const body: KiroGenerateRequest = {

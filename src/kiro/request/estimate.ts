@@ -1,5 +1,5 @@
 import { getTokenizer } from "@anthropic-ai/tokenizer";
-import type { CanonicalRequest } from "../../core/canonical.ts";
+import type { CanonicalRequest } from "../../core/canonical";
 
 /**
  * Local input-token estimate (§9 item 3) with Anthropic's published tokenizer. Used for
@@ -29,7 +29,9 @@ export function countTextTokens(text: string): number {
 }
 
 function imageTokens(base64: string): number {
-  const bytes = Math.floor((String(base64 ?? "").length * 3) / 4);
+  const s = String(base64 ?? "");
+  const pad = s.endsWith("==") ? 2 : s.endsWith("=") ? 1 : 0;
+  const bytes = Math.floor((s.length * 3) / 4) - pad;
   return Math.ceil((bytes / 1_000_000) * IMAGE_TOKENS_PER_MB);
 }
 

@@ -1,13 +1,13 @@
 import { createHash } from "node:crypto";
 import type {
   CanonicalMessage, ImagePart, TextPart, ThinkingPart, ToolResultPart, ToolUsePart,
-} from "../../core/canonical.ts";
-import { MAX_IMAGES_PER_MESSAGE, toKiroImage } from "./images.ts";
-import type { ThinkingPlan } from "./thinking.ts";
-import type { ToolNameMap } from "./tool-names.ts";
+} from "../../core/canonical";
+import { MAX_IMAGES_PER_MESSAGE, toKiroImage } from "./images";
+import type { ThinkingPlan } from "./thinking";
+import type { ToolNameMap } from "./tool-names";
 import type {
   KiroAssistantResponseMessage, KiroHistoryEntry, KiroImageBlock, KiroToolResult, KiroToolUse, KiroUserInputMessage,
-} from "./types.ts";
+} from "./types";
 
 /** QCLI "internal undocumented values from the service" (§4.3 rule 10). */
 export const MAX_USER_MESSAGE_CHARS = 600_000;

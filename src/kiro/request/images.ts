@@ -1,5 +1,5 @@
-import type { ImagePart } from "../../core/canonical.ts";
-import type { KiroImageBlock, KiroImageFormat } from "./types.ts";
+import type { ImagePart } from "../../core/canonical";
+import type { KiroImageBlock, KiroImageFormat } from "./types";
 
 /**
  * Image limits (§4.3 rule 9). Official client (LSP imageVerification.js): ≤ 3.75 MB decoded,

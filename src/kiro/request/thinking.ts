@@ -1,5 +1,5 @@
-import type { ThinkingSetting } from "../../core/canonical.ts";
-import type { ModelInfo } from "../models.ts";
+import type { ThinkingSetting } from "../../core/canonical";
+import type { ModelInfo } from "../models";
 
 /**
  * Thinking request forms (§4.3 rule 11).

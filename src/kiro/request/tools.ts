@@ -1,7 +1,7 @@
-import type { ToolDefinition } from "../../core/canonical.ts";
-import { cleanToolSchema } from "./schema.ts";
-import type { ToolNameMap } from "./tool-names.ts";
-import type { KiroToolSpec } from "./types.ts";
+import type { ToolDefinition } from "../../core/canonical";
+import { cleanToolSchema } from "./schema";
+import type { ToolNameMap } from "./tool-names";
+import type { KiroToolSpec } from "./types";
 
 /** LSP toolServer.js / mcpUtils.js cut descriptions to 10,240 chars (§4.3 rule 7). */
 export const MAX_TOOL_DESCRIPTION = 10_240;
@@ -13,12 +13,8 @@ export type DeclaredTools = {
   systemNotes: string[];
 };
 
-/**
- * Tool specs for the current message: the client's tools (deduplicated by upstream name) plus a
- * placeholder for every name referenced in history but not declared (rule 6, TOOL_CONFIG_MISSING;
- * case-insensitive like the service).
- */
-export function declareTools(tools: ToolDefinition[], historyNames: Iterable<string>, names: ToolNameMap): DeclaredTools {
+/** Specs for the client's tools (deduplicated by upstream name), declared on the current message only. */
+export function declareTools(tools: ToolDefinition[], names: ToolNameMap): DeclaredTools {
   const specs: KiroToolSpec[] = [];
   const systemNotes: string[] = [];
   const seen = new Set<string>();
@@ -35,6 +31,16 @@ export function declareTools(tools: ToolDefinition[], historyNames: Iterable<str
     }
     specs.push({ toolSpecification: { name, description, inputSchema: { json: cleanToolSchema(t.inputSchema) } } });
   }
+  return { specs, systemNotes };
+}
+
+/**
+ * A placeholder spec for every upstream name used in history but not declared (rule 6: the service
+ * answers TOOL_CONFIG_MISSING otherwise; names match case-insensitively, like the service).
+ */
+export function placeholderTools(declared: KiroToolSpec[], historyNames: Iterable<string>): KiroToolSpec[] {
+  const seen = new Set(declared.map((s) => s.toolSpecification.name.toLowerCase()));
+  const specs: KiroToolSpec[] = [];
   for (const short of historyNames) {
     if (seen.has(short.toLowerCase())) continue;
     seen.add(short.toLowerCase());
@@ -46,5 +52,5 @@ export function declareTools(tools: ToolDefinition[], historyNames: Iterable<str
       },
     });
   }
-  return { specs, systemNotes };
+  return specs;
 }
