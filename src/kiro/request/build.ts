@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { CanonicalRequest } from "../../core/canonical";
 import { KiroError } from "../errors";
 import { listModels, modelNameRequestsThinking, resolveModel } from "../models";
@@ -40,6 +40,20 @@ function toolChoiceText(req: CanonicalRequest, names: ToolNameMap): string[] {
     out.push("Call at most one tool per response.");
   }
   return out;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Upstream conversationId: the LSP sends one UUID per chat, and INVALID_CONVERSATION_ID exists, so
+ * arbitrary client keys (Anthropic metadata.user_id, OpenAI `user`) are hashed into a stable
+ * UUID-shaped id instead of being sent verbatim.
+ */
+export function upstreamConversationId(key: string | undefined): string {
+  if (!key) return randomUUID();
+  if (UUID.test(key)) return key.toLowerCase();
+  const h = createHash("sha256").update(key).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${((parseInt(h[16], 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 export function buildKiroRequest(req: CanonicalRequest, opts: BuildOptions = {}): BuildResult {
@@ -98,7 +112,7 @@ export function buildKiroRequest(req: CanonicalRequest, opts: BuildOptions = {})
 
   const body: KiroGenerateRequest = {
     conversationState: {
-      conversationId: opts.conversationId ?? req.metadata?.conversationId ?? randomUUID(),
+      conversationId: upstreamConversationId(opts.conversationId ?? req.metadata?.conversationId),
       agentContinuationId: randomUUID(),
       agentTaskType: "vibe",
       chatTriggerType: "MANUAL",
