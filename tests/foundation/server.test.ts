@@ -8,7 +8,8 @@ import { makeApp } from "../support/app";
 
 const dirs: string[] = [];
 afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
-const ENTRY = join(import.meta.dir, "..", "..", "src", "index.ts");
+const REPO = join(import.meta.dir, "..", "..");
+const ENTRY = join(REPO, "src", "index.ts");
 
 async function freePort(): Promise<number> {
   const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("") });
@@ -21,8 +22,10 @@ async function freePort(): Promise<number> {
 async function startChild(env: Record<string, string>) {
   const dir = mkdtempSync(join(tmpdir(), "kiro-srv-"));
   dirs.push(dir);
+  // Source runs need the repo's tsconfig (JSX runtime) from the cwd; the compiled binary is the
+  // one that must run from any directory, and tests/build covers that.
   const proc = Bun.spawn([process.execPath, ENTRY], {
-    cwd: dir,
+    cwd: REPO,
     env: { ...process.env, KIRO_KV_PATH: join(dir, "k.db"), LOG_FORMAT: "json", ...env },
     stdout: "pipe",
     stderr: "pipe",
@@ -107,7 +110,7 @@ describe("server lifecycle", () => {
     expect(m).not.toBeNull();
     expect(out).toMatch(/admin panel: http:\/\/127\.0\.0\.1:\d+\/login\?token=/);
     const again = Bun.spawn([process.execPath, ENTRY], {
-      cwd: a.dir, env: { ...process.env, PORT: String(port), KIRO_KV_PATH: join(a.dir, "k.db"), LOG_FORMAT: "json" }, stdout: "pipe",
+      cwd: REPO, env: { ...process.env, PORT: String(port), KIRO_KV_PATH: join(a.dir, "k.db"), LOG_FORMAT: "json" }, stdout: "pipe",
     });
     await Bun.sleep(800);
     again.kill("SIGTERM");
