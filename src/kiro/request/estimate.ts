@@ -1,4 +1,4 @@
-import { getTokenizer } from "@anthropic-ai/tokenizer";
+import type { getTokenizer } from "@anthropic-ai/tokenizer";
 import type { CanonicalRequest } from "../../core/canonical";
 
 /**
@@ -17,7 +17,9 @@ const IMAGE_TOKENS_PER_MB = 1100;
 let tokenizer: ReturnType<typeof getTokenizer> | undefined;
 
 function encodeLength(text: string): number {
-  tokenizer ??= getTokenizer();
+  // Loaded on first use, not at start: the tokenizer's WASM and rank table cost ~5 MiB RSS and
+  // ~60 ms of start-up (measured with bench/startup.ts), and many runs never count a token.
+  tokenizer ??= (require("@anthropic-ai/tokenizer") as { getTokenizer: typeof getTokenizer }).getTokenizer();
   return tokenizer.encode(text.normalize("NFKC"), "all").length;
 }
 
