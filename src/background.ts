@@ -1,4 +1,5 @@
 import type { Services } from "./services";
+import { startPoolBackground } from "./pool/startup";
 
 /**
  * Timers that run beside the request path (never on it): request-log pruning here; the pool adds
@@ -12,4 +13,5 @@ export async function startBackground(s: Services): Promise<void> {
   prune();
   const t = setInterval(prune, 3_600_000);
   s.onShutdown.push(() => clearInterval(t));
+  startPoolBackground(s);
 }

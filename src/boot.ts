@@ -11,6 +11,8 @@ import { RequestLogWriter } from "./logs/request-log";
 import type { AppConfig } from "./config/schema";
 import type { Services } from "./services";
 import { VERSION } from "./version";
+import { AccountPool } from "./pool/pool";
+import { importAuthTokenEnv } from "./pool/startup";
 
 export type BootReport = { clientKey: string; clientKeySource: "env" | "generated" | "stored"; adminTokenSource: "env" | "generated" | "stored"; keyFileCreated: boolean };
 
@@ -52,6 +54,11 @@ export async function bootServices(config: AppConfig, opts: { bus?: EventBus } =
     adminTokenSource = s.created ? "generated" : "stored";
   }
 
+  const log = createLogger(bus);
+  const upstream = { region: config.region, apiUrl: config.apiUrl, authUrl: config.authUrl, oidcUrl: config.oidcUrl, proxy: config.proxy };
+  const pool = new AccountPool({ db, box, bus, log, settings, upstream });
+  if (config.authToken) await importAuthTokenEnv(pool, config.authToken, log);
+
   const services: Services = {
     config,
     version: VERSION,
@@ -59,14 +66,15 @@ export async function bootServices(config: AppConfig, opts: { bus?: EventBus } =
     db,
     box,
     bus,
-    log: createLogger(bus),
+    log,
     ring: new LogRing(bus),
     keys,
     settings,
     requestLog: new RequestLogWriter(db, bus),
-    upstream: { region: config.region, apiUrl: config.apiUrl, authUrl: config.authUrl, oidcUrl: config.oidcUrl, proxy: config.proxy },
+    upstream,
+    pool,
     adminToken,
-    onShutdown: [],
+    onShutdown: [() => pool.close()],
   };
   return { services, report: { clientKey: client.key, clientKeySource: client.source, adminTokenSource, keyFileCreated } };
 }

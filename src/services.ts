@@ -8,6 +8,7 @@ import type { ClientKeys } from "./keys/client-keys";
 import type { SettingsStore } from "./db/settings-store";
 import type { RequestLogWriter } from "./logs/request-log";
 import type { KiroUpstreamConfig } from "./kiro/config";
+import type { AccountPool } from "./pool/pool";
 
 /**
  * Everything a route needs, built once at start (src/boot.ts) or by tests (tests/support).
@@ -26,6 +27,8 @@ export type Services = {
   settings: SettingsStore;
   requestLog: RequestLogWriter;
   upstream: KiroUpstreamConfig;
+  /** Kiro accounts: selection, failover state, refresh (src/pool). */
+  pool: AccountPool;
   adminToken: string;
   /** Timers and background work to stop on shutdown. */
   onShutdown: Array<() => void | Promise<void>>;

@@ -1,0 +1,79 @@
+/**
+ * Follows the Kiro IDE's token file (kiro-upstream.md §3.1). The IDE rotates its refresh token
+ * when it refreshes; when it does, our copy of the old token may already be dead, so a changed
+ * file is adopted within seconds for the account imported from that file. Polling stat() once a
+ * second is cheap and survives editors/IDEs that replace the file by rename (fs.watch loses those).
+ */
+import { statSync } from "node:fs";
+import type { AccountPool } from "./pool";
+import { parseKiroIdeCache } from "./import/kiro-ide";
+
+export type IdeSyncOptions = { pollMs?: number };
+
+export class IdeSync {
+  private timer?: ReturnType<typeof setInterval>;
+  private readonly seen = new Map<string, string>();
+  private busy = false;
+
+  constructor(private readonly pool: AccountPool, private readonly log: { info: (m: string, f?: Record<string, unknown>) => void; warn: (m: string, f?: Record<string, unknown>) => void }, private readonly opts: IdeSyncOptions = {}) {}
+
+  start(): void {
+    if (this.timer) return;
+    for (const path of this.paths()) this.seen.set(path, this.stamp(path));
+    this.timer = setInterval(() => void this.check(), this.opts.pollMs ?? 1000);
+    (this.timer as { unref?: () => void }).unref?.();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Paths of the IDE files accounts were imported from (new imports are picked up on the next poll). */
+  private paths(): Set<string> {
+    const out = new Set<string>();
+    for (const rec of this.pool.records()) if (rec.row.source === "kiro-ide" && rec.row.sourcePath) out.add(rec.row.sourcePath);
+    return out;
+  }
+
+  private stamp(path: string): string {
+    try {
+      const st = statSync(path);
+      return `${st.mtimeMs}:${st.size}:${st.ino}`;
+    } catch {
+      return "missing";
+    }
+  }
+
+  /** One poll; returns how many accounts adopted a new token. */
+  async check(): Promise<number> {
+    if (this.busy) return 0;
+    this.busy = true;
+    let adopted = 0;
+    try {
+      for (const path of this.paths()) {
+        const stamp = this.stamp(path);
+        if (this.seen.get(path) === stamp) continue;
+        this.seen.set(path, stamp);
+        if (stamp === "missing") continue;
+        const [entry] = parseKiroIdeCache(path);
+        const input = entry?.input;
+        if (!input) continue;
+        // The account most recently taken from this file, same kind: the IDE's current login.
+        let target: { id: string; at: number } | undefined;
+        for (const rec of this.pool.records()) {
+          if (rec.row.source !== "kiro-ide" || rec.row.sourcePath !== path || rec.row.kind !== input.kind) continue;
+          if (!target || rec.row.updatedAt > target.at) target = { id: rec.row.id, at: rec.row.updatedAt };
+        }
+        if (!target) continue;
+        const access = input.accessToken && input.expiresAt ? { accessToken: input.accessToken, expiresAt: input.expiresAt } : undefined;
+        if (await this.pool.adoptRotatedToken(target.id, input.refreshToken, access)) adopted++;
+      }
+    } catch (err) {
+      this.log.warn(`Kiro IDE token sync failed: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      this.busy = false;
+    }
+    return adopted;
+  }
+}

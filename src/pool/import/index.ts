@@ -1,0 +1,77 @@
+/**
+ * Import entry points: detect a file's format, parse it into entries, upsert each into the pool
+ * and report per entry (added / updated / skipped + why).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import type { AccountPool } from "../pool";
+import type { UpsertResult } from "../types";
+import { parseKam } from "./kam";
+import { parseKiro2ApiEntries } from "./kiro2api";
+import { parseKiroCliDb } from "./kiro-cli";
+import { parseKiroIdeObject } from "./kiro-ide";
+import { isObject, str, type ImportEntry } from "./normalize";
+
+export type ImportFormat = "kiro-cli" | "kiro-ide" | "kam" | "kiro2api";
+export type ImportReportLine = { where: string; outcome: UpsertResult["outcome"]; id?: string; label?: string; why?: string };
+
+function looksLikeIdeCache(o: Record<string, unknown>): boolean {
+  return !!(str(o.clientIdHash) || (str(o.accessToken) && o.expiresAt !== undefined && (str(o.provider) || str(o.authMethod))));
+}
+
+export function detectFormat(path: string): { format: ImportFormat; doc?: unknown } | { error: string } {
+  if (!existsSync(path)) return { error: `${path}: file not found` };
+  const bytes = readFileSync(path);
+  if (bytes.subarray(0, 16).toString("latin1") === "SQLite format 3\0") return { format: "kiro-cli" };
+  let doc: unknown;
+  try {
+    doc = JSON.parse(bytes.toString("utf8"));
+  } catch {
+    return { error: `${path}: neither JSON nor a SQLite database` };
+  }
+  const items = Array.isArray(doc) ? doc : isObject(doc) && Array.isArray(doc.accounts) ? doc.accounts : [doc];
+  if (items.some((x) => isObject(x) && "auth" in x)) return { format: "kiro2api", doc };
+  if (isObject(doc) && !Array.isArray(doc.accounts) && looksLikeIdeCache(doc)) return { format: "kiro-ide", doc };
+  return { format: "kam", doc };
+}
+
+export function parseImportFile(path: string): { format?: ImportFormat; entries: ImportEntry[] } {
+  const d = detectFormat(path);
+  if ("error" in d) return { entries: [{ where: path, skip: d.error }] };
+  switch (d.format) {
+    case "kiro-cli":
+      return { format: d.format, entries: parseKiroCliDb(path) };
+    case "kiro-ide":
+      return { format: d.format, entries: [parseKiroIdeObject(d.doc as Record<string, unknown>, path)] };
+    case "kiro2api":
+      return { format: d.format, entries: parseKiro2ApiEntries(d.doc, path) };
+    default:
+      return { format: d.format, entries: parseKam(d.doc, path) };
+  }
+}
+
+/** Upserts entries one by one (each its own short transaction) and reports each. */
+export async function importEntries(pool: AccountPool, entries: ImportEntry[]): Promise<ImportReportLine[]> {
+  const out: ImportReportLine[] = [];
+  for (const e of entries) {
+    if (!e.input) {
+      out.push({ where: e.where, outcome: "skipped", why: e.skip ?? "unreadable entry" });
+      continue;
+    }
+    try {
+      const r = await pool.upsert(e.input);
+      out.push({ where: e.where, outcome: r.outcome, id: r.id || undefined, label: r.id ? pool.get(r.id)?.label : undefined, why: r.why });
+    } catch (err) {
+      out.push({ where: e.where, outcome: "skipped", why: `store error: ${err instanceof Error ? err.message : String(err)}` });
+    }
+  }
+  return out;
+}
+
+export function summarize(lines: ImportReportLine[]): string {
+  const n = (o: string) => lines.filter((l) => l.outcome === o).length;
+  return `${n("added")} added, ${n("updated")} updated, ${n("skipped")} skipped`;
+}
+
+export function formatLine(l: ImportReportLine): string {
+  return `${l.outcome.padEnd(7)} ${l.where}${l.label ? ` → ${l.label}` : ""}${l.why ? ` (${l.why})` : ""}`;
+}

@@ -1,0 +1,53 @@
+/**
+ * kiro2api KIRO_AUTH_TOKEN (kiro-upstream.md §3.4): a JSON array (or one object) of
+ * {auth: "Social" | "IdC", refreshToken, clientId?, clientSecret?, disabled?, description?}, or a
+ * path to a file holding that JSON. Unlike kiro2api-deno we keep IdC client credentials.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { isObject, kindOf, str, type ImportEntry } from "./normalize";
+
+export function parseKiro2ApiEntries(doc: unknown, sourcePath?: string): ImportEntry[] {
+  const list = Array.isArray(doc) ? doc : isObject(doc) ? [doc] : undefined;
+  if (!list) return [{ where: sourcePath ?? "KIRO_AUTH_TOKEN", skip: "expected a JSON array of accounts" }];
+  return list.map((e, i): ImportEntry => {
+    const where = `[${i}]`;
+    if (!isObject(e)) return { where, skip: "not an object" };
+    const refreshToken = str(e.refreshToken);
+    if (!refreshToken) return { where, skip: "no refreshToken" };
+    const auth = str(e.auth) ?? "Social";
+    const kind = kindOf(auth);
+    if (typeof kind === "object") return { where, skip: kind.skip };
+    return {
+      where,
+      input: {
+        kind,
+        refreshToken,
+        clientId: str(e.clientId),
+        clientSecret: str(e.clientSecret),
+        label: str(e.description),
+        disabled: e.disabled === true,
+        region: str(e.region),
+        source: "kiro2api",
+        sourcePath,
+      },
+    };
+  });
+}
+
+/** KIRO_AUTH_TOKEN value: inline JSON, or a path to a JSON file. */
+export function parseKiroAuthTokenEnv(value: string): ImportEntry[] {
+  const v = value.trim();
+  if (v.startsWith("[") || v.startsWith("{")) {
+    try {
+      return parseKiro2ApiEntries(JSON.parse(v), "KIRO_AUTH_TOKEN");
+    } catch {
+      return [{ where: "KIRO_AUTH_TOKEN", skip: "not valid JSON" }];
+    }
+  }
+  if (!existsSync(v)) return [{ where: "KIRO_AUTH_TOKEN", skip: "neither JSON nor an existing file path" }];
+  try {
+    return parseKiro2ApiEntries(JSON.parse(readFileSync(v, "utf8")), v);
+  } catch {
+    return [{ where: v, skip: "file is not valid JSON" }];
+  }
+}
