@@ -62,7 +62,7 @@ export const openaiRoutes = (s: Services, opts: OpenAIRouteOptions = {}) => {
     let turn: Turn;
     let decoded: DecodedChat;
     try {
-      decoded = await decodeChatRequest(body, { conversationId: request.headers.get("x-conversation-id")?.slice(0, 200) || undefined });
+      decoded = decodeChatRequest(body, { conversationId: request.headers.get("x-conversation-id")?.slice(0, 200) || undefined });
       turn = await runTurn(s, decoded.request, { signal: abort.signal, requestId, clientKey, stream: decoded.stream });
     } catch (err) {
       unlink();

@@ -1,0 +1,85 @@
+import { listModels, resolveModel } from "../../core/models";
+
+/**
+ * GET /v1/models for both APIs on one path (api-conformance §1.6, §2.7): one superset object per
+ * model — OpenAI `{id, object, created, owned_by}` plus Anthropic `{type, display_name,
+ * created_at}` — inside `{object:"list", data, has_more, first_id, last_id}`. Both SDKs ignore
+ * the keys they do not know, so clients that send neither header are served too.
+ *
+ * The six names of the original product doc come first (clients show the list in order), then
+ * every other name the server resolves (canonical names and aliases).
+ */
+export const PRODUCT_MODELS = [
+  "claude-sonnet-4-5",
+  "claude-sonnet-4-5-20250929",
+  "claude-sonnet-4-20250514",
+  "claude-3-7-sonnet-20250219",
+  "claude-3-5-haiku-20241022",
+  "claude-haiku-4-5-20251001",
+];
+
+/** Models without a date in the name get a fixed, stable timestamp (2025-01-01). */
+const UNDATED = Date.UTC(2025, 0, 1);
+
+export type ModelObject = {
+  id: string;
+  object: "model";
+  created: number;
+  owned_by: string;
+  type: "model";
+  display_name: string;
+  created_at: string;
+  max_input_tokens?: number;
+  max_tokens?: number;
+};
+
+function releaseDate(id: string): number {
+  const m = /-(\d{4})(\d{2})(\d{2})$/.exec(id);
+  return m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : UNDATED;
+}
+
+/** "claude-sonnet-4-5-20250929" → "Claude Sonnet 4.5 (2025-09-29)". */
+function displayName(id: string): string {
+  const dated = /^(.*)-(\d{4})(\d{2})(\d{2})$/.exec(id);
+  const base = (dated ? dated[1]! : id)
+    .split("-")
+    .reduce<string[]>((acc, w) => {
+      const prev = acc[acc.length - 1];
+      if (/^\d+$/.test(w) && prev && /^\d+(\.\d+)*$/.test(prev)) acc[acc.length - 1] = `${prev}.${w}`;
+      else acc.push(w.charAt(0).toUpperCase() + w.slice(1));
+      return acc;
+    }, [])
+    .join(" ");
+  return dated ? `${base} (${dated[2]}-${dated[3]}-${dated[4]})` : base;
+}
+
+function modelObject(id: string): ModelObject {
+  const info = resolveModel(id);
+  const at = releaseDate(id);
+  return {
+    id,
+    object: "model",
+    created: Math.floor(at / 1000),
+    owned_by: "anthropic",
+    type: "model",
+    display_name: displayName(id),
+    created_at: new Date(at).toISOString().replace(".000Z", "Z"),
+    ...(info ? { max_input_tokens: info.contextWindow, max_tokens: info.maxOutputTokens } : {}),
+  };
+}
+
+export function modelCatalogue(): ModelObject[] {
+  const ids = [...PRODUCT_MODELS];
+  for (const m of listModels()) if (!ids.includes(m.name)) ids.push(m.name);
+  return ids.map(modelObject);
+}
+
+export function modelList() {
+  const data = modelCatalogue();
+  return { object: "list" as const, data, has_more: false, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null };
+}
+
+/** One model by any name the server accepts (exact id echoed back), or undefined. */
+export function findModel(id: string): ModelObject | undefined {
+  return resolveModel(id) ? modelObject(id) : undefined;
+}

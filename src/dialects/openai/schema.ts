@@ -1,0 +1,104 @@
+import { z } from "zod";
+
+/**
+ * The Chat Completions request body as clients send it (api-conformance §1.2). Loose objects:
+ * every field a client may send is accepted; only what we translate is typed, and only
+ * malformed input fails (→ 400 naming the param).
+ */
+const textPart = z.looseObject({ type: z.literal("text"), text: z.string() });
+const refusalPart = z.looseObject({ type: z.literal("refusal"), refusal: z.string() });
+const imagePart = z.looseObject({
+  type: z.literal("image_url"),
+  image_url: z.union([z.string(), z.looseObject({ url: z.string(), detail: z.string().optional() })]),
+});
+const otherPart = z.looseObject({ type: z.string() });
+
+export const userPartSchema = z.union([textPart, imagePart, otherPart]);
+const textContent = z.union([z.string(), z.array(z.union([textPart, refusalPart, otherPart]))]);
+
+const toolCall = z.looseObject({
+  id: z.string().optional(),
+  type: z.string().optional(),
+  function: z.looseObject({ name: z.string(), arguments: z.string().nullish() }),
+});
+
+const systemMessage = z.looseObject({ role: z.enum(["system", "developer"]), content: textContent });
+const userMessage = z.looseObject({ role: z.literal("user"), content: z.union([z.string(), z.array(userPartSchema)]) });
+const assistantMessage = z.looseObject({
+  role: z.literal("assistant"),
+  content: textContent.nullish(),
+  tool_calls: z.array(toolCall).nullish(),
+  function_call: z.looseObject({ name: z.string(), arguments: z.string().nullish() }).nullish(),
+  refusal: z.string().nullish(),
+});
+const toolMessage = z.looseObject({ role: z.literal("tool"), tool_call_id: z.string(), content: textContent.nullish() });
+const functionMessage = z.looseObject({ role: z.literal("function"), name: z.string(), content: z.string().nullish() });
+
+export const messageSchema = z.discriminatedUnion("role", [systemMessage, userMessage, assistantMessage, toolMessage, functionMessage]);
+
+const functionTool = z.looseObject({
+  type: z.literal("function"),
+  function: z.looseObject({
+    name: z.string().min(1),
+    description: z.string().nullish(),
+    parameters: z.record(z.string(), z.unknown()).nullish(),
+    strict: z.boolean().nullish(),
+  }),
+});
+const otherTool = z.looseObject({ type: z.string() });
+
+const namedChoice = z.looseObject({ type: z.literal("function"), function: z.looseObject({ name: z.string() }) });
+const allowedToolsChoice = z.looseObject({
+  type: z.literal("allowed_tools"),
+  allowed_tools: z.looseObject({
+    mode: z.enum(["auto", "required"]),
+    tools: z.array(z.looseObject({ type: z.string(), function: z.looseObject({ name: z.string() }).optional() })),
+  }),
+});
+
+const responseFormat = z.discriminatedUnion("type", [
+  z.looseObject({ type: z.literal("text") }),
+  z.looseObject({ type: z.literal("json_object") }),
+  z.looseObject({
+    type: z.literal("json_schema"),
+    json_schema: z.looseObject({
+      name: z.string().optional(),
+      description: z.string().optional(),
+      schema: z.record(z.string(), z.unknown()).optional(),
+      strict: z.boolean().nullish(),
+    }),
+  }),
+]);
+
+const positiveInt = z.number().int().positive();
+
+export const chatRequestSchema = z.looseObject({
+  model: z.string().min(1),
+  messages: z.array(messageSchema).min(1),
+  tools: z.array(z.union([functionTool, otherTool])).nullish(),
+  tool_choice: z.union([z.enum(["none", "auto", "required"]), namedChoice, allowedToolsChoice, z.looseObject({ type: z.string() })]).nullish(),
+  parallel_tool_calls: z.boolean().nullish(),
+  functions: z.array(z.looseObject({ name: z.string(), description: z.string().nullish(), parameters: z.record(z.string(), z.unknown()).nullish() })).nullish(),
+  stream: z.boolean().nullish(),
+  stream_options: z.looseObject({ include_usage: z.boolean().nullish() }).nullish(),
+  max_tokens: positiveInt.nullish(),
+  max_completion_tokens: positiveInt.nullish(),
+  stop: z.union([z.string(), z.array(z.string())]).nullish(),
+  temperature: z.number().min(0).max(2).nullish(),
+  top_p: z.number().min(0).max(1).nullish(),
+  n: z.number().int().nullish(),
+  seed: z.number().nullish(),
+  user: z.string().nullish(),
+  response_format: responseFormat.nullish(),
+  reasoning_effort: z.enum(["none", "minimal", "low", "medium", "high", "xhigh", "max"]).nullish(),
+});
+
+export type ChatRequestBody = z.infer<typeof chatRequestSchema>;
+export type ChatMessage = z.infer<typeof messageSchema>;
+
+/** zod issue path → OpenAI `param` (e.g. `messages[2].content`). */
+export function paramOf(path: ReadonlyArray<PropertyKey>): string {
+  let out = "";
+  for (const p of path) out += typeof p === "number" ? `[${p}]` : out ? `.${String(p)}` : String(p);
+  return out;
+}
