@@ -1,0 +1,169 @@
+/**
+ * Enforces stop_sequences and max_tokens on the canonical event stream (the upstream ignores
+ * both). Stop sequences apply to answer text only, and match across chunk boundaries: the tail
+ * of the text that could still be the start of a stop sequence is held back until the next
+ * chunk decides it. max_tokens counts text, thinking and tool-argument JSON with the real
+ * tokenizer, but only near the limit: tokens ≤ UTF-8 bytes, so while the emitted bytes stay
+ * below the limit no tokenizer call is needed (it costs ~1 ms per KB, more than relaying).
+ */
+import { getTokenizer } from "@anthropic-ai/tokenizer";
+import type { CanonicalEvent, StopReason } from "./canonical";
+import { countTextTokens } from "../kiro/request/estimate";
+
+export type GuardStop = { reason: StopReason; stopSequence?: string };
+
+let tokenizer: ReturnType<typeof getTokenizer> | undefined;
+
+/** The first `n` tokens of `text` as text (used to cut the delta that crosses max_tokens). */
+function firstTokens(text: string, n: number): string {
+  if (n <= 0) return "";
+  tokenizer ??= getTokenizer();
+  const ids = tokenizer.encode(text.normalize("NFKC"), "all");
+  if (ids.length <= n) return text;
+  // A cut inside a multi-byte character leaves a replacement char at the end: drop it.
+  return new TextDecoder().decode(tokenizer.decode(ids.slice(0, n))).replace(/\uFFFD+$/, "");
+}
+
+/** Counts output tokens lazily (see file comment). */
+class TokenBudget {
+  private confirmed = 0;
+  private pending: string[] = [];
+  private pendingBytes = 0;
+  exhausted = false;
+
+  constructor(private readonly max: number) {}
+
+  /** Admits `text`, returning the part that fits (all of it unless the limit is crossed). */
+  admit(text: string, cuttable: boolean): string {
+    const bytes = Buffer.byteLength(text, "utf8");
+    if (this.confirmed + this.pendingBytes + bytes < this.max) {
+      this.pending.push(text);
+      this.pendingBytes += bytes;
+      return text;
+    }
+    this.settle();
+    const n = countTextTokens(text);
+    if (this.confirmed + n < this.max) {
+      this.confirmed += n;
+      return text;
+    }
+    this.exhausted = true;
+    if (!cuttable || this.confirmed + n === this.max) {
+      this.confirmed += n;
+      return text;
+    }
+    const part = firstTokens(text, this.max - this.confirmed);
+    this.confirmed = this.max;
+    return part;
+  }
+
+  private settle(): void {
+    if (!this.pending.length) return;
+    this.confirmed += countTextTokens(this.pending.join(""));
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+}
+
+export class StopGuard {
+  private held = "";
+  private readonly maxSeqLen: number;
+  private readonly budget: TokenBudget;
+  /** Set once the output must end here; the runner then stops reading the upstream. */
+  stopped?: GuardStop;
+
+  constructor(private readonly stopSequences: string[], maxTokens: number) {
+    this.stopSequences = stopSequences.filter((s) => s.length > 0);
+    this.maxSeqLen = Math.max(0, ...this.stopSequences.map((s) => s.length));
+    this.budget = new TokenBudget(maxTokens);
+  }
+
+  /** Feeds one content event; pushes what may be passed on into `out`. */
+  feed(ev: CanonicalEvent, out: CanonicalEvent[]): void {
+    if (this.stopped) return;
+    switch (ev.type) {
+      case "text":
+        this.onText(ev.text, out);
+        return;
+      case "thinking": {
+        this.flushHeld(out);
+        if (this.stopped) return;
+        const text = this.budget.admit(ev.text, true);
+        if (text || ev.signature) out.push(text === ev.text ? ev : { ...ev, text });
+        if (this.budget.exhausted) this.stopped = { reason: "max_tokens" };
+        return;
+      }
+      case "tool_args":
+        // Never cut tool JSON: the call completes and the turn stops after its tool_end.
+        this.budget.admit(ev.json, false);
+        out.push(ev);
+        return;
+      case "tool_end":
+        out.push(ev);
+        if (this.budget.exhausted) this.stopped = { reason: "max_tokens" };
+        return;
+      default:
+        this.flushHeld(out);
+        if (!this.stopped) out.push(ev);
+    }
+  }
+
+  /** End of the upstream stream: releases held-back text. */
+  finish(out: CanonicalEvent[]): void {
+    if (!this.stopped) this.flushHeld(out);
+  }
+
+  private onText(text: string, out: CanonicalEvent[]): void {
+    if (!text) return;
+    if (this.maxSeqLen === 0) return this.emitText(text, out);
+    const buf = this.held + text;
+    let at = -1;
+    let seq = "";
+    for (const s of this.stopSequences) {
+      const i = buf.indexOf(s);
+      if (i !== -1 && (at === -1 || i < at)) {
+        at = i;
+        seq = s;
+      }
+    }
+    if (at !== -1) {
+      this.held = "";
+      this.emitText(buf.slice(0, at), out);
+      if (!this.stopped) this.stopped = { reason: "stop_sequence", stopSequence: seq };
+      return;
+    }
+    const keep = this.heldTailLength(buf);
+    let cut = buf.length - keep;
+    // Never split a surrogate pair between what is sent and what is held.
+    if (cut > 0 && cut < buf.length && isHighSurrogate(buf.charCodeAt(cut - 1))) cut--;
+    this.held = buf.slice(cut);
+    this.emitText(buf.slice(0, cut), out);
+  }
+
+  /** Length of the longest suffix of `buf` that is a proper prefix of some stop sequence. */
+  private heldTailLength(buf: string): number {
+    for (let n = Math.min(this.maxSeqLen - 1, buf.length); n > 0; n--) {
+      const tail = buf.slice(buf.length - n);
+      for (const s of this.stopSequences) if (s.length > n && s.startsWith(tail)) return n;
+    }
+    return 0;
+  }
+
+  private flushHeld(out: CanonicalEvent[]): void {
+    if (!this.held) return;
+    const h = this.held;
+    this.held = "";
+    this.emitText(h, out);
+  }
+
+  private emitText(text: string, out: CanonicalEvent[]): void {
+    if (!text) return;
+    const part = this.budget.admit(text, true);
+    if (part) out.push({ type: "text", text: part });
+    if (this.budget.exhausted) this.stopped = { reason: "max_tokens" };
+  }
+}
+
+function isHighSurrogate(c: number): boolean {
+  return c >= 0xd800 && c <= 0xdbff;
+}

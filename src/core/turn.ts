@@ -1,0 +1,391 @@
+/**
+ * The turn runner: the only place that combines the account pool and the Kiro client.
+ *
+ *   runTurn(s, req, ctx) → Promise<Turn>
+ *
+ * Before anything reaches the client it picks an account, opens the upstream call, and waits for
+ * the first event; upstream failures and a first-token timeout are retried / failed over here
+ * (≤ 3 attempts per account, ≤ 3 accounts), because SDKs never retry a stream that has started.
+ * After that the events are relayed with stop sequences and max_tokens enforced, and end with
+ * exactly one final `usage` and one `stop`. Nothing caps a stream by wall-clock time; a client
+ * disconnect (ctx.signal) aborts the upstream request.
+ */
+import type { CanonicalEvent, CanonicalRequest, StopReason, Usage } from "./canonical";
+import { TurnError } from "./errors";
+import { StopGuard } from "./stop-guard";
+import { OutputMeter, finalUsage, mergeUsage } from "./usage";
+import type { Services } from "../services";
+import type { ClientKey } from "../keys/client-keys";
+import { openChat } from "../kiro/client";
+import { KiroError, SYNTHETIC_REASONS } from "../kiro/errors";
+import { listModels, resolveModel, type ModelInfo } from "../kiro/models";
+import { estimateInputTokens } from "../kiro/request/estimate";
+import { isUnavailable, type PoolLease, type PoolUnavailable } from "../pool/types";
+
+export type TurnContext = { signal: AbortSignal; requestId: string; clientKey?: ClientKey; stream: boolean };
+
+export type Turn = {
+  model: string;
+  accountId: string;
+  estimatedInputTokens: number;
+  events: AsyncIterable<CanonicalEvent>;
+};
+
+const MAX_ATTEMPTS_PER_ACCOUNT = 3;
+const MAX_ACCOUNTS = 3;
+const ACCOUNT_LEVEL = new Set(["expired_token", "dead_refresh_token", "suspended", "account_blocked", "quota_exhausted"]);
+
+/** Names a client may use, for the 404 message (canonical names only, aliases resolve too). */
+export function validModelNames(): string[] {
+  return listModels().filter((m) => !m.aliasOf).map((m) => m.name);
+}
+
+export async function runTurn(s: Services, req: CanonicalRequest, ctx: TurnContext): Promise<Turn> {
+  const started = Date.now();
+  const log = new TurnLog(s, req, ctx, started);
+  try {
+    const model = resolveModel(req.model);
+    if (!model) {
+      throw new TurnError("not_found", `model '${req.model}' is not available; valid models: ${validModelNames().join(", ")}`, { param: "model" });
+    }
+    if (ctx.clientKey) {
+      const why = s.keys.denyReason(ctx.clientKey, req.model);
+      if (why) throw new TurnError("permission", why);
+    }
+    const estimatedInputTokens = estimateInputTokens(req);
+    log.inputEstimate = estimatedInputTokens;
+    const opened = await openWithFailover(s, req, ctx, log);
+    log.account = opened.lease;
+    log.ttftMs = Date.now() - started;
+    return {
+      model: req.model,
+      accountId: opened.lease.accountId,
+      estimatedInputTokens,
+      events: relay(req, model, estimatedInputTokens, opened, ctx, log),
+    };
+  } catch (err) {
+    let te = toTurnError(err, ctx);
+    if (te.kind === "input_too_long" && log.inputEstimate !== undefined) {
+      // Clients (Claude Code) match on "prompt is too long" and want the size to decide on compaction.
+      const model = resolveModel(req.model);
+      const limit = model ? ` > ${model.contextWindow} maximum` : "";
+      te = new TurnError("input_too_long", `prompt is too long: ${log.inputEstimate} tokens (estimated)${limit}; upstream said: ${upstreamWording(te.message)}`, { cause: err });
+    }
+    log.finish({ error: te });
+    throw te;
+  }
+}
+
+function upstreamWording(message: string): string {
+  return message.replace(/^prompt is too long: /, "");
+}
+
+// ------------------------------------------------------------------------------- opening
+
+type Opened = {
+  lease: PoolLease;
+  /** Aborts this attempt's upstream request (linked to the client's signal). */
+  abort: AbortController;
+  unlink: () => void;
+  iterator: AsyncIterator<CanonicalEvent>;
+  first: CanonicalEvent | undefined;
+};
+
+async function openWithFailover(s: Services, req: CanonicalRequest, ctx: TurnContext, log: TurnLog): Promise<Opened> {
+  const exclude = new Set<string>();
+  let lastErr: KiroError | undefined;
+  for (let accounts = 0; accounts < MAX_ACCOUNTS; accounts++) {
+    const got = s.pool.acquire({ conversationId: req.metadata.conversationId, model: req.model, exclude });
+    if (isUnavailable(got)) {
+      // Nothing (more) to try: the last upstream error explains the failure better than the pool state.
+      if (lastErr) throw kiroToTurnError(lastErr, got);
+      throw poolToTurnError(got);
+    }
+    const lease = got;
+    let forceRefresh = false;
+    let next = false;
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS_PER_ACCOUNT && !next; attempt++) {
+      if (ctx.signal.aborted) {
+        lease.release();
+        throw new TurnError("invalid_request", "client closed the request", { status: 499 });
+      }
+      log.attempts++;
+      try {
+        const opened = await openOnce(s, req, ctx, lease, attempt, forceRefresh);
+        return opened;
+      } catch (err) {
+        if (err instanceof TurnError) {
+          lease.release();
+          throw err;
+        }
+        const kerr = err instanceof KiroError ? err : new KiroError("transient", err instanceof Error ? err.message : String(err), { cause: err });
+        if (ctx.signal.aborted) {
+          lease.release();
+          throw new TurnError("invalid_request", "client closed the request", { status: 499 });
+        }
+        lastErr = kerr;
+        const d = lease.failure(kerr);
+        s.log.debug("upstream attempt failed", { requestId: ctx.requestId, account: lease.label, cls: kerr.cls, action: d.action });
+        if (d.action === "return_to_client") {
+          lease.release();
+          throw kiroToTurnError(kerr);
+        }
+        if (d.action === "retry_same" && attempt < MAX_ATTEMPTS_PER_ACCOUNT) {
+          forceRefresh = !!d.forceRefresh;
+          if (d.delayMs) await sleep(Math.min(d.delayMs, 20_000), ctx.signal);
+          continue;
+        }
+        next = true;
+      }
+    }
+    lease.release();
+    exclude.add(lease.accountId);
+  }
+  throw kiroToTurnError(lastErr ?? new KiroError("transient", "no upstream attempt succeeded"));
+}
+
+async function openOnce(
+  s: Services,
+  req: CanonicalRequest,
+  ctx: TurnContext,
+  lease: PoolLease,
+  attempt: number,
+  forceRefresh: boolean,
+): Promise<Opened> {
+  const abort = new AbortController();
+  const onClientAbort = () => abort.abort(ctx.signal.reason);
+  ctx.signal.addEventListener("abort", onClientAbort, { once: true });
+  const unlink = () => ctx.signal.removeEventListener("abort", onClientAbort);
+  const timeoutMs = s.settings.runtime.firstTokenTimeoutMs;
+  let timedOut = false;
+  // One timer covers credentials + headers + first event: the client sees nothing until then.
+  const timer = setTimeout(() => {
+    timedOut = true;
+    abort.abort(new Error("first-token timeout"));
+  }, timeoutMs);
+  try {
+    const creds = await lease.credentials(forceRefresh ? { forceRefresh: true } : undefined);
+    const { events } = await openChat(req, creds, {
+      upstream: s.upstream,
+      signal: abort.signal,
+      conversationId: req.metadata.conversationId,
+      attempt,
+    });
+    const iterator = events[Symbol.asyncIterator]();
+    const r = await iterator.next();
+    return { lease, abort, unlink, iterator, first: r.done ? undefined : r.value };
+  } catch (err) {
+    abort.abort();
+    unlink();
+    if (timedOut) {
+      throw new KiroError("transient", `no answer from upstream within ${timeoutMs} ms`, { reason: SYNTHETIC_REASONS.timeout, cause: err });
+    }
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// ------------------------------------------------------------------------------- relaying
+
+async function* relay(
+  req: CanonicalRequest,
+  model: ModelInfo,
+  estimatedInputTokens: number,
+  o: Opened,
+  ctx: TurnContext,
+  log: TurnLog,
+): AsyncGenerator<CanonicalEvent> {
+  const guard = new StopGuard(req.stopSequences, req.maxTokens);
+  const meter = new OutputMeter();
+  const upstreamUsage: Partial<Usage> = {};
+  let pct: number | undefined;
+  let upstreamStop: { reason: StopReason; stopSequence?: string } | undefined;
+  const out: CanonicalEvent[] = [];
+  let done = false;
+  let failure: TurnError | undefined;
+  try {
+    let r: IteratorResult<CanonicalEvent> = o.first ? { done: false, value: o.first } : { done: true, value: undefined };
+    while (!r.done) {
+      const ev = r.value;
+      if (ev.type === "usage") {
+        mergeUsage(upstreamUsage, ev.usage);
+        if (ev.contextUsagePercentage !== undefined) pct = ev.contextUsagePercentage;
+      } else if (ev.type === "stop") {
+        upstreamStop = { reason: ev.reason, stopSequence: ev.stopSequence };
+      } else {
+        guard.feed(ev, out);
+        for (let i = 0; i < out.length; i++) {
+          const e = out[i]!;
+          if (e.type === "text" || e.type === "thinking") meter.add(e.text);
+          else if (e.type === "tool_args") meter.add(e.json);
+          yield e;
+        }
+        out.length = 0;
+        // Stop sequence or max_tokens reached: stop reading (and paying for) the upstream.
+        if (guard.stopped) break;
+      }
+      r = await o.iterator.next();
+    }
+    if (!guard.stopped) {
+      guard.finish(out);
+      for (const e of out) {
+        if (e.type === "text") meter.add(e.text);
+        yield e;
+      }
+      out.length = 0;
+    }
+    const stop = guard.stopped ?? upstreamStop ?? { reason: "end_turn" as StopReason };
+    const usage = finalUsage({
+      upstream: upstreamUsage,
+      contextUsagePercentage: pct,
+      contextWindow: model.contextWindow,
+      estimatedInputTokens,
+      outputEstimate: () => (stop.reason === "max_tokens" && guard.stopped ? req.maxTokens : Math.min(meter.estimateTokens(), req.maxTokens)),
+    });
+    log.usage = usage;
+    log.stopReason = stop.reason;
+    yield { type: "usage", usage };
+    yield stop.stopSequence !== undefined ? { type: "stop", reason: stop.reason, stopSequence: stop.stopSequence } : { type: "stop", reason: stop.reason };
+    done = true;
+    o.lease.success({ usage });
+  } catch (err) {
+    if (ctx.signal.aborted) failure = new TurnError("invalid_request", "client closed the request", { status: 499 });
+    else {
+      // Only account-level verdicts are reported mid-stream: the call was accepted, so a throttle,
+      // capacity or transient failure here says little about the account's next request.
+      if (err instanceof KiroError && ACCOUNT_LEVEL.has(err.cls)) o.lease.failure(err);
+      failure = toTurnError(err, ctx);
+    }
+    throw failure;
+  } finally {
+    // Ends the upstream request when we stopped early or the client went away.
+    if (!done || guard.stopped) {
+      o.abort.abort();
+      void o.iterator.return?.().catch(() => {});
+    }
+    o.unlink();
+    o.lease.release();
+    if (!done && !failure) failure = new TurnError("invalid_request", "client closed the request", { status: 499 });
+    log.finish({ error: failure });
+  }
+}
+
+// ------------------------------------------------------------------------------- errors
+
+function toTurnError(err: unknown, ctx: TurnContext): TurnError {
+  if (err instanceof TurnError) return err;
+  if (err instanceof KiroError) return kiroToTurnError(err);
+  if (ctx.signal.aborted) return new TurnError("invalid_request", "client closed the request", { status: 499 });
+  return new TurnError("upstream", `upstream failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+}
+
+function secondsUntil(at?: number): number | undefined {
+  if (!at) return undefined;
+  return Math.max(1, Math.ceil((at - Date.now()) / 1000));
+}
+
+export function poolToTurnError(u: PoolUnavailable): TurnError {
+  const retryAfterSeconds = secondsUntil(u.retryAt);
+  const until = u.retryAt ? ` (earliest: ${new Date(u.retryAt).toISOString()})` : "";
+  if (u.reason === "all_cooling") {
+    return new TurnError("rate_limited", `all accounts are rate limited: ${u.message}${until}`, { retryAfterSeconds: retryAfterSeconds ?? 30 });
+  }
+  return new TurnError("no_account", `no Kiro account can serve this request (${u.reason}): ${u.message}${until}`, { retryAfterSeconds });
+}
+
+export function kiroToTurnError(e: KiroError, pool?: PoolUnavailable): TurnError {
+  const msg = e.upstreamMessage;
+  const retryAfterSeconds = e.retryAfterMs ? Math.max(1, Math.ceil(e.retryAfterMs / 1000)) : secondsUntil(pool?.retryAt);
+  switch (e.cls) {
+    case "input_too_long":
+      return new TurnError("input_too_long", `prompt is too long: ${msg}`, { cause: e });
+    case "bad_request":
+      return new TurnError("invalid_request", msg, { cause: e });
+    case "invalid_model":
+      return new TurnError("not_found", `${msg}; valid models: ${validModelNames().join(", ")}`, { param: "model", cause: e });
+    case "throttled":
+      return new TurnError("rate_limited", `rate limited by Kiro: ${msg}`, { retryAfterSeconds: retryAfterSeconds ?? 30, cause: e });
+    case "model_capacity":
+      return new TurnError("overloaded", msg, { retryAfterSeconds, cause: e });
+    case "quota_exhausted":
+    case "suspended":
+    case "dead_refresh_token":
+    case "account_blocked":
+    case "forbidden":
+    case "expired_token":
+      return new TurnError("no_account", `no Kiro account can serve this request: ${msg}`, { retryAfterSeconds, cause: e });
+    case "transient":
+      if (e.reason === SYNTHETIC_REASONS.timeout) return new TurnError("timeout", msg, { cause: e });
+      return new TurnError("upstream", `upstream error: ${msg}`, { cause: e });
+    default:
+      return new TurnError("upstream", `upstream error: ${msg}`, { cause: e });
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+// ------------------------------------------------------------------------------- bookkeeping
+
+/** Writes the request-log row and the key's usage exactly once, when the turn ends. */
+class TurnLog {
+  attempts = 0;
+  account?: PoolLease;
+  ttftMs?: number;
+  inputEstimate?: number;
+  usage?: Usage;
+  stopReason?: StopReason;
+  private written = false;
+
+  constructor(
+    private readonly s: Services,
+    private readonly req: CanonicalRequest,
+    private readonly ctx: TurnContext,
+    private readonly started: number,
+  ) {}
+
+  finish(r: { error?: TurnError }): void {
+    if (this.written) return;
+    this.written = true;
+    const e = r.error;
+    try {
+      this.s.requestLog.record({
+        requestId: this.ctx.requestId,
+        at: this.started,
+        clientKeyId: this.ctx.clientKey?.id ?? null,
+        clientKeyName: this.ctx.clientKey?.name ?? null,
+        dialect: this.req.metadata.dialect,
+        model: this.req.model,
+        accountId: this.account?.accountId ?? null,
+        accountLabel: this.account?.label ?? null,
+        stream: this.ctx.stream,
+        status: e ? e.status : 200,
+        errorType: e ? e.kind : null,
+        errorMessage: e ? e.message.slice(0, 1000) : null,
+        latencyMs: Date.now() - this.started,
+        ttftMs: this.ttftMs ?? null,
+        inputTokens: this.usage?.inputTokens ?? this.inputEstimate ?? null,
+        outputTokens: this.usage?.outputTokens ?? null,
+        credits: this.usage?.credits ?? null,
+        attempts: Math.max(1, this.attempts),
+        stopReason: this.stopReason ?? null,
+        requestBody: null,
+      });
+      if (this.ctx.clientKey && this.usage) {
+        this.s.keys.recordUsage(this.ctx.clientKey.id, this.usage.inputTokens + this.usage.outputTokens);
+      }
+    } catch (err) {
+      this.s.log.warn("could not write the request log", { requestId: this.ctx.requestId, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+}

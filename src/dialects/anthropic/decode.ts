@@ -1,0 +1,358 @@
+/**
+ * Anthropic Messages request body → CanonicalRequest (api-conformance.md §2.2, §6).
+ * Lenient on purpose: unknown top-level fields and unknown block types never fail a request
+ * (Claude Code sends new ones every few releases); only what we cannot honour is rejected, with
+ * a 400 that names the field.
+ */
+import { z } from "zod";
+import type {
+  AssistantPart,
+  CanonicalMessage,
+  CanonicalRequest,
+  ImageMediaType,
+  ImagePart,
+  TextPart,
+  ThinkingSetting,
+  ToolChoice,
+  ToolDefinition,
+  UserPart,
+} from "../../core/canonical";
+import { TurnError } from "../../core/errors";
+
+const IMAGE_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp"] as const;
+
+const textBlock = z.looseObject({ type: z.literal("text"), text: z.string() });
+const blockArray = z.array(z.looseObject({ type: z.string() }));
+const content = z.union([z.string(), blockArray]);
+
+const messageSchema = z.looseObject({
+  role: z.enum(["user", "assistant", "system"]),
+  content,
+});
+
+const toolSchema = z.looseObject({
+  type: z.string().optional(),
+  name: z.string().min(1),
+  description: z.string().optional(),
+  input_schema: z.record(z.string(), z.unknown()).optional(),
+});
+
+const toolChoiceSchema = z.looseObject({
+  type: z.enum(["auto", "any", "tool", "none"]),
+  name: z.string().optional(),
+  disable_parallel_tool_use: z.boolean().optional(),
+});
+
+const thinkingSchema = z.looseObject({
+  type: z.string(),
+  budget_tokens: z.number().int().optional(),
+});
+
+/** Shared by /v1/messages and count_tokens (which has no max_tokens). */
+const baseSchema = z.looseObject({
+  model: z.string({ error: "model: Field required" }).min(1, "model: must not be empty"),
+  messages: z.array(messageSchema, { error: "messages: Field required" }),
+  system: z.union([z.string(), z.array(textBlock)]).optional().nullable(),
+  tools: z.array(toolSchema).optional().nullable(),
+  tool_choice: toolChoiceSchema.optional().nullable(),
+  thinking: thinkingSchema.optional().nullable(),
+  output_config: z.looseObject({ effort: z.string().optional() }).optional().nullable(),
+  stop_sequences: z.array(z.string()).optional().nullable(),
+  temperature: z.number().min(0).max(1).optional().nullable(),
+  top_p: z.number().min(0).max(1).optional().nullable(),
+  top_k: z.number().int().min(0).optional().nullable(),
+  metadata: z.looseObject({ user_id: z.string().optional().nullable() }).optional().nullable(),
+  stream: z.boolean().optional().nullable(),
+});
+
+const messagesSchema = baseSchema.extend({
+  max_tokens: z.number({ error: "max_tokens: Field required" }).int("max_tokens: must be an integer").min(1, "max_tokens: must be at least 1"),
+});
+
+export type AnthropicBody = z.infer<typeof messagesSchema>;
+
+export type DecodeOptions = {
+  /** X-Conversation-Id header, when the client sent one (wins over metadata.user_id). */
+  conversationHeader?: string | null;
+  /** count_tokens bodies have no max_tokens. */
+  forCounting?: boolean;
+};
+
+export type Decoded = { req: CanonicalRequest; stream: boolean };
+
+/** Throws TurnError("invalid_request") naming the field at fault. */
+export function decodeAnthropicRequest(body: unknown, opts: DecodeOptions = {}): Decoded {
+  if (!body || typeof body !== "object" || Array.isArray(body)) {
+    throw new TurnError("invalid_request", "request body must be a JSON object");
+  }
+  const parsed = (opts.forCounting ? baseSchema : messagesSchema).safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = issue.path.map(String).join(".");
+    const msg = issue.message.includes(":") ? issue.message : `${path || "body"}: ${issue.message}`;
+    throw new TurnError("invalid_request", msg, { param: path || undefined });
+  }
+  const b = parsed.data as AnthropicBody;
+
+  const systemTexts: string[] = [];
+  if (typeof b.system === "string") {
+    if (b.system) systemTexts.push(b.system);
+  } else if (Array.isArray(b.system)) {
+    for (const blk of b.system) if (blk.text) systemTexts.push(blk.text);
+  }
+
+  const messages: CanonicalMessage[] = [];
+  b.messages.forEach((m, i) => {
+    const where = `messages.${i}.content`;
+    if (m.role === "system") {
+      // API 2026-10-21 system-role message: folded into the system text in order (never dropped).
+      const t = typeof m.content === "string" ? m.content : m.content.map((blk, j) => systemBlockText(blk, `${where}.${j}`)).join("\n");
+      if (t) systemTexts.push(t);
+      return;
+    }
+    const blocks = typeof m.content === "string" ? [{ type: "text", text: m.content }] : m.content;
+    const parts = m.role === "user" ? userParts(blocks, where) : assistantParts(blocks, where);
+    const prev = messages[messages.length - 1];
+    // Consecutive same-role turns are merged, as the API does.
+    if (prev && prev.role === m.role) (prev.content as unknown[]).push(...parts);
+    else messages.push({ role: m.role, content: parts } as CanonicalMessage);
+  });
+
+  const tools: ToolDefinition[] = (b.tools ?? []).map((t, i) => {
+    if (t.type && t.type !== "custom") {
+      throw new TurnError(
+        "invalid_request",
+        `tools.${i}: server tool '${t.type}' (${t.name}) is not supported by this server; only client tools with an input_schema can be used`,
+        { param: `tools.${i}.type` },
+      );
+    }
+    if (!t.input_schema) throw new TurnError("invalid_request", `tools.${i}.input_schema: Field required`, { param: `tools.${i}.input_schema` });
+    return { name: t.name, description: t.description ?? "", inputSchema: t.input_schema };
+  });
+
+  let toolChoice: ToolChoice | undefined;
+  let parallelToolCalls: boolean | undefined;
+  if (b.tool_choice) {
+    const tc = b.tool_choice;
+    if (tc.type === "tool") {
+      if (!tc.name) throw new TurnError("invalid_request", "tool_choice.name: Field required for type 'tool'", { param: "tool_choice.name" });
+      if (!tools.some((t) => t.name === tc.name)) {
+        throw new TurnError("invalid_request", `tool_choice.name: no tool named '${tc.name}' in tools`, { param: "tool_choice.name" });
+      }
+      toolChoice = { type: "tool", name: tc.name };
+    } else toolChoice = { type: tc.type };
+    if (tc.disable_parallel_tool_use) parallelToolCalls = false;
+  }
+
+  const effort = normaliseEffort(b.output_config?.effort);
+  const thinking = thinkingSetting(b.thinking ?? undefined, effort);
+  if (thinking.type === "enabled" && !opts.forCounting && thinking.budgetTokens >= b.max_tokens) {
+    throw new TurnError("invalid_request", "thinking.budget_tokens: must be less than max_tokens", { param: "thinking.budget_tokens" });
+  }
+
+  const req: CanonicalRequest = {
+    model: b.model,
+    system: systemTexts.join("\n\n"),
+    messages,
+    tools,
+    maxTokens: opts.forCounting ? 1 : b.max_tokens,
+    stopSequences: b.stop_sequences ?? [],
+    thinking,
+    metadata: { dialect: "anthropic", conversationId: conversationId(opts.conversationHeader, b.metadata?.user_id) },
+  };
+  if (toolChoice) req.toolChoice = toolChoice;
+  if (parallelToolCalls !== undefined) req.parallelToolCalls = parallelToolCalls;
+  if (b.temperature != null) req.temperature = b.temperature;
+  if (b.top_p != null) req.topP = b.top_p;
+  return { req, stream: b.stream === true };
+}
+
+// ------------------------------------------------------------------------------- blocks
+
+type Block = { type: string; [k: string]: unknown };
+
+function bad(param: string, message: string): TurnError {
+  return new TurnError("invalid_request", `${param}: ${message}`, { param });
+}
+
+function str(v: unknown, param: string): string {
+  if (typeof v !== "string") throw bad(param, "must be a string");
+  return v;
+}
+
+function systemBlockText(blk: Block, param: string): string {
+  if (blk.type !== "text") throw bad(`${param}.type`, "system messages may only contain text blocks");
+  return str(blk.text, `${param}.text`);
+}
+
+function imagePart(blk: Block, param: string): ImagePart {
+  const src = blk.source as Record<string, unknown> | undefined;
+  if (!src || typeof src !== "object") throw bad(`${param}.source`, "Field required");
+  if (src.type !== "base64") {
+    // URL and file images are rejected rather than fetched: fetching client-chosen URLs from the
+    // server opens an SSRF hole (internal addresses, redirects, DNS rebinding) for little gain.
+    throw bad(`${param}.source.type`, `image source '${String(src.type)}' is not supported; send the image as base64 (source.type "base64")`);
+  }
+  const mediaType = src.media_type;
+  if (typeof mediaType !== "string" || !(IMAGE_TYPES as readonly string[]).includes(mediaType)) {
+    throw bad(`${param}.source.media_type`, `must be one of ${IMAGE_TYPES.join(", ")}`);
+  }
+  const data = str(src.data, `${param}.source.data`);
+  return { type: "image", mediaType: mediaType as ImageMediaType, data };
+}
+
+/** A document block as text: plain-text and content sources are supported; PDFs are not. */
+function documentText(blk: Block, param: string): string {
+  const src = blk.source as Record<string, unknown> | undefined;
+  if (!src || typeof src !== "object") throw bad(`${param}.source`, "Field required");
+  let body: string;
+  if (src.type === "text") body = str(src.data, `${param}.source.data`);
+  else if (src.type === "content") {
+    const c = src.content;
+    body = typeof c === "string" ? c : Array.isArray(c) ? c.map((x: any) => (x?.type === "text" ? String(x.text ?? "") : "")).join("\n") : "";
+  } else {
+    throw bad(`${param}.source.type`, `document source '${String(src.type)}' is not supported; send text documents (source.type "text" or "content")`);
+  }
+  const title = typeof blk.title === "string" && blk.title ? `Document: ${blk.title}\n` : "";
+  const context = typeof blk.context === "string" && blk.context ? `${blk.context}\n` : "";
+  return `${title}${context}${body}`;
+}
+
+function searchResultText(blk: Block): string {
+  const parts = Array.isArray(blk.content) ? (blk.content as Block[]).filter((c) => c?.type === "text").map((c) => String(c.text ?? "")) : [];
+  return [blk.title ? `Search result: ${String(blk.title)}` : "", blk.source ? `Source: ${String(blk.source)}` : "", ...parts].filter(Boolean).join("\n");
+}
+
+function toolResultContent(c: unknown, param: string): Array<TextPart | ImagePart> {
+  if (c === undefined || c === null) return [];
+  if (typeof c === "string") return c ? [{ type: "text", text: c }] : [];
+  if (!Array.isArray(c)) throw bad(param, "must be a string or an array of blocks");
+  const out: Array<TextPart | ImagePart> = [];
+  (c as Block[]).forEach((blk, j) => {
+    const p = `${param}.${j}`;
+    switch (blk?.type) {
+      case "text":
+        out.push({ type: "text", text: str(blk.text, `${p}.text`) });
+        break;
+      case "image":
+        out.push(imagePart(blk, p));
+        break;
+      case "document":
+        out.push({ type: "text", text: documentText(blk, p) });
+        break;
+      case "search_result":
+        out.push({ type: "text", text: searchResultText(blk) });
+        break;
+      case "tool_reference":
+        // ToolSearch results name deferred tools; the model only needs to know which.
+        out.push({ type: "text", text: `Tool loaded: ${String(blk.tool_name ?? blk.name ?? "")}` });
+        break;
+      default:
+        // Unknown result block types are dropped rather than failing the request.
+        break;
+    }
+  });
+  return out;
+}
+
+function userParts(blocks: Block[], where: string): UserPart[] {
+  const out: UserPart[] = [];
+  blocks.forEach((blk, j) => {
+    const p = `${where}.${j}`;
+    switch (blk.type) {
+      case "text":
+        out.push({ type: "text", text: str(blk.text, `${p}.text`) });
+        break;
+      case "image":
+        out.push(imagePart(blk, p));
+        break;
+      case "document":
+        out.push({ type: "text", text: documentText(blk, p) });
+        break;
+      case "search_result":
+        out.push({ type: "text", text: searchResultText(blk) });
+        break;
+      case "tool_result": {
+        const id = str(blk.tool_use_id, `${p}.tool_use_id`);
+        const part: UserPart = { type: "tool_result", toolUseId: id, content: toolResultContent(blk.content, `${p}.content`) };
+        if (blk.is_error === true) part.isError = true;
+        out.push(part);
+        break;
+      }
+      default:
+        // Unknown user block types (new API features) are dropped, never fatal.
+        break;
+    }
+  });
+  return out;
+}
+
+function assistantParts(blocks: Block[], where: string): AssistantPart[] {
+  const out: AssistantPart[] = [];
+  blocks.forEach((blk, j) => {
+    const p = `${where}.${j}`;
+    switch (blk.type) {
+      case "text":
+        out.push({ type: "text", text: str(blk.text, `${p}.text`) });
+        break;
+      case "thinking": {
+        const part: AssistantPart = { type: "thinking", text: str(blk.thinking, `${p}.thinking`) };
+        if (typeof blk.signature === "string" && blk.signature) part.signature = blk.signature;
+        out.push(part);
+        break;
+      }
+      case "tool_use": {
+        const input = blk.input === undefined ? {} : blk.input;
+        if (!input || typeof input !== "object" || Array.isArray(input)) throw bad(`${p}.input`, "must be an object");
+        out.push({ type: "tool_use", id: str(blk.id, `${p}.id`), name: str(blk.name, `${p}.name`), input });
+        break;
+      }
+      default:
+        // redacted_thinking (opaque, no upstream equivalent), server-tool blocks, unknown types: dropped.
+        break;
+    }
+  });
+  return out;
+}
+
+// ------------------------------------------------------------------------------- settings
+
+type Effort = "low" | "medium" | "high" | "max";
+
+function normaliseEffort(e: string | undefined): Effort | undefined {
+  if (!e) return undefined;
+  if (e === "low" || e === "medium" || e === "high" || e === "max") return e;
+  if (e === "xhigh") return "max";
+  return undefined;
+}
+
+function thinkingSetting(t: { type: string; budget_tokens?: number } | undefined, effort: Effort | undefined): ThinkingSetting {
+  if (!t || t.type === "disabled") return { type: "disabled" };
+  if (t.type === "enabled") {
+    if (typeof t.budget_tokens !== "number") throw bad("thinking.budget_tokens", "Field required when thinking is enabled");
+    if (t.budget_tokens < 1024) throw bad("thinking.budget_tokens", "must be at least 1024");
+    return { type: "enabled", budgetTokens: t.budget_tokens };
+  }
+  // "adaptive" and newer modes (e.g. "between_tools") let the model decide.
+  return effort ? { type: "adaptive", effort } : { type: "adaptive" };
+}
+
+/**
+ * Account-affinity key: X-Conversation-Id, else metadata.user_id. Claude Code sends user_id as a
+ * JSON string {device_id, account_uuid, session_id}; the session id is the conversation.
+ */
+function conversationId(header: string | null | undefined, userId: string | null | undefined): string | undefined {
+  if (header && header.trim()) return header.trim().slice(0, 200);
+  if (!userId) return undefined;
+  const t = userId.trim();
+  if (t.startsWith("{")) {
+    try {
+      const o = JSON.parse(t) as Record<string, unknown>;
+      const sid = o.session_id ?? o.sessionId;
+      if (typeof sid === "string" && sid) return sid.slice(0, 200);
+    } catch {
+      // not JSON after all: use the raw string
+    }
+  }
+  return t.slice(0, 200) || undefined;
+}

@@ -1,0 +1,80 @@
+/**
+ * End-to-end harness shared by the dialect suites: the strict fake Kiro on loopback, the real app
+ * on a real socket with its upstream pointed at the fake, and accounts in the real pool.
+ *
+ *   const e = await startE2E({accounts: [{behaviour: {throttleCalls: 1}}]});
+ *   fetch(`${e.url}/v1/messages`, {headers: {"x-api-key": e.clientKey}, ...});
+ *   e.fake.requests / e.fake.aborts;  e.accounts[0].behaviour.quota = true;
+ *   await e.stop();
+ */
+import { createApp } from "../../src/app";
+import type { Services } from "../../src/services";
+import { startFakeKiro, type FakeAccount, type FakeAccountInit, type FakeKiro } from "../fake-kiro/server";
+import { TEST_CLIENT_KEY, makeServices } from "./app";
+
+/** A fake account; refreshToken defaults to a fresh realistic one (the pool rejects short tokens). */
+export type FakeAccountSpec = Partial<FakeAccountInit> & { label?: string };
+
+export type E2E = {
+  fake: FakeKiro;
+  app: ReturnType<typeof createApp>;
+  services: Services;
+  url: string;
+  clientKey: string;
+  /** The fake-side accounts, in the order given (mutate `.behaviour` to script failures). */
+  accounts: FakeAccount[];
+  /** The pool ids of the same accounts. */
+  accountIds: string[];
+  stop(): Promise<void>;
+};
+
+export function fakeRefreshToken(): string {
+  return "aorA" + Buffer.from(crypto.getRandomValues(new Uint8Array(150))).toString("base64url").slice(0, 176);
+}
+
+export async function startE2E(opts: { accounts?: FakeAccountSpec[] } = {}): Promise<E2E> {
+  const fake = await startFakeKiro();
+  const up = fake.upstream;
+  const services = await makeServices({ region: up.region, apiUrl: up.apiUrl, authUrl: up.authUrl, oidcUrl: up.oidcUrl });
+  const accounts: FakeAccount[] = [];
+  const accountIds: string[] = [];
+  const specs = opts.accounts ?? [{}];
+  for (const [i, spec] of specs.entries()) {
+    const { label, ...init } = spec;
+    const acct = fake.addAccount({ ...init, refreshToken: init.refreshToken ?? fakeRefreshToken() });
+    accounts.push(acct);
+    const r = await services.pool.upsert({
+      kind: acct.kind,
+      refreshToken: acct.refreshToken,
+      clientId: acct.clientId,
+      clientSecret: acct.clientSecret,
+      label: label ?? `fake-${i + 1}`,
+      email: acct.email,
+      region: up.region,
+      authRegion: up.region,
+      source: "test",
+      // In spec order, so the "priority" strategy tries them first to last.
+      priority: i,
+    });
+    if (r.outcome === "skipped") throw new Error(`pool refused fake account ${i + 1}: ${r.why}`);
+    accountIds.push(r.id);
+  }
+
+  const app = createApp(services);
+  app.listen({ port: 0, hostname: "127.0.0.1", reusePort: false });
+  const url = `http://127.0.0.1:${app.server!.port}`;
+  return {
+    fake,
+    app,
+    services,
+    url,
+    clientKey: TEST_CLIENT_KEY,
+    accounts,
+    accountIds,
+    stop: async () => {
+      await app.stop(true);
+      for (const fn of services.onShutdown.splice(0)) await fn();
+      await fake.stop();
+    },
+  };
+}
