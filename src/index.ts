@@ -11,7 +11,8 @@ import { VERSION } from "./version";
 
 /** Entry point: config → store → services → HTTP. Every failure is one clear line, no stack trace. */
 async function main(argv: string[]): Promise<number> {
-  const { config, args } = loadConfig(argv);
+  // The import subcommand's own switches are read by runImportCommand, not by the config loader.
+  const { config, args } = loadConfig(argv.filter((a) => a !== "--from-kiro-ide" && a !== "--from-kiro-cli"));
   if (args.help) { console.log(helpText(VERSION)); return 0; }
   if (args.version) { console.log(VERSION); return 0; }
   if (args.rest[0] === "import") {

@@ -67,6 +67,7 @@ export function helpText(version: string): string {
     "  kiro-server import FILE               import accounts from a JSON file",
     "  kiro-server import --from-kiro-ide    import the Kiro IDE's logged-in account",
     "  kiro-server import --from-kiro-cli    import kiro-cli's logged-in account",
+    "    (KIRO_IDE_TOKEN_PATH / KIRO_CLI_DB_PATH override where those are read from)",
     "",
     "Options (flag, environment variable; flags win over the environment):",
     ...rows,
