@@ -10,6 +10,7 @@ import { ChatStreamEncoder, errorChunk, sseData, SSE_DONE, SSE_PING } from "../d
 import { openaiErrorResponse } from "../dialects/openai/errors";
 import { PING, withKeepAlive } from "../dialects/openai/keepalive";
 import { findModel, modelList } from "../dialects/openai/models";
+import { servableNamePredicate } from "../core/models";
 import { newCompletionId } from "../dialects/openai/shared";
 
 /**
@@ -105,7 +106,7 @@ export const openaiRoutes = (s: Services, opts: OpenAIRouteOptions = {}) => {
   function models(ctx: Ctx): Response {
     const requestId = requestIdOf(ctx);
     if (!authenticateClient(s, ctx.request)) return modelsError(ctx.request, unauthorized(), requestId);
-    return json(modelList(), requestId);
+    return json(modelList(servableNamePredicate(s.pool.servableModelIds())), requestId);
   }
 
   function model(ctx: Ctx & { params: { id: string } }): Response {

@@ -9,7 +9,7 @@ import type { KiroCredentials } from "../kiro/client";
 import { KiroError } from "../kiro/errors";
 import type { RefreshResult } from "../kiro/auth";
 import { TokenManager, type TokenAccount, type TokenManagerOptions } from "../kiro/token-manager";
-import { getUsageLimits, type QuotaSnapshot } from "../kiro/usage";
+import { getUsageLimits, listAvailableModels, type QuotaSnapshot } from "../kiro/usage";
 import { machineIdFor } from "../kiro/request/headers";
 import type { Usage } from "../core/canonical";
 import { AccountStore, fingerprintOf, type AccountPatch, type AccountRow } from "./store";
@@ -51,6 +51,8 @@ export type Rec = {
   slot: number;
   inflight: number;
   quota?: QuotaSnapshot;
+  /** Upstream model ids this account may use (ListAvailableModels), once known. */
+  models?: string[];
   plain: { refresh?: string; access?: string; secret?: string };
   throttleStreak: number;
 };
@@ -658,14 +660,37 @@ export class AccountPool {
   async checkQuota(id: string): Promise<QuotaSnapshot> {
     const rec = this.mustGet(id);
     let q: QuotaSnapshot;
+    let creds: KiroCredentials;
     try {
-      q = await getUsageLimits(await this.credentialsFor(rec, false), this.s.upstream);
+      creds = await this.credentialsFor(rec, false);
+      q = await getUsageLimits(creds, this.s.upstream);
     } catch (err) {
       if (err instanceof KiroError && err.cls === "dead_refresh_token") this.refreshFailed(rec, err);
       throw err;
     }
     this.applyQuota(rec, q);
+    // The model list rides along with the quota poll (cached ~30 min per account by usage.ts);
+    // it only narrows /v1/models, so a failure here is logged and otherwise ignored.
+    try {
+      rec.models = (await listAvailableModels(creds, this.s.upstream)).map((m) => m.modelId);
+    } catch (err) {
+      this.s.log.debug(`model list unavailable for account ${rec.row.label}`, { accountId: rec.row.id, error: err instanceof KiroError ? err.cls : String(err) });
+    }
     return q;
+  }
+
+  /**
+   * Upstream model ids that at least one account which is not disabled can use, or undefined
+   * while no account has reported its list (then every known model is offered).
+   */
+  servableModelIds(): Set<string> | undefined {
+    let out: Set<string> | undefined;
+    for (const rec of this.recs.values()) {
+      if (!rec.models || rec.row.state === "disabled") continue;
+      out ??= new Set();
+      for (const m of rec.models) out.add(m);
+    }
+    return out;
   }
 
   applyQuota(rec: Rec, q: QuotaSnapshot): void {

@@ -87,6 +87,8 @@ export type FakeAccountInit = {
   clientId?: string;
   clientSecret?: string;
   email?: string;
+  /** Upstream model ids ListAvailableModels reports for this account (default: all). */
+  models?: string[];
   behaviour?: FakeBehaviour;
   /** Lifetime of issued access tokens (default 3600 s). */
   accessTokenTtlSec?: number;
@@ -457,7 +459,7 @@ export async function startFakeKiro(opts: { port?: number; hostname?: string } =
     if (op === "usage") {
       return json(200, usageLimitsBody(who.pub.quota, { email: who.pub.email, userId: `user-${who.init.refreshToken.slice(-6)}` }));
     }
-    if (op === "models") return json(200, modelsBody());
+    if (op === "models") return json(200, modelsBody(who.init.models));
     if (who.pub.kind === "idc" && !who.pub.profileArn) {
       return typedError(403, "AccessDeniedException", "User is not authorized to access profiles", null);
     }
@@ -622,8 +624,9 @@ export const AVAILABLE_MODELS = [
   MODEL("claude-opus-4.5", "Claude Opus 4.5", 2.2),
 ];
 
-export function modelsBody(): Record<string, unknown> {
-  return { defaultModel: { modelId: "auto" }, models: AVAILABLE_MODELS, nextToken: null };
+export function modelsBody(only?: string[]): Record<string, unknown> {
+  const models = only ? AVAILABLE_MODELS.filter((m) => only.includes(m.modelId)) : AVAILABLE_MODELS;
+  return { defaultModel: { modelId: "auto" }, models, nextToken: null };
 }
 
 export function profilesBody(profileArn: string | undefined): Record<string, unknown> {

@@ -68,14 +68,15 @@ function modelObject(id: string): ModelObject {
   };
 }
 
-export function modelCatalogue(): ModelObject[] {
+/** `servable` (from the pool's upstream model lists) narrows the list when it is known. */
+export function modelCatalogue(servable?: (name: string) => boolean): ModelObject[] {
   const ids = [...PRODUCT_MODELS];
   for (const m of listModels()) if (!ids.includes(m.name)) ids.push(m.name);
-  return ids.map(modelObject);
+  return (servable ? ids.filter((id) => servable(resolveModel(id)?.name ?? id)) : ids).map(modelObject);
 }
 
-export function modelList() {
-  const data = modelCatalogue();
+export function modelList(servable?: (name: string) => boolean) {
+  const data = modelCatalogue(servable);
   return { object: "list" as const, data, has_more: false, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null };
 }
 
