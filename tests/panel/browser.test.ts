@@ -1,0 +1,189 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync } from "node:fs";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { TEST_ADMIN_TOKEN } from "../support/app";
+import { fakeRefreshToken, startE2E, type E2E } from "../support/e2e";
+
+/**
+ * The panel in a real Chromium (playwright-core, Debian's /usr/bin/chromium) against the real app
+ * and the fake Kiro: login → add → import → live logs → request log → keys → logout.
+ * Screenshots go to tests/artifacts/ (git-ignored).
+ */
+const exe = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const ARTIFACTS = new URL("../artifacts/", import.meta.url).pathname;
+if (!existsSync(exe)) console.warn(`[panel browser tests] SKIPPED: no Chromium at ${exe} (apt-get install chromium, or set CHROMIUM_PATH)`);
+
+describe.skipIf(!existsSync(exe))("admin panel in Chromium", () => {
+  let e: E2E;
+  let browser: Browser;
+  let page: Page;
+  const shot = (name: string) => page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true });
+  const chat = (key: string, content = "hello from the browser test") =>
+    fetch(`${e.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "claude-sonnet-4-5", messages: [{ role: "user", content }] }),
+    });
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    e = await startE2E({ accounts: [{ label: "seed-account" }] });
+    browser = await chromium.launch({
+      executablePath: exe,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    page.on("dialog", (d) => void d.accept());
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await e?.stop();
+  });
+
+  test("logs in through the printed URL and shows the dashboard", async () => {
+    await page.goto(`${e.url}/login?token=${TEST_ADMIN_TOKEN}`);
+    expect(new URL(page.url()).pathname).toBe("/");
+    expect(page.url()).not.toContain(TEST_ADMIN_TOKEN);
+    expect(await page.evaluate(() => (window as unknown as { htmx: { version: string } }).htmx.version)).toMatch(/^2\./);
+    await page.locator("h1", { hasText: "Dashboard" }).waitFor();
+    expect(await page.locator("#client-key").textContent()).toBe(e.clientKey);
+    expect(await page.locator("#base-url").textContent()).toBe(e.url);
+    expect(await page.locator("#snip-claude").textContent()).toContain(`ANTHROPIC_BASE_URL=${e.url}`);
+    expect(await page.locator(".chart svg").count()).toBe(4);
+  }, 20_000);
+
+  test("adds an account with the form; the token is never shown again", async () => {
+    const acct = e.fake.addAccount({ refreshToken: fakeRefreshToken() });
+    await page.goto(`${e.url}/accounts`);
+    await page.locator("summary", { hasText: "Add account" }).click();
+    await page.fill("#add-form textarea[name=refreshToken]", acct.refreshToken);
+    await page.fill("#add-form input[name=label]", "added-in-browser");
+    await page.click("#add-form button[type=submit]");
+    await page.locator("#add-result", { hasText: "Account added" }).waitFor();
+    await page.locator('#accounts-table input.label-edit[value="added-in-browser"]').waitFor();
+    expect(await page.inputValue("#add-form textarea[name=refreshToken]")).toBe(""); // form cleared after entry
+    expect(await page.content()).not.toContain(acct.refreshToken);
+  }, 20_000);
+
+  test("imports a KAM export and reports the bad rows", async () => {
+    const kam = {
+      version: "1.8.3",
+      accounts: [
+        { email: "good@example.com", label: "kam-good", refreshToken: fakeRefreshToken() },
+        { email: "broken@example.com", label: "kam-error", status: "error", refreshToken: fakeRefreshToken() },
+        { email: "short@example.com", label: "kam-short", credentials: { refreshToken: "aorA-too-short" } },
+      ],
+    };
+    await page.locator("summary", { hasText: "Import accounts" }).click();
+    await page.fill("#import-form textarea[name=text]", JSON.stringify(kam));
+    await page.click("#import-form button[type=submit]");
+    const report = page.locator('#import-result .job[data-done="1"]');
+    await report.waitFor();
+    const text = (await report.textContent())!;
+    expect(text).toContain("Kiro Account Manager export");
+    expect(text).toContain("1 added");
+    expect(text).toContain("2 skipped");
+    expect(text).toContain('status is "error"');
+    expect(await report.locator("tr.bad").count()).toBe(2);
+    await page.locator('#accounts-table input.label-edit[value="kam-good"]').waitFor();
+    await shot("accounts");
+  }, 20_000);
+
+  test("edits a label and disables/enables an account in place", async () => {
+    const row = page.locator("tr", { has: page.locator('input.label-edit[value="kam-good"]') });
+    await row.locator("button", { hasText: "Disable" }).click();
+    const disabled = page.locator("tr", { has: page.locator(".badge.s-disabled") }).filter({ has: page.locator('input[value="kam-good"]') });
+    await disabled.waitFor();
+    await disabled.locator("button", { hasText: "Enable" }).click();
+    await page.locator("tr", { has: page.locator('input[value="kam-good"]') }).locator(".note", { hasText: "enabled" }).waitFor();
+    const input = page.locator('input.label-edit[value="kam-good"]');
+    await input.fill("kam-renamed");
+    await input.press("Tab");
+    await page.locator(".note", { hasText: "label saved" }).waitFor();
+    expect(e.services.pool.list().some((a) => a.label === "kam-renamed")).toBe(true);
+  }, 20_000);
+
+  test("shows live log lines while a request runs", async () => {
+    await page.goto(`${e.url}/logs?level=debug`);
+    await page.locator('#feed[data-state="live"]').waitFor();
+    // The SSE connection is open once the server has a subscriber for it.
+    await page.waitForFunction(() => document.querySelector("#feed")?.getAttribute("sse-connect"));
+    await Bun.sleep(300);
+    const before = await page.locator("#log-lines li").count();
+    const r = await chat(e.clientKey, "live log please");
+    expect(r.status).toBe(200);
+    await r.text();
+    await page.locator("#log-lines li.req", { hasText: "claude-sonnet-4-5" }).waitFor({ timeout: 10_000 });
+    expect(await page.locator("#log-lines li").count()).toBeGreaterThan(before);
+    await shot("live-logs");
+    await page.click("#log-pause");
+    await page.locator('#feed[data-state="paused"]').waitFor();
+    await page.click("#log-resume");
+    await page.locator('#feed[data-state="live"]').waitFor();
+  }, 20_000);
+
+  test("lists the request in the request log and opens its details", async () => {
+    await page.goto(`${e.url}/requests`);
+    const row = page.locator("#request-rows tr.click", { hasText: "claude-sonnet-4-5" }).first();
+    await row.waitFor();
+    expect(await row.textContent()).toContain("200");
+    await row.click();
+    await page.locator("#request-detail dt", { hasText: "Request id" }).waitFor();
+    expect(await page.locator("#request-detail").textContent()).toContain("Request bodies are not logged");
+    await page.selectOption("select[name=status]", "error");
+    await page.locator("#request-rows", { hasText: "No matching requests" }).waitFor();
+    await shot("requests");
+  }, 20_000);
+
+  test("creates a key, shows it once, and a revoked key gets 401", async () => {
+    await page.goto(`${e.url}/keys`);
+    await page.fill("#key-form input[name=name]", "browser key <b>x</b>");
+    await page.fill("#key-form input[name=budget]", "100000");
+    await page.click("#key-form button[type=submit]");
+    const value = page.locator("#new-key-value");
+    await value.waitFor();
+    const key = (await value.textContent())!;
+    expect(key).toMatch(/^sk-kiro-/);
+    const row = page.locator("#keys-table tr", { hasText: "browser key <b>x</b>" });
+    await row.waitFor();
+    expect(await row.locator("b").count()).toBe(0); // the name is text, not markup
+    const ok = await chat(key);
+    expect(ok.status).toBe(200);
+    await ok.text();
+    await shot("keys");
+    await row.locator("button", { hasText: "Revoke" }).click();
+    await page.locator("#keys-table tr", { hasText: "browser key" }).locator(".badge", { hasText: "revoked" }).waitFor();
+    const denied = await chat(key);
+    expect(denied.status).toBe(401);
+    await page.reload();
+    expect(await page.locator("#new-key-value").count()).toBe(0); // shown once only
+  }, 20_000);
+
+  test("saves settings", async () => {
+    await page.goto(`${e.url}/settings`);
+    await page.check("input[name=logRequestBodies]");
+    await page.click("#settings-form button[type=submit]");
+    await page.locator("#settings-form .ok-text", { hasText: "Saved" }).waitFor();
+    expect(e.services.settings.runtime.logRequestBodies).toBe(true);
+  }, 20_000);
+
+  test("looks right at phone width", async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${e.url}/`);
+    await shot("dashboard-phone");
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.setViewportSize({ width: 1280, height: 860 });
+    await page.goto(`${e.url}/`);
+    expect(await page.locator(".chart figcaption b").first().textContent()).not.toBe("0"); // this hour's requests are charted
+    await shot("dashboard");
+  }, 20_000);
+
+  test("logs out", async () => {
+    await page.click("#logout");
+    await page.waitForURL(/\/login$/);
+    await page.goto(`${e.url}/accounts`);
+    expect(new URL(page.url()).pathname).toBe("/login");
+  }, 20_000);
+});

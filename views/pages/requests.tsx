@@ -1,0 +1,99 @@
+import { Page } from "../layouts/page";
+import { StatusBadge } from "../components/badges";
+import type { RequestDetail, RequestFilter, RequestRow } from "../../src/admin/stats";
+import { PAGE_SIZE } from "../../src/admin/stats";
+import { fmtMs, fmtNum, fmtTime } from "../../src/admin/format";
+
+function query(f: RequestFilter, before?: number): string {
+  const p = new URLSearchParams();
+  for (const k of ["status", "model", "account", "key", "dialect"] as const) if (f[k]) p.set(k, String(f[k]));
+  if (before) p.set("before", String(before));
+  return p.toString();
+}
+
+export function RequestRows(props: { rows: RequestRow[]; filter: RequestFilter; now: number }) {
+  const last = props.rows[props.rows.length - 1];
+  return (
+    <>
+      {props.rows.map((r) => (
+        <tr class="click" hx-get={`/requests/${r.id}`} hx-target="#request-detail" hx-swap="innerHTML" data-request={r.request_id}>
+          <td safe>{fmtTime(r.at, props.now)}</td>
+          <td safe>{r.client_key_name ?? "—"}</td>
+          <td safe>{r.dialect}</td>
+          <td safe>{r.model ?? "—"}</td>
+          <td safe>{r.account_label || r.account_id || "—"}</td>
+          <td><StatusBadge status={r.status} /></td>
+          <td class="num" safe>{fmtMs(r.latency_ms)}</td>
+          <td class="num" safe>{fmtMs(r.ttft_ms)}</td>
+          <td class="num" safe>{`${fmtNum(r.input_tokens)} / ${fmtNum(r.output_tokens)}`}</td>
+          <td class="err-text" safe>{r.error_message ?? ""}</td>
+        </tr>
+      ))}
+      {last && props.rows.length === PAGE_SIZE ? (
+        <tr class="more">
+          <td colspan="10">
+            <button type="button" class="small" hx-get={`/requests/rows?${query(props.filter, last.id)}`} hx-target="closest tr" hx-swap="outerHTML">Older requests</button>
+          </td>
+        </tr>
+      ) : ""}
+    </>
+  );
+}
+
+export function RequestDetailView(props: { r: RequestDetail; bodiesLogged: boolean }) {
+  const r = props.r;
+  const fields: Array<[string, string]> = [
+    ["Request id", r.request_id], ["Time", new Date(r.at).toISOString()], ["Client key", r.client_key_name ?? "—"],
+    ["Dialect", r.dialect], ["Model", r.model ?? "—"], ["Account", r.account_label || r.account_id || "—"],
+    ["Stream", r.stream ? "yes" : "no"], ["Status", String(r.status)], ["Attempts", String(r.attempts)],
+    ["Latency", fmtMs(r.latency_ms)], ["First token", fmtMs(r.ttft_ms)], ["Input tokens", fmtNum(r.input_tokens)],
+    ["Output tokens", fmtNum(r.output_tokens)], ["Credits", r.credits == null ? "—" : String(r.credits)],
+    ["Stop reason", r.stop_reason ?? "—"], ["Error type", r.error_type ?? "—"], ["Error", r.error_message ?? "—"],
+  ];
+  return (
+    <section class="card detail">
+      <h2>Request details</h2>
+      <dl>
+        {fields.map(([k, v]) => (<><dt safe>{k}</dt><dd safe>{v}</dd></>))}
+      </dl>
+      {r.request_body
+        ? <details><summary>Request body</summary><pre safe>{r.request_body}</pre></details>
+        : <p class="muted small">{props.bodiesLogged ? "No body was stored for this request." : "Request bodies are not logged (Settings → log request bodies)."}</p>}
+    </section>
+  );
+}
+
+export function RequestsPage(props: { csrf: string; version: string; rows: RequestRow[]; filter: RequestFilter; now: number }) {
+  const f = props.filter;
+  return (
+    <Page title="Requests" csrf={props.csrf} active="/requests" version={props.version}>
+      <form class="toolbar filters" hx-get="/requests/rows" hx-target="#request-rows" hx-swap="innerHTML" hx-trigger="change, submit" hx-push-url="false">
+        <select name="status" aria-label="status">
+          <option value="" selected={!f.status}>all statuses</option>
+          <option value="ok" selected={f.status === "ok"}>ok</option>
+          <option value="error" selected={f.status === "error"}>errors</option>
+        </select>
+        <select name="dialect" aria-label="dialect">
+          <option value="" selected={!f.dialect}>all dialects</option>
+          <option value="openai" selected={f.dialect === "openai"}>openai</option>
+          <option value="anthropic" selected={f.dialect === "anthropic"}>anthropic</option>
+        </select>
+        <input name="model" placeholder="model" value={f.model ?? ""} />
+        <input name="account" placeholder="account" value={f.account ?? ""} />
+        <input name="key" placeholder="client key" value={f.key ?? ""} />
+        <button type="submit" class="small">Filter</button>
+      </form>
+      <div class="scroll">
+        <table class="grid">
+          <thead>
+            <tr><th>Time</th><th>Key</th><th>Dialect</th><th>Model</th><th>Account</th><th>Status</th><th>Latency</th><th>TTFT</th><th>In / out</th><th>Error</th></tr>
+          </thead>
+          <tbody id="request-rows">
+            {props.rows.length ? <RequestRows rows={props.rows} filter={f} now={props.now} /> : <tr><td colspan="10" class="muted">No requests yet.</td></tr>}
+          </tbody>
+        </table>
+      </div>
+      <div id="request-detail"></div>
+    </Page>
+  );
+}
