@@ -8,6 +8,12 @@ import { EventBus } from "./logs/bus";
 import { attachStdoutLogger } from "./logs/stdout";
 import { startBackground } from "./background";
 import { VERSION } from "./version";
+import { formatLogLine } from "./logs/stdout";
+
+/** One stdout line in the configured format that bypasses the bus (and its redaction). */
+function printDirect(format: "pretty" | "json", msg: string): void {
+  process.stdout.write(formatLogLine({ kind: "log", at: Date.now(), level: "info", msg }, format, false) + "\n");
+}
 
 /** Entry point: config → store → services → HTTP. Every failure is one clear line, no stack trace. */
 async function main(argv: string[]): Promise<number> {
@@ -35,13 +41,15 @@ async function main(argv: string[]): Promise<number> {
   const base = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`;
   const log = services.log;
   log.info(`kiro-server ${VERSION} listening on ${base}`);
-  log.info(`admin panel: ${base}/login?token=${encodeURIComponent(services.adminToken)}`);
+  // The login URL carries the admin token: it goes to stdout only (a person starting the server,
+  // or Kiro Account Manager's log view, needs it), never onto the bus, the ring or the live-log page.
+  printDirect(config.logFormat, `admin panel: ${base}/login?token=${encodeURIComponent(services.adminToken)}`);
   const keyFrom = { env: "from KIRO_CLIENT_TOKEN", stored: "stored in the database (shown in the admin panel)", generated: "generated now and stored" }[report.clientKeySource];
   // The generated key must be shown once so a person can use it; an env-provided one is theirs already.
   log.info(`client API key ${keyFrom} — use it as the API key with base URL ${base}/v1`);
   // The logger redacts every key-shaped string; a generated key must still be shown once, so it
   // goes straight to stdout (not to the bus, the ring buffer or the panel's live log).
-  if (report.clientKeySource === "generated") process.stdout.write(`client API key: ${report.clientKey}\n`);
+  if (report.clientKeySource === "generated") printDirect(config.logFormat, `client API key: ${report.clientKey}`);
   log.info(`database ${config.dbPath}`);
   await startBackground(services);
 
