@@ -85,5 +85,6 @@ export async function shutdownServices(s: Services): Promise<void> {
     try { await fn(); } catch (e) { s.log.warn("shutdown step failed", { error: String(e) }); }
   }
   s.requestLog.flush();
+  s.keys.flushUsage();
   s.db.$client.close();
 }

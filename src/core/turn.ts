@@ -28,6 +28,12 @@ export type Turn = {
   model: string;
   accountId: string;
   estimatedInputTokens: number;
+  /**
+   * The relayed events grouped per upstream network chunk (never empty arrays): the streaming
+   * routes write one SSE chunk per batch. `events` is the same stream one event at a time.
+   * Consume exactly one of the two.
+   */
+  batches: AsyncIterable<CanonicalEvent[]>;
   events: AsyncIterable<CanonicalEvent>;
 };
 
@@ -57,11 +63,13 @@ export async function runTurn(s: Services, req: CanonicalRequest, ctx: TurnConte
     const opened = await openWithFailover(s, req, ctx, log);
     log.account = opened.lease;
     log.ttftMs = Date.now() - started;
+    const batches = relay(req, model, estimatedInputTokens, opened, ctx, log);
     return {
       model: req.model,
       accountId: opened.lease.accountId,
       estimatedInputTokens,
-      events: relay(req, model, estimatedInputTokens, opened, ctx, log),
+      batches,
+      events: flatten(batches),
     };
   } catch (err) {
     let te = toTurnError(err, ctx);
@@ -87,8 +95,8 @@ type Opened = {
   /** Aborts this attempt's upstream request (linked to the client's signal). */
   abort: AbortController;
   unlink: () => void;
-  iterator: AsyncIterator<CanonicalEvent>;
-  first: CanonicalEvent | undefined;
+  iterator: AsyncIterator<CanonicalEvent[]>;
+  first: CanonicalEvent[] | undefined;
 };
 
 async function openWithFailover(s: Services, req: CanonicalRequest, ctx: TurnContext, log: TurnLog): Promise<Opened> {
@@ -165,13 +173,13 @@ async function openOnce(
   }, timeoutMs);
   try {
     const creds = await lease.credentials(forceRefresh ? { forceRefresh: true } : undefined);
-    const { events } = await openChat(req, creds, {
+    const { batches } = await openChat(req, creds, {
       upstream: s.upstream,
       signal: abort.signal,
       conversationId: req.metadata.conversationId,
       attempt,
     });
-    const iterator = events[Symbol.asyncIterator]();
+    const iterator = batches[Symbol.asyncIterator]();
     const r = await iterator.next();
     return { lease, abort, unlink, iterator, first: r.done ? undefined : r.value };
   } catch (err) {
@@ -188,6 +196,11 @@ async function openOnce(
 
 // ------------------------------------------------------------------------------- relaying
 
+/** One event at a time from the relayed batches (non-stream routes, tests). */
+async function* flatten<T>(batches: AsyncIterable<T[]>): AsyncGenerator<T> {
+  for await (const b of batches) yield* b;
+}
+
 async function* relay(
   req: CanonicalRequest,
   model: ModelInfo,
@@ -195,45 +208,46 @@ async function* relay(
   o: Opened,
   ctx: TurnContext,
   log: TurnLog,
-): AsyncGenerator<CanonicalEvent> {
+): AsyncGenerator<CanonicalEvent[]> {
   const guard = new StopGuard(req.stopSequences, req.maxTokens);
   const meter = new OutputMeter();
   const upstreamUsage: Partial<Usage> = {};
   let pct: number | undefined;
   let upstreamStop: { reason: StopReason; stopSequence?: string } | undefined;
-  const out: CanonicalEvent[] = [];
   let done = false;
   let failure: TurnError | undefined;
   try {
-    let r: IteratorResult<CanonicalEvent> = o.first ? { done: false, value: o.first } : { done: true, value: undefined };
+    // One synchronous pass per upstream batch, one yield per batch (not per event).
+    let r: IteratorResult<CanonicalEvent[]> = o.first ? { done: false, value: o.first } : { done: true, value: undefined };
     while (!r.done) {
-      const ev = r.value;
-      if (ev.type === "usage") {
-        mergeUsage(upstreamUsage, ev.usage);
-        if (ev.contextUsagePercentage !== undefined) pct = ev.contextUsagePercentage;
-      } else if (ev.type === "stop") {
-        upstreamStop = { reason: ev.reason, stopSequence: ev.stopSequence };
-      } else {
-        guard.feed(ev, out);
-        for (let i = 0; i < out.length; i++) {
-          const e = out[i]!;
-          if (e.type === "text" || e.type === "thinking") meter.add(e.text);
-          else if (e.type === "tool_args") meter.add(e.json);
-          yield e;
+      const out: CanonicalEvent[] = [];
+      const batch = r.value;
+      for (let b = 0; b < batch.length && !guard.stopped; b++) {
+        const ev = batch[b]!;
+        if (ev.type === "usage") {
+          mergeUsage(upstreamUsage, ev.usage);
+          if (ev.contextUsagePercentage !== undefined) pct = ev.contextUsagePercentage;
+        } else if (ev.type === "stop") {
+          upstreamStop = { reason: ev.reason, stopSequence: ev.stopSequence };
+        } else {
+          const from = out.length;
+          guard.feed(ev, out);
+          for (let i = from; i < out.length; i++) {
+            const e = out[i]!;
+            if (e.type === "text" || e.type === "thinking") meter.add(e.text);
+            else if (e.type === "tool_args") meter.add(e.json);
+          }
         }
-        out.length = 0;
-        // Stop sequence or max_tokens reached: stop reading (and paying for) the upstream.
-        if (guard.stopped) break;
       }
+      if (out.length) yield out;
+      // Stop sequence or max_tokens reached: stop reading (and paying for) the upstream.
+      if (guard.stopped) break;
       r = await o.iterator.next();
     }
+    const tail: CanonicalEvent[] = [];
     if (!guard.stopped) {
-      guard.finish(out);
-      for (const e of out) {
-        if (e.type === "text") meter.add(e.text);
-        yield e;
-      }
-      out.length = 0;
+      guard.finish(tail);
+      for (const e of tail) if (e.type === "text") meter.add(e.text);
     }
     const stop = guard.stopped ?? upstreamStop ?? { reason: "end_turn" as StopReason };
     const usage = finalUsage({
@@ -245,10 +259,11 @@ async function* relay(
     });
     log.usage = usage;
     log.stopReason = stop.reason;
-    yield { type: "usage", usage };
-    yield stop.stopSequence !== undefined ? { type: "stop", reason: stop.reason, stopSequence: stop.stopSequence } : { type: "stop", reason: stop.reason };
+    tail.push({ type: "usage", usage });
+    tail.push(stop.stopSequence !== undefined ? { type: "stop", reason: stop.reason, stopSequence: stop.stopSequence } : { type: "stop", reason: stop.reason });
     done = true;
     o.lease.success({ usage });
+    yield tail;
   } catch (err) {
     if (ctx.signal.aborted) failure = new TurnError("invalid_request", "client closed the request", { status: 499 });
     else {

@@ -44,7 +44,7 @@ export const anthropicRoutes = (s: Services, opts: AnthropicRouteOptions = {}) =
         return new Response(JSON.stringify(folder.message()), { headers: jsonHeaders(requestId) });
       }
       const enc = new AnthropicStreamEncoder(id, turn.model, turn.estimatedInputTokens);
-      return new Response(sseBody(s, turn.events, enc, pingMs, requestId), {
+      return new Response(sseBody(s, turn.batches, enc, pingMs, requestId), {
         headers: {
           "content-type": "text/event-stream; charset=utf-8",
           "cache-control": "no-cache",
@@ -113,18 +113,19 @@ function errorResponse(s: Services, err: unknown, requestId: string): Response {
 }
 
 /**
- * The SSE body: encodes events as they come (one write per upstream event, no buffering),
+ * The SSE body: encodes events as they come (one write per upstream batch — everything one
+ * network chunk of the upstream completed — so nothing waits for later upstream bytes),
  * pings after `pingMs` of silence, turns a mid-stream failure into `event: error`, and cancels
  * the turn (and with it the upstream request) when the client goes away.
  */
 function sseBody(
   s: Services,
-  events: AsyncIterable<CanonicalEvent>,
+  batches: AsyncIterable<CanonicalEvent[]>,
   enc: AnthropicStreamEncoder,
   pingMs: number,
   requestId: string,
 ): ReadableStream<Uint8Array> {
-  const it = events[Symbol.asyncIterator]();
+  const it = batches[Symbol.asyncIterator]();
   let lastWrite = Date.now();
   let closed = false;
   let timer: ReturnType<typeof setInterval> | undefined;
@@ -143,7 +144,9 @@ function sseBody(
         for (;;) {
           const r = await it.next();
           if (r.done || closed) break;
-          write(enc.event(r.value));
+          let str = "";
+          for (const ev of r.value) str += enc.event(ev);
+          write(str);
         }
       } catch (err) {
         if (!closed) {

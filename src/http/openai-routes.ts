@@ -85,12 +85,19 @@ export const openaiRoutes = (s: Services, opts: OpenAIRouteOptions = {}) => {
     const encoder = new ChatStreamEncoder({ ...meta, includeUsage: decoded.includeUsage, responseFormat: decoded.responseFormat });
     async function* frames(): AsyncGenerator<string> {
       try {
-        for await (const e of withKeepAlive(turn.events, keepAliveMs)) {
-          if (e === PING) yield SSE_PING;
-          else for (const c of encoder.push(e)) yield sseData(c);
+        // One SSE write per upstream batch (see Turn.batches), not per event.
+        for await (const batch of withKeepAlive(turn.batches, keepAliveMs)) {
+          if (batch === PING) {
+            yield SSE_PING;
+            continue;
+          }
+          let str = "";
+          for (const e of batch) str += encoder.sse(e);
+          if (str) yield str;
         }
-        for (const c of encoder.end()) yield sseData(c);
-        yield SSE_DONE;
+        let tail = "";
+        for (const c of encoder.end()) tail += sseData(c);
+        yield tail + SSE_DONE;
       } catch (err) {
         if (!abort.signal.aborted) {
           s.log.warn("stream failed after the 200", { requestId, error: err instanceof Error ? err.message : String(err) });

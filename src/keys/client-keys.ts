@@ -1,3 +1,4 @@
+import type { Statement } from "bun:sqlite";
 import { eq, isNull } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { clientKeys } from "../db/schema";
@@ -14,12 +15,17 @@ export const newKeyString = () => "sk-kiro-" + Buffer.from(crypto.getRandomValue
  */
 export class ClientKeys {
   private byHash = new Map<string, ClientKey>();
+  /** Keys whose usage counters changed in memory and still have to be written (see recordUsage). */
+  private dirty = new Set<string>();
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  private updateUsage?: Statement;
 
   constructor(private readonly db: Db, private readonly box: SecretBox) {
     this.reload();
   }
 
   reload(): void {
+    this.flushUsage();
     this.byHash = new Map(this.db.select().from(clientKeys).where(isNull(clientKeys.revokedAt)).all().map((k) => [k.keyHash, k]));
   }
 
@@ -53,6 +59,7 @@ export class ClientKeys {
   }
 
   list(): ClientKey[] {
+    this.flushUsage();
     return this.db.select().from(clientKeys).all();
   }
 
@@ -74,13 +81,49 @@ export class ClientKeys {
   }
 
   /** Called after each request: counts requests and tokens against the monthly budget. */
+  /**
+   * The in-memory record (what budget checks read) is updated at once; the DB write is batched on
+   * a short timer (and before any read of the table), so no request pays a synchronous SQLite
+   * update on its path.
+   */
   recordUsage(id: string, tokens: number, now = Date.now()): void {
-    const k = [...this.byHash.values()].find((x) => x.id === id);
+    let k: ClientKey | undefined;
+    for (const x of this.byHash.values()) if (x.id === id) k = x;
     if (!k) return;
     const month = new Date(now).toISOString().slice(0, 7);
     const used = (k.budgetMonth === month ? k.tokensThisMonth : 0) + tokens;
-    this.db.update(clientKeys).set({ tokensThisMonth: used, budgetMonth: month, requests: k.requests + 1, lastUsedAt: now }).where(eq(clientKeys.id, id)).run();
     Object.assign(k, { tokensThisMonth: used, budgetMonth: month, requests: k.requests + 1, lastUsedAt: now });
+    this.dirty.add(id);
+    this.flushTimer ??= setTimeout(() => {
+      this.flushTimer = null;
+      try {
+        this.flushUsage();
+      } catch {
+        // Only possible once the DB is closed (shutdown flushes first): the counters stay in memory.
+      }
+    }, 200);
+  }
+
+  /** Writes pending usage counters (timer, table reads, shutdown). */
+  flushUsage(): void {
+    if (this.flushTimer) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+    }
+    if (!this.dirty.size) return;
+    const ids = [...this.dirty];
+    this.dirty.clear();
+    const c = clientKeys;
+    const stmt = (this.updateUsage ??= this.db.$client.prepare(
+      `UPDATE client_keys SET "${c.tokensThisMonth.name}" = ?, "${c.budgetMonth.name}" = ?, "${c.requests.name}" = ?, "${c.lastUsedAt.name}" = ? WHERE "${c.id.name}" = ?`,
+    ));
+    const byId = new Map([...this.byHash.values()].map((k) => [k.id, k]));
+    this.db.$client.transaction(() => {
+      for (const id of ids) {
+        const k = byId.get(id);
+        if (k) stmt.run(k.tokensThisMonth, k.budgetMonth, k.requests, k.lastUsedAt, id);
+      }
+    })();
   }
 
   /** Why this key may not use this model / is over budget, or null when it may. */

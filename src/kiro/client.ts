@@ -18,7 +18,7 @@ import { KiroError, SYNTHETIC_REASONS } from "./errors";
 import { classifyResponse, upstreamFetch } from "./http";
 import { buildKiroRequest } from "./request/build";
 import { kiroHeaders } from "./request/headers";
-import { decodeKiroStream } from "./stream/decode";
+import { decodeKiroBatches } from "./stream/decode";
 
 export type KiroCredentials = {
   accessToken: string;
@@ -42,11 +42,17 @@ export type OpenChatOptions = {
   headersTimeoutMs?: number;
 };
 
+/**
+ * `batches` yields one array of events per network chunk (the hot path: one await per chunk);
+ * `events` is the same stream one event at a time. Consume exactly one of them.
+ */
+export type OpenedChat = { batches: AsyncIterable<CanonicalEvent[]>; events: AsyncIterable<CanonicalEvent>; modelId: string };
+
 export async function openChat(
   req: CanonicalRequest,
   creds: KiroCredentials,
   opts: OpenChatOptions,
-): Promise<{ events: AsyncIterable<CanonicalEvent>; modelId: string }> {
+): Promise<OpenedChat> {
   // Throws input_too_long / bad_request / invalid_model before anything is sent.
   const built = buildKiroRequest(req, {
     profileArn: creds.profileArn,
@@ -95,15 +101,13 @@ export async function openChat(
     if (res.status === 200) {
       if (!skippedForArn) selector.reportWorking(region, ep);
       if (!res.body) throw new KiroError("transient", "upstream answered 200 without a body", { status: 200 });
-      return {
-        modelId: built.modelId,
-        // <thinking> tags are only parsed when thinking was requested (doc §6.6): otherwise a
-        // literal "<thinking>" in an ordinary answer would vanish into a thinking block.
-        events: decodeKiroStream(res.body, {
-          restoreToolName: (n) => built.toolNames.restore(n),
-          thinkingTags: req.thinking.type !== "disabled",
-        }),
-      };
+      // <thinking> tags are only parsed when thinking was requested (doc §6.6): otherwise a
+      // literal "<thinking>" in an ordinary answer would vanish into a thinking block.
+      const batches = decodeKiroBatches(res.body, {
+        restoreToolName: (n) => built.toolNames.restore(n),
+        thinkingTags: req.thinking.type !== "disabled",
+      });
+      return { modelId: built.modelId, batches, events: flatten(batches) };
     }
 
     const err = await classifyResponse(res, "chat");
@@ -128,4 +132,9 @@ export async function openChat(
     throw err;
   }
   throw last ?? new KiroError("endpoint_unavailable", "no upstream endpoint configured");
+}
+
+/** One event at a time from batches; lazy, so it only reads the body when consumed. */
+async function* flatten<T>(batches: AsyncIterable<T[]>): AsyncGenerator<T> {
+  for await (const b of batches) yield* b;
 }

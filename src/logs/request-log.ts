@@ -1,4 +1,5 @@
-import { lt } from "drizzle-orm";
+import type { Statement } from "bun:sqlite";
+import { getTableColumns, lt } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { requestLog } from "../db/schema";
 import type { EventBus } from "./bus";
@@ -7,12 +8,15 @@ export type RequestLogEntry = typeof requestLog.$inferInsert;
 
 /**
  * Writes finished requests to the request_log table. Rows are queued and inserted in one short
- * transaction per batch (bun:sqlite is synchronous: one insert per request would stall streams
- * under load). Every entry also goes on the bus as a "request" event for live views.
+ * transaction per batch, off the request path (a timer, or every 200 rows), through one prepared
+ * statement: bun:sqlite is synchronous, and building a drizzle insert per row cost ~0.1 ms of
+ * query building each (bench/stream.ts profile). Every entry also goes on the bus as a "request"
+ * event for live views.
  */
 export class RequestLogWriter {
   private queue: RequestLogEntry[] = [];
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private insert?: { stmt: Statement; columns: Array<{ key: keyof RequestLogEntry; fallback: unknown }> };
 
   constructor(private readonly db: Db, private readonly bus: EventBus, private readonly flushMs = 200) {}
 
@@ -28,11 +32,33 @@ export class RequestLogWriter {
     if (!this.queue.length) return;
     const rows = this.queue;
     this.queue = [];
-    this.db.transaction((tx) => { for (const r of rows) tx.insert(requestLog).values(r).run(); }, { behavior: "immediate" });
+    const ins = (this.insert ??= this.prepare());
+    const client = this.db.$client;
+    client.transaction(() => {
+      for (const r of rows) ins.stmt.run(...ins.columns.map((c) => toDriver(r[c.key] ?? c.fallback)));
+    }).immediate();
+  }
+
+  /** One INSERT for every column but the autoincrement id, in the table's column order. */
+  private prepare(): NonNullable<RequestLogWriter["insert"]> {
+    const columns = Object.entries(getTableColumns(requestLog))
+      .filter(([key]) => key !== "id")
+      .map(([key, col]) => ({ key: key as keyof RequestLogEntry, name: col.name, fallback: col.hasDefault ? col.default : null }));
+    const stmt = this.db.$client.prepare(
+      `INSERT INTO request_log (${columns.map((c) => `"${c.name}"`).join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`,
+    );
+    return { stmt, columns };
   }
 
   /** Deletes rows older than the retention period; runs on a timer, never on the request path. */
   prune(retentionDays: number, now = Date.now()): number {
     return this.db.delete(requestLog).where(lt(requestLog.at, now - retentionDays * 86_400_000)).run().changes;
   }
+}
+
+/** bun:sqlite binds numbers, strings and null; booleans (mode "boolean" columns) are stored as 0/1. */
+function toDriver(v: unknown): string | number | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v === "boolean") return v ? 1 : 0;
+  return v as string | number;
 }

@@ -54,6 +54,31 @@ export class ChatStreamEncoder {
     out.push(this.delta({ role: "assistant", content: opensWithTool ? null : "", refusal: null }));
   }
 
+  /** `data: {…"delta":{` … `}…}\n\n` around a content delta, built once (see sse()). */
+  private deltaFrame?: [string, string];
+
+  /**
+   * The SSE frames for one event, as a string. Text and reasoning deltas — nearly every event of a
+   * long answer — are written from a prebuilt prefix/suffix (same bytes JSON.stringify of the
+   * chunk object gives) instead of building and serializing a chunk object per upstream frame.
+   */
+  sse(e: CanonicalEvent): string {
+    if (this.started && !this.finished && ((e.type === "text" && this.heldText === undefined) || e.type === "thinking") && e.text) {
+      const [pre, post] = (this.deltaFrame ??= this.buildDeltaFrame());
+      return `${pre}${e.type === "text" ? '"content"' : '"reasoning_content"'}:${JSON.stringify(e.text)}${post}`;
+    }
+    let out = "";
+    for (const c of this.push(e)) out += sseData(c);
+    return out;
+  }
+
+  private buildDeltaFrame(): [string, string] {
+    const marker = "\u0000delta\u0000";
+    const json = JSON.stringify(this.delta({ [marker]: 0 }));
+    const at = json.indexOf(JSON.stringify(marker));
+    return ["data: " + json.slice(0, at), json.slice(at + JSON.stringify(marker).length + 2) + "\n\n"];
+  }
+
   /** Chunks for one event. Throws TurnError when a held JSON reply fails its response_format. */
   push(e: CanonicalEvent): ChatChunk[] {
     const out: ChatChunk[] = [];
