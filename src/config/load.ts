@@ -11,7 +11,7 @@ export class ConfigError extends Error {
 
 export type ParsedArgs = { values: Partial<Record<SettingName, string>>; help: boolean; version: boolean; rest: string[] };
 
-const byFlag = new Map(Object.entries(SETTINGS).map(([name, s]) => [s.flag, name as SettingName]));
+const byFlag = new Map<string, SettingName>(Object.entries(SETTINGS).map(([name, s]) => [s.flag, name as SettingName]));
 
 /** Accepts `--port 80` and `--port=80`; anything unknown is an error, not silently ignored. */
 export function parseArgs(argv: string[]): ParsedArgs {

@@ -52,7 +52,9 @@ export class RequestLogWriter {
 
   /** Deletes rows older than the retention period; runs on a timer, never on the request path. */
   prune(retentionDays: number, now = Date.now()): number {
-    return this.db.delete(requestLog).where(lt(requestLog.at, now - retentionDays * 86_400_000)).run().changes;
+    // drizzle types bun-sqlite's run() as void; at runtime it is bun:sqlite's Changes object.
+    const r = this.db.delete(requestLog).where(lt(requestLog.at, now - retentionDays * 86_400_000)).run() as unknown as { changes: number };
+    return r.changes;
   }
 }
 
