@@ -2,7 +2,7 @@
  * Streaming overhead benchmark: CPU time per 1000 upstream frames and added time-to-first-byte
  * of kiro-server's dialect routes, against a raw byte passthrough of the same upstream stream.
  *
- *   bun bench/stream.ts [--requests N]
+ *   bun bench/stream.ts [--requests N] [--frames N]
  *
  * The fake Kiro runs in its own process (tests/fake-kiro/main.ts) so its frame encoding is not
  * counted; this process holds the client, kiro-server and the passthrough, so the client's own
@@ -25,8 +25,10 @@ import { isUnavailable } from "../src/pool/types";
 import type { Services } from "../src/services";
 import { TEST_CLIENT_KEY, makeServices } from "../tests/support/app";
 
-const FRAMES_PER_REQUEST = 400; // what [[fake:long]] sends
-const PROMPT = "Write a long answer [[fake:long]]";
+// --frames N: answer length in upstream frames. Per-request costs (validation, request building,
+// pool, fetch set-up) are spread over the frames, so short and long answers show different ratios.
+const FRAMES_PER_REQUEST = Number(process.argv[process.argv.indexOf("--frames") + 1]) || 400;
+const PROMPT = `Write a long answer [[fake:long:${FRAMES_PER_REQUEST}]]`;
 const REQUESTS = Number(process.argv[process.argv.indexOf("--requests") + 1]) || 40;
 
 type Ctx = { services: Services; appUrl: string; passthroughUrl: string; stop: () => Promise<void> };

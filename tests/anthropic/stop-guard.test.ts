@@ -124,3 +124,20 @@ describe("final usage", () => {
     expect(Math.abs(m.estimateTokens() - exact) / exact).toBeLessThan(0.05);
   });
 });
+
+describe("max_tokens on long answers", () => {
+  test("a long answer stops close to the limit, with exact cutting only at the end", () => {
+    // ~40 chars per delta, like a real stream; 8,000 deltas are far more than a 4,000-token budget.
+    const delta = "The quick brown fox jumps over the dog. ";
+    const g = new StopGuard([], 4000);
+    const out: CanonicalEvent[] = [];
+    let fed = 0;
+    for (let i = 0; i < 8000 && !g.stopped; i++, fed++) g.feed({ type: "text", text: delta }, out);
+    expect(g.stopped).toEqual({ reason: "max_tokens" });
+    const n = countTextTokens(text(out));
+    // The estimate is calibrated on this very answer, so the stop lands within a few percent.
+    expect(n).toBeGreaterThan(3800);
+    expect(n).toBeLessThanOrEqual(4100);
+    expect(fed).toBeLessThan(8000);
+  });
+});

@@ -30,7 +30,7 @@
  *   parallel_tools  two interleaved calls of the first declared tool(s)
  *   thinking        `<thinking>…</thinking>` tags inside text deltas
  *   reasoning       native reasoningContentEvent deltas + signature, then text
- *   long            400 text deltas
+ *   long            400 text deltas; `[[fake:long:N]]` sends N
  *   usage           text + metadataEvent tokenUsage + metering + context usage
  *   exception       text then a ThrottlingException frame
  *   error_frame     text then an `error` frame
@@ -188,7 +188,7 @@ function sampleInput(schema: any): Record<string, unknown> {
   return out;
 }
 
-function directiveScenario(name: string, body: any): Scenario | undefined {
+function directiveScenario(name: string, body: any, arg?: number): Scenario | undefined {
   const tools: any[] = body?.conversationState?.currentMessage?.userInputMessage?.userInputMessageContext?.tools ?? [];
   const specs = tools.map((t) => t?.toolSpecification).filter(Boolean);
   const call = (i: number) => {
@@ -212,7 +212,7 @@ function directiveScenario(name: string, body: any): Scenario | undefined {
     case "reasoning":
       return reasoningScenario("Reasoning about it.", "Here is the answer.");
     case "long":
-      return longScenario(400);
+      return longScenario(Math.min(Math.max(arg ?? 400, 1), 100_000));
     case "usage":
       return usageScenario();
     case "exception":
@@ -404,9 +404,11 @@ export async function startFakeKiro(opts: { port?: number; hostname?: string } =
       return typedError(400, "ValidationException", "Improperly formed request.", v.reason ?? null, { "x-fake-validation": v.message.slice(0, 500) });
     }
     const text = lastUserText(rec.body);
-    const directive = /\[\[fake:([a-z_]+)\]\]/.exec(text)?.[1];
+    // `[[fake:NAME]]`, or `[[fake:NAME:N]]` for scenarios with a size (long:N = N frames).
+    const m = /\[\[fake:([a-z_]+)(?::(\d+))?\]\]/.exec(text);
+    const directive = m?.[1];
     const scenario =
-      (directive ? directiveScenario(directive, rec.body) : undefined) ??
+      (directive ? directiveScenario(directive, rec.body, m?.[2] ? Number(m[2]) : undefined) : undefined) ??
       st.queue.shift() ??
       globalQueue.shift() ??
       defaultScenario ??

@@ -16,11 +16,17 @@ const IMAGE_TOKENS_PER_MB = 1100;
 
 let tokenizer: ReturnType<typeof getTokenizer> | undefined;
 
-function encodeLength(text: string): number {
-  // Loaded on first use, not at start: the tokenizer's WASM and rank table cost ~5 MiB RSS and
-  // ~60 ms of start-up (measured with bench/startup.ts), and many runs never count a token.
+/**
+ * The one tokenizer instance of the process, loaded on first use, not at start: its WASM and rank
+ * table cost ~12 MiB RSS and ~60 ms of start-up (bench/startup.ts), and many runs never count a token.
+ */
+export function sharedTokenizer(): ReturnType<typeof getTokenizer> {
   tokenizer ??= (require("@anthropic-ai/tokenizer") as { getTokenizer: typeof getTokenizer }).getTokenizer();
-  return tokenizer.encode(text.normalize("NFKC"), "all").length;
+  return tokenizer;
+}
+
+function encodeLength(text: string): number {
+  return sharedTokenizer().encode(text.normalize("NFKC"), "all").length;
 }
 
 export function countTextTokens(text: string): number {

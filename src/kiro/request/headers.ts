@@ -26,10 +26,13 @@ export type KiroHeaderInput = {
 export const DEFAULT_KIRO_VERSION = "0.11.107";
 export const SDK_VERSION = "1.0.45";
 
-/** "os/{name}#{release}" as the AWS SDK renders it. */
+let osTokenCache: string | undefined;
+
+/** "os/{name}#{release}" as the AWS SDK renders it; computed once (os.release() is a syscall). */
 function osToken(): string {
+  if (osTokenCache) return osTokenCache;
   const name = process.platform === "win32" ? "win32" : process.platform === "darwin" ? "darwin" : process.platform;
-  return `os/${name}#${os.release()}`;
+  return (osTokenCache = `os/${name}#${os.release()}`);
 }
 
 function nodeVersion(): string {

@@ -45,12 +45,18 @@ export async function* decodeKiroStream(
  * frames it completed). The hot path uses this so a 400-frame answer costs a handful of
  * async hops instead of several per frame (bench/stream.ts).
  */
+/** Events per batch at most: one yield per batch, so this bounds how long a batch holds output back. */
+const MAX_BATCH = 256;
+
 export async function* decodeKiroBatches(
   body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
   opts: DecodeKiroStreamOptions,
 ): AsyncGenerator<CanonicalEvent[]> {
   const reader = new FrameReader();
   const state = new StreamState(opts);
+  // The first events go out alone (time to first byte must not wait for the rest of a large
+  // buffered chunk); later batches are capped so a big chunk still streams progressively.
+  let firstSent = false;
   for await (const chunk of chunks(body)) {
     reader.push(chunk);
     let batch: CanonicalEvent[] | undefined;
@@ -60,6 +66,11 @@ export async function* decodeKiroBatches(
         if (evs.length === 0) continue;
         if (!batch) batch = evs;
         else for (let i = 0; i < evs.length; i++) batch.push(evs[i]!);
+        if (!firstSent || batch.length >= MAX_BATCH) {
+          firstSent = true;
+          yield batch;
+          batch = undefined;
+        }
       }
     } catch (err) {
       // Events decoded before a bad frame still reach the client, as they would one by one.
