@@ -7,6 +7,7 @@ import { statusRoutes } from "./http/status-routes";
 import { adminRoutes } from "./http/admin-routes";
 import { newRequestId } from "./http/request-id";
 import { jsonError } from "./http/json-error";
+import { takeSummarised } from "./logs/turn-summary";
 
 /**
  * Builds the whole HTTP surface from services. No socket here: tests call app.handle().
@@ -17,6 +18,16 @@ export function createApp(s: Services) {
     .derive({ as: "global" }, ({ request }) => ({ requestId: request.headers.get("x-request-id")?.slice(0, 64) || newRequestId() }))
     .onAfterHandle({ as: "global" }, ({ set, requestId }) => {
       set.headers["x-request-id"] = requestId;
+    })
+    // /v1 requests rejected before a turn started (bad key, bad body) would otherwise leave no
+    // trace in the live log; turns log their own one-line summary (src/core/turn.ts).
+    .onAfterResponse({ as: "global" }, ({ request, set, requestId, path, responseValue }) => {
+      if (!requestId || takeSummarised(requestId) || !path.startsWith("/v1")) return;
+      // Routes return ready Responses (their own status); plain values use set.status.
+      const status = responseValue instanceof Response ? responseValue.status : typeof set.status === "number" ? set.status : 200;
+      const line = `${request.method} ${path} → ${status}`;
+      if (status >= 400) s.log.child(requestId).warn(line);
+      else s.log.child(requestId).debug(line);
     })
     .use(healthRoutes(s))
     .use(anthropicRoutes(s))

@@ -51,6 +51,9 @@ async function main(argv: string[]): Promise<number> {
   // goes straight to stdout (not to the bus, the ring buffer or the panel's live log).
   if (report.clientKeySource === "generated") printDirect(config.logFormat, `client API key: ${report.clientKey}`);
   log.info(`database ${config.dbPath}`);
+  const pool = services.pool.summary();
+  if (pool.total === 0) log.warn("no Kiro accounts yet: add one in the admin panel (Accounts), set KIRO_AUTH_TOKEN, or run `kiro-server import --from-kiro-ide`");
+  else log.info(`${pool.total} Kiro account(s), ${pool.usable} usable now`);
   await startBackground(services);
   // Start-up allocates and drops a lot (migrations, route compilation, config parsing): one full
   // collection once listening returns it, lowering idle RSS by a few MiB (bench/startup.ts).

@@ -12,6 +12,7 @@
  */
 import type { CanonicalEvent, CanonicalRequest, StopReason, Usage } from "./canonical";
 import { TurnError } from "./errors";
+import { markSummarised } from "../logs/turn-summary";
 import { StopGuard } from "./stop-guard";
 import { OutputMeter, finalUsage, mergeUsage } from "./usage";
 import type { Services } from "../services";
@@ -399,8 +400,25 @@ class TurnLog {
       if (this.ctx.clientKey && this.usage) {
         this.s.keys.recordUsage(this.ctx.clientKey.id, this.usage.inputTokens + this.usage.outputTokens);
       }
+      this.logSummary(e);
     } catch (err) {
       this.s.log.warn("could not write the request log", { requestId: this.ctx.requestId, error: err instanceof Error ? err.message : String(err) });
     }
+  }
+
+  /** One line per request for the live log (stdout, Kiro Account Manager, the panel). */
+  private logSummary(e: TurnError | undefined): void {
+    markSummarised(this.ctx.requestId);
+    const log = this.s.log.child(this.ctx.requestId);
+    const fields: Record<string, unknown> = {
+      ...(this.account ? { account: this.account.label } : {}),
+      ms: Date.now() - this.started,
+      ...(this.ttftMs !== undefined ? { ttftMs: this.ttftMs } : {}),
+      ...(this.usage ? { in: this.usage.inputTokens, out: this.usage.outputTokens } : {}),
+      ...(this.attempts > 1 ? { attempts: this.attempts } : {}),
+    };
+    const head = `${this.req.metadata.dialect} ${this.req.model}${this.ctx.stream ? " (stream)" : ""}`;
+    if (e) log.warn(`${head} → ${e.status} ${e.kind}: ${e.message.slice(0, 300)}`, fields);
+    else log.info(`${head} → 200 ${this.stopReason ?? ""}`.trimEnd(), fields);
   }
 }
