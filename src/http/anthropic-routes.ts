@@ -17,7 +17,6 @@ export type AnthropicRouteOptions = {
   pingIntervalMs?: number;
 };
 
-const DEFAULT_PING_MS = Number(process.env.KIRO_SSE_PING_MS) || 10_000;
 const encoder = new TextEncoder();
 
 /**
@@ -26,7 +25,7 @@ const encoder = new TextEncoder();
  * body's `stream`, never by Accept. Errors are Anthropic-shaped; after a 200 they are `event: error`.
  */
 export const anthropicRoutes = (s: Services, opts: AnthropicRouteOptions = {}) => {
-  const pingMs = opts.pingIntervalMs ?? DEFAULT_PING_MS;
+  const pingMs = opts.pingIntervalMs ?? s.config.keepAliveMs;
 
   const messages = async ({ request, server, requestId }: RouteCtx) => {
     // The upstream may think for minutes before answering: Bun's idle timeout must not cut us.

@@ -37,7 +37,7 @@ const SSE_HEADERS = {
 };
 
 export const openaiRoutes = (s: Services, opts: OpenAIRouteOptions = {}) => {
-  const keepAliveMs = opts.keepAliveMs ?? 15_000;
+  const keepAliveMs = opts.keepAliveMs ?? s.config.keepAliveMs;
 
   async function chat(ctx: Ctx): Promise<Response> {
     const { request, server } = ctx;

@@ -12,6 +12,7 @@ describe("configuration precedence", () => {
     expect(config.logLevel).toBe("info");
     expect(config.logFormat).toBe("pretty");
     expect(config.strategy).toBe("balanced");
+    expect(config.keepAliveMs).toBe(10000);
     expect(config.clientToken).toBeUndefined();
     expect(config.dbPath).toBe(defaultDbPath({ HOME: "/home/u" }));
   });
@@ -64,6 +65,7 @@ describe("configuration validation", () => {
     ["LOG_FORMAT", { LOG_FORMAT: "xml" }, [], /LOG_FORMAT="xml": expected pretty or json/],
     ["KIRO_STRATEGY", { KIRO_STRATEGY: "random" }, [], /KIRO_STRATEGY="random"/],
     ["KIRO_SHUTDOWN_GRACE_MS", { KIRO_SHUTDOWN_GRACE_MS: "-5" }, [], /KIRO_SHUTDOWN_GRACE_MS/],
+    ["KIRO_KEEPALIVE_MS", { KIRO_KEEPALIVE_MS: "10" }, [], /KIRO_KEEPALIVE_MS="10": expected milliseconds 1000-120000/],
   ];
   for (const [name, env, argv, re] of cases) {
     test(name, () => {
