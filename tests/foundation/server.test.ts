@@ -127,7 +127,8 @@ describe("HTTP basics", () => {
     const r = await app.handle(new Request("http://localhost/no/such/route"));
     expect(r.status).toBe(404);
     expect(r.headers.get("content-type")).toContain("application/json");
-    expect(await r.json()).toEqual({ error: { type: "not_found_error", message: "no route for /no/such/route" } });
+    expect(await r.json()).toEqual({ error: { type: "not_found_error", message: "no route for GET /no/such/route", param: null, code: null } });
+    expect(r.headers.get("x-request-id")).toMatch(/^req_/);
     const h = await app.handle(new Request("http://localhost/health"));
     expect(h.headers.get("x-request-id")).toMatch(/^req_/);
   });
