@@ -1,6 +1,6 @@
 /**
- * Enforces stop_sequences and max_tokens on the canonical event stream (the upstream ignores
- * both). Stop sequences apply to answer text only, and match across chunk boundaries: the tail
+ * Enforces stop_sequences, max_tokens and "one tool call per turn" on the canonical event stream
+ * (the upstream ignores all three). Stop sequences apply to answer text only, and match across chunk boundaries: the tail
  * of the text that could still be the start of a stop sequence is held back until the next
  * chunk decides it. max_tokens counts text, thinking and tool-argument JSON (see TokenBudget).
  */
@@ -8,6 +8,16 @@ import type { CanonicalEvent, StopReason } from "./canonical";
 import { countTextTokens, sharedTokenizer } from "../kiro/request/estimate";
 
 export type GuardStop = { reason: StopReason; stopSequence?: string };
+
+export type StopGuardOptions = {
+  stopSequences: string[];
+  maxTokens: number;
+  /**
+   * OpenAI `parallel_tool_calls: false` / Anthropic `disable_parallel_tool_use`: the upstream has
+   * no such switch and the model is only asked, so the turn ends after the first complete call.
+   */
+  singleToolCall?: boolean;
+};
 
 /** The first `n` tokens of `text` as text (used to cut the delta that crosses max_tokens). */
 function firstTokens(text: string, n: number): string {
@@ -101,15 +111,18 @@ class TokenBudget {
 
 export class StopGuard {
   private held = "";
+  private readonly stopSequences: string[];
   private readonly maxSeqLen: number;
   private readonly budget: TokenBudget;
+  private readonly singleToolCall: boolean;
   /** Set once the output must end here; the runner then stops reading the upstream. */
   stopped?: GuardStop;
 
-  constructor(private readonly stopSequences: string[], maxTokens: number) {
-    this.stopSequences = stopSequences.filter((s) => s.length > 0);
+  constructor(o: StopGuardOptions) {
+    this.stopSequences = o.stopSequences.filter((s) => s.length > 0);
     this.maxSeqLen = Math.max(0, ...this.stopSequences.map((s) => s.length));
-    this.budget = new TokenBudget(maxTokens);
+    this.budget = new TokenBudget(o.maxTokens);
+    this.singleToolCall = o.singleToolCall === true;
   }
 
   /** Feeds one content event; pushes what may be passed on into `out`. */
@@ -135,6 +148,7 @@ export class StopGuard {
       case "tool_end":
         out.push(ev);
         if (this.budget.exhausted) this.stopped = { reason: "max_tokens" };
+        else if (this.singleToolCall) this.stopped = { reason: "tool_use" };
         return;
       default:
         this.flushHeld(out);

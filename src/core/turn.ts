@@ -210,7 +210,7 @@ async function* relay(
   ctx: TurnContext,
   log: TurnLog,
 ): AsyncGenerator<CanonicalEvent[]> {
-  const guard = new StopGuard(req.stopSequences, req.maxTokens);
+  const guard = new StopGuard({ stopSequences: req.stopSequences, maxTokens: req.maxTokens, singleToolCall: req.parallelToolCalls === false });
   const meter = new OutputMeter();
   const upstreamUsage: Partial<Usage> = {};
   let pct: number | undefined;

@@ -73,7 +73,7 @@ export const openaiRoutes = (s: Services, opts: OpenAIRouteOptions = {}) => {
 
     if (!decoded.stream) {
       try {
-        const completion = await encodeChatCompletion(turn.events, { ...meta, responseFormat: decoded.responseFormat });
+        const completion = await encodeChatCompletion(turn.events, { ...meta, responseFormat: decoded.responseFormat, legacyFunctions: decoded.legacyFunctions });
         return new Response(JSON.stringify(completion), { headers: { "content-type": "application/json", "x-request-id": requestId } });
       } catch (err) {
         return openaiErrorResponse(err, requestId);
@@ -82,7 +82,12 @@ export const openaiRoutes = (s: Services, opts: OpenAIRouteOptions = {}) => {
       }
     }
 
-    const encoder = new ChatStreamEncoder({ ...meta, includeUsage: decoded.includeUsage, responseFormat: decoded.responseFormat });
+    const encoder = new ChatStreamEncoder({
+      ...meta,
+      includeUsage: decoded.includeUsage,
+      responseFormat: decoded.responseFormat,
+      legacyFunctions: decoded.legacyFunctions,
+    });
     async function* frames(): AsyncGenerator<string> {
       try {
         // One SSE write per upstream batch (see Turn.batches), not per event.

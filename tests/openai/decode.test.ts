@@ -139,4 +139,32 @@ describe("decodeChatRequest", () => {
     expect(request.responseFormatInstruction).toContain('"required":["name"]');
     expect(request.responseFormatInstruction).toContain("person");
   });
+
+  test("a body that is not an object names no param (null, not \"\")", async () => {
+    for (const body of [[], "x", 42, null]) {
+      const err = await rejects(body);
+      expect(err.status).toBe(400);
+      expect(err.param).toBeUndefined();
+    }
+  });
+
+  test("legacy functions: function_call none/auto/{name} → toolChoice; one call per reply", async () => {
+    const functions = [{ name: "f", parameters: { type: "object", properties: {} } }, { name: "g" }];
+    const base = { model: "m", messages: [{ role: "user", content: "x" }], functions };
+    const d = decodeChatRequest(base);
+    expect(d.legacyFunctions).toBe(true);
+    expect(d.request.tools.map((t) => t.name)).toEqual(["f", "g"]);
+    expect(d.request.parallelToolCalls).toBe(false);
+    expect(d.request.toolChoice).toBeUndefined();
+    expect(decodeChatRequest({ ...base, function_call: "none" }).request.toolChoice).toEqual({ type: "none" });
+    expect(decodeChatRequest({ ...base, function_call: "auto" }).request.toolChoice).toEqual({ type: "auto" });
+    expect(decodeChatRequest({ ...base, function_call: { name: "g" } }).request.toolChoice).toEqual({ type: "tool", name: "g" });
+    expect((await rejects({ ...base, function_call: { name: "h" } })).param).toBe("function_call");
+    expect((await rejects({ ...base, function_call: "required" })).param).toBe("function_call");
+    // tool_choice wins over function_call; with tools the reply is new-style.
+    const both = decodeChatRequest({ ...base, tools: [{ type: "function", function: { name: "t" } }], tool_choice: "required", function_call: "none" });
+    expect(both.request.toolChoice).toEqual({ type: "any" });
+    expect(both.legacyFunctions).toBe(false);
+    expect(decodeChatRequest({ model: "m", messages: [{ role: "user", content: "x" }] }).legacyFunctions).toBe(false);
+  });
 });

@@ -82,6 +82,37 @@ describe("ChatStreamEncoder", () => {
     enc.push({ type: "text", text: "not json" });
     expect(() => enc.push({ type: "stop", reason: "end_turn" })).toThrow(TurnError);
   });
+
+  test("json response_format with a tool call: held text goes out before the call, unchecked", () => {
+    const c = run(
+      [
+        { type: "text", text: "Let me " },
+        { type: "text", text: "look that up." },
+        { type: "tool_start", id: "t1", name: "f" },
+        { type: "tool_args", id: "t1", json: "{}" },
+        { type: "tool_end", id: "t1" },
+        { type: "text", text: " done" },
+        { type: "stop", reason: "tool_use" },
+      ],
+      false,
+      { responseFormat: { type: "json_object" } },
+    );
+    const kinds = c.map((x) => (x.choices[0].delta.tool_calls ? "tool" : x.choices[0].delta.content ? `text:${x.choices[0].delta.content}` : "other"));
+    expect(kinds.filter((k) => k !== "other")).toEqual(["text:Let me look that up.", "tool", "tool", "text: done"]);
+    expect(c.at(-1).choices[0].finish_reason).toBe("tool_calls");
+  });
+
+  test("legacy functions: delta.function_call and finish_reason function_call", () => {
+    const c = run(
+      [{ type: "tool_start", id: "t1", name: "f" }, { type: "tool_end", id: "t1" }, { type: "stop", reason: "tool_use" }],
+      false,
+      { legacyFunctions: true },
+    );
+    expect(c[0].choices[0].delta).toEqual({ role: "assistant", content: null, refusal: null });
+    expect(c[1].choices[0].delta).toEqual({ function_call: { name: "f", arguments: "" } });
+    expect(c[2].choices[0].delta).toEqual({ function_call: { arguments: "{}" } });
+    expect(c[3].choices[0]).toMatchObject({ delta: {}, finish_reason: "function_call" });
+  });
 });
 
 describe("encodeChatCompletion", () => {

@@ -112,6 +112,74 @@ describe("OpenAI stream on the wire", () => {
     expect(data.includes("[DONE]")).toBe(false);
   });
 
+  test("include_usage and a mid-stream failure: the error event ends it, no usage chunk, no [DONE]", async () => {
+    e.fake.enqueue(errorFrameScenario("InternalFailure", "upstream broke mid-answer"));
+    const r = await post({ model: "claude-sonnet-4-5", stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: "x" }] });
+    expect(r.status).toBe(200);
+    const { data } = parseOpenAISse(await r.text());
+    expect(Object.keys(data.at(-1))).toEqual(["error"]);
+    expect(data.includes("[DONE]")).toBe(false);
+    const chunks = data.slice(0, -1);
+    expect(chunks.length).toBeGreaterThan(0);
+    for (const c of chunks) {
+      expect(c.choices).toHaveLength(1);
+      expect(c.usage).toBeNull();
+    }
+  });
+
+  const personFormat = {
+    type: "json_schema",
+    json_schema: { name: "person", schema: { type: "object", properties: { name: { type: "string" } }, required: ["name"], additionalProperties: false } },
+  };
+
+  test("json_schema stream that passes: one clean JSON content delta, then stop and [DONE]", async () => {
+    e.fake.enqueue(textScenario('Here:\n```json\n{"name": "Ann"}\n```'));
+    const r = await post({ model: "claude-sonnet-4-5", stream: true, response_format: personFormat, messages: [{ role: "user", content: "who?" }] });
+    const chunks = assertConformantStream(await r.text(), { includeUsage: false });
+    const contents = chunks.map((c) => c.choices[0].delta.content).filter((x) => x);
+    expect(contents).toEqual(['{"name": "Ann"}']);
+    expect(chunks.at(-1).choices[0].finish_reason).toBe("stop");
+  });
+
+  test("json_schema stream that fails: no content, one error event, no [DONE]", async () => {
+    e.fake.enqueue(textScenario('{"name": 7, "age": 3}'));
+    const r = await post({ model: "claude-sonnet-4-5", stream: true, response_format: personFormat, messages: [{ role: "user", content: "who?" }] });
+    expect(r.status).toBe(200);
+    const { data } = parseOpenAISse(await r.text());
+    expect(data.includes("[DONE]")).toBe(false);
+    const err = data.at(-1).error;
+    expect(err.type).toBe("server_error");
+    expect(err.message).toContain("did not match the JSON schema");
+    expect(data.slice(0, -1).every((c: any) => !c.choices[0].delta.content)).toBe(true);
+  });
+
+  test("json_object reply that calls a tool: its text comes before the call, unchecked", async () => {
+    const r = await post({ model: "claude-sonnet-4-5", stream: true, response_format: { type: "json_object" }, tools: [weatherTool], messages: [{ role: "user", content: "weather? [[fake:tools]]" }] });
+    const chunks = assertConformantStream(await r.text(), { includeUsage: false });
+    const firstTool = chunks.findIndex((c) => c.choices[0].delta.tool_calls);
+    const textAt = chunks.findIndex((c) => c.choices[0].delta.content);
+    expect(chunks[textAt].choices[0].delta.content).toBe("Calling a tool.");
+    expect(textAt).toBeLessThan(firstTool);
+    expect(chunks.at(-1).choices[0].finish_reason).toBe("tool_calls");
+  });
+
+  test("a 70-char tool name round-trips: the upstream sees ≤ 64 chars, the client the original", async () => {
+    const long = "mcp__very_long_server_name__" + "x".repeat(70 - 28);
+    expect(long).toHaveLength(70);
+    const tool = { type: "function", function: { name: long, parameters: { type: "object", properties: { q: { type: "string" } }, required: ["q"] } } };
+    const before = e.fake.requests.length;
+    const r = await post({ model: "claude-sonnet-4-5", stream: true, tools: [tool], messages: [{ role: "user", content: "go [[fake:tools]]" }] });
+    const calls = toolArgs(assertConformantStream(await r.text(), { includeUsage: false }));
+    expect(calls[0]!.name).toBe(long);
+    expect(JSON.parse(calls[0]!.args)).toEqual({ q: "fake" });
+    const sent = e.fake.requests.slice(before).find((q) => JSON.stringify(q.body).includes("conversationState"))!;
+    const upstreamName = (sent.body as any).conversationState.currentMessage.userInputMessage.userInputMessageContext.tools[0].toolSpecification.name;
+    expect(upstreamName.length).toBeLessThanOrEqual(64);
+    expect(upstreamName).not.toBe(long);
+    const b = await (await post({ model: "claude-sonnet-4-5", tools: [tool], messages: [{ role: "user", content: "go [[fake:tools]]" }] })).json();
+    expect(b.choices[0].message.tool_calls[0].function.name).toBe(long);
+  });
+
   test("keep-alives are comment lines only", async () => {
     // The route's default interval is 15 s; a quiet upstream is covered in routes.test.ts with a short one.
     e.fake.enqueue({ steps: [...textSteps("a", 1), { delayMs: 300 }, ...textSteps("b", 1), ...usageSteps()] });
@@ -192,6 +260,17 @@ describe("OpenAI errors on the wire (E1–E3)", () => {
     const bad = await post("{not json");
     expect(bad.status).toBe(400);
     shape(await bad.json());
+  });
+
+  test("a body that is not an object: 400 with param null", async () => {
+    for (const body of ["[]", '"text"', "7"]) {
+      const r = await post(body);
+      expect(r.status).toBe(400);
+      const b = await r.json();
+      shape(b);
+      expect(b.error.param).toBeNull();
+      expect(b.error.type).toBe("invalid_request_error");
+    }
   });
 
   test("404 model_not_found", async () => {

@@ -143,6 +143,28 @@ for (const [label, OpenAI] of SDKS) {
       expect(await client().models.retrieve("no-such-model").catch((x) => x)).toBeInstanceOf(OpenAI.NotFoundError);
     });
 
+    test("models.retrieve() for each of the six product names", async () => {
+      const six = ["claude-sonnet-4-5", "claude-sonnet-4-5-20250929", "claude-sonnet-4-20250514", "claude-3-7-sonnet-20250219", "claude-3-5-haiku-20241022", "claude-haiku-4-5-20251001"];
+      for (const id of six) {
+        const m = await client().models.retrieve(id);
+        expect(m).toMatchObject({ id, object: "model", owned_by: "anthropic" });
+        expect(typeof m.created).toBe("number");
+      }
+    });
+
+    test("PermissionDeniedError (403) for a key whose allow-list excludes the model", async () => {
+      const { key } = await e.services.keys.create({ name: `haiku-only ${label}`, allowedModels: ["claude-haiku-4-5"] });
+      const limited = new OpenAI({ baseURL: `${e.url}/v1`, apiKey: key, maxRetries: 0 }) as OpenAI7;
+      const before = e.fake.requests.length;
+      const err = await limited.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "x" }] }).catch((x) => x);
+      expect(err).toBeInstanceOf(OpenAI.PermissionDeniedError);
+      expect(err.status).toBe(403);
+      expect(err.message).toContain("claude-haiku-4-5");
+      expect(e.fake.requests.length).toBe(before);
+      const ok = await limited.chat.completions.create({ model: "claude-haiku-4-5", messages: [{ role: "user", content: "hi [[fake:text]]" }] });
+      expect(ok.choices[0]!.message.content).toBe("Hello from fake Kiro.");
+    });
+
     test("a failure after the 200 surfaces as APIError from the stream", async () => {
       const s = await client().chat.completions.create({ model: MODEL, stream: true, messages: [{ role: "user", content: "x [[fake:error_frame]]" }] });
       const err = await (async () => {

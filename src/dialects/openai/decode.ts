@@ -1,6 +1,7 @@
 import type {
   AssistantPart, CanonicalMessage, CanonicalRequest, ThinkingSetting, ToolChoice, ToolDefinition, UserPart,
 } from "../../core/canonical";
+import { TurnError } from "../../core/errors";
 import { resolveModel } from "../../core/models";
 import { invalidParam } from "./errors";
 import { imageFromUrl } from "./images";
@@ -13,6 +14,8 @@ export type DecodedChat = {
   stream: boolean;
   includeUsage: boolean;
   responseFormat?: ResponseFormat;
+  /** The request used legacy `functions` (no `tools`): answer with `function_call`, not `tool_calls`. */
+  legacyFunctions: boolean;
 };
 
 export type DecodeOptions = { conversationId?: string };
@@ -26,7 +29,9 @@ export function decodeChatRequest(raw: unknown, opts: DecodeOptions = {}): Decod
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const param = paramOf(issue.path);
-    throw invalidParam(param, `Invalid value for '${param || "body"}': ${issue.message}`);
+    // A body that is not an object at all (`[]`, `"x"`) names no field: param is null, as at OpenAI.
+    if (!param) throw new TurnError("invalid_request", `The request body must be a JSON object: ${issue.message}`);
+    throw invalidParam(param, `Invalid value for '${param}': ${issue.message}`);
   }
   const b = parsed.data;
   if (b.n != null && b.n !== 1) throw invalidParam("n", "Only n=1 is supported: the upstream produces one choice per request.");
@@ -35,6 +40,7 @@ export function decodeChatRequest(raw: unknown, opts: DecodeOptions = {}): Decod
   if (messages.length === 0) throw invalidParam("messages", "messages must contain at least one user or assistant message.");
 
   const tools = decodeTools(b);
+  const legacyFunctions = (b.functions?.length ?? 0) > 0 && !(b.tools?.length);
   const responseFormat = (b.response_format ?? undefined) as ResponseFormat | undefined;
   const stop = b.stop == null ? [] : typeof b.stop === "string" ? [b.stop] : b.stop;
   const model = resolveModel(b.model);
@@ -46,7 +52,8 @@ export function decodeChatRequest(raw: unknown, opts: DecodeOptions = {}): Decod
     messages,
     tools: tools.defs,
     toolChoice: tools.choice,
-    parallelToolCalls: b.parallel_tool_calls ?? undefined,
+    // The legacy API returns at most one function_call per reply.
+    parallelToolCalls: legacyFunctions ? false : (b.parallel_tool_calls ?? undefined),
     maxTokens,
     stopSequences: stop.filter((s) => s !== ""),
     thinking: thinkingFor(b.reasoning_effort ?? undefined),
@@ -55,7 +62,7 @@ export function decodeChatRequest(raw: unknown, opts: DecodeOptions = {}): Decod
     responseFormatInstruction: responseFormatInstruction(responseFormat),
     metadata: { conversationId: opts.conversationId ?? b.user ?? undefined, dialect: "openai" },
   };
-  return { request, stream: b.stream === true, includeUsage: b.stream_options?.include_usage === true, responseFormat };
+  return { request, stream: b.stream === true, includeUsage: b.stream_options?.include_usage === true, responseFormat, legacyFunctions };
 }
 
 /** reasoning_effort → adaptive thinking; the Kiro builder picks native fields or tags per model. */
@@ -85,7 +92,7 @@ function decodeTools(b: ChatRequestBody): { defs: ToolDefinition[]; choice?: Too
   const tc = b.tool_choice;
   let choice: ToolChoice | undefined;
   let declared = defs;
-  if (tc == null) choice = undefined;
+  if (tc == null) choice = legacyChoice(b.function_call, defs);
   else if (tc === "none") choice = { type: "none" };
   else if (tc === "auto") choice = { type: "auto" };
   else if (tc === "required") choice = { type: "any" };
@@ -102,6 +109,15 @@ function decodeTools(b: ChatRequestBody): { defs: ToolDefinition[]; choice?: Too
     throw invalidParam("tool_choice", `Unsupported tool_choice type '${tc.type}'.`);
   }
   return { defs: declared, choice };
+}
+
+/** Legacy `function_call` ("none" / "auto" / {name}) → ToolChoice; `tool_choice` wins when both are sent. */
+function legacyChoice(fc: ChatRequestBody["function_call"], defs: ToolDefinition[]): ToolChoice | undefined {
+  if (fc == null) return undefined;
+  if (fc === "none") return { type: "none" };
+  if (fc === "auto") return { type: "auto" };
+  if (!defs.some((d) => d.name === fc.name)) throw invalidParam("function_call", `function_call names the function '${fc.name}', which is not in functions.`);
+  return { type: "tool", name: fc.name };
 }
 
 function textOf(content: string | Array<Record<string, unknown>> | null | undefined, param: string): string {

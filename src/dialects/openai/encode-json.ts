@@ -9,7 +9,14 @@ import { finishReason, mergeUsage, openaiUsage } from "./shared";
  * are none; thinking goes into the non-standard message.reasoning_content (Cline, Roo, AI SDK
  * openai-compatible read it).
  */
-export type JsonEncoderOptions = { id: string; created: number; model: string; responseFormat?: ResponseFormat };
+export type JsonEncoderOptions = {
+  id: string;
+  created: number;
+  model: string;
+  responseFormat?: ResponseFormat;
+  /** Legacy `functions` request: the call is `message.function_call`, finish_reason "function_call". */
+  legacyFunctions?: boolean;
+};
 
 type ToolCall = { id: string; type: "function"; function: { name: string; arguments: string } };
 
@@ -55,7 +62,9 @@ export async function encodeChatCompletion(events: AsyncIterable<CanonicalEvent>
     refusal: null,
     annotations: [],
   };
-  if (calls.length) message.tool_calls = calls;
+  // Legacy replies carry one call (the turn runner stops after the first one for such requests).
+  if (calls.length && o.legacyFunctions) message.function_call = calls[0]!.function;
+  else if (calls.length) message.tool_calls = calls;
   if (reasoning) message.reasoning_content = reasoning;
 
   return {
@@ -63,7 +72,7 @@ export async function encodeChatCompletion(events: AsyncIterable<CanonicalEvent>
     object: "chat.completion" as const,
     created: o.created,
     model: o.model,
-    choices: [{ index: 0, message, logprobs: null, finish_reason: finishReason(stop) }],
+    choices: [{ index: 0, message, logprobs: null, finish_reason: finishReason(stop, o.legacyFunctions) }],
     usage: openaiUsage(usage),
     system_fingerprint: null,
   };

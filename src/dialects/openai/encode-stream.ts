@@ -13,7 +13,10 @@ import { finishReason, mergeUsage, openaiUsage, type OpenAIUsage } from "./share
  *   later deltas carry only index + an arguments fragment; a call without arguments gets "{}";
  * - exactly one non-null finish_reason, in a chunk with delta:{}; null (never "") before it;
  * - with include_usage: every chunk has "usage":null and one final chunk has choices:[] + usage.
- * With a JSON response_format the text is held back and sent as one checked delta at the end.
+ * With a JSON response_format the text is held back and sent as one checked delta at the end
+ * (or, when the reply calls a tool, unchecked right before the first call).
+ * Legacy `functions` requests get the pre-tools shape: delta.function_call {name, arguments:""}
+ * first, then {arguments} fragments, and finish_reason "function_call".
  */
 export type StreamEncoderOptions = {
   id: string;
@@ -21,6 +24,7 @@ export type StreamEncoderOptions = {
   model: string;
   includeUsage: boolean;
   responseFormat?: ResponseFormat;
+  legacyFunctions?: boolean;
 };
 
 type Delta = Record<string, unknown>;
@@ -98,14 +102,16 @@ export class ChatStreamEncoder {
         break;
       case "tool_start":
         this.closeTool(out);
+        this.releaseHeldText(out);
         this.toolIndex++;
         this.currentTool = { id: e.id, index: this.toolIndex, sawArgs: false };
-        out.push(this.delta({ tool_calls: [{ index: this.toolIndex, id: e.id, type: "function", function: { name: e.name, arguments: "" } }] }));
+        if (this.o.legacyFunctions) out.push(this.delta({ function_call: { name: e.name, arguments: "" } }));
+        else out.push(this.delta({ tool_calls: [{ index: this.toolIndex, id: e.id, type: "function", function: { name: e.name, arguments: "" } }] }));
         break;
       case "tool_args":
         if (!e.json || !this.currentTool) break;
         this.currentTool.sawArgs = true;
-        out.push(this.delta({ tool_calls: [{ index: this.currentTool.index, function: { arguments: e.json } }] }));
+        out.push(this.argsDelta(this.currentTool.index, e.json));
         break;
       case "tool_end":
         this.closeTool(out);
@@ -120,11 +126,25 @@ export class ChatStreamEncoder {
     return out;
   }
 
+  private argsDelta(index: number, json: string): ChatChunk {
+    return this.delta(this.o.legacyFunctions ? { function_call: { arguments: json } } : { tool_calls: [{ index, function: { arguments: json } }] });
+  }
+
   private closeTool(out: ChatChunk[]): void {
     const t = this.currentTool;
     if (!t) return;
-    if (!t.sawArgs) out.push(this.delta({ tool_calls: [{ index: t.index, function: { arguments: "{}" } }] }));
+    if (!t.sawArgs) out.push(this.argsDelta(t.index, "{}"));
     this.currentTool = undefined;
+  }
+
+  /**
+   * A JSON response_format reply that calls a tool is not the final answer, so its text is not
+   * checked; it is sent before the call, in the order the model wrote it, and later text streams.
+   */
+  private releaseHeldText(out: ChatChunk[]): void {
+    if (this.heldText === undefined) return;
+    if (this.heldText) out.push(this.delta({ content: this.heldText }));
+    this.heldText = undefined;
   }
 
   private finish(out: ChatChunk[], reason: StopReason | undefined): void {
@@ -132,15 +152,15 @@ export class ChatStreamEncoder {
     if (this.heldText !== undefined) {
       const held = this.heldText;
       this.heldText = undefined;
-      // A reply cut by max_tokens cannot be valid JSON (the client sees it with "length"), and a
-      // tool-calling turn is not the final answer: both pass through unchecked.
-      if (reason !== "max_tokens" && this.toolIndex < 0) {
+      // A reply cut by max_tokens cannot be valid JSON (the client sees it with "length"): it
+      // passes through unchecked. (Tool-calling replies released their text at the first call.)
+      if (reason !== "max_tokens") {
         const check = checkResponseFormat(held, this.o.responseFormat);
         if (!check.ok) throw new TurnError("upstream", `response_format not satisfied: ${check.message}`);
         if (check.text) out.push(this.delta({ content: check.text }));
       } else if (held) out.push(this.delta({ content: held }));
     }
-    out.push(this.delta({}, finishReason(reason)));
+    out.push(this.delta({}, finishReason(reason, this.o.legacyFunctions)));
     this.finished = true;
   }
 

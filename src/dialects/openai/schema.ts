@@ -78,7 +78,9 @@ export const chatRequestSchema = z.looseObject({
   tools: z.array(z.union([functionTool, otherTool])).nullish(),
   tool_choice: z.union([z.enum(["none", "auto", "required"]), namedChoice, allowedToolsChoice, z.looseObject({ type: z.string() })]).nullish(),
   parallel_tool_calls: z.boolean().nullish(),
-  functions: z.array(z.looseObject({ name: z.string(), description: z.string().nullish(), parameters: z.record(z.string(), z.unknown()).nullish() })).nullish(),
+  // Legacy pre-`tools` API: `functions` + `function_call` (still sent by older LangChain and scripts).
+  functions: z.array(z.looseObject({ name: z.string().min(1), description: z.string().nullish(), parameters: z.record(z.string(), z.unknown()).nullish() })).nullish(),
+  function_call: z.union([z.enum(["none", "auto"]), z.looseObject({ name: z.string() })]).nullish(),
   stream: z.boolean().nullish(),
   stream_options: z.looseObject({ include_usage: z.boolean().nullish() }).nullish(),
   max_tokens: positiveInt.nullish(),

@@ -1,9 +1,14 @@
 import type { StopReason, Usage } from "../../core/canonical";
 
-/** Canonical stop reason → OpenAI finish_reason (api-conformance §6.6). */
-export function finishReason(reason: StopReason | undefined): "stop" | "length" | "tool_calls" | "content_filter" {
+export type FinishReason = "stop" | "length" | "tool_calls" | "function_call" | "content_filter";
+
+/**
+ * Canonical stop reason → OpenAI finish_reason (api-conformance §6.6). `legacyFunctions`: the
+ * request used the pre-tools `functions` API, whose calls end with "function_call".
+ */
+export function finishReason(reason: StopReason | undefined, legacyFunctions = false): FinishReason {
   switch (reason) {
-    case "tool_use": return "tool_calls";
+    case "tool_use": return legacyFunctions ? "function_call" : "tool_calls";
     case "max_tokens": case "model_context_window_exceeded": return "length";
     case "refusal": return "content_filter";
     default: return "stop";
