@@ -256,6 +256,7 @@ async function* relay(
       contextUsagePercentage: pct,
       contextWindow: model.contextWindow,
       estimatedInputTokens,
+      calibrationKey: model.kiroId,
       outputEstimate: () => (stop.reason === "max_tokens" && guard.stopped ? req.maxTokens : Math.min(meter.estimateTokens(), req.maxTokens)),
     });
     log.usage = usage;

@@ -2,7 +2,8 @@
  * Final usage of a turn (kiro-upstream.md §9), in order of preference:
  *   1. the upstream's own token counts (metadataEvent.tokenUsage);
  *   2. contextUsagePercentage × model window = input + output, minus the local output estimate;
- *   3. the local tokenizer estimate of the prompt (the same number count_tokens reports).
+ *   3. the local tokenizer estimate of the prompt (settleInputTokens then scales it by the
+ *      model's calibration: the same number count_tokens reports).
  * Output tokens: the upstream count, else the local estimate of the emitted text, thinking and
  * tool-argument JSON.
  */
@@ -54,6 +55,11 @@ export type UsageInputs = {
   estimatedInputTokens: number;
   /** Local output estimate, computed only when needed. */
   outputEstimate: () => number;
+  /**
+   * The upstream model id: when given, an upstream-derived input count teaches that model's
+   * calibration and a local estimate is replaced by the calibrated one (settleInputTokens).
+   */
+  calibrationKey?: string;
 };
 
 export function finalUsage(u: UsageInputs): Usage {
@@ -71,6 +77,7 @@ export function finalUsage(u: UsageInputs): Usage {
   if (up.cacheReadInputTokens !== undefined) out.cacheReadInputTokens = up.cacheReadInputTokens;
   if (up.cacheWriteInputTokens !== undefined) out.cacheWriteInputTokens = up.cacheWriteInputTokens;
   if (up.credits !== undefined) out.credits = up.credits;
+  if (u.calibrationKey !== undefined) settleInputTokens(u.calibrationKey, out, up, u.contextUsagePercentage, u.estimatedInputTokens);
   return out;
 }
 
@@ -80,4 +87,80 @@ export function mergeUsage(into: Partial<Usage>, add: Partial<Usage>): void {
     const v = add[k];
     if (typeof v === "number") into[k] = v;
   }
+}
+
+// ------------------------------------------------------------------------------- calibration
+
+/**
+ * Input-token calibration per upstream model. The local tokenizer is not the one Kiro counts with
+ * (and Kiro wraps the prompt in its own framing), so `contextUsagePercentage`-derived usage and a
+ * plain local count_tokens can disagree by tens of percent. Every finished turn whose input count
+ * came from the upstream teaches the ratio upstream ÷ local estimate (an exponential moving
+ * average, bounded to [0.5, 2]); count_tokens, the message_start estimate and the fallback usage
+ * multiply the local estimate by it, so all of them agree with what the upstream reports.
+ * In memory only: it re-learns within a few requests after a restart.
+ */
+const CALIBRATION_MIN = 0.5;
+const CALIBRATION_MAX = 2;
+/** Weight of the newest observation. */
+const CALIBRATION_ALPHA = 0.3;
+/**
+ * Prompts smaller than this do not teach the ratio: the upstream's fixed framing and the
+ * percentage's rounding would dominate it, and a ratio learnt on "hi" would inflate real prompts.
+ */
+export const CALIBRATION_MIN_TOKENS = 1000;
+
+const ratios = new Map<string, number>();
+
+/** The current ratio for a model (1 until the upstream has reported on a large enough prompt). */
+export function inputCalibration(modelKey: string): number {
+  return ratios.get(modelKey) ?? 1;
+}
+
+/** A local input estimate scaled to what the upstream would report for the same prompt. */
+export function calibratedInputTokens(modelKey: string, estimate: number): number {
+  const r = ratios.get(modelKey);
+  return r === undefined || estimate <= 0 ? estimate : Math.max(1, Math.round(estimate * r));
+}
+
+/** One upstream input count (cached tokens included) for a prompt the local tokenizer estimated. */
+export function observeInputTokens(modelKey: string, upstreamInput: number, estimate: number): void {
+  if (!(estimate >= CALIBRATION_MIN_TOKENS) || !(upstreamInput > 0)) return;
+  const sample = clamp(upstreamInput / estimate);
+  const prev = ratios.get(modelKey);
+  ratios.set(modelKey, prev === undefined ? sample : clamp(prev + CALIBRATION_ALPHA * (sample - prev)));
+}
+
+/** Forgets every ratio (tests). */
+export function resetInputCalibration(): void {
+  ratios.clear();
+}
+
+function clamp(r: number): number {
+  return Math.min(CALIBRATION_MAX, Math.max(CALIBRATION_MIN, r));
+}
+
+/**
+ * Applied by finalUsage when the turn runner passes a calibrationKey: an upstream-derived input
+ * count teaches the calibration; a local estimate (no upstream count) is replaced by the
+ * calibrated estimate, the number count_tokens reports for the same body.
+ */
+export function settleInputTokens(
+  modelKey: string,
+  usage: Usage,
+  upstream: Partial<Usage>,
+  contextUsagePercentage: number | undefined,
+  estimatedInputTokens: number,
+): void {
+  if (hasUpstreamInput(upstream, contextUsagePercentage)) {
+    const total = usage.inputTokens + (usage.cacheReadInputTokens ?? 0) + (usage.cacheWriteInputTokens ?? 0);
+    observeInputTokens(modelKey, total, estimatedInputTokens);
+  } else {
+    usage.inputTokens = calibratedInputTokens(modelKey, estimatedInputTokens);
+  }
+}
+
+/** Whether finalUsage took the input count from the upstream (token counts or context percentage). */
+export function hasUpstreamInput(upstream: Partial<Usage>, contextUsagePercentage: number | undefined): boolean {
+  return upstream.inputTokens !== undefined || (contextUsagePercentage !== undefined && contextUsagePercentage > 0);
 }

@@ -6,6 +6,7 @@ import { runTurn, validModelNames } from "../core/turn";
 import type { CanonicalEvent } from "../core/canonical";
 import { resolveModel } from "../core/models";
 import { estimateInputTokens } from "../core/tokens";
+import { calibratedInputTokens } from "../core/usage";
 import { decodeAnthropicRequest } from "../dialects/anthropic/decode";
 import { AnthropicStreamEncoder, PING_FRAME, newMessageId } from "../dialects/anthropic/encode-stream";
 import { AnthropicMessageFolder } from "../dialects/anthropic/encode-json";
@@ -37,12 +38,15 @@ export const anthropicRoutes = (s: Services, opts: AnthropicRouteOptions = {}) =
       });
       const turn = await runTurn(s, req, { signal: request.signal, requestId, clientKey: key ?? undefined, stream });
       const id = newMessageId();
+      // message_start needs an input count before upstream usage exists: the calibrated estimate,
+      // the same number count_tokens gives for this body.
+      const inputEstimate = inputTokensFor(turn.model, turn.estimatedInputTokens);
       if (!stream) {
-        const folder = new AnthropicMessageFolder(id, turn.model, turn.estimatedInputTokens);
+        const folder = new AnthropicMessageFolder(id, turn.model, inputEstimate);
         for await (const ev of turn.events) folder.add(ev);
         return new Response(JSON.stringify(folder.message()), { headers: jsonHeaders(requestId) });
       }
-      const enc = new AnthropicStreamEncoder(id, turn.model, turn.estimatedInputTokens);
+      const enc = new AnthropicStreamEncoder(id, turn.model, inputEstimate);
       return new Response(sseBody(s, turn.batches, enc, pingMs, requestId), {
         headers: {
           "content-type": "text/event-stream; charset=utf-8",
@@ -64,7 +68,7 @@ export const anthropicRoutes = (s: Services, opts: AnthropicRouteOptions = {}) =
       if (!resolveModel(req.model)) {
         throw new TurnError("not_found", `model '${req.model}' is not available; valid models: ${validModelNames().join(", ")}`, { param: "model" });
       }
-      return new Response(JSON.stringify({ input_tokens: estimateInputTokens(req) }), { headers: jsonHeaders(requestId) });
+      return new Response(JSON.stringify({ input_tokens: inputTokensFor(req.model, estimateInputTokens(req)) }), { headers: jsonHeaders(requestId) });
     } catch (err) {
       return errorResponse(s, err, requestId);
     }
@@ -83,6 +87,15 @@ type RouteCtx = {
   server: { timeout(req: Request, seconds: number): void } | null;
   requestId: string;
 };
+
+/**
+ * The local estimate scaled by what the upstream reported for this model so far
+ * (src/core/usage.ts calibration), so count_tokens agrees with the usage of a real request.
+ */
+function inputTokensFor(model: string, estimate: number): number {
+  const info = resolveModel(model);
+  return info ? calibratedInputTokens(info.kiroId, estimate) : estimate;
+}
 
 function jsonHeaders(requestId: string): Record<string, string> {
   return { "content-type": "application/json", "request-id": requestId, "x-request-id": requestId };

@@ -3,6 +3,7 @@ import { decodeAnthropicRequest } from "../../src/dialects/anthropic/decode";
 import { TurnError } from "../../src/core/errors";
 
 const base = { model: "claude-sonnet-4-6", max_tokens: 100 };
+const HI = [{ role: "user", content: "hi" }];
 const decode = (body: Record<string, unknown>, opts = {}) => decodeAnthropicRequest({ ...base, ...body }, opts).req;
 const fails = (body: Record<string, unknown>): TurnError => {
   try {
@@ -73,23 +74,74 @@ describe("anthropic decode", () => {
     expect(r.parallelToolCalls).toBe(false);
     expect(r.stopSequences).toEqual(["END"]);
     expect(r.temperature).toBe(0.5);
-    expect(decode({ messages: [], thinking: { type: "enabled", budget_tokens: 2000 }, max_tokens: 4000 }).thinking).toEqual({ type: "enabled", budgetTokens: 2000 });
+    expect(decode({ messages: HI, thinking: { type: "enabled", budget_tokens: 2000 }, max_tokens: 4000 }).thinking).toEqual({ type: "enabled", budgetTokens: 2000 });
   });
 
   test("conversation id: X-Conversation-Id, else Claude Code's JSON user_id session, else the raw string", () => {
     const json = JSON.stringify({ device_id: "d", account_uuid: "", session_id: "sess-1" });
-    expect(decode({ messages: [], metadata: { user_id: json } }).metadata.conversationId).toBe("sess-1");
-    expect(decode({ messages: [], metadata: { user_id: "plain" } }).metadata.conversationId).toBe("plain");
-    expect(decode({ messages: [], metadata: { user_id: json } }, { conversationHeader: "hdr" }).metadata.conversationId).toBe("hdr");
+    expect(decode({ messages: HI, metadata: { user_id: json } }).metadata.conversationId).toBe("sess-1");
+    expect(decode({ messages: HI, metadata: { user_id: "plain" } }).metadata.conversationId).toBe("plain");
+    expect(decode({ messages: HI, metadata: { user_id: json } }, { conversationHeader: "hdr" }).metadata.conversationId).toBe("hdr");
   });
 
   test("400s name the field", () => {
-    expect(fails({ messages: [], max_tokens: undefined }).message).toContain("max_tokens");
+    expect(fails({ messages: HI, max_tokens: undefined }).message).toContain("max_tokens");
     expect(fails({ messages: [{ role: "user", content: [{ type: "image", source: { type: "base64", media_type: "image/bmp", data: "x" } }] }] }).param).toBe(
       "messages.0.content.0.source.media_type",
     );
     expect(fails({ messages: [{ role: "user", content: [{ type: "document", source: { type: "base64", media_type: "application/pdf", data: "x" } }] }] }).message).toContain("document source");
-    expect(fails({ messages: [], thinking: { type: "enabled", budget_tokens: 5000 } }).param).toBe("thinking.budget_tokens");
-    expect(fails({ messages: [], tool_choice: { type: "tool", name: "missing" } }).param).toBe("tool_choice.name");
+    expect(fails({ messages: HI, thinking: { type: "enabled", budget_tokens: 5000 } }).param).toBe("thinking.budget_tokens");
+    expect(fails({ messages: HI, tool_choice: { type: "tool", name: "missing" } }).param).toBe("tool_choice.name");
+  });
+
+  test("every 400 message starts with the full path of the field at fault", () => {
+    const cases: Array<[Record<string, unknown>, string, RegExp]> = [
+      [{ messages: HI, max_tokens: "10" }, "max_tokens", /must be a number, not a string/],
+      [{ messages: HI, max_tokens: 1.5 }, "max_tokens", /integer/],
+      [{ messages: HI, max_tokens: undefined }, "max_tokens", /Field required/],
+      [{ messages: HI, temperature: 1.5 }, "temperature", /at most 1/],
+      [{ messages: HI, temperature: "warm" }, "temperature", /must be a number/],
+      [{ messages: HI, top_k: -1 }, "top_k", /at least 0/],
+      [{ messages: HI, model: undefined }, "model", /Field required/],
+      [{ messages: HI, model: "" }, "model", /must not be empty/],
+      [{ messages: HI, stream: "yes" }, "stream", /boolean/],
+      [{ messages: HI, tools: [{ name: "a", input_schema: {} }, { name: "b", input_schema: {} }, { name: "", input_schema: {} }] }, "tools.2.name", /must not be empty/],
+      [{ messages: HI, tools: [{ name: "a" }] }, "tools.0.input_schema", /Field required/],
+      [{ messages: [{ role: "user", content: 5 }] }, "messages.0.content", /string or an array/],
+      [{ messages: [{ role: "robot", content: "x" }] }, "messages.0.role", /user/],
+      [
+        { messages: [{ role: "user", content: [{ type: "text", text: "x" }, { type: "image", source: { type: "base64", media_type: "image/bmp", data: "x" } }] }] },
+        "messages.0.content.1.source.media_type",
+        /image\/png/,
+      ],
+      [{ messages: [{ role: "user", content: [{ type: "text", text: 7 }] }] }, "messages.0.content.0.text", /string/],
+    ];
+    for (const [body, path, wording] of cases) {
+      const e = fails(body);
+      expect(e).toBeInstanceOf(TurnError);
+      expect(e.status).toBe(400);
+      expect(e.param).toBe(path);
+      expect(e.message.startsWith(`${path}: `)).toBe(true);
+      expect(e.message).toMatch(wording);
+      // One prefix, not two.
+      expect(e.message.startsWith(`${path}: ${path}`)).toBe(false);
+    }
+    // A present but mistyped max_tokens is not "missing".
+    expect(fails({ messages: HI, max_tokens: "10" }).message).not.toContain("Field required");
+  });
+
+  test("empty messages and an empty final user turn are 400s, never an invented prompt", () => {
+    expect(fails({ messages: [] }).message).toBe("messages: at least one message is required");
+    expect(() => decodeAnthropicRequest({ model: "claude-sonnet-4-6", messages: [] }, { forCounting: true })).toThrow("at least one message is required");
+    expect(fails({ messages: [{ role: "system", content: "only a system message" }] }).message).toContain("at least one user or assistant message");
+    const onlyUnknown = fails({ messages: [{ role: "user", content: [{ type: "future_block", x: 1 }] }] });
+    expect(onlyUnknown.param).toBe("messages.0.content");
+    expect(onlyUnknown.message).toContain("no usable content");
+    expect(fails({ messages: [{ role: "user", content: "hi" }, { role: "assistant", content: "yo" }, { role: "user", content: "" }] }).param).toBe("messages.2.content");
+    // Unknown blocks next to real content are still just dropped.
+    expect(decode({ messages: [{ role: "user", content: [{ type: "future_block" }, { type: "text", text: "ok" }] }] }).messages[0]!.content).toEqual([{ type: "text", text: "ok" }]);
+    // A tool_result alone is content; an assistant prefill may end the list.
+    expect(decode({ messages: [{ role: "user", content: [{ type: "tool_result", tool_use_id: "t1" }] }] }).messages.length).toBe(1);
+    expect(decode({ messages: [{ role: "user", content: "hi" }, { role: "assistant", content: "Sure," }] }).messages.length).toBe(2);
   });
 });

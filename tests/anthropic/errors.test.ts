@@ -41,12 +41,13 @@ describe.each(sdks)("%s", (_n, SDK) => {
   });
 
   test("no usable account → 503 overloaded_error saying why", async () => {
-    const x = await setup([{ behaviour: { quota: true } }]);
+    // A suspended account is disabled by the pool: nothing is left that could serve.
+    const x = await setup([{ behaviour: { suspended: true } }]);
     const err = await ask(client(x)).catch((z) => z);
     expect(err).toBeInstanceOf(SDK.InternalServerError);
     expect(err.status).toBe(503);
     expect(err.error.error.type).toBe("overloaded_error");
-    expect(err.error.error.message).toMatch(/limit|exhausted|account/i);
+    expect(err.error.error.message).toMatch(/suspended|disabled|account/i);
   });
 
   test("input too long → 400 BadRequestError 'prompt is too long' with the size", async () => {

@@ -50,8 +50,9 @@ const thinkingSchema = z.looseObject({
 
 /** Shared by /v1/messages and count_tokens (which has no max_tokens). */
 const baseSchema = z.looseObject({
-  model: z.string({ error: "model: Field required" }).min(1, "model: must not be empty"),
-  messages: z.array(messageSchema, { error: "messages: Field required" }),
+  model: z.string().min(1, "must not be empty"),
+  // The real API answers 400 to an empty list; we must not invent a turn for it.
+  messages: z.array(messageSchema).min(1, "at least one message is required"),
   system: z.union([z.string(), z.array(textBlock)]).optional().nullable(),
   tools: z.array(toolSchema).optional().nullable(),
   tool_choice: toolChoiceSchema.optional().nullable(),
@@ -66,7 +67,7 @@ const baseSchema = z.looseObject({
 });
 
 const messagesSchema = baseSchema.extend({
-  max_tokens: z.number({ error: "max_tokens: Field required" }).int("max_tokens: must be an integer").min(1, "max_tokens: must be at least 1"),
+  max_tokens: z.number().int().min(1, "must be at least 1"),
 });
 
 export type AnthropicBody = z.infer<typeof messagesSchema>;
@@ -85,12 +86,11 @@ export function decodeAnthropicRequest(body: unknown, opts: DecodeOptions = {}):
   if (!body || typeof body !== "object" || Array.isArray(body)) {
     throw new TurnError("invalid_request", "request body must be a JSON object");
   }
-  const parsed = (opts.forCounting ? baseSchema : messagesSchema).safeParse(body);
+  const parsed = (opts.forCounting ? baseSchema : messagesSchema).safeParse(body, { error: issueText });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const path = issue.path.map(String).join(".");
-    const msg = issue.message.includes(":") ? issue.message : `${path || "body"}: ${issue.message}`;
-    throw new TurnError("invalid_request", msg, { param: path || undefined });
+    throw bad(path || "body", issue.message);
   }
   const b = parsed.data as AnthropicBody;
 
@@ -102,6 +102,7 @@ export function decodeAnthropicRequest(body: unknown, opts: DecodeOptions = {}):
   }
 
   const messages: CanonicalMessage[] = [];
+  let lastIndex = -1;
   b.messages.forEach((m, i) => {
     const where = `messages.${i}.content`;
     if (m.role === "system") {
@@ -110,6 +111,7 @@ export function decodeAnthropicRequest(body: unknown, opts: DecodeOptions = {}):
       if (t) systemTexts.push(t);
       return;
     }
+    lastIndex = i;
     const blocks = typeof m.content === "string" ? [{ type: "text", text: m.content }] : m.content;
     const parts = m.role === "user" ? userParts(blocks, where) : assistantParts(blocks, where);
     const prev = messages[messages.length - 1];
@@ -117,6 +119,7 @@ export function decodeAnthropicRequest(body: unknown, opts: DecodeOptions = {}):
     if (prev && prev.role === m.role) (prev.content as unknown[]).push(...parts);
     else messages.push({ role: m.role, content: parts } as CanonicalMessage);
   });
+  requireUsableLastTurn(messages, lastIndex);
 
   const tools: ToolDefinition[] = (b.tools ?? []).map((t, i) => {
     if (t.type && t.type !== "custom") {
@@ -167,13 +170,79 @@ export function decodeAnthropicRequest(body: unknown, opts: DecodeOptions = {}):
   return { req, stream: b.stream === true };
 }
 
+// ------------------------------------------------------------------------------- errors
+
+/**
+ * zod's wording for type errors ("Invalid input: expected number, received undefined") becomes
+ * "Field required" for a missing field and "must be a number, not a string" otherwise; the field
+ * path is prepended by bad(), so every 400 names its field.
+ */
+function issueText(iss: {
+  code?: string;
+  expected?: unknown;
+  input?: unknown;
+  errors?: unknown;
+  origin?: string;
+  minimum?: unknown;
+  maximum?: unknown;
+}): string | undefined {
+  if (iss.origin === "number" && iss.code === "too_big") return `must be at most ${String(iss.maximum)}, got ${String(iss.input)}`;
+  if (iss.origin === "number" && iss.code === "too_small") return `must be at least ${String(iss.minimum)}, got ${String(iss.input)}`;
+  if (iss.origin === "string" && iss.code === "too_small" && iss.minimum === 1) return "must not be empty";
+  if (iss.code === "invalid_type") {
+    if (iss.input === undefined) return "Field required";
+    return `must be ${article(String(iss.expected))}, not ${typeName(iss.input)}`;
+  }
+  if (iss.code === "invalid_union") {
+    // Every branch failed on the value's type (e.g. content: 5): list what would have been accepted.
+    const branches = Array.isArray(iss.errors) ? (iss.errors as Array<Array<{ code?: string; expected?: unknown; path?: unknown[] }>>) : [];
+    const expected = branches.map((b) => (b.length === 1 && b[0]!.code === "invalid_type" && !b[0]!.path?.length ? String(b[0]!.expected) : undefined));
+    if (expected.length && expected.every(Boolean)) {
+      return iss.input === undefined ? "Field required" : `must be ${expected.map((e) => article(e!)).join(" or ")}, not ${typeName(iss.input)}`;
+    }
+  }
+  return undefined;
+}
+
+function article(type: string): string {
+  const name = type === "int" ? "integer" : type;
+  return /^[aeiou]/.test(name) ? `an ${name}` : `a ${name}`;
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  const t = typeof v;
+  if (t === "number" && !Number.isInteger(v)) return "a fractional number";
+  return article(t === "bigint" ? "number" : t);
+}
+
+/** A 400 naming the field: "<param>: <message>" (unless the message already starts with it). */
+function bad(param: string, message: string): TurnError {
+  return new TurnError("invalid_request", message.startsWith(param) ? message : `${param}: ${message}`, { param });
+}
+
+/**
+ * The turn the model answers must have content. An empty list is caught by the schema; here: only
+ * system-role messages, or a final user turn with nothing usable after decoding (only empty text
+ * or block types this server drops). The real API answers these with a 400 too.
+ */
+function requireUsableLastTurn(messages: CanonicalMessage[], lastIndex: number): void {
+  const last = messages[messages.length - 1];
+  if (!last) throw bad("messages", "at least one user or assistant message is required");
+  if (last.role !== "user") return;
+  const usable = last.content.some((p) => p.type !== "text" || p.text.trim() !== "");
+  if (!usable) {
+    throw bad(
+      `messages.${lastIndex}.content`,
+      "the final user message has no usable content (it is empty, or contains only block types this server does not support)",
+    );
+  }
+}
+
 // ------------------------------------------------------------------------------- blocks
 
 type Block = { type: string; [k: string]: unknown };
-
-function bad(param: string, message: string): TurnError {
-  return new TurnError("invalid_request", `${param}: ${message}`, { param });
-}
 
 function str(v: unknown, param: string): string {
   if (typeof v !== "string") throw bad(param, "must be a string");
