@@ -22,6 +22,8 @@ export type RefreshInput = {
   clientSecret?: string;
   authRegion: string;
   machineId: string;
+  /** The account's own upstream proxy; wins over the process-wide one (upstream.proxy). */
+  proxy?: string;
 };
 
 export type RefreshResult = {
@@ -63,7 +65,7 @@ async function refreshSocial(input: RefreshInput, upstream: KiroUpstreamConfig, 
       connection: "close",
     },
     body: JSON.stringify({ refreshToken: input.refreshToken }),
-    proxy: upstream.proxy,
+    proxy: input.proxy ?? upstream.proxy,
     signal,
     timeoutMs: REFRESH_TIMEOUT_MS,
     source: "refresh",
@@ -91,7 +93,7 @@ async function refreshIdc(input: RefreshInput, upstream: KiroUpstreamConfig, sig
       grantType: "refresh_token",
       refreshToken: input.refreshToken,
     }),
-    proxy: upstream.proxy,
+    proxy: input.proxy ?? upstream.proxy,
     signal,
     timeoutMs: REFRESH_TIMEOUT_MS,
     source: "refresh",

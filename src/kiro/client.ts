@@ -3,7 +3,9 @@
  * Resolves once the upstream answered 200 (events not consumed yet); otherwise throws a
  * classified KiroError. Endpoint families are tried in order and fall back only on
  * 404 / DNS / connect failures (and, for an account without an ARN, family A's
- * "profileArn is required"), never on answers from a live service.
+ * "profileArn is required"), never on answers from a live service. That last answer is
+ * remembered per account (machineId, with the selector's TTL) so later requests of the same
+ * ARN-less account skip family A instead of repeating the failed round trip.
  */
 import type { CanonicalEvent, CanonicalRequest } from "../core/canonical";
 import type { KiroAuthKind } from "./auth";
@@ -62,12 +64,19 @@ export async function openChat(
   const selector = opts.endpoints ?? defaultEndpointSelector;
   const region = apiRegionFor(creds.profileArn, creds.region);
   const invocationId = crypto.randomUUID();
-  const candidates = selector.candidates(region, opts.upstream);
-
-  let last: KiroError | undefined;
+  let candidates = selector.candidates(region, opts.upstream);
   // Set when family A was skipped only because this account has no ARN: the region's family
   // choice must not change for that (accounts with an ARN still belong on family A).
   let skippedForArn = false;
+  if (!creds.profileArn && selector.knownToLackArn(creds.machineId)) {
+    const rest = candidates.filter((c) => !familyRequiresProfileArn(c.family));
+    if (rest.length > 0 && rest.length < candidates.length) {
+      candidates = rest;
+      skippedForArn = true;
+    }
+  }
+
+  let last: KiroError | undefined;
   for (let i = 0; i < candidates.length; i++) {
     const ep = candidates[i]!;
     const moreLeft = i < candidates.length - 1;
@@ -116,13 +125,15 @@ export async function openChat(
       continue;
     }
     // §1.3 rule 3 exception: family A insists on an ARN this account does not have → use the
-    // next family for this request without remembering it (other accounts may have ARNs).
+    // next family, and remember that for this account only (other accounts may have ARNs, so
+    // the region's family choice stays).
     if (
       err.reason === SYNTHETIC_REASONS.profileArnRequired &&
       !creds.profileArn &&
       familyRequiresProfileArn(ep.family) &&
       moreLeft
     ) {
+      selector.rememberLacksArn(creds.machineId);
       last = err;
       skippedForArn = true;
       continue;

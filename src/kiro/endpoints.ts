@@ -71,16 +71,6 @@ export function oidcTokenUrl(upstream: KiroUpstreamConfig, authRegion: string): 
   return `${withRegion(upstream.oidcUrl ?? DEFAULT_OIDC_URL, authRegion)}/token`;
 }
 
-/**
- * §1.3 rule 6: family A always wants an ARN; B/C get one only when the credential has one
- * (Builder ID / profile-less IdC must not send one). A pinned custom host behaves like B.
- * Returns whether the body may carry the credential's ARN.
- */
-export function shouldSendProfileArn(_family: EndpointFamily, profileArn?: string): boolean {
-  // Every family takes a real ARN; what differs is whether one is *required* (see below).
-  return Boolean(profileArn);
-}
-
 /** Family A refuses requests without an ARN (§1.1); B/C accept them. */
 export function familyRequiresProfileArn(family: EndpointFamily): boolean {
   return family === "A";
@@ -101,6 +91,8 @@ export class EndpointSelector {
   private readonly log?: (e: EndpointLogEvent) => void;
   private readonly now: () => number;
   private readonly remembered = new Map<string, { family: EndpointFamily; at: number }>();
+  /** machineId → when family A last refused this ARN-less account (§1.3 rule 3). */
+  private readonly lacksArn = new Map<string, number>();
 
   constructor(opts: EndpointSelectorOptions = {}) {
     this.families = opts.families ?? DEFAULT_FAMILIES;
@@ -144,6 +136,24 @@ export class EndpointSelector {
     if (prev?.family !== endpoint.family) {
       this.log?.({ event: "kiro_endpoint_family", region, family: endpoint.family, baseUrl: endpoint.baseUrl, previous: prev?.family });
     }
+  }
+
+  /**
+   * Family A answered "profileArn is required" for this account (keyed by its stable machineId):
+   * skip ARN-requiring families for it until the TTL ends, instead of paying a failed 400 round
+   * trip on every request. Other accounts of the region are unaffected.
+   */
+  rememberLacksArn(machineId: string): void {
+    this.lacksArn.set(machineId, this.now());
+  }
+
+  /** True while an earlier "profileArn is required" for this account is within the TTL. */
+  knownToLackArn(machineId: string): boolean {
+    const at = this.lacksArn.get(machineId);
+    if (at === undefined) return false;
+    if (this.now() - at < this.ttlMs) return true;
+    this.lacksArn.delete(machineId); // TTL over: the account may have gained an ARN, try A again
+    return false;
   }
 
   rememberedFamily(region: string): EndpointFamily | undefined {

@@ -42,15 +42,34 @@ export async function upstreamFetch(url: string, opts: UpstreamFetchOptions): Pr
   } catch (err) {
     // The caller gave up (client disconnected): not an upstream failure, let the abort through.
     if (opts.signal?.aborted) throw opts.signal.reason ?? err;
+    const via = opts.proxy ? ` via proxy ${proxyLabel(opts.proxy)}` : "";
     if (timer.signal.aborted) {
-      throw new KiroError("transient", `upstream did not answer within ${timeoutMs} ms`, {
+      throw new KiroError("transient", `upstream did not answer within ${timeoutMs} ms${via}`, {
         reason: SYNTHETIC_REASONS.timeout,
         cause: err,
       });
     }
-    throw classifyUpstreamError({ networkError: err, source: opts.source });
+    const classified = classifyUpstreamError({ networkError: err, source: opts.source });
+    if (!via) throw classified;
+    // A network failure behind a proxy is often the proxy's: say which one (never its userinfo).
+    throw new KiroError(classified.cls, `${classified.upstreamMessage}${via}`, {
+      status: classified.status,
+      reason: classified.reason,
+      retryAfterMs: classified.retryAfterMs,
+      cause: err,
+    });
   } finally {
     clearTimeout(handle);
+  }
+}
+
+/** `scheme://host:port` of a proxy URL: user, password, path and query are never shown. */
+export function proxyLabel(proxy: string): string {
+  try {
+    const u = new URL(proxy);
+    return `${u.protocol}//${u.host}`;
+  } catch {
+    return "(unparsable proxy URL)";
   }
 }
 

@@ -17,6 +17,8 @@ export type TokenAccount = {
   clientSecret?: string;
   authRegion: string;
   machineId: string;
+  /** Per-account upstream proxy for the refresh call (else the configured one). */
+  proxy?: string;
   accessToken?: string;
   /** Epoch ms; missing → treated as expired. */
   expiresAt?: number;
@@ -115,6 +117,7 @@ export class TokenManager {
           clientSecret: acct.clientSecret,
           authRegion: acct.authRegion,
           machineId: acct.machineId,
+          proxy: acct.proxy,
         },
         this.upstream,
       );

@@ -13,7 +13,9 @@
  *   scenarioStream(s, {seed?, minChunk?, maxChunk?}) → ReadableStream<Uint8Array>
  *     the frames concatenated and re-split at random byte boundaries (seeded, reproducible;
  *     chunks of minChunk..maxChunk bytes, default 1..97) so decoders see frames and UTF-8
- *     sequences cut anywhere; delays are honoured between chunks. Cancelling the stream stops it.
+ *     sequences cut anywhere; delays are honoured between chunks. Between chunks the stream yields
+ *     to the event loop (yieldBetweenChunks, default on) so each chunk reaches the socket as its
+ *     own write and the client's reads really end inside frames. Cancelling the stream stops it.
  *   scenarioBytes(s) → Uint8Array  all bytes, delays ignored (decoder unit tests).
  *
  * Builders (textScenario, toolScenario, parallelToolScenario, ...) produce ready-made scenarios;
@@ -32,7 +34,20 @@ export type Step =
 
 export type Scenario = { name?: string; steps: Step[] };
 
-export type ScenarioStreamOptions = { seed?: number; minChunk?: number; maxChunk?: number };
+export type ScenarioStreamOptions = {
+  seed?: number;
+  minChunk?: number;
+  maxChunk?: number;
+  /**
+   * Yield to the event loop before every chunk after the first (default true). Without it a
+   * pull() that always has a chunk ready lets Bun write the whole body in one socket write, so
+   * the client would never see a frame cut by the network — which is the point of the fake.
+   */
+  yieldBetweenChunks?: boolean;
+};
+
+/** One macrotask turn: lets Bun flush the previous chunk to the socket before the next. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 // ---------------------------------------------------------------- playback
 
@@ -103,7 +118,9 @@ export function scenarioStream(s: Scenario, opts: ScenarioStreamOptions = {}): R
     if (p instanceof Uint8Array) items.push(...splitRandomly(p, rand, opts.minChunk, opts.maxChunk));
     else items.push(p.delayMs);
   }
+  const yieldBetween = opts.yieldBetweenChunks ?? true;
   let i = 0;
+  let sent = 0;
   let cancelled = false;
   let wake: (() => void) | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -118,6 +135,11 @@ export function scenarioStream(s: Scenario, opts: ScenarioStreamOptions = {}): R
           });
           continue;
         }
+        if (yieldBetween && sent > 0) {
+          await nextTurn();
+          if (cancelled) break;
+        }
+        sent++;
         controller.enqueue(item);
         return;
       }

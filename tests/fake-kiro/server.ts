@@ -19,8 +19,13 @@
  *                                      point a family at `${fake.url}/gone` to simulate a retired host.
  *
  * Chat: unknown/expired bearer → the real nameless 403 "The bearer token included in the request
- * is invalid."; body checked by validateGenerateAssistantRequest (400 "Improperly formed request."
- * + reason); then per-account behaviours; then the scenario: `[[fake:NAME]]` directive in the
+ * is invalid."; family A mode (`/family-a/…` prefix or requireProfileArn) → 400 "profileArn is
+ * required for this request" when the body has none; per-account behaviours; 403
+ * AccessDeniedException for `workspaceId` / `customizationArn` (UNAUTHORIZED_* reasons) or a
+ * `profileArn` that is not the account's own (profile-less accounts accept none); body checked by
+ * validateGenerateAssistantRequest (400 ValidationException + reason, worded like the service:
+ * INVALID_MODEL_ID "Invalid model. Please select a different model.", CONTENT_LENGTH_EXCEEDS_THRESHOLD
+ * "Input is too long.", else "Improperly formed request."); then the scenario: `[[fake:NAME]]` directive in the
  * current user message > the account's queue > the global queue > the default scenario > an echo
  * ("Fake Kiro says: <last user text>").
  *
@@ -148,6 +153,21 @@ const SOCIAL_ARN = "arn:aws:codewhisperer:us-east-1:699475941385:profile/EHGA3GR
 const IDC_ARN = "arn:aws:codewhisperer:us-east-1:123456789012:profile/FAKEIDCPROFILE";
 const NS = "com.amazon.aws.codewhisperer#";
 const BEARER_INVALID = "The bearer token included in the request is invalid.";
+const PROFILE_ARN_REQUIRED = "profileArn is required for this request";
+/** Row 6 has no documented wording; deliberately none of the strings the classifier keys on. */
+const PROFILE_DENIED = "You do not have access to the profile specified in the request.";
+const FAMILY_A_PREFIX = "/family-a";
+
+function hasMember(o: unknown, key: string): boolean {
+  return typeof o === "object" && o !== null && key in o;
+}
+
+/** The real service words its ValidationException by reason (§7 rows 17–19). */
+function validationMessage(reason: string | undefined): string {
+  if (reason === "INVALID_MODEL_ID") return "Invalid model. Please select a different model.";
+  if (reason === "CONTENT_LENGTH_EXCEEDS_THRESHOLD") return "Input is too long.";
+  return "Improperly formed request.";
+}
 
 type AccountState = {
   init: FakeAccountInit;
@@ -231,7 +251,18 @@ function directiveScenario(name: string, body: any, arg?: number): Scenario | un
   return undefined;
 }
 
-export async function startFakeKiro(opts: { port?: number; hostname?: string } = {}): Promise<FakeKiro> {
+export type FakeKiroOptions = {
+  port?: number;
+  hostname?: string;
+  /**
+   * Act as endpoint family A (runtime.{region}.kiro.dev) on every path: a chat body without
+   * `profileArn` gets 400 "profileArn is required for this request". Without the option, the
+   * same behaviour is available under the path prefix `/family-a` (so one fake can play A and B).
+   */
+  requireProfileArn?: boolean;
+};
+
+export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKiro> {
   const accounts = new Map<string, AccountState>(); // by original refresh token
   const byRefresh = new Map<string, AccountState>(); // currently valid refresh tokens
   const byAccess = new Map<string, { acct: AccountState; expiresAt: number }>();
@@ -391,17 +422,42 @@ export async function startFakeKiro(opts: { port?: number; hostname?: string } =
     return undefined;
   }
 
-  async function chat(req: Request, rec: RecordedRequest, raw: string): Promise<Response> {
+  /**
+   * 403s the real service gives for members the account may not use (§4.2, §7 rows 5–6):
+   * workspace context / customizations, and a profileArn that is not this identity's own
+   * (profile-less Builder ID / IdC / API-key identities have none, so any ARN is refused).
+   */
+  function authorizationError(st: AccountState, body: unknown): Response | undefined {
+    const cs = (body as any)?.conversationState;
+    if (hasMember(cs, "workspaceId")) {
+      return typedError(403, "AccessDeniedException", "You are not authorized to use workspace context.", "UNAUTHORIZED_WORKSPACE_CONTEXT_FEATURE_ACCESS");
+    }
+    if (hasMember(cs, "customizationArn")) {
+      return typedError(403, "AccessDeniedException", "You are not authorized to access this customization.", "UNAUTHORIZED_CUSTOMIZATION_RESOURCE_ACCESS");
+    }
+    if (hasMember(body, "profileArn") && (body as any).profileArn !== st.pub.profileArn) {
+      return typedError(403, "AccessDeniedException", PROFILE_DENIED, null);
+    }
+    return undefined;
+  }
+
+  async function chat(req: Request, rec: RecordedRequest, raw: string, familyA: boolean): Promise<Response> {
     const who = bearer(req, rec);
     if (who instanceof Response) return who;
     const st = who;
     st.chatCalls++;
     if (st.pub.behaviour.slowFirstByteMs) await Bun.sleep(st.pub.behaviour.slowFirstByteMs);
+    // Family A refuses a body without an ARN before looking at anything else (§1.1, row 24).
+    if (familyA && !hasMember(rec.body, "profileArn")) {
+      return typedError(400, "ValidationException", PROFILE_ARN_REQUIRED, null);
+    }
     const fail = behaviourError(st, raw);
     if (fail) return fail;
+    const denied = authorizationError(st, rec.body);
+    if (denied) return denied;
     const v = validateGenerateAssistantRequest(rec.body);
     if (!v.ok) {
-      return typedError(400, "ValidationException", "Improperly formed request.", v.reason ?? null, { "x-fake-validation": v.message.slice(0, 500) });
+      return typedError(400, "ValidationException", validationMessage(v.reason), v.reason ?? null, { "x-fake-validation": v.message.slice(0, 500) });
     }
     const text = lastUserText(rec.body);
     // `[[fake:NAME]]`, or `[[fake:NAME:N]]` for scenarios with a size (long:N = N frames).
@@ -477,13 +533,16 @@ export async function startFakeKiro(opts: { port?: number; hostname?: string } =
       const url = new URL(req.url);
       const { rec, raw } = await record(req, url);
       const target = req.headers.get("x-amz-target") ?? "";
-      const p = url.pathname;
+      // `/family-a/...` (or the requireProfileArn option) makes this host behave like family A.
+      const prefixed = url.pathname.startsWith(FAMILY_A_PREFIX + "/");
+      const familyA = prefixed || opts.requireProfileArn === true;
+      const p = prefixed ? url.pathname.slice(FAMILY_A_PREFIX.length) : url.pathname;
       if (req.method === "POST" && p === "/refreshToken") return socialRefresh(rec);
       if (req.method === "POST" && p === "/token") return idcRefresh(rec);
-      if (req.method === "POST" && p === "/generateAssistantResponse") return chat(req, rec, raw);
+      if (req.method === "POST" && p === "/generateAssistantResponse") return chat(req, rec, raw, familyA);
       if (req.method === "POST" && p === "/" && target) {
         const op = target.split(".").pop();
-        if (op === "GenerateAssistantResponse") return chat(req, rec, raw);
+        if (op === "GenerateAssistantResponse") return chat(req, rec, raw, familyA);
         if (op === "GetUsageLimits") return side("usage", req, rec);
         if (op === "ListAvailableModels") return side("models", req, rec);
         if (op === "ListAvailableProfiles") return side("profiles", req, rec);

@@ -256,28 +256,92 @@ describe("fake directives and family A's profileArn rule", () => {
     expect(evs.at(-1)).toEqual({ type: "stop", reason: "tool_use" });
   });
 
-  test("family A 400 'profileArn is required' for an account without ARN → next family, not remembered", async () => {
-    const { creds: c } = await creds();
-    const familyA = Bun.serve({
-      port: 0,
-      hostname: "127.0.0.1",
-      fetch: () => Response.json({ message: "profileArn is required for this request", reason: null }, { status: 400 }),
+  test("family A 400 'profileArn is required' for an account without ARN → next family, remembered for that account only", async () => {
+    let clock = 1_000_000;
+    const selector = new EndpointSelector({
+      families: [
+        { family: "A", template: `${fake.url}/family-a` }, // the fake playing runtime.{region}.kiro.dev
+        { family: "B", template: fake.url },
+      ],
+      now: () => clock,
     });
+    const noApi = { ...upstream, apiUrl: undefined };
+    const chatPaths = () => fake.requests.filter((r) => r.path.endsWith("/generateAssistantResponse")).map((r) => r.path);
+
+    // A social account the service issued no ARN for (refresh answers without profileArn).
+    const refreshToken = `aorAnoarn${++n}`.padEnd(120, "z");
+    fake.addAccount({ refreshToken, profileArn: null });
+    const r = await refreshAccessToken({ kind: "social", refreshToken, authRegion: "us-east-1", machineId: "e".repeat(64) }, upstream);
+    expect(r.profileArn).toBeUndefined();
+    const noArn: KiroCredentials = { accessToken: r.accessToken, authKind: "social", region: "us-east-1", machineId: "e".repeat(64) };
+
+    const first = await openChat(request("no arn"), noArn, { upstream: noApi, signal: new AbortController().signal, endpoints: selector });
+    expect(text(await collect(first.events))).toContain("no arn");
+    expect(chatPaths()).toEqual(["/family-a/generateAssistantResponse", "/generateAssistantResponse"]);
+    // Accounts with an ARN still belong on family A, so B must not become the region's choice.
+    expect(selector.rememberedFamily("us-east-1")).toBeUndefined();
+
+    // The same account again: straight to B, no second failed round trip on A.
+    fake.requests.length = 0;
+    await collect((await openChat(request("again"), noArn, { upstream: noApi, signal: new AbortController().signal, endpoints: selector })).events);
+    expect(chatPaths()).toEqual(["/generateAssistantResponse"]);
+
+    // Another account, with an ARN, still uses family A.
+    fake.requests.length = 0;
+    const { creds: withArn } = await creds();
+    await collect((await openChat(request("has arn"), withArn, { upstream: noApi, signal: new AbortController().signal, endpoints: selector })).events);
+    expect(chatPaths()).toEqual(["/family-a/generateAssistantResponse"]);
+    expect((fake.requests.at(-1)!.body as any).profileArn).toBe(withArn.profileArn);
+
+    // After the TTL the ARN-less account tries family A again (it may have gained a profile).
+    clock += 60 * 60 * 1000;
+    fake.requests.length = 0;
+    await collect((await openChat(request("later"), noArn, { upstream: noApi, signal: new AbortController().signal, endpoints: selector })).events);
+    expect(chatPaths()).toEqual(["/family-a/generateAssistantResponse", "/generateAssistantResponse"]);
+  });
+
+  test("startFakeKiro({requireProfileArn: true}) is family A on every path", async () => {
+    const familyA = await startFakeKiro({ requireProfileArn: true });
     try {
-      const selector = new EndpointSelector({
-        families: [
-          { family: "A", template: `http://127.0.0.1:${familyA.port}` },
-          { family: "B", template: fake.url },
-        ],
-      });
-      const noArn = { ...c, profileArn: undefined };
-      const r = await openChat(request("no arn"), noArn, { upstream: { ...upstream, apiUrl: undefined }, signal: new AbortController().signal, endpoints: selector });
-      expect(text(await collect(r.events))).toContain("no arn");
-      // Accounts with an ARN may still use family A, so B must not become the region's choice.
-      expect(selector.rememberedFamily("us-east-1")).toBeUndefined();
+      const refreshToken = "aorAfamilyA".padEnd(120, "z");
+      familyA.addAccount({ refreshToken, profileArn: null });
+      const r = await refreshAccessToken({ kind: "social", refreshToken, authRegion: "us-east-1", machineId: "f".repeat(64) }, familyA.upstream);
+      const c: KiroCredentials = { accessToken: r.accessToken, authKind: "social", region: "us-east-1", machineId: "f".repeat(64) };
+      const e = await chatError(openChat(request("x"), c, { upstream: { ...familyA.upstream }, signal: new AbortController().signal }));
+      expect(e.cls).toBe("bad_request");
+      expect(e.status).toBe(400);
+      expect(e.reason).toBe("PROFILE_ARN_REQUIRED");
+      expect(e.upstreamMessage).toBe("profileArn is required for this request");
     } finally {
-      familyA.stop(true);
+      await familyA.stop();
     }
+  });
+});
+
+describe("the fake's profileArn ownership rule (§7 row 6)", () => {
+  test("a profile-less IdC (Builder ID) account works without an ARN and gets 403 forbidden with one", async () => {
+    const refreshToken = `aorAbuilder${++n}`.padEnd(120, "z");
+    const acct = fake.addAccount({ refreshToken, kind: "idc", profileArn: null });
+    const r = await refreshAccessToken(
+      { kind: "idc", refreshToken, clientId: acct.clientId, clientSecret: acct.clientSecret, authRegion: "us-east-1", machineId: "b".repeat(64) },
+      upstream,
+    );
+    const c: KiroCredentials = { accessToken: r.accessToken, authKind: "idc", region: "us-east-1", machineId: "b".repeat(64) };
+    const ok = await openChat(request("builder id"), c, { upstream, signal: new AbortController().signal });
+    expect(text(await collect(ok.events))).toContain("builder id");
+    expect("profileArn" in (fake.requests.at(-1)!.body as object)).toBe(false);
+
+    const arn = "arn:aws:codewhisperer:us-east-1:123456789012:profile/FAKEIDCPROFILE";
+    const e = await chatError(openChat(request("x"), { ...c, profileArn: arn }, { upstream, signal: new AbortController().signal }));
+    expect(e.cls).toBe("forbidden");
+    expect(e.status).toBe(403);
+  });
+
+  test("an account with a profile accepts only its own ARN", async () => {
+    const { creds: c } = await creds();
+    const foreign = "arn:aws:codewhisperer:us-east-1:111122223333:profile/NOTMINE";
+    const e = await chatError(openChat(request("x"), { ...c, profileArn: foreign }, { upstream, signal: new AbortController().signal }));
+    expect(e.cls).toBe("forbidden");
   });
 });
 

@@ -8,7 +8,6 @@ import {
   familyRequiresProfileArn,
   oidcTokenUrl,
   regionFromProfileArn,
-  shouldSendProfileArn,
   socialRefreshUrl,
   withRegion,
 } from "../../src/kiro/endpoints";
@@ -83,11 +82,24 @@ describe("regions and auth URLs", () => {
     expect(oidcTokenUrl({ region: "x", oidcUrl: "http://fake/{region}" }, "us-west-2")).toBe("http://fake/us-west-2/token");
     expect(withRegion("https://q.{region}.amazonaws.com", "us-east-1")).toBe("https://q.us-east-1.amazonaws.com");
   });
-  test("profileArn rule: send when known; only family A requires one", () => {
-    expect(shouldSendProfileArn("B", undefined)).toBe(false);
-    expect(shouldSendProfileArn("B", arn)).toBe(true);
+  test("profileArn rule: only family A requires one", () => {
     expect(familyRequiresProfileArn("A")).toBe(true);
     expect(familyRequiresProfileArn("B")).toBe(false);
     expect(familyRequiresProfileArn("C")).toBe(false);
+  });
+});
+
+describe("accounts family A refused for lacking an ARN", () => {
+  test("remembered per machineId until the TTL ends", () => {
+    let now = 0;
+    const sel = new EndpointSelector({ ttlMs: 1000, now: () => now });
+    expect(sel.knownToLackArn("m1")).toBe(false);
+    sel.rememberLacksArn("m1");
+    expect(sel.knownToLackArn("m1")).toBe(true);
+    expect(sel.knownToLackArn("m2")).toBe(false);
+    now = 999;
+    expect(sel.knownToLackArn("m1")).toBe(true);
+    now = 1000;
+    expect(sel.knownToLackArn("m1")).toBe(false);
   });
 });

@@ -133,17 +133,22 @@ function inputChars(r: CanonicalRequest): number {
 }
 
 describe("generative: random conversations always build into valid requests", () => {
+  // CPU-bound (~1 s alone); the explicit timeout keeps it from flaking when the machine is busy.
   test("3,000 seeded conversations", () => {
     const rand = mulberry32(20260129);
     const stats: Stats = {};
     let ok = 0;
     let tooLong = 0;
+    let noArn = 0;
+    let renamedChecked = 0;
     const t0 = performance.now();
     for (let i = 0; i < 3000; i++) {
       const r = gen(rand, stats);
       let built;
+      // A third of the cases are profile-less accounts (Builder ID / IdC without profile, B/C hosts).
+      const withArn = i % 3 !== 0;
       try {
-        built = buildKiroRequest(r, { profileArn: "arn:aws:codewhisperer:us-east-1:123456789012:profile/ABCDEF" });
+        built = buildKiroRequest(r, withArn ? { profileArn: "arn:aws:codewhisperer:us-east-1:123456789012:profile/ABCDEF" } : {});
       } catch (e) {
         if (e instanceof KiroError && e.cls === "input_too_long") {
           // Only genuinely large inputs may be refused: ≥ the 700,000-char budget of the smallest window.
@@ -157,10 +162,24 @@ describe("generative: random conversations always build into valid requests", ()
       if (!v.ok) {
         throw new Error(`case ${i}: ${v.reason}: ${v.message}\nrequest: ${JSON.stringify(r).slice(0, 3000)}\nbody: ${JSON.stringify(built.body).slice(0, 3000)}`);
       }
-      // Every upstream tool name maps back to a client name.
-      for (const t of (built.body.conversationState.currentMessage.userInputMessage.userInputMessageContext?.tools ?? [])) {
-        const original = built.toolNames.restore(t.toolSpecification.name);
-        expect(typeof original).toBe("string");
+      const body = built.body as any;
+      expect("profileArn" in body).toBe(withArn);
+      if (!withArn) noArn++;
+      // Tool names are reversible: every upstream name (declared or used in history) restores to a
+      // name the client sent, and shortening that name again gives the same upstream name.
+      const clientNames = new Set<string>([
+        ...r.tools.map((t) => t.name),
+        ...r.messages.flatMap((m) => (m.role === "assistant" ? m.content.flatMap((p) => (p.type === "tool_use" ? [p.name] : [])) : [])),
+      ]);
+      const upstreamNames: string[] = [
+        ...(body.conversationState.currentMessage.userInputMessage.userInputMessageContext?.tools ?? []).map((t: any) => t.toolSpecification.name),
+        ...(body.conversationState.history ?? []).flatMap((h: any) => (h.assistantResponseMessage?.toolUses ?? []).map((u: any) => u.name)),
+      ];
+      for (const short of upstreamNames) {
+        const original = built.toolNames.restore(short);
+        if (!clientNames.has(original)) throw new Error(`case ${i}: upstream tool ${short} restores to ${original}, not a client tool name`);
+        expect(built.toolNames.toShort(original)).toBe(short);
+        renamedChecked += short === original ? 0 : 1;
       }
       ok++;
     }
@@ -169,10 +188,12 @@ describe("generative: random conversations always build into valid requests", ()
     expect(ok + tooLong).toBe(3000);
     expect(ok).toBeGreaterThan(2500);
     expect(tooLong).toBeGreaterThan(0);
+    expect(noArn).toBeGreaterThan(800);
+    expect(renamedChecked).toBeGreaterThan(100); // shortened / sanitized names really were round-tripped
     // The generator really exercised every awkward shape.
     for (const k of ["empty text", "whitespace text", "image", "orphan result", "unanswered tool use", "history-only tool",
       "long tool name", "huge description", "missing schema", "same-role run", "assistant first", "system only / empty"]) {
       expect(stats[k] ?? 0).toBeGreaterThan(10);
     }
-  });
+  }, 20_000);
 });

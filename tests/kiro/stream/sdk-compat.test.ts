@@ -1,7 +1,9 @@
 /**
  * "The fake is checked against Amazon's own decoder": bytes from scenarioStream are served over
  * HTTP to the official @aws/codewhisperer-streaming-client, whose generated deserializer must see
- * the typed events and the typed exception we intend to fake.
+ * the typed events and the typed exception we intend to fake. This file covers the scenario
+ * bytes in isolation (in-stream exceptions included); tests/kiro/sdk-fake.test.ts drives the real
+ * fake server (accounts, bearer, directives, HTTP-level typed exceptions) with the same SDK.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { CodeWhispererStreaming, InternalServerException } from "@aws/codewhisperer-streaming-client";
