@@ -5,7 +5,7 @@
  *
  * Before anything reaches the client it picks an account, opens the upstream call, and waits for
  * the first event; upstream failures and a first-token timeout are retried / failed over here
- * (≤ 3 attempts per account, ≤ 3 accounts), because SDKs never retry a stream that has started.
+ * (budget: see FAILOVER BUDGET below), because SDKs never retry a stream that has started.
  * After that the events are relayed with stop sequences and max_tokens enforced, and end with
  * exactly one final `usage` and one `stop`. Nothing caps a stream by wall-clock time; a client
  * disconnect (ctx.signal) aborts the upstream request.
@@ -38,8 +38,21 @@ export type Turn = {
   events: AsyncIterable<CanonicalEvent>;
 };
 
+/*
+ * FAILOVER BUDGET — how many hand-overs one request may make before the client hears the error:
+ *  - A hand-over whose account got a lasting state (exhausted, cooling, disabled) or that cannot
+ *    serve the model is free: that account leaves the candidate set (exclude + pool state), so the
+ *    pool shrinks with each one and the loop ends when the pool says nothing is left. With 4
+ *    accounts where 3 answer 402/429, account 4 serves.
+ *  - A soft hand-over (transient 5xx/network/timeout, unclassified 403, capacity retries used up,
+ *    expired again after a refresh) leaves the account usable, so a pool-wide outage would walk the
+ *    whole pool: at most MAX_SOFT_HANDOVERS of those.
+ *  - Every upstream attempt (same-account retries included) counts toward MAX_ATTEMPTS, which
+ *    bounds the time one request spends here whatever the pool size.
+ */
 const MAX_ATTEMPTS_PER_ACCOUNT = 3;
-const MAX_ACCOUNTS = 3;
+const MAX_SOFT_HANDOVERS = 3;
+const MAX_ATTEMPTS = 10;
 const ACCOUNT_LEVEL = new Set(["expired_token", "dead_refresh_token", "suspended", "account_blocked", "quota_exhausted"]);
 
 /** Names a client may use, for the 404 message (canonical names only, aliases resolve too). */
@@ -103,17 +116,20 @@ type Opened = {
 async function openWithFailover(s: Services, req: CanonicalRequest, ctx: TurnContext, log: TurnLog): Promise<Opened> {
   const exclude = new Set<string>();
   let lastErr: KiroError | undefined;
-  for (let accounts = 0; accounts < MAX_ACCOUNTS; accounts++) {
-    const got = s.pool.acquire({ conversationId: req.metadata.conversationId, model: req.model, exclude });
+  let soft = 0;
+  // The pool picks only accounts whose plan includes the model (upstream id).
+  const upstreamModel = resolveModel(req.model)?.kiroId ?? req.model;
+  while (soft < MAX_SOFT_HANDOVERS && log.attempts < MAX_ATTEMPTS) {
+    const got = s.pool.acquire({ conversationId: req.metadata.conversationId, model: upstreamModel, exclude });
     if (isUnavailable(got)) {
-      // Nothing (more) to try: the last upstream error explains the failure better than the pool state.
-      if (lastErr) throw kiroToTurnError(lastErr, got);
+      // Nothing (more) to try: say why and when (pool), and what the upstream last answered.
+      if (lastErr) throw unavailableAfterFailures(got, lastErr);
       throw poolToTurnError(got);
     }
     const lease = got;
     let forceRefresh = false;
     let next = false;
-    for (let attempt = 1; attempt <= MAX_ATTEMPTS_PER_ACCOUNT && !next; attempt++) {
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS_PER_ACCOUNT && !next && log.attempts < MAX_ATTEMPTS; attempt++) {
       if (ctx.signal.aborted) {
         lease.release();
         throw new TurnError("invalid_request", "client closed the request", { status: 499 });
@@ -149,6 +165,9 @@ async function openWithFailover(s: Services, req: CanonicalRequest, ctx: TurnCon
     }
     lease.release();
     exclude.add(lease.accountId);
+    // Free hand-over: the account left the pool's candidates (lasting state or model refused).
+    const lasting = s.pool.get(lease.accountId)?.state !== "active" || lastErr?.cls === "invalid_model";
+    if (!lasting) soft++;
   }
   throw kiroToTurnError(lastErr ?? new KiroError("transient", "no upstream attempt succeeded"));
 }
@@ -302,13 +321,36 @@ function secondsUntil(at?: number): number | undefined {
   return Math.max(1, Math.ceil((at - Date.now()) / 1000));
 }
 
+const NO_ACCOUNT = "no Kiro account can serve this request";
+
+/**
+ * Nothing in the pool is usable. The pool's message already says why and until when; rate-limited
+ * and out-of-credits pools are 429 with Retry-After = the earliest account back (§7 rows 9, 15).
+ */
 export function poolToTurnError(u: PoolUnavailable): TurnError {
   const retryAfterSeconds = secondsUntil(u.retryAt);
-  const until = u.retryAt ? ` (earliest: ${new Date(u.retryAt).toISOString()})` : "";
-  if (u.reason === "all_cooling") {
-    return new TurnError("rate_limited", `all accounts are rate limited: ${u.message}${until}`, { retryAfterSeconds: retryAfterSeconds ?? 30 });
+  if (u.reason === "all_cooling" || u.reason === "all_exhausted") {
+    return new TurnError("rate_limited", `${NO_ACCOUNT}: ${u.message}`, { retryAfterSeconds: retryAfterSeconds ?? 30 });
   }
-  return new TurnError("no_account", `no Kiro account can serve this request (${u.reason}): ${u.message}${until}`, { retryAfterSeconds });
+  return new TurnError("no_account", `${NO_ACCOUNT} (${u.reason}): ${u.message}`, { retryAfterSeconds });
+}
+
+/**
+ * Upstream failures emptied the pool for this request: the error class picks the status (as if
+ * returned directly), the message keeps both the pool's why/when and the last upstream answer.
+ */
+export function unavailableAfterFailures(u: PoolUnavailable, e: KiroError): TurnError {
+  if (u.reason === "all_cooling" || u.reason === "all_exhausted") {
+    const retryAfterSeconds = secondsUntil(u.retryAt) ?? (e.retryAfterMs ? Math.max(1, Math.ceil(e.retryAfterMs / 1000)) : 30);
+    return new TurnError("rate_limited", `${NO_ACCOUNT}: ${u.message} (last upstream answer: ${e.upstreamMessage})`, { retryAfterSeconds, cause: e });
+  }
+  const base = kiroToTurnError(e, u);
+  if (base.kind === "not_found" || base.kind === "invalid_request" || base.kind === "input_too_long") return base;
+  return new TurnError(base.kind, `${NO_ACCOUNT}: ${u.message} (last upstream answer: ${e.upstreamMessage})`, {
+    status: base.status,
+    retryAfterSeconds: base.retryAfterSeconds,
+    cause: e,
+  });
 }
 
 export function kiroToTurnError(e: KiroError, pool?: PoolUnavailable): TurnError {

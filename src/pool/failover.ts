@@ -3,7 +3,7 @@
  * what happens to the account (StateChange). Pure: the pool applies the change. Rows follow
  * kiro-upstream.md §7 and docs/CONTRACTS.md (src/pool).
  */
-import type { KiroError, UpstreamErrorClass } from "../kiro/errors";
+import { SYNTHETIC_REASONS, type KiroError, type UpstreamErrorClass } from "../kiro/errors";
 import type { FailureDecision } from "./types";
 
 export type StateChange =
@@ -12,7 +12,9 @@ export type StateChange =
   | { kind: "count_failure" }
   | { kind: "disable"; reason: string }
   | { kind: "exhaust"; until: number; reason: string }
-  | { kind: "cool"; until: number; reason: string };
+  | { kind: "cool"; until: number; reason: string }
+  /** The account does not serve the requested model (plan): remembered per account, no penalty. */
+  | { kind: "model_unsupported" };
 
 export type LeaseContext = {
   now: number;
@@ -91,13 +93,23 @@ export const POLICY: Record<UpstreamErrorClass, Rule> = {
     const cap = Math.min(CAPACITY_MAX_MS, CAPACITY_BASE_MS * 2 ** ctx.capacityRetries);
     return { decision: { action: "retry_same", delayMs: Math.round(cap / 2 + (cap / 2) * ctx.random()) }, change: { kind: "none" } };
   },
-  invalid_model: () => ({ decision: RETURN, change: { kind: "none" } }),
+  // Row 18: usually opus on a FREE plan. Another account may serve it; the pool turns this into
+  // return_to_client when no other account could.
+  invalid_model: () => ({ decision: NEXT, change: { kind: "model_unsupported" } }),
   bad_request: () => ({ decision: RETURN, change: { kind: "none" } }),
   input_too_long: () => ({ decision: RETURN, change: { kind: "none" } }),
   forbidden: () => ({ decision: NEXT, change: { kind: "count_failure" } }),
-  endpoint_unavailable: () => ({ decision: NEXT, change: { kind: "count_failure" } }),
-  transient: () => ({ decision: NEXT, change: { kind: "count_failure" } }),
+  // An outage of the service or of our network is nobody's account's fault: counting it toward
+  // auto-disable would switch off the whole pool for minutes after a blip. Only an answer the
+  // service gave (5xx with a status) counts as a soft failure of the account.
+  endpoint_unavailable: () => ({ decision: NEXT, change: { kind: "none" } }),
+  transient: (err) => ({ decision: NEXT, change: isOutage(err) ? { kind: "none" } : { kind: "count_failure" } }),
 };
+
+/** No HTTP answer at all (network error, our first-token timer, a cut stream) or no endpoint. */
+export function isOutage(err: KiroError): boolean {
+  return err.cls === "endpoint_unavailable" || err.reason === SYNTHETIC_REASONS.timeout || (err.cls === "transient" && err.status === undefined);
+}
 
 export function decide(err: KiroError, ctx: LeaseContext): PolicyOutcome {
   const rule = POLICY[err.cls] ?? POLICY.transient;

@@ -9,10 +9,12 @@ import type { AccountPool } from "./pool";
 import { parseKiroIdeCache } from "./import/kiro-ide";
 
 export type IdeSyncOptions = { pollMs?: number };
+const RETRY_MS = 30_000;
 
 export class IdeSync {
   private timer?: ReturnType<typeof setInterval>;
   private readonly seen = new Map<string, string>();
+  private readonly retryAt = new Map<string, number>();
   private busy = false;
 
   constructor(private readonly pool: AccountPool, private readonly log: { info: (m: string, f?: Record<string, unknown>) => void; warn: (m: string, f?: Record<string, unknown>) => void }, private readonly opts: IdeSyncOptions = {}) {}
@@ -45,7 +47,7 @@ export class IdeSync {
     }
   }
 
-  /** One poll; returns how many accounts adopted a new token. */
+  /** One poll; returns how many accounts adopted a new token or were added for a new IDE login. */
   async check(): Promise<number> {
     if (this.busy) return 0;
     this.busy = true;
@@ -53,6 +55,11 @@ export class IdeSync {
     try {
       for (const path of this.paths()) {
         const stamp = this.stamp(path);
+        const retry = this.retryAt.get(path);
+        if (retry !== undefined && retry <= Date.now()) {
+          this.retryAt.delete(path);
+          this.seen.delete(path);
+        }
         if (this.seen.get(path) === stamp) continue;
         this.seen.set(path, stamp);
         if (stamp === "missing") continue;
@@ -66,8 +73,11 @@ export class IdeSync {
           if (!target || rec.row.updatedAt > target.at) target = { id: rec.row.id, at: rec.row.updatedAt };
         }
         if (!target) continue;
-        const access = input.accessToken && input.expiresAt ? { accessToken: input.accessToken, expiresAt: input.expiresAt } : undefined;
-        if (await this.pool.adoptRotatedToken(target.id, input.refreshToken, access)) adopted++;
+        // The pool checks who the new login is: the same person → adopt, someone else → new account.
+        const outcome = await this.pool.adoptRotatedToken(target.id, input);
+        if (outcome === "adopted" || outcome === "added") adopted++;
+        // Could not tell yet (network): look again in RETRY_MS, not on every poll.
+        else if (outcome === "retry") this.retryAt.set(path, Date.now() + RETRY_MS);
       }
     } catch (err) {
       this.log.warn(`Kiro IDE token sync failed: ${err instanceof Error ? err.message : String(err)}`);

@@ -64,6 +64,11 @@ export class AccountStore {
     );
   }
 
+  /** An old fingerprint that must keep pointing at the account (a copy we rotated away from). */
+  addAlias(fingerprint: string, accountId: string, now: number): void {
+    this.db.insert(accountFingerprints).values({ fingerprint, accountId, createdAt: now }).onConflictDoNothing().run();
+  }
+
   remove(id: string): void {
     this.db.transaction(
       (tx) => {

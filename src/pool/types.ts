@@ -57,6 +57,8 @@ export type AccountInput = {
   /** Epoch ms of accessToken's expiry. */
   expiresAt?: number;
   priority?: number;
+  /** Per-account upstream proxy (http(s) URL); kept when an update does not carry one. */
+  proxy?: string;
 };
 
 export type UpsertResult = { id: string; outcome: "added" | "updated" | "skipped"; why?: string };

@@ -9,10 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runImportCommand } from "../../src/cli/import";
 import { importEntries, parseImportFile } from "../../src/pool/import";
-import { IdeSync } from "../../src/pool/ide-sync";
 import { fingerprintOf } from "../../src/pool/store";
 import { shutdownServices } from "../../src/boot";
 import { loadConfig } from "../../src/config/load";
+import { KiroError } from "../../src/kiro/errors";
 import { makeServices } from "./helpers";
 
 const FIX = join(import.meta.dir, "..", "fixtures", "import");
@@ -125,10 +125,11 @@ describe("formats", () => {
     expect(s.pool.list()).toHaveLength(2);
   });
 
-  test("same person, new login (same userId) updates the account instead of adding one", async () => {
+  test("same person, new login (same userId): a dead stored token is replaced without a refresh", async () => {
     const s = await makeServices();
     const a = await s.pool.upsert({ kind: "social", refreshToken: "aorA".padEnd(150, "1"), userId: "u-1" });
-    s.pool.setEnabled(a.id, false);
+    s.pool.refreshFailed(s.pool.rec(a.id)!, new KiroError("dead_refresh_token", "Bad credentials"));
+    expect(s.pool.get(a.id)!.stateReason).toBe("refresh token rejected");
     const b = await s.pool.upsert({ kind: "social", refreshToken: "aorA".padEnd(150, "2"), userId: "u-1" });
     expect(b).toMatchObject({ id: a.id, outcome: "updated" });
     expect(s.pool.get(a.id)).toMatchObject({ fingerprint: fingerprintOf("aorA".padEnd(150, "2")), state: "active" });
@@ -185,30 +186,5 @@ describe("entry points", () => {
     const s3 = await makeServices({ dbPath, secretKey: "env-test-secret-0123456789", authToken: file });
     expect(s3.pool.list()).toHaveLength(4); // unchanged rows skipped, nothing duplicated
     await shutdownServices(s3);
-  });
-
-  test("a refresh token rotated in the Kiro IDE file is adopted within seconds", async () => {
-    const d = join(dir, "ide-live");
-    mkdirSync(d, { recursive: true });
-    const path = join(d, "kiro-auth-token.json");
-    const doc = JSON.parse(readFileSync(join(FIX, "ide-social", "kiro-auth-token.json"), "utf8"));
-    writeFileSync(path, JSON.stringify(doc));
-    const s = await makeServices();
-    const { lines } = { lines: await importEntries(s.pool, parseImportFile(path).entries) };
-    const id = lines[0]!.id!;
-    const sync = new IdeSync(s.pool, s.log, { pollMs: 100 });
-    sync.start();
-    const rotated = "aorA-rotated-by-the-ide-".padEnd(170, "r");
-    const t0 = Date.now();
-    writeFileSync(path, JSON.stringify({ ...doc, refreshToken: rotated, accessToken: "aoaA-new", expiresAt: "2099-02-01T00:00:00.000Z" }));
-    while (s.pool.get(id)!.fingerprint !== fingerprintOf(rotated) && Date.now() - t0 < 5000) await Bun.sleep(50);
-    sync.stop();
-    expect(s.pool.get(id)!.fingerprint).toBe(fingerprintOf(rotated));
-    expect(Date.now() - t0).toBeLessThan(3000);
-    expect(await s.box.decrypt(s.pool.rec(id)!.row.refreshTokenEnc)).toBe(rotated);
-    expect(s.pool.list()).toHaveLength(1);
-    // Importing the old file content again now finds the account (old fingerprint kept as alias).
-    const old = await s.pool.upsert({ kind: "social", refreshToken: doc.refreshToken });
-    expect(old).toMatchObject({ id, outcome: "skipped" });
   });
 });

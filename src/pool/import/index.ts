@@ -18,6 +18,14 @@ function looksLikeIdeCache(o: Record<string, unknown>): boolean {
   return !!(str(o.clientIdHash) || (str(o.accessToken) && o.expiresAt !== undefined && (str(o.provider) || str(o.authMethod))));
 }
 
+/** The JSON formats, told apart the same way for files (CLI) and pasted text (panel). */
+export function detectJsonFormat(doc: unknown): Exclude<ImportFormat, "kiro-cli"> {
+  const items = Array.isArray(doc) ? doc : isObject(doc) && Array.isArray(doc.accounts) ? doc.accounts : [doc];
+  if (items.some((x) => isObject(x) && "auth" in x)) return "kiro2api";
+  if (isObject(doc) && !Array.isArray(doc.accounts) && !isObject(doc.credentials) && looksLikeIdeCache(doc)) return "kiro-ide";
+  return "kam";
+}
+
 export function detectFormat(path: string): { format: ImportFormat; doc?: unknown } | { error: string } {
   if (!existsSync(path)) return { error: `${path}: file not found` };
   const bytes = readFileSync(path);
@@ -28,10 +36,55 @@ export function detectFormat(path: string): { format: ImportFormat; doc?: unknow
   } catch {
     return { error: `${path}: neither JSON nor a SQLite database` };
   }
+  return { format: detectJsonFormat(doc), doc };
+}
+
+export const FORMAT_NAMES: Record<ImportFormat, string> = {
+  "kiro2api": "kiro2api KIRO_AUTH_TOKEN",
+  "kam": "Kiro Account Manager export",
+  "kiro-ide": "Kiro IDE kiro-auth-token.json",
+  "kiro-cli": "kiro-cli SQLite store",
+};
+
+/**
+ * Pasted or uploaded JSON (the panel): the same detection and parsers as `kiro-server import FILE`.
+ * `name` is only where entries came from in the report: it is never a path, so a pasted IDE token
+ * gets no sourcePath (the IDE file follower only follows files it was imported from).
+ */
+export function parseImportText(text: string, name = "pasted JSON"): { format: string; entries: ImportEntry[] } | { error: string } {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return { error: "not valid JSON" };
+  }
   const items = Array.isArray(doc) ? doc : isObject(doc) && Array.isArray(doc.accounts) ? doc.accounts : [doc];
-  if (items.some((x) => isObject(x) && "auth" in x)) return { format: "kiro2api", doc };
-  if (isObject(doc) && !Array.isArray(doc.accounts) && looksLikeIdeCache(doc)) return { format: "kiro-ide", doc };
-  return { format: "kam", doc };
+  if (!items.length) return { error: "the JSON holds no accounts" };
+  const format = detectJsonFormat(doc);
+  switch (format) {
+    case "kiro2api":
+      return { format: FORMAT_NAMES[format], entries: parseKiro2ApiEntries(doc, name).map((e) => withoutPath(e)) };
+    case "kiro-ide": {
+      const o = doc as Record<string, unknown>;
+      // The IDE keeps an IdC client registration in a second file that pasted text cannot point at.
+      if (str(o.clientIdHash) && !str(o.clientId)) {
+        return { format: FORMAT_NAMES[format], entries: [{ where: name, skip: "IdC token without its client registration (clientId/clientSecret): use Add account → IdC" }] };
+      }
+      return { format: FORMAT_NAMES[format], entries: [withoutPath(parseKiroIdeObject(o, name))] };
+    }
+    default:
+      return { format: FORMAT_NAMES[format], entries: parseKam(doc, name).map((e) => withoutPath(e)) };
+  }
+}
+
+function withoutPath(e: ImportEntry): ImportEntry {
+  if (e.input) e.input = { ...e.input, sourcePath: undefined };
+  return e;
+}
+
+/** The name a report row shows for an entry: its label or email when known, else where it came from. */
+export function entryName(e: ImportEntry): string {
+  return e.input?.label || e.input?.email || e.where;
 }
 
 export function parseImportFile(path: string): { format?: ImportFormat; entries: ImportEntry[] } {

@@ -3,7 +3,7 @@
  * single account; accounts nested ({credentials:{…}}) or flat (KAM ≥ 1.8.3). status "error" is
  * skipped; kind is IdC iff clientId and clientSecret are both present.
  */
-import { fromCredentialObject, isObject, str, type ImportEntry } from "./normalize";
+import { fromCredentialObject, isObject, proxyOf, str, type ImportEntry } from "./normalize";
 
 export function kamAccounts(doc: unknown): unknown[] | undefined {
   if (Array.isArray(doc)) return doc;
@@ -28,6 +28,7 @@ export function parseKamAccount(a: unknown, where: string, sourcePath?: string):
     userId: str(a.userId),
     label: str(a.label) ?? str(a.nickname) ?? str(cred.label) ?? str(a.email),
     machineId: str(a.machineId) ?? str(cred.machineId),
+    proxy: proxyOf(a) ?? proxyOf(cred),
   });
   return entry;
 }

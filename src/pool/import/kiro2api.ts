@@ -4,7 +4,7 @@
  * path to a file holding that JSON. Unlike kiro2api-deno we keep IdC client credentials.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { isObject, kindOf, str, type ImportEntry } from "./normalize";
+import { isObject, kindOf, proxyOf, str, type ImportEntry } from "./normalize";
 
 export function parseKiro2ApiEntries(doc: unknown, sourcePath?: string): ImportEntry[] {
   const list = Array.isArray(doc) ? doc : isObject(doc) ? [doc] : undefined;
@@ -27,6 +27,7 @@ export function parseKiro2ApiEntries(doc: unknown, sourcePath?: string): ImportE
         label: str(e.description),
         disabled: e.disabled === true,
         region: str(e.region),
+        proxy: proxyOf(e),
         source: "kiro2api",
         sourcePath,
       },

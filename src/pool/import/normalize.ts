@@ -32,6 +32,11 @@ export function parseTime(v: unknown): number | undefined {
   return Number.isNaN(t) ? undefined : t;
 }
 
+/** Per-account upstream proxy: `proxy` or `proxyUrl` (kiro2api, KAM). The pool validates it. */
+export function proxyOf(o: Json): string | undefined {
+  return str(o.proxy) ?? str(o.proxyUrl) ?? str(o.proxy_url);
+}
+
 /** Kind from an explicit method name, else IdC iff both client fields are present (KRS rule). */
 export function kindOf(method: string | undefined, clientId?: string, clientSecret?: string): AccountKind | { skip: string } {
   const m = method?.toLowerCase().replace(/[\s_-]/g, "");
@@ -71,6 +76,7 @@ export function fromCredentialObject(o: Json, where: string, extra: Partial<Acco
       expiresAt: parseTime(o.expiresAt ?? o.expires_at),
       disabled: o.disabled === true,
       priority: typeof o.priority === "number" ? o.priority : undefined,
+      proxy: proxyOf(o),
       ...extra,
     },
   };

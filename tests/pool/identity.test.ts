@@ -1,0 +1,122 @@
+/**
+ * Who a token belongs to: the Kiro IDE file switching to another person must not hand their token
+ * to the old account (ide-sync identity check), and e-mail de-duplication never merges two known
+ * different users nor throws away a working token for an unverified one.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { refreshAccessToken } from "../../src/kiro/auth";
+import { importEntries, parseImportFile } from "../../src/pool/import";
+import { IdeSync } from "../../src/pool/ide-sync";
+import { fingerprintOf } from "../../src/pool/store";
+import type { Services } from "../../src/services";
+import { startFakeKiro, type FakeAccount, type FakeKiro } from "../fake-kiro/server";
+import { fakeRefreshToken } from "../support/e2e";
+import { servicesFor } from "./helpers";
+
+let fake: FakeKiro;
+let dir: string;
+beforeAll(async () => {
+  fake = await startFakeKiro();
+  dir = mkdtempSync(join(tmpdir(), "kiro-identity-"));
+});
+afterAll(async () => {
+  await fake.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+beforeEach(() => fake.reset());
+
+/** What the IDE does when it refreshes: the fake rotates the token; the file gets the new pair. */
+async function ideLogin(acct: FakeAccount) {
+  const r = await refreshAccessToken({ kind: "social", refreshToken: acct.currentRefreshToken, authRegion: "us-east-1", machineId: "ide-machine" }, fake.upstream);
+  return { refreshToken: r.refreshToken!, accessToken: r.accessToken, expiresAt: new Date(r.expiresAt).toISOString(), authMethod: "social", provider: "Google" };
+}
+
+async function importIdeFile(s: Services, doc: Record<string, unknown>) {
+  const path = join(dir, `${crypto.randomUUID()}.json`);
+  writeFileSync(path, JSON.stringify(doc));
+  const [line] = await importEntries(s.pool, parseImportFile(path).entries);
+  expect(line!.outcome).toBe("added");
+  return { path, id: line!.id! };
+}
+
+describe("Kiro IDE file sync checks identity", () => {
+  test("same person rotated the token → adopted; the identity is checked with the new token", async () => {
+    const s = await servicesFor(fake);
+    const alice = fake.addAccount({ refreshToken: fakeRefreshToken(), email: "alice@example.com" });
+    const { path, id } = await importIdeFile(s, await ideLogin(alice));
+    await s.pool.checkQuota(id); // identity known: alice
+    expect(s.pool.get(id)!.email).toBe("alice@example.com");
+    const sync = new IdeSync(s.pool, s.log);
+    const rotated = await ideLogin(alice);
+    writeFileSync(path, JSON.stringify(rotated));
+    expect(await sync.check()).toBe(1);
+    expect(s.pool.get(id)!.fingerprint).toBe(fingerprintOf(rotated.refreshToken));
+    expect(s.pool.list()).toHaveLength(1);
+    const usage = fake.requests.filter((r) => r.path === "/getUsageLimits");
+    expect(usage.at(-1)!.headers.authorization).toBe(`Bearer ${rotated.accessToken}`);
+  });
+
+  test("another person logged in to the IDE → added as a new account, the old one keeps its token", async () => {
+    const s = await servicesFor(fake);
+    const alice = fake.addAccount({ refreshToken: fakeRefreshToken(), email: "alice@example.com" });
+    const bob = fake.addAccount({ refreshToken: fakeRefreshToken(), email: "bob@example.com" });
+    const { path, id } = await importIdeFile(s, await ideLogin(alice));
+    await s.pool.checkQuota(id);
+    const aliceFp = s.pool.get(id)!.fingerprint;
+    const sync = new IdeSync(s.pool, s.log);
+    const bobFile = await ideLogin(bob);
+    writeFileSync(path, JSON.stringify(bobFile));
+    expect(await sync.check()).toBe(1);
+    const views = s.pool.list();
+    expect(views).toHaveLength(2);
+    expect(s.pool.get(id)).toMatchObject({ fingerprint: aliceFp, email: "alice@example.com", state: "active" });
+    const added = views.find((v) => v.id !== id)!;
+    expect(added).toMatchObject({ email: "bob@example.com", source: "kiro-ide", sourcePath: path, fingerprint: fingerprintOf(bobFile.refreshToken) });
+    // Alice's account still works with her own token.
+    await s.pool.refreshNow(id);
+    expect(s.pool.get(id)!.state).toBe("active");
+    // Bob's next rotation reaches Bob's account, never Alice's (whichever account the file maps to).
+    const aliceNow = s.pool.get(id)!.fingerprint;
+    const bobRotated = await ideLogin(bob);
+    writeFileSync(path, JSON.stringify(bobRotated));
+    expect(await sync.check()).toBe(1);
+    expect(s.pool.get(id)!.fingerprint).toBe(aliceNow);
+    expect(s.pool.get(added.id)!.fingerprint).not.toBe(fingerprintOf(bobFile.refreshToken));
+    expect(s.pool.list()).toHaveLength(2);
+  });
+});
+
+describe("e-mail de-duplication", () => {
+  test("same e-mail, different known userIds → two accounts", async () => {
+    const s = await servicesFor(fake);
+    const a = await s.pool.upsert({ kind: "social", refreshToken: fakeRefreshToken(), email: "team@example.com", userId: "u-a" });
+    const b = await s.pool.upsert({ kind: "social", refreshToken: fakeRefreshToken(), email: "team@example.com", userId: "u-b" });
+    expect(a.outcome).toBe("added");
+    expect(b.outcome).toBe("added");
+    expect(s.pool.list()).toHaveLength(2);
+  });
+
+  test("unseen token for a known, working account replaces it only after it refreshes", async () => {
+    const s = await servicesFor(fake);
+    const first = fake.addAccount({ refreshToken: fakeRefreshToken() });
+    const a = await s.pool.upsert({ kind: "social", refreshToken: first.refreshToken, email: "me@example.com" });
+    const storedFp = s.pool.get(a.id)!.fingerprint;
+    // A token the service does not know: kept out, the working one stays.
+    const bogus = await s.pool.upsert({ kind: "social", refreshToken: fakeRefreshToken(), email: "me@example.com" });
+    expect(bogus).toMatchObject({ id: a.id, outcome: "skipped" });
+    expect(bogus.why).toContain("did not refresh");
+    expect(s.pool.get(a.id)!.fingerprint).toBe(storedFp);
+    // A real second login of the same person: verified, stored as the rotated successor.
+    const second = fake.addAccount({ refreshToken: fakeRefreshToken() });
+    const ok = await s.pool.upsert({ kind: "social", refreshToken: second.refreshToken, email: "me@example.com" });
+    expect(ok).toMatchObject({ id: a.id, outcome: "updated" });
+    expect(s.pool.get(a.id)!.fingerprint).toBe(fingerprintOf(second.currentRefreshToken));
+    expect(s.pool.rec(a.id)!.plain.access).toBe(second.accessToken);
+    // Re-importing the presented (now rotated-away) token is recognised as an old copy.
+    expect(await s.pool.upsert({ kind: "social", refreshToken: second.refreshToken, email: "me@example.com" })).toMatchObject({ id: a.id, outcome: "skipped" });
+    expect(s.pool.list()).toHaveLength(1);
+  });
+});
