@@ -42,7 +42,12 @@ export type OpenChatOptions = {
   endpoints?: EndpointSelector;
   /** Max wait for the response headers (default http.ts DEFAULT_HEADERS_TIMEOUT_MS). */
   headersTimeoutMs?: number;
+  /** Max silence from the upstream once streaming (default STREAM_IDLE_TIMEOUT_MS). */
+  idleTimeoutMs?: number;
 };
+
+/** The official client's socket inactivity timeout (CLIENT_TIMEOUT_MS, doc §10). */
+export const STREAM_IDLE_TIMEOUT_MS = 245_000;
 
 /**
  * `batches` yields one array of events per network chunk (the hot path: one await per chunk);
@@ -115,6 +120,7 @@ export async function openChat(
       const batches = decodeKiroBatches(res.body, {
         restoreToolName: (n) => built.toolNames.restore(n),
         thinkingTags: req.thinking.type !== "disabled",
+        idleTimeoutMs: opts.idleTimeoutMs ?? STREAM_IDLE_TIMEOUT_MS,
       });
       return { modelId: built.modelId, batches, events: flatten(batches) };
     }

@@ -169,6 +169,41 @@ describe("openChat against the fake", () => {
   });
 });
 
+describe("stalled upstream", () => {
+  test("no bytes for the idle timeout → transient KiroError (TIMEOUT) and the upstream is cancelled", async () => {
+    const { creds: c } = await creds();
+    // First frame quickly, then silence far longer than the idle timeout.
+    fake.enqueue(stallScenario("slow answer", { beforeMs: 10, betweenMs: 5000 }));
+    const abortsBefore = fake.aborts;
+    const { events } = await openChat(request("hi"), c, { upstream, signal: new AbortController().signal, idleTimeoutMs: 300 });
+    const seen: CanonicalEvent[] = [];
+    const t0 = Date.now();
+    let err: unknown;
+    try {
+      for await (const e of events) seen.push(e);
+    } catch (e) {
+      err = e;
+    }
+    expect(seen.some((e) => e.type === "text")).toBe(true);
+    expect(err).toBeInstanceOf(KiroError);
+    expect((err as KiroError).cls).toBe("transient");
+    expect((err as KiroError).reason).toBe("TIMEOUT");
+    expect(Date.now() - t0).toBeLessThan(3000);
+    for (let i = 0; i < 50 && fake.aborts === abortsBefore; i++) await Bun.sleep(20);
+    expect(fake.aborts).toBe(abortsBefore + 1);
+  });
+
+  test("a slow but steady upstream is not cut (idle-based, not a wall-clock cap)", async () => {
+    const { creds: c } = await creds();
+    // 3 text frames 200 ms apart: ~0.6 s in total, longer than the 300 ms idle timeout.
+    fake.enqueue(stallScenario("slow but steady", { beforeMs: 10, betweenMs: 200 }));
+    const { events } = await openChat(request("hi"), c, { upstream, signal: new AbortController().signal, idleTimeoutMs: 300 });
+    let text = "";
+    for await (const e of events) if (e.type === "text") text += e.text;
+    expect(text).toBe("slow but steady");
+  });
+});
+
 describe("endpoint-family fallback", () => {
   test("first family 404 → second family used and remembered (logged once)", async () => {
     const { creds: c } = await creds();

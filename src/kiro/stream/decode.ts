@@ -29,6 +29,13 @@ export type DecodeKiroStreamOptions = {
    * silently corrupt code. Kept as a switch in case the repeat is ever confirmed.
    */
   dropRepeatedText?: boolean;
+  /**
+   * Fail with a `transient` KiroError (reason TIMEOUT) when the upstream sends no bytes for this
+   * long once streaming. Idle-based, never a wall-clock cap; pings to our client would otherwise
+   * hide a dead upstream forever. Default: none (openChat passes 245 s, the official client's
+   * socket inactivity timeout).
+   */
+  idleTimeoutMs?: number;
 };
 
 type Json = Record<string, unknown>;
@@ -57,7 +64,7 @@ export async function* decodeKiroBatches(
   // The first events go out alone (time to first byte must not wait for the rest of a large
   // buffered chunk); later batches are capped so a big chunk still streams progressively.
   let firstSent = false;
-  for await (const chunk of chunks(body)) {
+  for await (const chunk of chunks(body, opts.idleTimeoutMs)) {
     reader.push(chunk);
     let batch: CanonicalEvent[] | undefined;
     try {
@@ -86,7 +93,11 @@ export async function* decodeKiroBatches(
 }
 
 /** Reads either body kind; cancels the upstream body if our consumer stops early (client abort). */
-async function* chunks(body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+async function* chunks(body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>, idleTimeoutMs?: number): AsyncGenerator<Uint8Array> {
+  if (idleTimeoutMs && body instanceof ReadableStream) {
+    yield* idleGuarded(body, idleTimeoutMs);
+    return;
+  }
   if (!(body instanceof ReadableStream)) {
     try {
       yield* body;
@@ -110,6 +121,48 @@ async function* chunks(body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Arr
     }
   } finally {
     if (!finished) await r.cancel().catch(() => {});
+    r.releaseLock();
+  }
+}
+
+/**
+ * Reads `body` and cancels it when nothing arrives for `idleMs`. One timer per stream, re-armed
+ * lazily from the time of the last chunk, so the hot path only stores a timestamp per read.
+ */
+async function* idleGuarded(body: ReadableStream<Uint8Array>, idleMs: number): AsyncGenerator<Uint8Array> {
+  const r = body.getReader();
+  let last = Date.now();
+  let stalled = false;
+  let finished = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = (ms: number) => {
+    timer = setTimeout(() => {
+      const quiet = Date.now() - last;
+      if (quiet < idleMs) return arm(idleMs - quiet);
+      stalled = true;
+      void r.cancel().catch(() => {});
+    }, ms);
+  };
+  arm(idleMs);
+  try {
+    for (;;) {
+      const res = await r.read().catch((e: unknown) => {
+        if (stalled) return { done: true as const, value: undefined };
+        throw readError(e);
+      });
+      if (stalled) {
+        throw new KiroError("transient", `upstream sent nothing for ${Math.round(idleMs / 1000)} s; gave up on the stream`, { reason: "TIMEOUT" });
+      }
+      if (res.done) {
+        finished = true;
+        return;
+      }
+      last = Date.now();
+      yield res.value;
+    }
+  } finally {
+    clearTimeout(timer);
+    if (!finished && !stalled) await r.cancel().catch(() => {});
     r.releaseLock();
   }
 }
