@@ -294,7 +294,7 @@ export class AccountPool {
   }
 
   /** Cooling/exhausted accounts whose time has come become active again (heap: O(log n) each). */
-  private recoverDue(now: number): void {
+  recoverDue(now: number): void {
     for (;;) {
       const t = this.recovery.peekTime();
       if (t === undefined || t > now) return;
@@ -888,11 +888,15 @@ export class AccountPool {
     return r.outcome === "skipped" ? "skipped" : "added";
   }
 
+  // Views recover due accounts first: a cooldown that ended must not still show as "cooling
+  // until <a time already past>" just because no request has arrived since.
   list(): AccountView[] {
+    this.recoverDue(this.now());
     return [...this.recs.values()].map((r) => this.view(r));
   }
 
   get(id: string): AccountView | undefined {
+    this.recoverDue(this.now());
     const rec = this.recs.get(id);
     return rec ? this.view(rec) : undefined;
   }
@@ -1035,6 +1039,7 @@ export class AccountPool {
   }
 
   summary(): PoolSummary {
+    this.recoverDue(this.now());
     const out: PoolSummary = { total: this.recs.size, usable: this.selector.pickableCount, active: 0, cooling: 0, exhausted: 0, disabled: 0, inflight: 0, strategy: this.strategy, remainingCredits: 0 };
     for (const rec of this.recs.values()) {
       out[rec.row.state]++;

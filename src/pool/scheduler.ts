@@ -75,6 +75,8 @@ export class PoolScheduler {
   /** One pass over the accounts: O(n) in the background, cheap (no I/O unless work is due). */
   tick(): void {
     const now = this.now();
+    // Ended cooldowns become active (and say so in the log) even when no request arrives.
+    this.pool.recoverDue(now);
     const probe = now - this.lastProbeAt >= this.o.probeIntervalMs;
     if (probe) this.lastProbeAt = now;
     for (const rec of this.pool.records()) {

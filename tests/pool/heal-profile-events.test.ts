@@ -256,3 +256,27 @@ describe("events on the bus", () => {
     s.pool.close();
   });
 });
+
+describe("views never show an ended cooldown", () => {
+  test("summary, list and get recover accounts whose cooling time has passed", async () => {
+    const { makeServices } = await import("../support/app");
+    const { AccountPool } = await import("../../src/pool/pool");
+    const { isUnavailable } = await import("../../src/pool/types");
+    const s = await makeServices();
+    let now = Date.UTC(2026, 10, 29, 12, 0, 0);
+    const pool = new AccountPool(s, { now: () => now } as never);
+    const r = await pool.upsert({ kind: "social", refreshToken: "aor" + "x".repeat(150), label: "a" });
+    const lease = pool.acquire({});
+    if (isUnavailable(lease)) throw new Error(lease.message);
+    // A 429 with Retry-After 2 s cools the account down.
+    lease.failure(new KiroError("throttled", "Too many requests", { status: 429, retryAfterMs: 2000 }));
+    lease.release();
+    expect(pool.summary().cooling).toBe(1);
+    now += 2500;
+    // No request arrives; the views alone must show the account active again.
+    expect(pool.summary()).toMatchObject({ cooling: 0, active: 1 });
+    expect(pool.get(r.id)!.state).toBe("active");
+    expect(pool.list()[0]!.state).toBe("active");
+    pool.close();
+  });
+});
