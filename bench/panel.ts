@@ -67,12 +67,17 @@ async function measure(path: string, headers: Record<string, string> = { cookie 
 
 const rows: Array<[string, string, Record<string, string>?]> = [
   ["dashboard", "/"],
+  ["dashboard live fragment (15 s poll)", "/dashboard/live"],
   ["accounts (page 1 of 10)", "/accounts"],
   ["accounts (page 10)", "/accounts?page=9"],
   ["accounts table fragment", "/accounts/table"],
   ["requests (newest 50)", "/requests"],
   ["requests, errors only", "/requests?status=error"],
   ["requests, model filter", "/requests?model=claude-haiku-4-5&dialect=openai"],
+  ["requests, model prefix", "/requests?model=claude-h"],
+  ["requests, account prefix", "/requests?account=account-99"],
+  ["requests, no-match model (full scan)", "/requests?model=no-such-model"],
+  ["requests, no-match key + account", "/requests/rows?key=nobody&account=x%25_y"],
   ["requests, older page", `/requests/rows?before=${someId}`],
   ["request detail", `/requests/${someId}`],
   ["keys (+24 h usage)", "/keys"],
@@ -82,12 +87,12 @@ const rows: Array<[string, string, Record<string, string>?]> = [
   ["/api/tokens (anonymous)", "/api/tokens", {}],
 ];
 console.log(`\nserver time per page (app.handle, ${RUNS} runs after 3 warm-ups):`);
-console.log("page".padEnd(34), "median".padStart(9), "p95".padStart(9), "bytes".padStart(9));
+console.log("page".padEnd(38), "median".padStart(9), "p95".padStart(9), "bytes".padStart(9));
 let worst = 0;
 for (const [name, path, headers] of rows) {
   const m = await measure(path, headers);
   worst = Math.max(worst, m.p95);
-  console.log(name.padEnd(34), `${m.median.toFixed(2)} ms`.padStart(9), `${m.p95.toFixed(2)} ms`.padStart(9), String(m.bytes).padStart(9));
+  console.log(name.padEnd(38), `${m.median.toFixed(2)} ms`.padStart(9), `${m.p95.toFixed(2)} ms`.padStart(9), String(m.bytes).padStart(9));
 }
 
 // Charts and per-key usage come from in-memory minute buckets; this is their one-time seed

@@ -13,12 +13,18 @@ export function fmtMs(ms: number | null | undefined): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-/** "14:03:22" for today, "Nov 28 14:03" otherwise (UTC, like the logs). */
+/**
+ * "14:03:22" for today, "Nov 28 14:03" this year, "Nov 28 2024 14:03" before (UTC; the panel's
+ * script rewrites it to the viewer's local time with the same rules, see views/panel.js).
+ */
 export function fmtTime(at: number | null | undefined, now = Date.now()): string {
   if (!at) return "—";
   const d = new Date(at);
-  const sameDay = new Date(now).toISOString().slice(0, 10) === d.toISOString().slice(0, 10);
-  return sameDay ? d.toISOString().slice(11, 19) : `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()} ${d.toISOString().slice(11, 16)}`;
+  const iso = d.toISOString();
+  const today = new Date(now).toISOString();
+  if (today.slice(0, 10) === iso.slice(0, 10)) return iso.slice(11, 19);
+  const year = today.slice(0, 4) === iso.slice(0, 4) ? "" : ` ${d.getUTCFullYear()}`;
+  return `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}${year} ${iso.slice(11, 16)}`;
 }
 
 export function ago(at: number | null | undefined, now = Date.now()): string {
@@ -30,12 +36,17 @@ export function ago(at: number | null | undefined, now = Date.now()): string {
   return `${Math.floor(s / 86400)}d ago`;
 }
 
-/** "until 14:05" within a day, "until Dec 1" beyond. */
-export function until(at: number | null | undefined, now = Date.now()): string {
-  if (!at) return "";
-  if (at - now < 86_400_000) return `until ${new Date(at).toISOString().slice(11, 16)}`;
+/** "14:05" within a day, "Dec 1" beyond (UTC; "Dec 1 2026" when the year differs). */
+export function untilText(at: number, now = Date.now()): string {
+  if (at - now < 86_400_000) return new Date(at).toISOString().slice(11, 16);
   const d = new Date(at);
-  return `until ${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}`;
+  const year = d.getUTCFullYear() === new Date(now).getUTCFullYear() ? "" : ` ${d.getUTCFullYear()}`;
+  return `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}${year}`;
+}
+
+/** "until 14:05" within a day, "until Dec 1" beyond (plain text, UTC). */
+export function until(at: number | null | undefined, now = Date.now()): string {
+  return at ? `until ${untilText(at, now)}` : "";
 }
 
 export function pct(part: number, whole: number): string {

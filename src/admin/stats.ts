@@ -26,6 +26,11 @@ const ROW_COLUMNS = `id, request_id, at, client_key_name, dialect, model, accoun
 
 export const PAGE_SIZE = 50;
 
+/** Text for a LIKE pattern that matches itself literally (escape character: backslash). */
+export function likeLiteral(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
 export class PanelStats {
   private readonly sql: Database;
   private readonly q: {
@@ -47,9 +52,12 @@ export class PanelStats {
     if (f.before) { where.push("id < $before"); params.before = f.before; }
     if (f.status === "ok") where.push("status < 400");
     if (f.status === "error") where.push("status >= 400");
-    for (const [field, col] of [["model", "model"], ["account", "account_label"], ["key", "client_key_name"], ["dialect", "dialect"]] as const) {
+    if (f.dialect) { where.push("dialect = $dialect"); params.dialect = f.dialect; }
+    // Model, account and key match by prefix ("claude-haiku" finds every haiku version); % and _ typed by the
+    // user are literal. SQLite's LIKE ignores ASCII case, which suits a search box.
+    for (const [field, col] of [["model", "model"], ["account", "account_label"], ["key", "client_key_name"]] as const) {
       const v = f[field];
-      if (v) { where.push(`${col} = $${field}`); params[field] = v; }
+      if (v) { where.push(`${col} LIKE $${field} || '%' ESCAPE '\\'`); params[field] = likeLiteral(v); }
     }
     const sqlText = `SELECT ${ROW_COLUMNS} FROM request_log ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY id DESC LIMIT $limit`;
     let stmt = this.pageQueries.get(sqlText);

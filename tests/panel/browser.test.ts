@@ -49,8 +49,15 @@ describe.skipIf(!existsSync(exe))("admin panel in Chromium", () => {
     await page.locator("h1", { hasText: "Dashboard" }).waitFor();
     expect(await page.locator("#client-key").textContent()).toBe(e.clientKey);
     expect(await page.locator("#base-url").textContent()).toBe(e.url);
-    expect(await page.locator("#snip-claude").textContent()).toContain(`ANTHROPIC_BASE_URL=${e.url}`);
+    expect(await page.locator("#snip-claude").textContent()).toContain(`ANTHROPIC_BASE_URL='${e.url}'`);
+    expect(await page.locator("#snip-continue-yaml").textContent()).toContain(`apiKey: "${e.clientKey}"`);
     expect(await page.locator(".chart svg").count()).toBe(4);
+    // Summary and charts poll their own fragment while the tab is visible.
+    expect(await page.locator("#dash-live").getAttribute("hx-trigger")).toContain("every 15s");
+    const live = await page.request.get(`${e.url}/dashboard/live`);
+    expect(live.status()).toBe(200);
+    expect(await live.text()).toContain('id="dash-live"');
+    expect(await page.locator("link[rel=icon]").count()).toBe(1);
   }, 20_000);
 
   test("adds an account with the form; the token is never shown again", async () => {
@@ -59,11 +66,27 @@ describe.skipIf(!existsSync(exe))("admin panel in Chromium", () => {
     await page.locator("summary", { hasText: "Add account" }).click();
     await page.fill("#add-form textarea[name=refreshToken]", acct.refreshToken);
     await page.fill("#add-form input[name=label]", "added-in-browser");
+    expect(await page.locator("#idc-fields").isVisible()).toBe(false); // IdC fields only for IdC
+    await page.selectOption("#add-form select[name=kind]", "idc");
+    expect(await page.locator("#idc-fields").isVisible()).toBe(true);
+    await page.click("#add-form button[type=submit]");
+    // A 422 answer is shown (htmx 2 would drop it by default) and the form keeps what was typed.
+    await page.locator("#add-result .error", { hasText: "client id and client secret" }).waitFor();
+    expect(await page.inputValue("#add-form textarea[name=refreshToken]")).toBe(acct.refreshToken);
+    await page.selectOption("#add-form select[name=kind]", "social");
     await page.click("#add-form button[type=submit]");
     await page.locator("#add-result", { hasText: "Account added" }).waitFor();
     await page.locator('#accounts-table input.label-edit[value="added-in-browser"]').waitFor();
     expect(await page.inputValue("#add-form textarea[name=refreshToken]")).toBe(""); // form cleared after entry
     expect(await page.content()).not.toContain(acct.refreshToken);
+  }, 20_000);
+
+  test("an import with bad JSON shows why, and keeps the text for fixing", async () => {
+    await page.locator("summary", { hasText: "Import accounts" }).click();
+    await page.fill("#import-form textarea[name=text]", "{not json");
+    await page.click("#import-form button[type=submit]");
+    await page.locator("#import-result .error", { hasText: "not valid JSON" }).waitFor();
+    expect(await page.inputValue("#import-form textarea[name=text]")).toBe("{not json");
   }, 20_000);
 
   test("imports a KAM export and reports the bad rows", async () => {
@@ -75,7 +98,6 @@ describe.skipIf(!existsSync(exe))("admin panel in Chromium", () => {
         { email: "short@example.com", label: "kam-short", credentials: { refreshToken: "aorA-too-short" } },
       ],
     };
-    await page.locator("summary", { hasText: "Import accounts" }).click();
     await page.fill("#import-form textarea[name=text]", JSON.stringify(kam));
     await page.click("#import-form button[type=submit]");
     const report = page.locator('#import-result .job[data-done="1"]');
@@ -86,17 +108,19 @@ describe.skipIf(!existsSync(exe))("admin panel in Chromium", () => {
     expect(text).toContain("2 skipped");
     expect(text).toContain('status is "error"');
     expect(await report.locator("tr.bad").count()).toBe(2);
+    expect(await page.inputValue("#import-form textarea[name=text]")).toBe(""); // pasted tokens do not linger
+    expect(await page.content()).not.toContain(kam.accounts[0]!.refreshToken!);
     await page.locator('#accounts-table input.label-edit[value="kam-good"]').waitFor();
     await shot("accounts");
   }, 20_000);
 
   test("edits a label and disables/enables an account in place", async () => {
-    const row = page.locator("tr", { has: page.locator('input.label-edit[value="kam-good"]') });
+    const row = page.locator("tbody.acct", { has: page.locator('input.label-edit[value="kam-good"]') });
     await row.locator("button", { hasText: "Disable" }).click();
-    const disabled = page.locator("tr", { has: page.locator(".badge.s-disabled") }).filter({ has: page.locator('input[value="kam-good"]') });
+    const disabled = page.locator("tbody.acct", { has: page.locator(".badge.s-disabled") }).filter({ has: page.locator('input[value="kam-good"]') });
     await disabled.waitFor();
     await disabled.locator("button", { hasText: "Enable" }).click();
-    await page.locator("tr", { has: page.locator('input[value="kam-good"]') }).locator(".note", { hasText: "enabled" }).waitFor();
+    await page.locator("tbody.acct", { has: page.locator('input[value="kam-good"]') }).locator(".note", { hasText: "enabled" }).waitFor();
     const input = page.locator('input.label-edit[value="kam-good"]');
     await input.fill("kam-renamed");
     await input.press("Tab");
@@ -104,23 +128,46 @@ describe.skipIf(!existsSync(exe))("admin panel in Chromium", () => {
     expect(e.services.pool.list().some((a) => a.label === "kam-renamed")).toBe(true);
   }, 20_000);
 
-  test("shows live log lines while a request runs", async () => {
+  test("shows live log lines while a request runs: one line per request, pinned to the tail", async () => {
+    for (let i = 0; i < 60; i++) e.services.log.info(`filler line ${i}`); // enough to scroll
     await page.goto(`${e.url}/logs?level=debug`);
     await page.locator('#feed[data-state="live"]').waitFor();
+    const gap = () => page.evaluate(() => { const f = document.getElementById("feed")!; return f.scrollHeight - f.scrollTop - f.clientHeight; });
+    expect(await page.evaluate(() => { const f = document.getElementById("feed")!; return f.scrollHeight > f.clientHeight; })).toBe(true);
+    expect(await gap()).toBeLessThan(2); // opens at the newest line
     // The SSE connection is open once the server has a subscriber for it.
     await page.waitForFunction(() => document.querySelector("#feed")?.getAttribute("sse-connect"));
     await Bun.sleep(300);
     const before = await page.locator("#log-lines li").count();
     const r = await chat(e.clientKey, "live log please");
     expect(r.status).toBe(200);
+    const requestId = r.headers.get("x-request-id")!;
     await r.text();
-    await page.locator("#log-lines li.req", { hasText: "claude-sonnet-4-5" }).waitFor({ timeout: 10_000 });
+    await page.locator("#log-lines li", { hasText: "claude-sonnet-4-5" }).last().waitFor({ timeout: 10_000 });
+    await Bun.sleep(300);
     expect(await page.locator("#log-lines li").count()).toBeGreaterThan(before);
+    expect(await page.locator("#log-lines li", { hasText: "→ 200" }).filter({ hasText: requestId }).count()).toBe(1); // once, not twice
+    expect(await gap()).toBeLessThan(2); // followed the tail
+    expect(await page.locator("#log-lines time[data-local]").count()).toBeGreaterThan(0); // local time
     await shot("live-logs");
-    await page.click("#log-pause");
+    // Scrolled up: new lines do not pull the view down.
+    await page.evaluate(() => { document.getElementById("feed")!.scrollTop = 0; });
+    await Bun.sleep(100);
+    e.services.log.warn("while reading older lines");
+    await page.locator("#log-lines li", { hasText: "while reading older lines" }).waitFor();
+    expect(await page.evaluate(() => document.getElementById("feed")!.scrollTop)).toBe(0);
+    // One Pause/Resume toggle; changing the level while paused stays paused.
+    await page.click("#log-toggle");
     await page.locator('#feed[data-state="paused"]').waitFor();
-    await page.click("#log-resume");
+    expect(await page.locator("#log-toggle").textContent()).toBe("Resume");
+    await page.selectOption("#log-level", "warn");
+    await page.locator("#log-level option[value=warn][selected]").waitFor({ state: "attached" });
+    expect(await page.locator("#feed").getAttribute("data-state")).toBe("paused");
+    expect(await page.locator("#log-lines li.lv-info").count()).toBe(0);
+    await page.click("#log-toggle");
     await page.locator('#feed[data-state="live"]').waitFor();
+    expect(await page.locator("#log-toggle").textContent()).toBe("Pause");
+    expect(await page.locator("#feed").getAttribute("sse-connect")).toBe("/logs/stream?level=warn");
   }, 20_000);
 
   test("lists the request in the request log and opens its details", async () => {
@@ -131,9 +178,24 @@ describe.skipIf(!existsSync(exe))("admin panel in Chromium", () => {
     await row.click();
     await page.locator("#request-detail dt", { hasText: "Request id" }).waitFor();
     expect(await page.locator("#request-detail").textContent()).toContain("Request bodies are not logged");
+    expect(await page.locator("#request-detail").evaluate((d) => { const r = d.getBoundingClientRect(); return r.top < innerHeight && r.bottom > 0; })).toBe(true);
+    await page.fill("input[name=model]", "claude-son"); // a prefix is enough
+    await page.click(".filters button[type=submit]");
+    await page.waitForTimeout(200);
+    expect(await page.locator("#request-rows tr.click").count()).toBeGreaterThan(0);
+    await page.fill("input[name=model]", "");
     await page.selectOption("select[name=status]", "error");
     await page.locator("#request-rows", { hasText: "No matching requests" }).waitFor();
     await shot("requests");
+  }, 20_000);
+
+  test("a key with a past expiry is refused with a visible message", async () => {
+    await page.goto(`${e.url}/keys`);
+    await page.fill("#key-form input[name=name]", "already expired");
+    await page.fill("#key-form input[name=expires]", "2001-01-01");
+    await page.click("#key-form button[type=submit]");
+    await page.locator("#key-result .error", { hasText: "in the past" }).waitFor();
+    expect(e.services.keys.list().some((k) => k.name === "already expired")).toBe(false);
   }, 20_000);
 
   test("creates a key, shows it once, and a revoked key gets 401", async () => {

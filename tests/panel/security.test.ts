@@ -21,7 +21,7 @@ const req = (path: string, init: RequestInit & { host?: string } = {}) => {
 const authed = (path: string, init: RequestInit = {}) => req(path, { ...init, headers: { cookie, "x-csrf-token": csrf, ...(init.headers as Record<string, string>) } });
 const form = (o: Record<string, string>) => ({ method: "POST", body: new URLSearchParams(o), headers: { "content-type": "application/x-www-form-urlencoded" } });
 
-const PAGES = ["/", "/accounts", "/accounts/table", "/logs", "/logs/feed", "/logs/stream", "/requests", "/requests/rows", "/requests/1", "/keys", "/keys/table", "/settings", "/jobs/x"];
+const PAGES = ["/", "/dashboard/live", "/accounts", "/accounts/table", "/logs", "/logs/feed", "/logs/stream", "/requests", "/requests/rows", "/requests/1", "/keys", "/keys/table", "/settings", "/jobs/x"];
 const WRITES: Array<[string, string]> = [
   ["POST", "/accounts"], ["POST", "/accounts/import"], ["POST", "/accounts/refresh-all"], ["POST", "/accounts/check-all"],
   ["POST", "/accounts/a/enable"], ["POST", "/accounts/a/disable"], ["POST", "/accounts/a/refresh"], ["POST", "/accounts/a/quota"],
@@ -251,5 +251,17 @@ describe("panel behaviour without a browser", () => {
     ac.abort();
     await reader.cancel().catch(() => {});
     expect(text).not.toContain("below the level");
+  });
+});
+
+describe("favicon", () => {
+  test("/favicon.ico answers with the embedded SVG (no 404 on every page), behind the Host guard", async () => {
+    for (const path of ["/favicon.ico", "/assets/icon-1.svg"]) {
+      const r = await req(path);
+      expect(r.status).toBe(200);
+      expect(r.headers.get("content-type")).toBe("image/svg+xml");
+      expect(await r.text()).toStartWith("<svg");
+    }
+    expect((await req("/favicon.ico", { host: "rebind.attacker.test" })).status).toBe(403);
   });
 });

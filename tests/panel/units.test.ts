@@ -3,6 +3,9 @@ import { allowedHosts, hostName, isAllowedHost, isAllowedOrigin } from "../../sr
 import { AdminSessions } from "../../src/admin/session";
 import { RollingStats } from "../../src/admin/rolling";
 import { parseImportText } from "../../src/admin/import-formats";
+import { fmtTime } from "../../src/admin/format";
+import { PanelStats, likeLiteral } from "../../src/admin/stats";
+import { shellQuote, snippets, strLit } from "../../views/pages/dashboard";
 import { makeServices } from "../support/app";
 import { fakeRefreshToken } from "../support/e2e";
 
@@ -77,5 +80,53 @@ describe("import text formats", () => {
     if ("entries" in ide) expect(ide.entries[0]!.input?.kind).toBe("social");
     expect(parseImportText("nope")).toEqual({ error: "not valid JSON" });
     expect(parseImportText("[]")).toEqual({ error: "the JSON holds no accounts" });
+  });
+});
+
+describe("client snippets quote the key", () => {
+  const key = `k'ey "with" $HOME \`id\` \\ and ünïcode`;
+  const snip = snippets("http://127.0.0.1:7860", key);
+
+  test("the shell reads back the exact key and URL", () => {
+    const run = (script: string) => Bun.spawnSync(["sh", "-c", script]).stdout.toString();
+    expect(run(`${snip.claudeCode.replace(/\nclaude$/, "")}\nprintf '%s|%s' "$ANTHROPIC_BASE_URL" "$ANTHROPIC_AUTH_TOKEN"`)).toBe(`http://127.0.0.1:7860|${key}`);
+    expect(run(`printf '%s' ${shellQuote(key)}`)).toBe(key);
+    // curl's header argument is one word holding the whole key.
+    expect(run(`set -- ${snip.curl.replace(/^curl /, "").replace(/\\\n/g, "")}; printf '%s' "$3"`)).toBe(`Authorization: Bearer ${key}`);
+  });
+
+  test("Python/JSON/YAML string literals decode to the key", () => {
+    expect(snip.openai).toContain(`api_key=${strLit(key)}`);
+    expect(JSON.parse(strLit(key))).toBe(key);
+    expect(JSON.parse(snip.continue).models[0].apiKey).toBe(key);
+    expect(Bun.YAML.parse(snip.continueYaml)).toMatchObject({ models: [{ provider: "openai", apiKey: key, apiBase: "http://127.0.0.1:7860/v1" }] });
+  });
+});
+
+describe("panel time and filter helpers", () => {
+  test("fmtTime: clock today, date this year, year otherwise (UTC)", () => {
+    const now = Date.parse("2026-11-29T12:00:00Z");
+    expect(fmtTime(Date.parse("2026-11-29T08:01:02Z"), now)).toBe("08:01:02");
+    expect(fmtTime(Date.parse("2026-03-04T08:01:02Z"), now)).toBe("Mar 4 08:01");
+    expect(fmtTime(Date.parse("2025-12-31T23:59:00Z"), now)).toBe("Dec 31 2025 23:59");
+  });
+
+  test("request filters match by prefix, with % and _ taken literally", async () => {
+    const s = await makeServices();
+    const at = Date.now();
+    for (const [id, model, key] of [["a", "claude-haiku-4-5", "ci_bot"], ["b", "claude-sonnet-4-5", "ci-bot"], ["c", "claude-sonnet-4-5", "default"]] as const) {
+      s.requestLog.record({ requestId: id, at, dialect: "openai", status: 200, model, clientKeyName: key });
+    }
+    s.requestLog.flush();
+    const stats = new PanelStats(s.db);
+    const ids = (f: Parameters<PanelStats["requests"]>[0]) => stats.requests(f).map((r) => r.request_id).sort();
+    expect(ids({ model: "claude-s" })).toEqual(["b", "c"]);
+    expect(ids({ model: "CLAUDE-HAIKU" })).toEqual(["a"]);
+    expect(ids({ key: "ci_" })).toEqual(["a"]); // _ is not a wildcard
+    expect(ids({ key: "ci" })).toEqual(["a", "b"]);
+    expect(ids({ model: "%" })).toEqual([]);
+    expect(ids({ model: "sonnet" })).toEqual([]); // prefix, not substring
+    expect(likeLiteral("a%b_c\\d")).toBe("a\\%b\\_c\\\\d");
+    for (const fn of s.onShutdown.splice(0)) await fn();
   });
 });

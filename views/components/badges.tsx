@@ -1,13 +1,17 @@
-import { until } from "../../src/admin/format";
+import { Time } from "./time";
 
 /** Account state with its reason, e.g. "exhausted — 402 monthly limit — until Dec 1". */
 export function StateBadge(props: { state: string; reason: string | null; until: number | null; now: number }) {
-  const when = props.state === "cooling" || props.state === "exhausted" ? until(props.until, props.now) : "";
-  const why = [props.reason, when].filter(Boolean).join(" — ");
+  const timed = (props.state === "cooling" || props.state === "exhausted") && props.until;
   return (
     <span class="state">
       <span class={`badge s-${props.state}`} safe>{props.state}</span>
-      {why ? <small class="why" safe>{why}</small> : ""}
+      {props.reason || timed ? (
+        <small class="why">
+          <span safe>{props.reason ?? ""}</span>
+          {timed ? <>{props.reason ? " — " : ""}until <Time at={props.until} kind="until" now={props.now} /></> : ""}
+        </small>
+      ) : ""}
     </span>
   );
 }

@@ -1,5 +1,5 @@
 import type { PropsWithChildren } from "@kitajs/html";
-import { ASSET_URLS } from "../../src/admin/asset-urls";
+import { ASSET_URLS, ICON_URL } from "../../src/admin/asset-urls";
 
 const NAV = [
   ["/", "Dashboard"],
@@ -20,13 +20,14 @@ export function Page(props: PropsWithChildren<{ title: string; csrf: string; act
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title safe>{`${props.title} · kiro-server`}</title>
         <link rel="stylesheet" href={ASSET_URLS.css} />
+        <link rel="icon" href={ICON_URL} type="image/svg+xml" />
         <script src={ASSET_URLS.htmx}></script>
         <script src={ASSET_URLS.sse}></script>
         <script src={ASSET_URLS.js} defer></script>
       </head>
       <body hx-headers={headers}>
         <header class="top">
-          <a class="brand" href="/">kiro-server</a>
+          <a class="brand" href="/"><span class="logo" aria-hidden="true"></span>kiro-server</a>
           <nav>
             {NAV.map(([href, label]) => (
               <a href={href} class={href === props.active ? "on" : ""}>{label}</a>
@@ -56,6 +57,7 @@ export function Bare(props: PropsWithChildren<{ title: string }>) {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title safe>{`${props.title} · kiro-server`}</title>
         <link rel="stylesheet" href={ASSET_URLS.css} />
+        <link rel="icon" href={ICON_URL} type="image/svg+xml" />
       </head>
       <body class="bare">
         <main>{props.children}</main>

@@ -5,42 +5,59 @@ import { ago, fmtNum } from "../../src/admin/format";
 
 export const ACCOUNTS_PER_PAGE = 100;
 
-/** One account row; actions swap the row in place. Tokens never appear, only the fingerprint. */
+export const ACCOUNT_COLUMNS = 8;
+
+/**
+ * One account as its own <tbody>: the facts on the first row, the actions (and the note of the last
+ * action) on a second, so the table fits a laptop width. Actions swap the whole tbody in place; on
+ * a phone each tbody becomes a card (views/panel.css). Tokens never appear, only the fingerprint.
+ */
 export function AccountRowView(props: { a: AccountView; now: number; note?: string }) {
   const { a, now } = props;
   const q = a.quota;
   const base = `/accounts/${encodeURIComponent(a.id)}`;
-  const act = (path: string, label: string, extra: Record<string, string> = {}) => (
-    <button type="button" class="small" hx-post={`${base}/${path}`} hx-target="closest tr" hx-swap="outerHTML" {...extra} safe>{label}</button>
+  const act = (path: string, label: string) => (
+    <button type="button" class="small" hx-post={`${base}/${path}`} hx-target="closest tbody" hx-swap="outerHTML" safe>{label}</button>
   );
   return (
-    <tr id={`acct-${a.id}`} data-account={a.id}>
-      <td>
-        <input class="label-edit" name="label" value={a.label} placeholder="label" aria-label="label"
-          hx-post={`${base}/label`} hx-trigger="change" hx-target="closest tr" hx-swap="outerHTML" />
-        <div class="muted small" safe>{a.email ?? ""}</div>
-        <code class="fp" title="refresh-token fingerprint" safe>{a.fingerprint}</code>
-      </td>
-      <td>{a.kind === "idc" ? "IdC" : a.kind === "social" ? "Social" : a.kind}</td>
-      <td><StateBadge state={a.state} reason={a.stateReason ?? null} until={a.stateUntil ?? null} now={now} /></td>
-      <td safe>{q?.subscription ?? "—"}</td>
-      <td>{q ? `${fmtNum(q.used)} / ${fmtNum(q.limit)}` : "—"}</td>
-      <td safe>{ago(a.lastUsedAt, now)}</td>
-      <td class="num" safe>{fmtNum(a.requests)}</td>
-      <td class="num">
-        <span safe>{fmtNum(a.errors)}</span>
-        {a.lastError ? <small class="why" safe>{a.lastError}</small> : ""}
-      </td>
-      <td class="actions">
-        {a.state === "disabled" ? act("enable", "Enable") : act("disable", "Disable")}
-        {act("refresh", "Refresh")}
-        {act("quota", "Quota")}
-        <button type="button" class="small danger" hx-delete={base} hx-target="closest tr" hx-swap="outerHTML"
-          hx-confirm={`Delete account ${a.label || a.email || a.fingerprint}?`}>Delete</button>
-        {props.note ? <small class="note" safe>{props.note}</small> : ""}
-      </td>
-    </tr>
+    <tbody id={`acct-${a.id}`} data-account={a.id} class="acct">
+      <tr>
+        <td data-label="Account" class="who">
+          <input class="label-edit" name="label" value={a.label} placeholder="label" aria-label="label"
+            hx-post={`${base}/label`} hx-trigger="change" hx-target="closest tbody" hx-swap="outerHTML" />
+          <div class="muted small" safe>{a.email ?? ""}</div>
+          <code class="fp" title="refresh-token fingerprint" safe>{a.fingerprint}</code>
+        </td>
+        <td data-label="Auth">{a.kind === "idc" ? "IdC" : "Social"}</td>
+        <td data-label="State" class="state-cell"><StateBadge state={a.state} reason={a.stateReason ?? null} until={a.stateUntil ?? null} now={now} /></td>
+        <td data-label="Plan" safe>{q?.subscription ?? "—"}</td>
+        <td data-label="Credits" class="nowrap">{q ? `${fmtNum(q.used)} / ${fmtNum(q.limit)}` : "—"}</td>
+        <td data-label="Last used" class="nowrap" safe>{ago(a.lastUsedAt, now)}</td>
+        <td data-label="Requests" class="num" safe>{fmtNum(a.requests)}</td>
+        <td data-label="Errors" class="errs">
+          <span safe>{fmtNum(a.errors)}</span>
+          {a.lastError ? <small class="err-text" safe>{a.lastError}</small> : ""}
+        </td>
+      </tr>
+      <tr class="acct-actions">
+        <td colspan={String(ACCOUNT_COLUMNS)}>
+          <div class="actions">
+            {a.state === "disabled" ? act("enable", "Enable") : act("disable", "Disable")}
+            {act("refresh", "Refresh token")}
+            {act("quota", "Check quota")}
+            <button type="button" class="small danger" hx-delete={base} hx-target="closest tbody" hx-swap="outerHTML"
+              hx-confirm={`Delete account ${a.label || a.email || a.fingerprint}?`}>Delete</button>
+            {props.note ? <small class="note" safe>{props.note}</small> : ""}
+          </div>
+        </td>
+      </tr>
+    </tbody>
   );
+}
+
+/** What a row action answers when its account went away meanwhile. */
+export function GoneAccount() {
+  return <tbody class="acct"><tr><td colspan={String(ACCOUNT_COLUMNS)} class="muted">Account no longer exists.</td></tr></tbody>;
 }
 
 export function AccountsTable(props: { rows: AccountView[]; total: number; page: number; now: number }) {
@@ -48,15 +65,13 @@ export function AccountsTable(props: { rows: AccountView[]; total: number; page:
   return (
     <div id="accounts-table" hx-get={`/accounts/table?page=${props.page}`} hx-trigger="accounts-changed from:body" hx-swap="outerHTML">
       <div class="scroll">
-        <table class="grid">
+        <table class="grid accounts cards">
           <thead>
-            <tr><th>Account</th><th>Auth</th><th>State</th><th>Plan</th><th>Credits</th><th>Last used</th><th>Req</th><th>Err</th><th>Actions</th></tr>
+            <tr><th>Account</th><th>Auth</th><th>State</th><th>Plan</th><th>Credits</th><th>Last used</th><th class="num">Req</th><th>Err</th></tr>
           </thead>
-          <tbody>
-            {props.rows.length
-              ? props.rows.map((a) => <AccountRowView a={a} now={props.now} />)
-              : <tr><td colspan="9" class="muted">No accounts yet. Add one or import a file above.</td></tr>}
-          </tbody>
+          {props.rows.length
+            ? props.rows.map((a) => <AccountRowView a={a} now={props.now} />)
+            : <tbody><tr><td colspan={String(ACCOUNT_COLUMNS)} class="muted">No accounts yet. Add one or import a file above.</td></tr></tbody>}
         </table>
       </div>
       {pages > 1 ? (
@@ -85,7 +100,7 @@ export function AccountsPage(props: { csrf: string; version: string; rows: Accou
             </label>
             <label>Refresh token <textarea name="refreshToken" rows="3" required></textarea></label>
             <label>Label <input name="label" /></label>
-            <fieldset class="idc">
+            <fieldset class="idc" id="idc-fields">
               <legend>IdC only</legend>
               <label>Client id <input name="clientId" autocomplete="off" /></label>
               <label>Client secret <input name="clientSecret" type="password" autocomplete="off" /></label>
@@ -98,7 +113,7 @@ export function AccountsPage(props: { csrf: string; version: string; rows: Accou
         <details class="card">
           <summary>Import accounts</summary>
           <p class="muted small">kiro2api JSON array, Kiro Account Manager export, or the Kiro IDE's kiro-auth-token.json.</p>
-          <form hx-post="/accounts/import" hx-encoding="multipart/form-data" hx-target="#import-result" hx-swap="innerHTML" class="stack" id="import-form">
+          <form hx-post="/accounts/import" hx-encoding="multipart/form-data" hx-target="#import-result" hx-swap="innerHTML" class="stack" id="import-form" data-reset-on-success="1">
             <label>Paste JSON <textarea name="text" rows="5"></textarea></label>
             <label>or upload a file <input type="file" name="file" accept=".json,application/json" /></label>
             <button type="submit">Import</button>
@@ -107,8 +122,8 @@ export function AccountsPage(props: { csrf: string; version: string; rows: Accou
         </details>
       </div>
       <div class="toolbar">
-        <button type="button" hx-post="/accounts/refresh-all" hx-target="#bulk-result">Refresh all</button>
-        <button type="button" hx-post="/accounts/check-all" hx-target="#bulk-result">Check all quotas</button>
+        <button type="button" class="secondary" hx-post="/accounts/refresh-all" hx-target="#bulk-result">Refresh all tokens</button>
+        <button type="button" class="secondary" hx-post="/accounts/check-all" hx-target="#bulk-result">Check all quotas</button>
       </div>
       <div id="bulk-result"></div>
       <AccountsTable rows={props.rows} total={props.total} page={props.page} now={props.now} />

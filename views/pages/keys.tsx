@@ -2,7 +2,8 @@ import { Page } from "../layouts/page";
 import { CopyField } from "../components/copy";
 import type { ClientKey } from "../../src/keys/client-keys";
 import type { KeyUsage } from "../../src/admin/stats";
-import { ago, fmtNum, fmtTime } from "../../src/admin/format";
+import { ago, fmtNum } from "../../src/admin/format";
+import { Time } from "../components/time";
 
 export function KeyRow(props: { k: ClientKey; day?: KeyUsage; now: number }) {
   const k = props.k;
@@ -13,16 +14,16 @@ export function KeyRow(props: { k: ClientKey; day?: KeyUsage; now: number }) {
   const status = k.revokedAt ? "revoked" : k.expiresAt && k.expiresAt <= props.now ? "expired" : "active";
   return (
     <tr id={`key-${k.id}`} data-key={k.id} class={status === "active" ? "" : "dim"}>
-      <td><span safe>{k.name}</span>{k.builtin ? <span class="badge">built-in</span> : ""}</td>
-      <td><code safe>{`${k.keyPrefix}…`}</code></td>
-      <td safe>{modelText}</td>
-      <td>{k.expiresAt ? fmtTime(k.expiresAt, props.now) : "never"}</td>
-      <td class="num" safe>{k.monthlyTokenBudget != null ? `${fmtNum(used)} / ${fmtNum(k.monthlyTokenBudget)}` : fmtNum(used)}</td>
-      <td class="num" safe>{`${fmtNum(props.day?.requests ?? 0)} req · ${fmtNum(props.day?.tokens ?? 0)} tok`}</td>
-      <td class="num" safe>{fmtNum(k.requests)}</td>
-      <td safe>{ago(k.lastUsedAt, props.now)}</td>
-      <td><span class={`badge s-${status === "active" ? "active" : "disabled"}`}>{status}</span></td>
-      <td>
+      <td data-label="Name"><span safe>{k.name}</span>{k.builtin ? <span class="badge">built-in</span> : ""}</td>
+      <td data-label="Key"><code safe>{`${k.keyPrefix}…`}</code></td>
+      <td data-label="Models" safe>{modelText}</td>
+      <td data-label="Expires" class="nowrap"><Time at={k.expiresAt} now={props.now} empty="never" /></td>
+      <td data-label="Tokens this month" class="num" safe>{k.monthlyTokenBudget != null ? `${fmtNum(used)} / ${fmtNum(k.monthlyTokenBudget)}` : fmtNum(used)}</td>
+      <td data-label="Last 24 h" class="num" safe>{`${fmtNum(props.day?.requests ?? 0)} req · ${fmtNum(props.day?.tokens ?? 0)} tok`}</td>
+      <td data-label="Requests" class="num" safe>{fmtNum(k.requests)}</td>
+      <td data-label="Last used" safe>{ago(k.lastUsedAt, props.now)}</td>
+      <td data-label="Status"><span class={`badge s-${status === "active" ? "active" : "disabled"}`}>{status}</span></td>
+      <td class="row-actions">
         {status === "active" && !k.builtin
           ? <button type="button" class="small danger" hx-post={`/keys/${encodeURIComponent(k.id)}/revoke`} hx-target="closest tr" hx-swap="outerHTML" hx-confirm={`Revoke key ${k.name}?`}>Revoke</button>
           : ""}
@@ -43,7 +44,7 @@ export function NewKeyNotice(props: { name: string; secret: string }) {
 export function KeysTable(props: { keys: ClientKey[]; usage: Map<string, KeyUsage>; now: number }) {
   return (
     <div id="keys-table" hx-get="/keys/table" hx-trigger="keys-changed from:body" hx-swap="outerHTML" class="scroll">
-      <table class="grid">
+      <table class="grid cards">
         <thead>
           <tr><th>Name</th><th>Key</th><th>Models</th><th>Expires</th><th>Tokens this month</th><th>Last 24 h</th><th>Requests</th><th>Last used</th><th>Status</th><th></th></tr>
         </thead>

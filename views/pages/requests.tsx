@@ -2,7 +2,8 @@ import { Page } from "../layouts/page";
 import { StatusBadge } from "../components/badges";
 import type { RequestDetail, RequestFilter, RequestRow } from "../../src/admin/stats";
 import { PAGE_SIZE } from "../../src/admin/stats";
-import { fmtMs, fmtNum, fmtTime } from "../../src/admin/format";
+import { fmtMs, fmtNum } from "../../src/admin/format";
+import { Time } from "../components/time";
 
 function query(f: RequestFilter, before?: number): string {
   const p = new URLSearchParams();
@@ -17,10 +18,10 @@ export function RequestRows(props: { rows: RequestRow[]; filter: RequestFilter; 
     <>
       {props.rows.map((r) => (
         <tr class="click" hx-get={`/requests/${r.id}`} hx-target="#request-detail" hx-swap="innerHTML" data-request={r.request_id}>
-          <td safe>{fmtTime(r.at, props.now)}</td>
+          <td class="nowrap"><Time at={r.at} now={props.now} /></td>
           <td safe>{r.client_key_name ?? "—"}</td>
           <td safe>{r.dialect}</td>
-          <td safe>{r.model ?? "—"}</td>
+          <td class="nowrap" safe>{r.model ?? "—"}</td>
           <td safe>{r.account_label || r.account_id || "—"}</td>
           <td><StatusBadge status={r.status} /></td>
           <td class="num" safe>{fmtMs(r.latency_ms)}</td>
@@ -43,7 +44,7 @@ export function RequestRows(props: { rows: RequestRow[]; filter: RequestFilter; 
 export function RequestDetailView(props: { r: RequestDetail; bodiesLogged: boolean }) {
   const r = props.r;
   const fields: Array<[string, string]> = [
-    ["Request id", r.request_id], ["Time", new Date(r.at).toISOString()], ["Client key", r.client_key_name ?? "—"],
+    ["Request id", r.request_id], ["Client key", r.client_key_name ?? "—"],
     ["Dialect", r.dialect], ["Model", r.model ?? "—"], ["Account", r.account_label || r.account_id || "—"],
     ["Stream", r.stream ? "yes" : "no"], ["Status", String(r.status)], ["Attempts", String(r.attempts)],
     ["Latency", fmtMs(r.latency_ms)], ["First token", fmtMs(r.ttft_ms)], ["Input tokens", fmtNum(r.input_tokens)],
@@ -52,8 +53,12 @@ export function RequestDetailView(props: { r: RequestDetail; bodiesLogged: boole
   ];
   return (
     <section class="card detail">
-      <h2>Request details</h2>
+      <div class="detail-head">
+        <h2>Request details</h2>
+        <button type="button" class="small secondary" data-close="request-detail">Close</button>
+      </div>
       <dl>
+        <dt>Time</dt><dd><Time at={r.at} kind="full" now={r.at} /></dd>
         {fields.map(([k, v]) => (<><dt safe>{k}</dt><dd safe>{v}</dd></>))}
       </dl>
       {r.request_body
@@ -63,7 +68,14 @@ export function RequestDetailView(props: { r: RequestDetail; bodiesLogged: boole
   );
 }
 
-export function RequestsPage(props: { csrf: string; version: string; rows: RequestRow[]; filter: RequestFilter; now: number }) {
+/** Names the filters suggest (the filters match any prefix, so these are a convenience). */
+export type KnownValues = { models: string[]; accounts: string[]; keys: string[] };
+
+function Suggestions(props: { id: string; values: string[] }) {
+  return <datalist id={props.id}>{props.values.map((v) => <option value={v} />)}</datalist>;
+}
+
+export function RequestsPage(props: { csrf: string; version: string; rows: RequestRow[]; filter: RequestFilter; now: number; known: KnownValues }) {
   const f = props.filter;
   return (
     <Page title="Requests" csrf={props.csrf} active="/requests" version={props.version}>
@@ -78,10 +90,13 @@ export function RequestsPage(props: { csrf: string; version: string; rows: Reque
           <option value="openai" selected={f.dialect === "openai"}>openai</option>
           <option value="anthropic" selected={f.dialect === "anthropic"}>anthropic</option>
         </select>
-        <input name="model" placeholder="model" value={f.model ?? ""} />
-        <input name="account" placeholder="account" value={f.account ?? ""} />
-        <input name="key" placeholder="client key" value={f.key ?? ""} />
-        <button type="submit" class="small">Filter</button>
+        <input name="model" placeholder="model" title="names starting with this" aria-label="model (prefix)" value={f.model ?? ""} list="known-models" autocomplete="off" />
+        <input name="account" placeholder="account" title="labels starting with this" aria-label="account (prefix)" value={f.account ?? ""} list="known-accounts" autocomplete="off" />
+        <input name="key" placeholder="client key" title="key names starting with this" aria-label="client key (prefix)" value={f.key ?? ""} list="known-keys" autocomplete="off" />
+        <button type="submit">Filter</button>
+        <Suggestions id="known-models" values={props.known.models} />
+        <Suggestions id="known-accounts" values={props.known.accounts} />
+        <Suggestions id="known-keys" values={props.known.keys} />
       </form>
       <div class="scroll">
         <table class="grid">

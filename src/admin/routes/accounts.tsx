@@ -4,7 +4,7 @@ import type { JobRow } from "../jobs";
 import { entryName, parseImportText } from "../import-formats";
 import type { AccountInput } from "../../pool/types";
 import type { AccountPool } from "../../pool/pool";
-import { ACCOUNTS_PER_PAGE, AccountRowView, AccountsPage, AccountsTable } from "../../../views/pages/accounts";
+import { ACCOUNTS_PER_PAGE, AccountRowView, AccountsPage, AccountsTable, GoneAccount } from "../../../views/pages/accounts";
 import { JobReport } from "../../../views/components/job";
 
 const CHANGED = { "hx-trigger": "accounts-changed" };
@@ -38,7 +38,7 @@ export function accountRoutes(ctx: PanelCtx) {
       note = `failed: ${errorText(e)}`;
     }
     const a = pool.get(id);
-    if (!a) return htmlResponse(<tr><td colspan="9" class="muted">Account no longer exists.</td></tr>);
+    if (!a) return htmlResponse(<GoneAccount />);
     return htmlResponse(<AccountRowView a={a} now={now()} note={note} />);
   };
 
@@ -123,7 +123,7 @@ export function accountRoutes(ctx: PanelCtx) {
     .post("/accounts/:id/quota", ({ params }) => rowAction(params.id, (p) => p.checkQuota(params.id), "quota updated"))
     .post("/accounts/:id/label", ({ params, body }) => rowAction(params.id, (p) => p.setLabel(params.id, field(body, "label").slice(0, 120)), "label saved"))
     .delete("/accounts/:id", ({ params }) => {
-      if (!pool.remove(params.id)) return htmlResponse(<tr><td colspan="9" class="muted">Account no longer exists.</td></tr>);
+      if (!pool.remove(params.id)) return htmlResponse(<GoneAccount />);
       return htmlResponse(<></>, { headers: CHANGED });
     });
 }

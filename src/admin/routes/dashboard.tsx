@@ -1,7 +1,7 @@
 import type { PanelCtx } from "../context";
 import { guardedGroup, htmlResponse } from "../context";
 import { hostOf } from "../guard";
-import { DashboardPage } from "../../../views/pages/dashboard";
+import { DashboardLive, DashboardPage } from "../../../views/pages/dashboard";
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -26,13 +26,19 @@ function soonest(ctx: PanelCtx): { cooling?: number; exhausted?: number } {
   return out;
 }
 
+/** Everything the self-refreshing part of the dashboard shows, from cached state only. */
+function live(ctx: PanelCtx) {
+  return { now: Date.now(), pool: ctx.s.pool.summary(), soonest: soonest(ctx), hour: ctx.rolling.series(MINUTE, 60), day: ctx.rolling.series(HOUR, 24) };
+}
+
 export function dashboardRoutes(ctx: PanelCtx) {
-  return guardedGroup(ctx).get("/", async ({ request, session }) => {
-    const now = Date.now();
-    const host = hostOf(request);
-    return htmlResponse(
-      <DashboardPage csrf={session!.csrf} version={ctx.s.version} now={now} baseUrl={`http://${host}`} clientKey={await builtinKey(ctx)}
-        pool={ctx.s.pool.summary()} soonest={soonest(ctx)} hour={ctx.rolling.series(MINUTE, 60)} day={ctx.rolling.series(HOUR, 24)} />,
-    );
-  });
+  return guardedGroup(ctx)
+    .get("/", async ({ request, session }) => {
+      const host = hostOf(request);
+      return htmlResponse(
+        <DashboardPage csrf={session!.csrf} version={ctx.s.version} baseUrl={`http://${host}`} clientKey={await builtinKey(ctx)} {...live(ctx)} />,
+      );
+    })
+    // Polled every 15 s by the open dashboard (while its tab is visible).
+    .get("/dashboard/live", () => htmlResponse(<DashboardLive {...live(ctx)} />));
 }

@@ -1,7 +1,7 @@
 import type { PanelCtx } from "../context";
 import { guardedGroup, htmlResponse } from "../context";
 import type { LogLevel } from "../../logs/bus";
-import { LEVELS, LogFeed, LogLine, LogsPage, visible } from "../../../views/pages/logs";
+import { LEVELS, LogLine, LogsPage, LogView, visible } from "../../../views/pages/logs";
 
 const parseLevel = (v: unknown): LogLevel => (LEVELS.includes(v as LogLevel) ? (v as LogLevel) : "info");
 
@@ -22,8 +22,11 @@ export function logRoutes(ctx: PanelCtx) {
   return guardedGroup(ctx)
     .get("/logs", ({ query, session }) =>
       htmlResponse(<LogsPage csrf={session!.csrf} version={ctx.s.version} level={parseLevel(query.level)} recent={recent()} />))
-    .get("/logs/feed", ({ query }) =>
-      htmlResponse(<LogFeed level={parseLevel(query.level)} paused={query.paused === "1"} recent={recent()} />))
+    .get("/logs/feed", ({ query }) => {
+      // The toggle button sends the current state plus toggle=1; the level select sends the state as is.
+      const paused = (query.paused === "1") !== (query.toggle === "1");
+      return htmlResponse(<LogView level={parseLevel(query.level)} paused={paused} recent={recent()} />);
+    })
     .get("/logs/stream", ({ request, server, query }) => {
       // Quiet periods are normal here; Bun's idle timeout must not cut the stream (pings keep proxies awake).
       server?.timeout(request, 0);

@@ -1,7 +1,20 @@
 import type { PanelCtx } from "../context";
 import { guardedGroup, htmlResponse } from "../context";
 import type { RequestFilter } from "../stats";
-import { RequestDetailView, RequestRows, RequestsPage } from "../../../views/pages/requests";
+import { listModels } from "../../core/models";
+import { type KnownValues, RequestDetailView, RequestRows, RequestsPage } from "../../../views/pages/requests";
+
+const MAX_SUGGESTIONS = 300;
+
+/** Filter suggestions from what is already in memory (model table, pool, keys): no query over the log. */
+function known(ctx: PanelCtx): KnownValues {
+  const uniq = (xs: Array<string | undefined>) => [...new Set(xs.filter((x): x is string => !!x))].sort().slice(0, MAX_SUGGESTIONS);
+  return {
+    models: uniq(listModels().filter((m) => !m.aliasOf).map((m) => m.name)),
+    accounts: uniq(ctx.s.pool.list().map((a) => a.label || a.email)),
+    keys: uniq(ctx.s.keys.list().map((k) => k.name)),
+  };
+}
 
 function filterOf(q: Record<string, string | undefined>): RequestFilter {
   const text = (v: string | undefined) => (v && v.trim() ? v.trim().slice(0, 200) : undefined);
@@ -19,7 +32,7 @@ export function requestRoutes(ctx: PanelCtx) {
     .get("/requests", ({ query, session }) => {
       ctx.s.requestLog.flush(); // show requests that just finished, not only the last batch
       const filter = filterOf(query);
-      return htmlResponse(<RequestsPage csrf={session!.csrf} version={ctx.s.version} rows={ctx.stats.requests(filter)} filter={filter} now={Date.now()} />);
+      return htmlResponse(<RequestsPage csrf={session!.csrf} version={ctx.s.version} rows={ctx.stats.requests(filter)} filter={filter} now={Date.now()} known={known(ctx)} />);
     })
     .get("/requests/rows", ({ query }) => {
       ctx.s.requestLog.flush();
