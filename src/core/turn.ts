@@ -13,6 +13,7 @@
 import type { CanonicalEvent, CanonicalRequest, StopReason, Usage } from "./canonical";
 import { TurnError } from "./errors";
 import { markSummarised } from "../logs/turn-summary";
+import { captureRequestBody } from "../logs/body-capture";
 import { StopGuard } from "./stop-guard";
 import { OutputMeter, finalUsage, mergeUsage } from "./usage";
 import type { Services } from "../services";
@@ -23,7 +24,14 @@ import { listModels, resolveModel, type ModelInfo } from "../kiro/models";
 import { estimateInputTokens } from "../kiro/request/estimate";
 import { isUnavailable, type PoolLease, type PoolUnavailable } from "../pool/types";
 
-export type TurnContext = { signal: AbortSignal; requestId: string; clientKey?: ClientKey; stream: boolean };
+export type TurnContext = {
+  signal: AbortSignal;
+  requestId: string;
+  clientKey?: ClientKey;
+  stream: boolean;
+  /** The client's parsed body; stored in the request log only when body logging is switched on. */
+  clientBody?: unknown;
+};
 
 export type Turn = {
   model: string;
@@ -438,7 +446,7 @@ class TurnLog {
         credits: this.usage?.credits ?? null,
         attempts: Math.max(1, this.attempts),
         stopReason: this.stopReason ?? null,
-        requestBody: null,
+        requestBody: this.ctx.clientBody !== undefined && this.s.settings.runtime.logRequestBodies ? captureRequestBody(this.ctx.clientBody) : null,
       });
       if (this.ctx.clientKey && this.usage) {
         this.s.keys.recordUsage(this.ctx.clientKey.id, this.usage.inputTokens + this.usage.outputTokens);

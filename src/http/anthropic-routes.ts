@@ -33,10 +33,11 @@ export const anthropicRoutes = (s: Services, opts: AnthropicRouteOptions = {}) =
     server?.timeout(request, 0);
     try {
       const key = requireKey(s, request);
-      const { req, stream } = decodeAnthropicRequest(await readJson(request), {
+      const body = await readJson(request);
+      const { req, stream } = decodeAnthropicRequest(body, {
         conversationHeader: request.headers.get("x-conversation-id"),
       });
-      const turn = await runTurn(s, req, { signal: request.signal, requestId, clientKey: key ?? undefined, stream });
+      const turn = await runTurn(s, req, { signal: request.signal, requestId, clientKey: key ?? undefined, stream, clientBody: body });
       const id = newMessageId();
       // message_start needs an input count before upstream usage exists: the calibrated estimate,
       // the same number count_tokens gives for this body.

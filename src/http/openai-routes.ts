@@ -64,7 +64,7 @@ export const openaiRoutes = (s: Services, opts: OpenAIRouteOptions = {}) => {
     let decoded: DecodedChat;
     try {
       decoded = decodeChatRequest(body, { conversationId: request.headers.get("x-conversation-id")?.slice(0, 200) || undefined });
-      turn = await runTurn(s, decoded.request, { signal: abort.signal, requestId, clientKey, stream: decoded.stream });
+      turn = await runTurn(s, decoded.request, { signal: abort.signal, requestId, clientKey, stream: decoded.stream, clientBody: body });
     } catch (err) {
       unlink();
       return openaiErrorResponse(err, requestId);
