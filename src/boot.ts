@@ -11,6 +11,7 @@ import { RequestLogWriter } from "./logs/request-log";
 import type { AppConfig } from "./config/schema";
 import type { Services } from "./services";
 import { VERSION } from "./version";
+import { setModelFallback } from "./kiro/models";
 import { AccountPool } from "./pool/pool";
 import { importAuthTokenEnv } from "./pool/startup";
 
@@ -44,6 +45,12 @@ export async function bootServices(config: AppConfig, opts: { bus?: EventBus } =
   await verifySecretKey(db, box, keySource);
 
   const settings = new SettingsStore(db, { strategy: config.strategy });
+  const fallbackLogged = new Set<string>();
+  setModelFallback(config.modelFallback, (requested, servedBy) => {
+    if (fallbackLogged.has(requested) || fallbackLogged.size > 1000) return;
+    fallbackLogged.add(requested);
+    createLogger(bus).info(`model "${requested}" is not served by Kiro: using ${servedBy} (KIRO_MODEL_FALLBACK=strict refuses instead)`);
+  });
   const keys = new ClientKeys(db, box);
   const client = await keys.ensureBuiltin(config.clientToken);
   let adminToken = config.adminToken;

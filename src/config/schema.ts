@@ -24,6 +24,7 @@ export const SETTINGS = {
   logLevel: { env: "LOG_LEVEL", flag: "--log-level", schema: z.enum(["debug", "info", "warn", "error"]).default("info"), help: "log verbosity", allowed: "debug, info, warn or error" },
   logFormat: { env: "LOG_FORMAT", flag: "--log-format", schema: z.enum(["pretty", "json"]).default("pretty"), help: "stdout log format", allowed: "pretty or json" },
   strategy: { env: "KIRO_STRATEGY", flag: "--strategy", schema: z.enum(["balanced", "round-robin", "priority"]).default("balanced"), help: "account selection strategy", allowed: "balanced, round-robin or priority" },
+  modelFallback: { env: "KIRO_MODEL_FALLBACK", flag: "--model-fallback", schema: z.enum(["family", "strict"]).default("family"), help: "unlisted claude-opus/sonnet/haiku names: serve with the newest of the family, or refuse (strict)", allowed: "family or strict" },
   keepAliveMs: { env: "KIRO_KEEPALIVE_MS", flag: "--keepalive-ms", schema: z.coerce.number().int().min(1000).max(120000).default(10000), help: "keep-alive ping interval on quiet streams", allowed: "milliseconds 1000-120000" },
   shutdownGraceMs: { env: "KIRO_SHUTDOWN_GRACE_MS", flag: "--shutdown-grace-ms", schema: z.coerce.number().int().min(0).max(600000).default(15000), help: "how long in-flight requests may finish on shutdown", allowed: "milliseconds 0-600000" },
 } as const;

@@ -120,7 +120,34 @@ export function resolveModel(name: string): ModelInfo | undefined {
     const hit = INDEX.get(c);
     if (hit) return hit;
   }
-  return undefined;
+  return fallbackMode === "family" ? familyFallback(name) : undefined;
+}
+
+/**
+ * Family fallback. Clients name models Kiro does not serve (Claude Code's default is a newer
+ * Opus than any Kiro lists); with "family" (the default), an unlisted claude-opus-* /
+ * claude-sonnet-* / claude-haiku-* name is served by the newest confirmed model of that family
+ * instead of failing every request. "strict" answers such names with not-found. Names outside
+ * the three families (gpt-4o, "sonnet") are never guessed.
+ */
+export type ModelFallbackMode = "family" | "strict";
+let fallbackMode: ModelFallbackMode = "family";
+let onFallback: ((requested: string, servedBy: string) => void) | undefined;
+
+export function setModelFallback(mode: ModelFallbackMode, notify?: (requested: string, servedBy: string) => void): void {
+  fallbackMode = mode;
+  onFallback = notify;
+}
+
+/** Newest models confirmed by two sources each (§5), per family. */
+const FAMILY_DEFAULT: Record<string, string> = { opus: "claude-opus-4-6", sonnet: "claude-sonnet-4-6", haiku: "claude-haiku-4-5" };
+
+function familyFallback(name: string): ModelInfo | undefined {
+  const m = /^(?:(?:[a-z]{2}\.)?anthropic[./])?claude-(?:[\d.-]+-)?(opus|sonnet|haiku)(?:[-.][\w.:-]*)?$/i.exec(name.trim());
+  if (!m) return undefined;
+  const target = INDEX.get(FAMILY_DEFAULT[m[1]!.toLowerCase()]!);
+  if (target) onFallback?.(name, target.name);
+  return target;
 }
 
 /** Whether the client asked for thinking through the model name (KRS: "-thinking" suffix). */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { listModels, resolveModel } from "../../../src/kiro/models";
+import { listModels, resolveModel, setModelFallback } from "../../../src/kiro/models";
 
 describe("resolveModel", () => {
   const cases: Array<[string, string, string | undefined]> = [
@@ -47,7 +47,13 @@ describe("resolveModel", () => {
   }
 
   test("unknown names do not resolve", () => {
-    for (const n of ["gpt-4o", "", "  ", "claude-sonnet-9-9", "claude", "sonnet"]) expect(resolveModel(n)).toBeUndefined();
+    for (const n of ["gpt-4o", "", "  ", "claude", "sonnet"]) expect(resolveModel(n)).toBeUndefined();
+    setModelFallback("strict");
+    try {
+      for (const n of ["claude-sonnet-9-9", "claude-opus-5-5"]) expect(resolveModel(n)).toBeUndefined();
+    } finally {
+      setModelFallback("family");
+    }
   });
 
   test("context windows and native thinking follow §5 / rule 11a", () => {
@@ -71,6 +77,26 @@ describe("listModels", () => {
     for (const m of all) {
       if (m.aliasOf) expect(names).toContain(m.aliasOf);
       expect(resolveModel(m.name)?.kiroId).toBe(m.kiroId);
+    }
+  });
+});
+
+describe("family fallback for names Kiro does not serve", () => {
+  test("unlisted opus/sonnet/haiku names are served by the newest confirmed model of the family", () => {
+    const seen: Array<[string, string]> = [];
+    setModelFallback("family", (a, b) => seen.push([a, b]));
+    try {
+      expect(resolveModel("claude-opus-5-5")!.kiroId).toBe("claude-opus-4.6"); // Claude Code's default
+      expect(resolveModel("claude-sonnet-5-20270101")!.kiroId).toBe("claude-sonnet-4.6");
+      expect(resolveModel("claude-haiku-5")!.kiroId).toBe("claude-haiku-4.5");
+      expect(resolveModel("anthropic.claude-opus-9-v1:0")!.kiroId).toBe("claude-opus-4.6");
+      // Listed names are never rerouted, and other vendors' names are never guessed.
+      expect(resolveModel("claude-sonnet-4-5")!.kiroId).toBe("claude-sonnet-4.5");
+      expect(resolveModel("gpt-4o")).toBeUndefined();
+      expect(resolveModel("claude-instant-1")).toBeUndefined();
+      expect(seen[0]).toEqual(["claude-opus-5-5", "claude-opus-4-6"]);
+    } finally {
+      setModelFallback("family");
     }
   });
 });
