@@ -34,13 +34,16 @@ export class TurnError extends Error {
   readonly retryAfterSeconds?: number;
   /** The request field at fault, when there is one (OpenAI `param`). */
   readonly param?: string;
+  /** Finer cause inside a kind, for dialects that expose one (OpenAI `insufficient_quota`). */
+  readonly detail?: "quota_exhausted";
 
-  constructor(kind: TurnErrorKind, message: string, extra: { status?: number; retryAfterSeconds?: number; param?: string; cause?: unknown } = {}) {
+  constructor(kind: TurnErrorKind, message: string, extra: { status?: number; retryAfterSeconds?: number; param?: string; detail?: "quota_exhausted"; cause?: unknown } = {}) {
     super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
     this.name = "TurnError";
     this.kind = kind;
     this.status = extra.status ?? TURN_ERROR_STATUS[kind];
     this.retryAfterSeconds = extra.retryAfterSeconds;
     this.param = extra.param;
+    this.detail = extra.detail;
   }
 }

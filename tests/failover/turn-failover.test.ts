@@ -70,6 +70,20 @@ describe("why and when, once upstream answers emptied the pool", () => {
     expect(Math.abs(retryAfter - (reset - Date.now()) / 1000)).toBeLessThan(5);
   });
 
+  test("every account out of credits, OpenAI client → 429 insufficient_quota (not a retryable rate limit)", async () => {
+    const e = await setup([{ behaviour: { quota: true } }, { behaviour: { quota: true } }]);
+    const res = await fetch(`${e.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${e.clientKey}` },
+      body: JSON.stringify({ model: "claude-sonnet-4-5", messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(res.status).toBe(429);
+    const body = (await res.json()) as any;
+    expect(body.error).toMatchObject({ type: "insufficient_quota", code: "insufficient_quota", param: null });
+    expect(body.error.message).toContain("out of credits until");
+    expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(60);
+  });
+
   test("every account throttled → 429 with the shortest cooldown and the upstream wording", async () => {
     const e = await setup([{ behaviour: { throttleCalls: 1, retryAfterSec: 40 } }, { behaviour: { throttleCalls: 1, retryAfterSec: 20 } }]);
     const res = await ask(e);

@@ -29,6 +29,9 @@ export function asTurnError(err: unknown): TurnError {
 
 export function openaiErrorBody(err: TurnError): OpenAIErrorBody {
   const shape = SHAPE[err.kind] ?? { type: "server_error", code: null };
+  // Out of credits everywhere: OpenAI's own code for it, which SDK users already handle as "stop
+  // retrying, check billing" rather than as a transient rate limit.
+  if (err.detail === "quota_exhausted") return { error: { message: err.message, type: "insufficient_quota", param: null, code: "insufficient_quota" } };
   return { error: { message: err.message, type: shape.type, param: err.param ?? null, code: shape.code } };
 }
 
