@@ -24,7 +24,8 @@
 import { concatBytes, corruptCrc, encodeErrorFrame, encodeEvent, encodeException } from "./frames";
 
 export type Step =
-  | { event: string; payload: object }
+  /** `autoContextUsage`: the fake server recomputes this contextUsageEvent from the real request. */
+  | { event: string; payload: object; autoContextUsage?: boolean }
   | { exception: { type: string; message: string; reason?: string } }
   | { errorFrame: { code: string; message: string } }
   | { delayMs: number }
@@ -215,7 +216,11 @@ export function usageSteps(u: {
   }
   // Real ordering (§6.4): metering then context usage, last.
   steps.push({ event: "meteringEvent", payload: { unit: "credit", unitPlural: "credits", usage: u.credits ?? 0.176 } });
-  steps.push({ event: "contextUsageEvent", payload: { contextUsagePercentage: u.contextUsagePercentage ?? 12.34 } });
+  // Without an explicit value the server recomputes it from the request (as the real service
+  // reports the prompt's share of the window); 12.34 is what is sent when streamed stand-alone.
+  steps.push(u.contextUsagePercentage !== undefined
+    ? { event: "contextUsageEvent", payload: { contextUsagePercentage: u.contextUsagePercentage } }
+    : { event: "contextUsageEvent", payload: { contextUsagePercentage: 12.34 }, autoContextUsage: true });
   return steps;
 }
 

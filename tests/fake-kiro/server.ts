@@ -192,6 +192,27 @@ function typedError(status: number, name: string, message: string, reason: strin
   return json(status, { __type: NS + name, message, reason }, { "x-amzn-errortype": `${name}:http://internal.amazon.com/coral/${NS.slice(0, -1)}/`, ...headers });
 }
 
+/**
+ * Like the real service, report context usage for *this* request: (prompt + answer) / window.
+ * The prompt is approximated from the request JSON (≈ 4 characters per token; the real count
+ * also includes the service's own system prompt, which a proxy cannot see either).
+ */
+function withRealContextUsage(scenario: Scenario, body: any): Scenario {
+  if (!scenario.steps.some((st) => "autoContextUsage" in st && st.autoContextUsage)) return scenario;
+  const modelId: string = body?.conversationState?.currentMessage?.userInputMessage?.modelId ?? "";
+  const window = /4\.[678]|opus-4\.6|sonnet-4\.6/.test(modelId) ? 1_000_000 : 200_000;
+  const promptTokens = Math.ceil(JSON.stringify(body?.conversationState ?? {}).length / 4);
+  let answerChars = 0;
+  for (const st of scenario.steps) if ("event" in st && st.event === "assistantResponseEvent") answerChars += String((st.payload as { content?: string }).content ?? "").length;
+  const pct = Math.min(100, ((promptTokens + Math.ceil(answerChars / 4)) / window) * 100);
+  return {
+    ...scenario,
+    steps: scenario.steps.map((st) =>
+      "autoContextUsage" in st && st.autoContextUsage ? { event: st.event, payload: { contextUsagePercentage: Number(pct.toFixed(4)) } } : st,
+    ),
+  };
+}
+
 function lastUserText(body: any): string {
   const cur = body?.conversationState?.currentMessage?.userInputMessage?.content;
   return typeof cur === "string" ? cur : "";
@@ -481,7 +502,7 @@ export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKir
       }
     };
     req.signal.addEventListener("abort", countAbort, { once: true });
-    const inner = scenarioStream(scenario, { seed: seed++ });
+    const inner = scenarioStream(withRealContextUsage(scenario, rec.body), { seed: seed++ });
     const reader = inner.getReader();
     const body = new ReadableStream<Uint8Array>({
       async pull(controller) {
