@@ -6,14 +6,16 @@
  *
  * The fake Kiro runs in its own process (tests/fake-kiro/main.ts) so its frame encoding is not
  * counted; this process holds the client, kiro-server and the passthrough, so the client's own
- * reading cost is in every row alike. Each request asks for `[[fake:long]]`: 400 text frames.
+ * reading cost is in every row alike. Each request asks for `[[fake:long:N]]` (N = --frames, 400).
+ * The fake runs with --per-frame: one write per frame, as a real upstream flushes each event while
+ * it generates. (Its default random 1–97-byte splits are for decoder tests: every split costs the
+ * passthrough a read and a write too, which inflates the baseline and flatters the ratio.)
  * Targets (issue 5): route CPU ≤ 1.5× passthrough, added TTFB p50 < 1 ms.
  *
  * TTFB is "time to the first usable bytes": for a route, its first body bytes (message_start /
  * the role chunk, written as soon as the first upstream event is decoded); for the passthrough,
- * the bytes of the first *complete* upstream frame. The fake splits frames into 1–97-byte pieces,
- * so the passthrough's very first read is usually a fragment nobody could act on yet, while a
- * route can only answer once a whole frame (CRC included) is in.
+ * the bytes of the first *complete* upstream frame (a route can only answer once a whole frame,
+ * CRC included, is in).
  *
  * One function per route: benchAnthropic (POST /v1/messages); the OpenAI route goes next to it.
  */
@@ -38,7 +40,7 @@ type Row = { name: string; cpuMsPer1000Frames: number; ttfbP50Ms: number; ttfbP9
 
 async function startFake(): Promise<{ apiUrl: string; authUrl: string; oidcUrl: string; refreshToken: string; kill: () => void }> {
   const refreshToken = `aorA${"benchRefreshTokenForTheFakeKiro".repeat(4)}`;
-  const proc = Bun.spawn(["bun", "tests/fake-kiro/main.ts", "--port", "0", "--refresh-token", refreshToken, "--no-rotate"], {
+  const proc = Bun.spawn(["bun", "tests/fake-kiro/main.ts", "--port", "0", "--refresh-token", refreshToken, "--no-rotate", "--per-frame"], {
     stdout: "pipe",
     stderr: "inherit",
   });

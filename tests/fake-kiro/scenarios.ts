@@ -45,6 +45,12 @@ export type ScenarioStreamOptions = {
    * the client would never see a frame cut by the network — which is the point of the fake.
    */
   yieldBetweenChunks?: boolean;
+  /**
+   * "random" (default): frames re-split at random byte boundaries, the hardest case for a decoder.
+   * "frame": one write per frame, as a real upstream flushes each event as it is generated —
+   * the fair baseline for throughput benchmarks (bench/stream.ts).
+   */
+  chunking?: "random" | "frame";
 };
 
 /** One macrotask turn: lets Bun flush the previous chunk to the socket before the next. */
@@ -73,6 +79,20 @@ export function scenarioPlan(s: Scenario): Array<Uint8Array | { delayMs: number 
     }
   }
   flush();
+  return plan;
+}
+
+/** Like scenarioPlan, but one entry per frame (nothing merged): a real upstream's write pattern. */
+function framePlan(s: Scenario): Array<Uint8Array | { delayMs: number }> {
+  const plan: Array<Uint8Array | { delayMs: number }> = [];
+  for (const step of s.steps) {
+    if ("delayMs" in step) plan.push({ delayMs: step.delayMs });
+    else if ("abruptClose" in step) {
+      const frame = encodeEvent("assistantResponseEvent", { content: "this frame is cut in half" });
+      plan.push(frame.subarray(0, frame.length >> 1));
+      break;
+    } else plan.push(stepBytes(step));
+  }
   return plan;
 }
 
@@ -115,8 +135,8 @@ export function splitRandomly(bytes: Uint8Array, rand: () => number, minChunk = 
 export function scenarioStream(s: Scenario, opts: ScenarioStreamOptions = {}): ReadableStream<Uint8Array> {
   const rand = prng(opts.seed ?? 1);
   const items: Array<Uint8Array | number> = [];
-  for (const p of scenarioPlan(s)) {
-    if (p instanceof Uint8Array) items.push(...splitRandomly(p, rand, opts.minChunk, opts.maxChunk));
+  for (const p of opts.chunking === "frame" ? framePlan(s) : scenarioPlan(s)) {
+    if (p instanceof Uint8Array) items.push(...(opts.chunking === "frame" ? [p] : splitRandomly(p, rand, opts.minChunk, opts.maxChunk)));
     else items.push(p.delayMs);
   }
   const yieldBetween = opts.yieldBetweenChunks ?? true;

@@ -281,6 +281,8 @@ export type FakeKiroOptions = {
    * same behaviour is available under the path prefix `/family-a` (so one fake can play A and B).
    */
   requireProfileArn?: boolean;
+  /** How chat bodies are cut into writes (see ScenarioStreamOptions.chunking); default "random". */
+  chunking?: "random" | "frame";
 };
 
 export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKiro> {
@@ -502,7 +504,7 @@ export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKir
       }
     };
     req.signal.addEventListener("abort", countAbort, { once: true });
-    const inner = scenarioStream(withRealContextUsage(scenario, rec.body), { seed: seed++ });
+    const inner = scenarioStream(withRealContextUsage(scenario, rec.body), { seed: seed++, chunking: opts.chunking });
     const reader = inner.getReader();
     const body = new ReadableStream<Uint8Array>({
       async pull(controller) {
