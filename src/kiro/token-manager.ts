@@ -6,19 +6,12 @@
  * token is handed out — a lost rotation kills the account (§2.5).
  */
 import type { KiroUpstreamConfig } from "./config";
-import { type KiroAuthKind, type RefreshInput, type RefreshResult, refreshAccessToken } from "./auth";
+import { type RefreshInput, type RefreshResult, refreshAccessToken } from "./auth";
 import { KiroError } from "./errors";
 
-export type TokenAccount = {
+/** What a refresh needs (RefreshInput, incl. the per-account proxy) plus the account's current token. */
+export type TokenAccount = RefreshInput & {
   id: string;
-  kind: KiroAuthKind;
-  refreshToken: string;
-  clientId?: string;
-  clientSecret?: string;
-  authRegion: string;
-  machineId: string;
-  /** Per-account upstream proxy for the refresh call (else the configured one). */
-  proxy?: string;
   accessToken?: string;
   /** Epoch ms; missing → treated as expired. */
   expiresAt?: number;
