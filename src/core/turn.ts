@@ -80,9 +80,18 @@ export async function runTurn(s: Services, req: CanonicalRequest, ctx: TurnConte
       const why = s.keys.denyReason(ctx.clientKey, req.model);
       if (why) throw new TurnError("permission", why);
     }
-    const estimatedInputTokens = estimateInputTokens(req);
-    log.inputEstimate = estimatedInputTokens;
-    const opened = await openWithFailover(s, req, ctx, log);
+    // The prompt estimate (tokenizer: ~0.3 µs per character, tens of ms for Claude Code-sized
+    // prompts) runs in a macrotask, i.e. after the upstream request has been dispatched, so it
+    // overlaps the upstream's thinking time instead of adding to time-to-first-byte.
+    const opening = openWithFailover(s, req, ctx, log);
+    const estimating = new Promise<number>((resolve) => setImmediate(() => resolve((log.inputEstimate = estimateInputTokens(req)))));
+    let opened: Opened;
+    try {
+      opened = await opening;
+    } finally {
+      await estimating;
+    }
+    const estimatedInputTokens = log.inputEstimate!;
     log.account = opened.lease;
     log.ttftMs = Date.now() - started;
     const batches = relay(req, model, estimatedInputTokens, opened, ctx, log);

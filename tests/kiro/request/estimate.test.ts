@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { countTextTokens, estimateInputTokens } from "../../../src/kiro/request/estimate";
+import type { CanonicalRequest } from "../../../src/core/canonical";
 import { PNG_1x1, req, tool, toolResult, toolUse, user } from "./helpers";
 
 describe("token estimate", () => {
@@ -33,5 +34,28 @@ describe("token estimate", () => {
     expect(small).toBeLessThan(2000);
     expect(huge).toBeLessThan(2000);
     console.log(`estimate: 1000 small requests ${small.toFixed(0)} ms; 2 MB text ${huge.toFixed(0)} ms`);
+  });
+});
+
+describe("segment cache", () => {
+  test("a resent conversation is counted from the cache: same number, a fraction of the time", () => {
+    const big = "You are a careful assistant. ".repeat(1500); // ~45 KB system prompt, like Claude Code's
+    const req = (turns: number): CanonicalRequest => ({
+      model: "claude-sonnet-4-5", system: big, tools: [], maxTokens: 100, stopSequences: [], thinking: { type: "disabled" },
+      metadata: { dialect: "anthropic" },
+      messages: Array.from({ length: turns }, (_, i) => ({ role: i % 2 ? "assistant" : "user", content: [{ type: "text", text: `message ${i} ${"word ".repeat(300)}` }] }) as CanonicalRequest["messages"][number]),
+    });
+    const t0 = performance.now();
+    const first = estimateInputTokens(req(9));
+    const cold = performance.now() - t0;
+    const t1 = performance.now();
+    const again = estimateInputTokens(req(9));
+    const warm = performance.now() - t1;
+    expect(again).toBe(first);
+    expect(warm).toBeLessThan(cold / 5);
+    // One more turn: only the new message is counted, and the total grows by about its size.
+    const next = estimateInputTokens(req(10));
+    expect(next - first).toBeGreaterThan(250);
+    expect(next - first).toBeLessThan(700);
   });
 });
