@@ -57,7 +57,11 @@ async function main(argv: string[]): Promise<number> {
   await startBackground(services);
   // Start-up allocates and drops a lot (migrations, route compilation, config parsing): one full
   // collection once listening returns it, lowering idle RSS by a few MiB (bench/startup.ts).
-  setTimeout(() => Bun.gc(true), 250).unref();
+  setTimeout(() => {
+    Bun.gc(true);
+    // Also hand the freed heap pages back (JSC shrinks at its next idle point).
+    (Bun as unknown as { shrink?: () => void }).shrink?.();
+  }, 250).unref();
 
   let stopping = false;
   const stop = async (signal: string) => {
