@@ -5,6 +5,7 @@ import { anthropicRoutes } from "./http/anthropic-routes";
 import { openaiRoutes } from "./http/openai-routes";
 import { statusRoutes } from "./http/status-routes";
 import { adminRoutes } from "./http/admin-routes";
+import { metricsRoutes } from "./http/metrics-routes";
 import { newRequestId } from "./http/request-id";
 import { jsonError } from "./http/json-error";
 import { takeSummarised } from "./logs/turn-summary";
@@ -33,6 +34,7 @@ export function createApp(s: Services) {
     .use(anthropicRoutes(s))
     .use(openaiRoutes(s))
     .use(statusRoutes(s))
+    .use(metricsRoutes(s))
     .use(adminRoutes(s))
     // Unknown routes and unexpected failures: one JSON shape, never a stack trace.
     // Explicit Responses: plugins such as @elysiajs/html otherwise rewrite returned objects.
