@@ -136,4 +136,51 @@ describe("compiled binary (dist/kiro-server)", () => {
       db.close();
     }
   }, 30_000);
+
+  test("serves real traffic from the fake Kiro: count_tokens (tokenizer inside the binary), chat, a stream, the panel", async () => {
+    const { startFakeKiro } = await import("../fake-kiro/server");
+    const fake = await startFakeKiro();
+    const refreshToken = "aorA" + "b".repeat(150);
+    fake.addAccount({ refreshToken });
+    const port = freePort();
+    const dir = mkdtempSync(join(scratch, "traffic-"));
+    const proc = Bun.spawn([binary], {
+      cwd,
+      env: cleanEnv({
+        PORT: String(port), KIRO_KV_PATH: join(dir, "k.db"), KIRO_CLIENT_TOKEN: "sk-binary-traffic-key",
+        KIRO_AUTH_TOKEN: JSON.stringify([{ auth: "Social", refreshToken }]),
+        KIRO_API_URL: fake.upstream.apiUrl, KIRO_AUTH_URL: fake.upstream.authUrl, KIRO_OIDC_URL: fake.upstream.oidcUrl,
+      }),
+      stdout: "pipe", stderr: "pipe",
+    });
+    const stderr = new Response(proc.stderr).text();
+    try {
+      await waitForHealth(port, proc, stderr);
+      const base = `http://127.0.0.1:${port}`;
+      const anth = { "x-api-key": "sk-binary-traffic-key", "content-type": "application/json", "anthropic-version": "2023-06-01" };
+      const count = await fetch(`${base}/v1/messages/count_tokens`, { method: "POST", headers: anth, body: JSON.stringify({ model: "claude-sonnet-4-5", messages: [{ role: "user", content: "Hello there, how are you today?" }] }) });
+      expect(count.status).toBe(200);
+      expect(((await count.json()) as { input_tokens: number }).input_tokens).toBeGreaterThan(3);
+      const chat = await fetch(`${base}/v1/chat/completions`, { method: "POST", headers: { authorization: "Bearer sk-binary-traffic-key" }, body: JSON.stringify({ model: "claude-sonnet-4-5", messages: [{ role: "user", content: "ping from the binary" }] }) });
+      expect(chat.status).toBe(200);
+      expect(((await chat.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content).toContain("ping from the binary");
+      const stream = await fetch(`${base}/v1/messages`, { method: "POST", headers: anth, body: JSON.stringify({ model: "claude-sonnet-4-5", max_tokens: 64, stream: true, messages: [{ role: "user", content: "hi" }] }) });
+      const sse = await stream.text();
+      expect(sse).toContain("event: message_start");
+      expect(sse).toContain("event: message_stop");
+      // The panel and its embedded htmx come out of the binary too.
+      const login = await fetch(`${base}/login`);
+      const page = await login.text();
+      expect(page).toContain("<form");
+      const htmxUrl = /src="(\/assets\/htmx-[0-9.]+\.min\.js)"/.exec(page)?.[1];
+      expect(htmxUrl).toBeDefined();
+      const htmx = await fetch(`${base}${htmxUrl}`);
+      expect(htmx.status).toBe(200);
+      expect(await htmx.text()).toContain("htmx");
+    } finally {
+      proc.kill("SIGTERM");
+      await proc.exited;
+      await fake.stop();
+    }
+  }, 30_000);
 });
