@@ -172,9 +172,8 @@ describe("compiled binary (dist/kiro-server)", () => {
       const login = await fetch(`${base}/login`);
       const page = await login.text();
       expect(page).toContain("<form");
-      const htmxUrl = /src="(\/assets\/htmx-[0-9.]+\.min\.js)"/.exec(page)?.[1];
-      expect(htmxUrl).toBeDefined();
-      const htmx = await fetch(`${base}${htmxUrl}`);
+      const { ASSET_URLS } = await import("../../src/admin/asset-urls");
+      const htmx = await fetch(`${base}${ASSET_URLS.htmx}`);
       expect(htmx.status).toBe(200);
       expect(await htmx.text()).toContain("htmx");
     } finally {
