@@ -1,9 +1,9 @@
 import { Elysia } from "elysia";
 import type { Services } from "../services";
 import { authenticateClient } from "./client-auth";
+import { sseWriter } from "./sse-writer";
 import { TurnError } from "../core/errors";
 import { runTurn, validModelNames } from "../core/turn";
-import type { CanonicalEvent } from "../core/canonical";
 import { resolveModel } from "../core/models";
 import { estimateInputTokens } from "../core/tokens";
 import { calibratedInputTokens } from "../core/usage";
@@ -18,7 +18,6 @@ export type AnthropicRouteOptions = {
   pingIntervalMs?: number;
 };
 
-const encoder = new TextEncoder();
 
 /**
  * Anthropic Messages API: POST /v1/messages and /v1/messages/count_tokens (any query string,
@@ -48,7 +47,22 @@ export const anthropicRoutes = (s: Services, opts: AnthropicRouteOptions = {}) =
         return new Response(JSON.stringify(folder.message()), { headers: jsonHeaders(requestId) });
       }
       const enc = new AnthropicStreamEncoder(id, turn.model, inputEstimate);
-      return new Response(sseBody(s, turn.batches, enc, pingMs, requestId), {
+      const sse = sseWriter(turn.batches, pingMs, PING_FRAME, {
+        start: () => enc.start(),
+        frame: (batch) => {
+          let str = "";
+          for (const ev of batch) str += enc.event(ev);
+          return str;
+        },
+        fail: (err) => {
+          const te = err instanceof TurnError ? err : new TurnError("upstream", "upstream failed mid-stream");
+          if (!(err instanceof TurnError)) s.log.error("stream failed", { requestId, error: err instanceof Error ? err.message : String(err) });
+          return enc.error(anthropicErrorType(te), te.message);
+        },
+        // The turn's iterator is returned by the writer on cancel; that aborts the upstream call.
+        cancel: () => {},
+      });
+      return new Response(sse, {
         headers: {
           "content-type": "text/event-stream; charset=utf-8",
           "cache-control": "no-cache",
@@ -125,64 +139,3 @@ function errorResponse(s: Services, err: unknown, requestId: string): Response {
   return anthropicErrorResponse(err, requestId);
 }
 
-/**
- * The SSE body: encodes events as they come (one write per upstream batch — everything one
- * network chunk of the upstream completed — so nothing waits for later upstream bytes),
- * pings after `pingMs` of silence, turns a mid-stream failure into `event: error`, and cancels
- * the turn (and with it the upstream request) when the client goes away.
- */
-function sseBody(
-  s: Services,
-  batches: AsyncIterable<CanonicalEvent[]>,
-  enc: AnthropicStreamEncoder,
-  pingMs: number,
-  requestId: string,
-): ReadableStream<Uint8Array> {
-  const it = batches[Symbol.asyncIterator]();
-  let lastWrite = Date.now();
-  let closed = false;
-  let timer: ReturnType<typeof setInterval> | undefined;
-  return new ReadableStream<Uint8Array>({
-    async start(controller) {
-      const write = (str: string) => {
-        if (!str || closed) return;
-        lastWrite = Date.now();
-        controller.enqueue(encoder.encode(str));
-      };
-      timer = setInterval(() => {
-        if (Date.now() - lastWrite >= pingMs) write(PING_FRAME);
-      }, Math.max(10, Math.min(pingMs, 1000)));
-      write(enc.start());
-      try {
-        for (;;) {
-          const r = await it.next();
-          if (r.done || closed) break;
-          let str = "";
-          for (const ev of r.value) str += enc.event(ev);
-          write(str);
-        }
-      } catch (err) {
-        if (!closed) {
-          const te = err instanceof TurnError ? err : new TurnError("upstream", "upstream failed mid-stream");
-          if (!(err instanceof TurnError)) s.log.error("stream failed", { requestId, error: err instanceof Error ? err.message : String(err) });
-          write(enc.error(anthropicErrorType(te), te.message));
-        }
-      } finally {
-        clearInterval(timer);
-        if (!closed) {
-          closed = true;
-          try {
-            controller.close();
-          } catch {
-            // already closed by a cancel
-          }
-        }
-      }
-    },
-    cancel() {
-      closed = true;
-      clearInterval(timer);
-      void it.return?.(undefined);
-    },
-  });
-}
