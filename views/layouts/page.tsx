@@ -10,21 +10,32 @@ const NAV = [
   ["/settings", "Settings"],
 ] as const;
 
+/** The document head; signed-in pages also load htmx, its SSE extension and panel.js. */
+function Head(props: { title: string; scripts?: boolean }) {
+  return (
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <title safe>{`${props.title} · kiro-server`}</title>
+      <link rel="stylesheet" href={ASSET_URLS.css} />
+      <link rel="icon" href={ICON_URL} type="image/svg+xml" />
+      {props.scripts ? (
+        <>
+          <script src={ASSET_URLS.htmx}></script>
+          <script src={ASSET_URLS.sse}></script>
+          <script src={ASSET_URLS.js} defer></script>
+        </>
+      ) : ""}
+    </head>
+  );
+}
+
 /** Shell of every signed-in page. The CSRF token rides on every htmx request via hx-headers. */
 export function Page(props: PropsWithChildren<{ title: string; csrf: string; active: string; version: string }>) {
   const headers = JSON.stringify({ "x-csrf-token": props.csrf });
   return (
     <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title safe>{`${props.title} · kiro-server`}</title>
-        <link rel="stylesheet" href={ASSET_URLS.css} />
-        <link rel="icon" href={ICON_URL} type="image/svg+xml" />
-        <script src={ASSET_URLS.htmx}></script>
-        <script src={ASSET_URLS.sse}></script>
-        <script src={ASSET_URLS.js} defer></script>
-      </head>
+      <Head title={props.title} scripts />
       <body hx-headers={headers}>
         <header class="top">
           <a class="brand" href="/"><span class="logo" aria-hidden="true"></span>kiro-server</a>
@@ -52,13 +63,7 @@ export function Page(props: PropsWithChildren<{ title: string; csrf: string; act
 export function Bare(props: PropsWithChildren<{ title: string }>) {
   return (
     <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title safe>{`${props.title} · kiro-server`}</title>
-        <link rel="stylesheet" href={ASSET_URLS.css} />
-        <link rel="icon" href={ICON_URL} type="image/svg+xml" />
-      </head>
+      <Head title={props.title} />
       <body class="bare">
         <main>{props.children}</main>
       </body>

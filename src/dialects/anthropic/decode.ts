@@ -292,6 +292,22 @@ function searchResultText(blk: Block): string {
   return [blk.title ? `Search result: ${String(blk.title)}` : "", blk.source ? `Source: ${String(blk.source)}` : "", ...parts].filter(Boolean).join("\n");
 }
 
+/** Blocks allowed both in a user turn and inside a tool_result: text, image, document, search result. */
+function contentPart(blk: Block, p: string): TextPart | ImagePart | undefined {
+  switch (blk?.type) {
+    case "text":
+      return { type: "text", text: str(blk.text, `${p}.text`) };
+    case "image":
+      return imagePart(blk, p);
+    case "document":
+      return { type: "text", text: documentText(blk, p) };
+    case "search_result":
+      return { type: "text", text: searchResultText(blk) };
+    default:
+      return undefined;
+  }
+}
+
 function toolResultContent(c: unknown, param: string): Array<TextPart | ImagePart> {
   if (c === undefined || c === null) return [];
   if (typeof c === "string") return c ? [{ type: "text", text: c }] : [];
@@ -299,19 +315,12 @@ function toolResultContent(c: unknown, param: string): Array<TextPart | ImagePar
   const out: Array<TextPart | ImagePart> = [];
   (c as Block[]).forEach((blk, j) => {
     const p = `${param}.${j}`;
+    const part = contentPart(blk, p);
+    if (part) {
+      out.push(part);
+      return;
+    }
     switch (blk?.type) {
-      case "text":
-        out.push({ type: "text", text: str(blk.text, `${p}.text`) });
-        break;
-      case "image":
-        out.push(imagePart(blk, p));
-        break;
-      case "document":
-        out.push({ type: "text", text: documentText(blk, p) });
-        break;
-      case "search_result":
-        out.push({ type: "text", text: searchResultText(blk) });
-        break;
       case "tool_reference":
         // ToolSearch results name deferred tools; the model only needs to know which.
         out.push({ type: "text", text: `Tool loaded: ${String(blk.tool_name ?? blk.name ?? "")}` });
@@ -328,19 +337,12 @@ function userParts(blocks: Block[], where: string): UserPart[] {
   const out: UserPart[] = [];
   blocks.forEach((blk, j) => {
     const p = `${where}.${j}`;
+    const part = contentPart(blk, p);
+    if (part) {
+      out.push(part);
+      return;
+    }
     switch (blk.type) {
-      case "text":
-        out.push({ type: "text", text: str(blk.text, `${p}.text`) });
-        break;
-      case "image":
-        out.push(imagePart(blk, p));
-        break;
-      case "document":
-        out.push({ type: "text", text: documentText(blk, p) });
-        break;
-      case "search_result":
-        out.push({ type: "text", text: searchResultText(blk) });
-        break;
       case "tool_result": {
         const id = str(blk.tool_use_id, `${p}.tool_use_id`);
         const part: UserPart = { type: "tool_result", toolUseId: id, content: toolResultContent(blk.content, `${p}.content`) };
