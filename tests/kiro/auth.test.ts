@@ -8,6 +8,7 @@ import type { KiroUpstreamConfig } from "../../src/kiro/config";
 import { KiroError } from "../../src/kiro/errors";
 import { type TokenAccount, TokenManager } from "../../src/kiro/token-manager";
 import { type FakeKiro, startFakeKiro } from "../fake-kiro/server";
+import { kiroRejection } from "../support/kiro";
 
 let fake: FakeKiro;
 let upstream: KiroUpstreamConfig;
@@ -20,15 +21,7 @@ beforeAll(async () => {
 afterAll(() => fake.stop());
 beforeEach(() => fake.reset());
 
-async function rejects(p: Promise<unknown>): Promise<KiroError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(KiroError);
-    return e as KiroError;
-  }
-  throw new Error("expected a rejection");
-}
+const rejects = kiroRejection;
 
 describe("social refresh", () => {
   test("returns a token, rotates the refresh token, sends the KRS headers", async () => {

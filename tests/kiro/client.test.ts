@@ -11,6 +11,7 @@ import { EndpointSelector, type EndpointLogEvent } from "../../src/kiro/endpoint
 import { KiroError } from "../../src/kiro/errors";
 import { exceptionScenario, stallScenario, textScenario, toolScenario } from "../fake-kiro/scenarios";
 import { type FakeBehaviour, type FakeKiro, startFakeKiro } from "../fake-kiro/server";
+import { kiroRejection, textRequest } from "../support/kiro";
 
 let fake: FakeKiro;
 let upstream: KiroUpstreamConfig;
@@ -23,19 +24,8 @@ beforeAll(async () => {
 afterAll(() => fake.stop());
 beforeEach(() => fake.reset());
 
-function request(text: string, extra: Partial<CanonicalRequest> = {}): CanonicalRequest {
-  return {
-    model: "claude-sonnet-4-5",
-    system: "You are terse.",
-    messages: [{ role: "user", content: [{ type: "text", text }] }],
-    tools: [],
-    maxTokens: 1024,
-    stopSequences: [],
-    thinking: { type: "disabled" },
-    metadata: { dialect: "anthropic" },
-    ...extra,
-  };
-}
+/** "You are terse." keeps the system text non-empty, as most clients send one. */
+const request = (text: string, extra: Partial<CanonicalRequest> = {}) => textRequest(text, { system: "You are terse.", ...extra });
 
 /** A fake account with a live access token. */
 async function creds(behaviour: FakeBehaviour = {}): Promise<{ creds: KiroCredentials; refreshToken: string }> {
@@ -56,15 +46,7 @@ async function collect(events: AsyncIterable<CanonicalEvent>): Promise<Canonical
 
 const text = (evs: CanonicalEvent[]) => evs.flatMap((e) => (e.type === "text" ? [e.text] : [])).join("");
 
-async function chatError(p: Promise<unknown>): Promise<KiroError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(KiroError);
-    return e as KiroError;
-  }
-  throw new Error("expected openChat to fail");
-}
+const chatError = kiroRejection;
 
 describe("openChat against the fake", () => {
   test("text round trip: body, headers and decoded events", async () => {

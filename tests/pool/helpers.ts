@@ -3,7 +3,7 @@
  * minimal driver that uses the pool the way the turn runner does (acquire → credentials →
  * openChat → success / failure decision → retry, fail over or give up).
  */
-import type { CanonicalEvent, CanonicalRequest } from "../../src/core/canonical";
+import type { CanonicalEvent } from "../../src/core/canonical";
 import { openChat } from "../../src/kiro/client";
 import { KiroError } from "../../src/kiro/errors";
 import type { AccountPool } from "../../src/pool/pool";
@@ -13,6 +13,7 @@ import type { FakeKiro } from "../fake-kiro/server";
 import type { AppConfig } from "../../src/config/schema";
 import { loadConfig } from "../../src/config/load";
 import { bootServices } from "../../src/boot";
+import { textRequest } from "../support/kiro";
 
 /**
  * Real services on an in-memory DB (like tests/support/app.ts makeServices, without importing the
@@ -43,18 +44,7 @@ export async function addBoth(fake: FakeKiro, pool: AccountPool, init: Parameter
   return { fake: fa, id: r.id };
 }
 
-export function request(text: string): CanonicalRequest {
-  return {
-    model: "claude-sonnet-4-5",
-    system: "",
-    messages: [{ role: "user", content: [{ type: "text", text }] }],
-    tools: [],
-    maxTokens: 256,
-    stopSequences: [],
-    thinking: { type: "disabled" },
-    metadata: { dialect: "anthropic" },
-  };
-}
+export const request = (text: string) => textRequest(text, { maxTokens: 256 });
 
 export type DriveResult = {
   servedBy?: string;

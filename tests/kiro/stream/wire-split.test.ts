@@ -8,8 +8,8 @@ import { connect } from "node:net";
 import { refreshAccessToken } from "../../../src/kiro/auth";
 import { buildKiroRequest } from "../../../src/kiro/request/build";
 import { decodeKiroStream } from "../../../src/kiro/stream/decode";
-import type { CanonicalRequest } from "../../../src/core/canonical";
 import { type FakeKiro, startFakeKiro } from "../../fake-kiro/server";
+import { textRequest } from "../../support/kiro";
 
 let fake: FakeKiro;
 beforeAll(async () => {
@@ -17,18 +17,7 @@ beforeAll(async () => {
 });
 afterAll(() => fake.stop());
 
-function request(text: string): CanonicalRequest {
-  return {
-    model: "claude-sonnet-4-5",
-    system: "",
-    messages: [{ role: "user", content: [{ type: "text", text }] }],
-    tools: [],
-    maxTokens: 1024,
-    stopSequences: [],
-    thinking: { type: "disabled" },
-    metadata: { dialect: "anthropic" },
-  };
-}
+const request = (text: string) => textRequest(text);
 
 /** Raw HTTP/1.1 POST; returns every socket read as it arrived. */
 function rawPost(port: number, path: string, headers: Record<string, string>, body: string): Promise<Buffer[]> {
