@@ -222,6 +222,8 @@ class StreamState {
         if (!content) return [];
         if (this.opts.dropRepeatedText && content === this.lastText) return [];
         this.lastText = content;
+        // Plain answer text (no tag parsing pending) skips the tag parser's arrays: the per-frame path.
+        if (this.tags.passthrough) return this.content([{ type: "text", text: content }]);
         return this.content(this.tags.push(content).map((o) => ({ type: o.kind, text: o.text })));
       }
       case "reasoningContentEvent": {
@@ -307,7 +309,7 @@ class StreamState {
 }
 
 function parsePayload(f: DecodedFrame): Json {
-  if (f.payload.length === 0) return {};
+  if (!f.payloadText) return {};
   try {
     const v: unknown = JSON.parse(f.payloadText);
     return v && typeof v === "object" && !Array.isArray(v) ? (v as Json) : {};

@@ -18,7 +18,7 @@
  * header type; the CRC-flip and every-split tests in frames.test.ts still apply.
  */
 import { KiroError } from "../errors";
-import { crc32 } from "./crc32";
+import { crc32, preludeCrc32 } from "./crc32";
 
 export const MIN_FRAME = 16;
 /** KRS MAX_MESSAGE_SIZE: a larger length is corruption, not a real frame. */
@@ -27,15 +27,23 @@ export const MAX_FRAME = 16 * 1024 * 1024;
 export type DecodedFrame = {
   /** Header values as strings (the upstream only sends type-7 strings; others are stringified). */
   headers: Record<string, string>;
-  payload: Uint8Array;
-  /** The payload decoded as UTF-8 (every upstream payload is JSON text). */
+  /** The payload decoded as UTF-8 (every upstream payload is JSON text; "" when empty). */
   payloadText: string;
 };
 
 const u32 = (b: Uint8Array, i: number) => ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
 
-/** Buffer's native utf8Slice: no per-string Buffer or TextDecoder call (75 vs 124 ns per header string measured). */
-type Utf8Sliceable = Buffer & { utf8Slice(start: number, end: number): string };
+/**
+ * Buffer's native utf8Slice, called on the chunk itself: it works on any Uint8Array, so no Buffer
+ * view is made per network chunk (0.22 vs 0.39 µs per payload with Buffer.from first, 0.36 with
+ * TextDecoder on a subarray; 75 vs 124 ns per header string against TextDecoder).
+ */
+type Utf8Slice = (this: Uint8Array, start: number, end: number) => string;
+const nativeUtf8Slice = (Buffer.prototype as unknown as { utf8Slice?: Utf8Slice }).utf8Slice;
+const decoder = new TextDecoder();
+const utf8: (b: Uint8Array, start: number, end: number) => string = nativeUtf8Slice
+  ? (b, start, end) => nativeUtf8Slice.call(b, start, end)
+  : (b, start, end) => decoder.decode(b.subarray(start, end));
 
 export class FrameReader {
   private buf: Uint8Array = new Uint8Array(0);
@@ -43,8 +51,6 @@ export class FrameReader {
   private borrowed = false;
   private start = 0;
   private end = 0;
-  /** `buf` as a Buffer, for decoding header strings. */
-  private text?: Utf8Sliceable;
   /** Frames decoded so far (for error messages and the bench). */
   frames = 0;
 
@@ -95,7 +101,7 @@ export class FrameReader {
     const total = u32(b, s);
     const headersLen = u32(b, s + 4);
     const preludeCrc = u32(b, s + 8);
-    if (preludeCrc !== crc32(b, s, s + 8)) {
+    if (preludeCrc !== preludeCrc32(b, s)) {
       throw new KiroError("transient", `upstream event stream: prelude CRC mismatch (frame ${this.frames})`);
     }
     if (total < MIN_FRAME || total > MAX_FRAME || headersLen > total - MIN_FRAME) {
@@ -107,17 +113,12 @@ export class FrameReader {
       throw new KiroError("transient", `upstream event stream: message checksum (CRC32) mismatch (frame ${this.frames})`);
     }
     const headersEnd = s + 12 + headersLen;
-    let t = this.text;
-    if (!t || t.buffer !== b.buffer || t.byteOffset !== b.byteOffset || t.length !== b.length) {
-      t = this.text = Buffer.from(b.buffer, b.byteOffset, b.length) as Utf8Sliceable;
-    }
-    const headers = this.headersOf(b, t, s + 12, headersEnd);
-    const payload = b.subarray(headersEnd, end - 4);
-    const payloadText = t.utf8Slice(headersEnd, end - 4);
+    const headers = this.headersOf(b, s + 12, headersEnd);
+    const payloadText = headersEnd < end - 4 ? utf8(b, headersEnd, end - 4) : "";
     this.start += total;
     if (this.start === this.end) this.start = this.end = 0;
     this.frames++;
-    return { headers, payload, payloadText };
+    return { headers, payloadText };
   }
 
   /**
@@ -128,14 +129,14 @@ export class FrameReader {
   private lastHeaderBytes?: Uint8Array;
   private lastHeaders: Record<string, string> = {};
 
-  private headersOf(b: Uint8Array, t: Utf8Sliceable, start: number, end: number): Record<string, string> {
+  private headersOf(b: Uint8Array, start: number, end: number): Record<string, string> {
     const last = this.lastHeaderBytes;
     if (last && last.length === end - start) {
       let i = 0;
       while (i < last.length && last[i] === b[start + i]) i++;
       if (i === last.length) return this.lastHeaders;
     }
-    this.lastHeaders = parseHeaders(b, t, start, end, this.frames);
+    this.lastHeaders = parseHeaders(b, start, end, this.frames);
     this.lastHeaderBytes = b.slice(start, end);
     return this.lastHeaders;
   }
@@ -147,7 +148,7 @@ export class FrameReader {
 }
 
 /** Header block → name/value strings (non-string types stringified the way the SDK's values print). */
-function parseHeaders(b: Uint8Array, t: Utf8Sliceable, pos: number, end: number, frame: number): Record<string, string> {
+function parseHeaders(b: Uint8Array, pos: number, end: number, frame: number): Record<string, string> {
   const out: Record<string, string> = {};
   const bad = (): never => {
     throw new KiroError("transient", `upstream event stream: malformed headers (frame ${frame})`);
@@ -155,7 +156,7 @@ function parseHeaders(b: Uint8Array, t: Utf8Sliceable, pos: number, end: number,
   while (pos < end) {
     const nameLen = b[pos++]!;
     if (pos + nameLen + 1 > end) bad();
-    const name = headerString(b, t, pos, pos + nameLen);
+    const name = headerString(b, pos, pos + nameLen);
     pos += nameLen;
     const type = b[pos++]!;
     let value: string;
@@ -192,7 +193,7 @@ function parseHeaders(b: Uint8Array, t: Utf8Sliceable, pos: number, end: number,
         const len = (b[pos]! << 8) | b[pos + 1]!;
         pos += 2;
         if (pos + len > end) bad();
-        value = type === 7 ? headerString(b, t, pos, pos + len) : String(b.slice(pos, pos + len));
+        value = type === 7 ? headerString(b, pos, pos + len) : String(b.slice(pos, pos + len));
         pos += len;
         break;
       }
@@ -221,9 +222,9 @@ const INTERN_MAX_BYTES = 64;
 const INTERN_MAX_ENTRIES = 512;
 const interned = new Map<number, { bytes: Uint8Array; str: string }>();
 
-function headerString(b: Uint8Array, t: Utf8Sliceable, start: number, end: number): string {
+function headerString(b: Uint8Array, start: number, end: number): string {
   const len = end - start;
-  if (len > INTERN_MAX_BYTES) return t.utf8Slice(start, end);
+  if (len > INTERN_MAX_BYTES) return utf8(b, start, end);
   let h = 0x811c9dc5 ^ len;
   for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
   const hit = interned.get(h);
@@ -237,7 +238,7 @@ function headerString(b: Uint8Array, t: Utf8Sliceable, start: number, end: numbe
     }
     if (same) return hit.str;
   }
-  const str = t.utf8Slice(start, end);
+  const str = utf8(b, start, end);
   if (interned.size >= INTERN_MAX_ENTRIES) interned.clear();
   interned.set(h, { bytes: b.slice(start, end), str });
   return str;

@@ -33,6 +33,11 @@ export class ThinkingTagParser {
     if (!enabled) this.state = "text";
   }
 
+  /** True once every later delta is plain text (tags off, or the answer began without one). */
+  get passthrough(): boolean {
+    return this.state === "text";
+  }
+
   /** Feed a text delta; returns what can be emitted now (in order). */
   push(delta: string): TagOutput[] {
     if (this.state === "text") return delta ? [{ kind: "text", text: delta }] : [];

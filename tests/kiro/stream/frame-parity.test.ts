@@ -22,7 +22,7 @@ function viaReader(bytes: Uint8Array): { headers: Record<string, string>; payloa
   const r = new FrameReader();
   r.push(bytes);
   const f = r.next()!;
-  return { headers: f.headers, payload: new TextDecoder().decode(f.payload) };
+  return { headers: f.headers, payload: f.payloadText };
 }
 
 describe("frame parser parity with @smithy/eventstream-codec", () => {

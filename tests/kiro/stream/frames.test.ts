@@ -48,7 +48,7 @@ describe("doc test vectors (§6.2)", () => {
     r.push(VECTOR_1);
     const f = r.next()!;
     expect(f.headers).toEqual({ ":event-type": "assistantResponseEvent", ":content-type": "application/json", ":message-type": "event" });
-    expect(new TextDecoder().decode(f.payload)).toBe('{"content":"Hi"}');
+    expect(f.payloadText).toBe('{"content":"Hi"}');
     expect(r.next()).toBeNull();
     expect(r.pending).toBe(0);
   });
