@@ -6,7 +6,9 @@
  *   --port N             listen port (default 9000; 0 = any free port)
  *   --refresh-token T    refresh token of the demo social account (default: a fixed 120-char token)
  *   --no-rotate          keep the demo account's refresh token stable across refreshes
- *   --per-frame          one write per frame (a real upstream's pattern) instead of random byte splits
+ *   --per-frame          one write per frame, encoded as it is sent (a real upstream's pattern)
+ *                        instead of random byte splits
+ *   --burst              one write per frame, all encoded first and written back to back
  */
 import { startFakeKiro } from "./server";
 
@@ -18,7 +20,8 @@ function arg(name: string): string | undefined {
 const port = Number(arg("--port") ?? 9000);
 // Real refresh tokens are ≥ 100 chars (importers reject shorter ones as truncated, §2.6).
 const refreshToken = arg("--refresh-token") ?? `aorA${"fakeKiroDemoRefreshToken".repeat(5)}`;
-const fake = await startFakeKiro({ port, chunking: process.argv.includes("--per-frame") ? "frame" : "random" });
+const chunking = process.argv.includes("--burst") ? "burst" : process.argv.includes("--per-frame") ? "frame" : "random";
+const fake = await startFakeKiro({ port, chunking });
 fake.addAccount({ refreshToken, kind: "social", rotateRefreshToken: !process.argv.includes("--no-rotate") });
 
 console.log(`fake-kiro listening on ${fake.url}`);

@@ -47,10 +47,12 @@ export type ScenarioStreamOptions = {
   yieldBetweenChunks?: boolean;
   /**
    * "random" (default): frames re-split at random byte boundaries, the hardest case for a decoder.
-   * "frame": one write per frame, as a real upstream flushes each event as it is generated —
-   * the fair baseline for throughput benchmarks (bench/stream.ts).
+   * "frame": one write per frame, each encoded just before it is written, as a real upstream
+   * flushes each event as it is generated — the baseline for bench/stream.ts.
+   * "burst": one write per frame, all encoded up front and written back to back, so the network
+   * coalesces them and a reader gets many frames per read (a stream that was held up somewhere).
    */
-  chunking?: "random" | "frame";
+  chunking?: "random" | "frame" | "burst";
 };
 
 /** One macrotask turn: lets Bun flush the previous chunk to the socket before the next. */
@@ -83,15 +85,22 @@ export function scenarioPlan(s: Scenario): Array<Uint8Array | { delayMs: number 
 }
 
 /** Like scenarioPlan, but one entry per frame (nothing merged): a real upstream's write pattern. */
-function framePlan(s: Scenario): Array<Uint8Array | { delayMs: number }> {
-  const plan: Array<Uint8Array | { delayMs: number }> = [];
+/**
+ * One item per frame, each encoded only when it is about to be written: a real upstream sends
+ * each event as the model produces it, so the first frame must not wait for the encoding of the
+ * rest (for a 400-frame answer that wait was ~6 ms of the fake's time to first byte).
+ */
+function framePlan(s: Scenario): Array<(() => Uint8Array) | { delayMs: number }> {
+  const plan: Array<(() => Uint8Array) | { delayMs: number }> = [];
   for (const step of s.steps) {
     if ("delayMs" in step) plan.push({ delayMs: step.delayMs });
     else if ("abruptClose" in step) {
-      const frame = encodeEvent("assistantResponseEvent", { content: "this frame is cut in half" });
-      plan.push(frame.subarray(0, frame.length >> 1));
+      plan.push(() => {
+        const frame = encodeEvent("assistantResponseEvent", { content: "this frame is cut in half" });
+        return frame.subarray(0, frame.length >> 1);
+      });
       break;
-    } else plan.push(stepBytes(step));
+    } else plan.push(() => stepBytes(step));
   }
   return plan;
 }
@@ -134,9 +143,11 @@ export function splitRandomly(bytes: Uint8Array, rand: () => number, minChunk = 
 
 export function scenarioStream(s: Scenario, opts: ScenarioStreamOptions = {}): ReadableStream<Uint8Array> {
   const rand = prng(opts.seed ?? 1);
-  const items: Array<Uint8Array | number> = [];
-  for (const p of opts.chunking === "frame" ? framePlan(s) : scenarioPlan(s)) {
-    if (p instanceof Uint8Array) items.push(...(opts.chunking === "frame" ? [p] : splitRandomly(p, rand, opts.minChunk, opts.maxChunk)));
+  const items: Array<Uint8Array | (() => Uint8Array) | number> = [];
+  const perFrame = opts.chunking === "frame" || opts.chunking === "burst";
+  for (const p of perFrame ? framePlan(s) : scenarioPlan(s)) {
+    if (p instanceof Uint8Array) items.push(...splitRandomly(p, rand, opts.minChunk, opts.maxChunk));
+    else if (typeof p === "function") items.push(opts.chunking === "burst" ? p() : p);
     else items.push(p.delayMs);
   }
   const yieldBetween = opts.yieldBetweenChunks ?? true;
@@ -161,7 +172,7 @@ export function scenarioStream(s: Scenario, opts: ScenarioStreamOptions = {}): R
           if (cancelled) break;
         }
         sent++;
-        controller.enqueue(item);
+        controller.enqueue(typeof item === "function" ? item() : item);
         return;
       }
       if (!cancelled) controller.close();

@@ -282,7 +282,7 @@ export type FakeKiroOptions = {
    */
   requireProfileArn?: boolean;
   /** How chat bodies are cut into writes (see ScenarioStreamOptions.chunking); default "random". */
-  chunking?: "random" | "frame";
+  chunking?: "random" | "frame" | "burst";
 };
 
 export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKiro> {
