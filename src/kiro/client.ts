@@ -65,7 +65,7 @@ export async function openChat(
     profileArn: creds.profileArn,
     conversationId: opts.conversationId ?? req.metadata.conversationId,
   });
-  const body = JSON.stringify(built.body);
+  const body = built.json;
   const selector = opts.endpoints ?? defaultEndpointSelector;
   const region = apiRegionFor(creds.profileArn, creds.region);
   const invocationId = crypto.randomUUID();

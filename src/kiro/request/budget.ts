@@ -15,18 +15,24 @@ export function defaultMaxInputChars(model: Pick<ModelInfo, "contextWindow">): n
   return Math.floor(model.contextWindow * CHARS_PER_TOKEN);
 }
 
-/** JSON characters of the body, not counting base64 image payloads. */
-export function measureBody(body: KiroGenerateRequest): { chars: number; imageChars: number } {
+/** The body as sent, and its JSON characters not counting base64 image payloads. */
+export function measureBody(body: KiroGenerateRequest): { json: string; chars: number; imageChars: number } {
   const cs = body.conversationState;
   let imageChars = 0;
   const entries = [...(cs.history ?? []), cs.currentMessage];
   for (const e of entries) {
     if ("userInputMessage" in e) for (const img of e.userInputMessage.images ?? []) imageChars += img.source.bytes.length;
   }
-  return { chars: JSON.stringify(body).length - imageChars, imageChars };
+  const json = JSON.stringify(body);
+  return { json, chars: json.length - imageChars, imageChars };
 }
 
-export function enforceBudget(body: KiroGenerateRequest, limit: number): void {
+/**
+ * Throws input_too_long when the body is over the limit; returns the body serialized (once: the
+ * size check needs the JSON anyway, and with images it runs to megabytes, so the caller sends
+ * this string instead of stringifying again).
+ */
+export function enforceBudget(body: KiroGenerateRequest, limit: number): string {
   const sys = body.conversationState.history?.[0];
   if (sys && "userInputMessage" in sys && sys.userInputMessage.content.length > MAX_USER_MESSAGE_CHARS) {
     throw new KiroError(
@@ -35,8 +41,8 @@ export function enforceBudget(body: KiroGenerateRequest, limit: number): void {
       { reason: "CONTENT_LENGTH_EXCEEDS_THRESHOLD" },
     );
   }
-  if (!(limit > 0) || !Number.isFinite(limit)) return;
-  const { chars } = measureBody(body);
+  const { json, chars } = measureBody(body);
+  if (!(limit > 0) || !Number.isFinite(limit)) return json;
   if (chars > limit) {
     throw new KiroError(
       "input_too_long",
@@ -44,4 +50,5 @@ export function enforceBudget(body: KiroGenerateRequest, limit: number): void {
       { reason: "CONTENT_LENGTH_EXCEEDS_THRESHOLD" },
     );
   }
+  return json;
 }

@@ -25,7 +25,8 @@ export type BuildOptions = {
   maxInputChars?: number;
 };
 
-export type BuildResult = { body: KiroGenerateRequest; modelId: string; toolNames: ToolNameMap };
+/** `json` is `body` serialized, exactly the bytes to send (made once, by the size check). */
+export type BuildResult = { body: KiroGenerateRequest; json: string; modelId: string; toolNames: ToolNameMap };
 
 /** Instructions that stand in for tool_choice, which the upstream has no field for. */
 function toolChoiceText(req: CanonicalRequest, names: ToolNameMap): string[] {
@@ -123,6 +124,6 @@ export function buildKiroRequest(req: CanonicalRequest, opts: BuildOptions = {})
   if (opts.profileArn) body.profileArn = opts.profileArn;
   if (thinking.form === "native") body.additionalModelRequestFields = thinking.fields;
 
-  enforceBudget(body, opts.maxInputChars ?? defaultMaxInputChars(model));
-  return { body, modelId, toolNames: names };
+  const json = enforceBudget(body, opts.maxInputChars ?? defaultMaxInputChars(model));
+  return { body, json, modelId, toolNames: names };
 }
