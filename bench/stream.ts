@@ -102,11 +102,13 @@ async function setup(mode: string): Promise<Ctx> {
     metadata: { dialect: "anthropic" },
   };
   const built = buildKiroRequest(canonical, { profileArn: creds.profileArn });
-  const body = JSON.stringify(built.body);
+  const body = built.json;
   const pass = Bun.serve({
     port: 0,
     hostname: "127.0.0.1",
-    async fetch() {
+    async fetch(req) {
+      // A proxy reads what the client sent before it can forward anything.
+      await req.text();
       const headers = kiroHeaders({ accessToken: creds.accessToken, machineId: creds.machineId, authKind: creds.authKind });
       const up = await fetch(`${fake.apiUrl.replace("{region}", "us-east-1")}/generateAssistantResponse`, { method: "POST", headers, body });
       return new Response(up.body, { status: up.status, headers: { "content-type": up.headers.get("content-type") ?? "application/octet-stream" } });
@@ -201,7 +203,8 @@ async function measureAll(targets: Target[]): Promise<Row[]> {
 function passthrough(c: Ctx): Target {
   return {
     name: "raw passthrough",
-    once: () => fetch(c.passthroughUrl, { method: "POST" }),
+    // The same request as the /v1/messages row sends (body and headers), so both pay to send it.
+    once: () => fetch(c.passthroughUrl, { method: "POST", headers: { "x-api-key": TEST_CLIENT_KEY, "content-type": "application/json" }, body: ANTHROPIC_BODY }),
     check: (b) => {
       if (b.length < FRAMES_PER_REQUEST * 100) throw new Error("passthrough returned a short body");
     },
@@ -209,8 +212,10 @@ function passthrough(c: Ctx): Target {
   };
 }
 
+const ANTHROPIC_BODY = JSON.stringify({ model: "claude-sonnet-4-6", max_tokens: 32000, stream: true, messages: [{ role: "user", content: PROMPT }] });
+
 function anthropic(c: Ctx): Target {
-  const body = JSON.stringify({ model: "claude-sonnet-4-6", max_tokens: 32000, stream: true, messages: [{ role: "user", content: PROMPT }] });
+  const body = ANTHROPIC_BODY;
   return {
     name: "POST /v1/messages",
     once: () => fetch(`${c.appUrl}/v1/messages`, { method: "POST", headers: { "x-api-key": TEST_CLIENT_KEY, "content-type": "application/json" }, body }),
