@@ -27,13 +27,19 @@ import { isUnavailable } from "../src/pool/types";
 import type { Services } from "../src/services";
 import { TEST_CLIENT_KEY, makeServices } from "../tests/support/app";
 
+/** The value after `--name` on the command line, if given. */
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
 // --frames N: answer length in upstream frames. Per-request costs (validation, request building,
 // pool, fetch set-up) are spread over the frames, so short and long answers show different ratios.
-const FRAMES_PER_REQUEST = Number(process.argv[process.argv.indexOf("--frames") + 1]) || 400;
+const FRAMES_PER_REQUEST = Number(arg("frames")) || 400;
 const PROMPT = `Write a long answer [[fake:long:${FRAMES_PER_REQUEST}]]`;
-const REQUESTS = Number(process.argv[process.argv.indexOf("--requests") + 1]) || 300;
+const REQUESTS = Number(arg("requests")) || 300;
 /** --rounds N: interleaved rounds the requests are split into (see measureAll). */
-const ROUNDS = Number(process.argv[process.argv.indexOf("--rounds") + 1]) || 10;
+const ROUNDS = Number(arg("rounds")) || 10;
 /**
  * --warmup N requests per row before measuring (default 200). A server runs for hours, so the
  * steady state is what counts: JSC keeps compiling the route's functions into higher tiers for
@@ -41,7 +47,7 @@ const ROUNDS = Number(process.argv[process.argv.indexOf("--rounds") + 1]) || 10;
  * the native passthrough has nothing to compile. Measured per-thread (/proc/self/task): after
  * 20 requests the JIT workers still took ~150 µs per request, after 800 ~90.
  */
-const WARMUP = process.argv.includes("--warmup") ? Number(process.argv[process.argv.indexOf("--warmup") + 1]) : 200;
+const WARMUP = arg("warmup") !== undefined ? Number(arg("warmup")) : 200;
 /**
  * --mode paced|burst|both (default both). "paced": the fake encodes each frame as it writes it, as
  * a real upstream sends each event as the model produces it, so nearly every frame is its own
@@ -49,9 +55,9 @@ const WARMUP = process.argv.includes("--warmup") ? Number(process.argv[process.a
  * are encoded first and written back to back, so reads carry many frames (a stream that was held
  * up somewhere). Per-read costs dominate the first, per-frame costs the second.
  */
-const MODES = (process.argv.includes("--mode") ? process.argv[process.argv.indexOf("--mode") + 1]! : "both") === "both" ? ["paced", "burst"] : [process.argv[process.argv.indexOf("--mode") + 1]!];
+const MODES = (arg("mode") ?? "both") === "both" ? ["paced", "burst"] : [arg("mode")!];
 /** --route: measure one route only (with the passthrough), e.g. under --cpu-prof. */
-const ONLY = process.argv.includes("--route") ? process.argv[process.argv.indexOf("--route") + 1] : undefined;
+const ONLY = arg("route");
 
 type Ctx = { services: Services; appUrl: string; passthroughUrl: string; stop: () => Promise<void> };
 type Row = { name: string; cpuMsPer1000Frames: number; ratio: number; ttfbP50Ms: number; ttfbP90Ms: number };
@@ -215,10 +221,9 @@ function passthrough(c: Ctx): Target {
 const ANTHROPIC_BODY = JSON.stringify({ model: "claude-sonnet-4-6", max_tokens: 32000, stream: true, messages: [{ role: "user", content: PROMPT }] });
 
 function anthropic(c: Ctx): Target {
-  const body = ANTHROPIC_BODY;
   return {
     name: "POST /v1/messages",
-    once: () => fetch(`${c.appUrl}/v1/messages`, { method: "POST", headers: { "x-api-key": TEST_CLIENT_KEY, "content-type": "application/json" }, body }),
+    once: () => fetch(`${c.appUrl}/v1/messages`, { method: "POST", headers: { "x-api-key": TEST_CLIENT_KEY, "content-type": "application/json" }, body: ANTHROPIC_BODY }),
     check: (b) => {
       if (!b.includes("event: message_stop")) throw new Error(`/v1/messages did not complete: ${b.slice(0, 300)}`);
     },

@@ -5,7 +5,8 @@
  * chunk decides it. max_tokens counts text, thinking and tool-argument JSON (see TokenBudget).
  */
 import type { CanonicalEvent, StopReason } from "./canonical";
-import { countTextTokens, sharedTokenizer } from "../kiro/request/estimate";
+import { countTextTokens } from "../kiro/request/estimate";
+import { sharedTokenizer } from "../kiro/request/tokenizer";
 
 export type GuardStop = { reason: StopReason; stopSequence?: string };
 

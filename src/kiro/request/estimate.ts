@@ -1,8 +1,6 @@
 import type { CanonicalRequest } from "../../core/canonical";
 import { encodedLength } from "./tokenizer";
 
-export { sharedTokenizer } from "./tokenizer";
-
 /**
  * Local input-token estimate (§9 item 3) with Anthropic's published tokenizer (./tokenizer.ts).
  * Used for count_tokens and the input count Anthropic clients need before upstream usage exists.

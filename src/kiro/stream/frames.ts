@@ -21,7 +21,7 @@
  * header type; the CRC-flip and every-split tests in frames.test.ts still apply.
  */
 import { KiroError } from "../errors";
-import { crc32, preludeCrc32 } from "./crc32";
+import { crc32 } from "./crc32";
 
 export const MIN_FRAME = 16;
 /** KRS MAX_MESSAGE_SIZE: a larger length is corruption, not a real frame. */
@@ -104,7 +104,7 @@ export class FrameReader {
     const total = u32(b, s);
     const headersLen = u32(b, s + 4);
     const preludeCrc = u32(b, s + 8);
-    if (preludeCrc !== preludeCrc32(b, s)) {
+    if (preludeCrc !== crc32(b, s, s + 8)) {
       throw new KiroError("transient", `upstream event stream: prelude CRC mismatch (frame ${this.frames})`);
     }
     if (total < MIN_FRAME || total > MAX_FRAME || headersLen > total - MIN_FRAME) {
