@@ -44,6 +44,23 @@ export type ThinkingSetting =
   | { type: "enabled"; budgetTokens: number }
   | { type: "adaptive"; effort?: "low" | "medium" | "high" | "max" };
 
+/**
+ * The model a request is served by, resolved once when the request is decoded. The upstream
+ * receives `upstreamId`; client-facing answers echo `requested`.
+ */
+export type ResolvedModel = {
+  /** The name the client sent (responses echo it). */
+  requested: string;
+  /** Canonical client-facing name (after aliases and family fallback). */
+  name: string;
+  /** The id sent upstream (e.g. "claude-sonnet-4.5"). */
+  upstreamId: string;
+  contextWindow: number;
+  maxOutputTokens: number;
+  /** The upstream model reasons natively (no <thinking> tag prompt needed). */
+  nativeThinking: boolean;
+};
+
 export type CanonicalRequest = {
   /** Model name as the client sent it (e.g. "claude-sonnet-4-5"). */
   model: string;

@@ -1,0 +1,80 @@
+/**
+ * The contract every client dialect (OpenAI Chat Completions, Anthropic Messages, OpenAI
+ * Responses, …) implements. One HTTP path (src/http/dialect-route.ts) does, for every dialect:
+ *
+ *   authenticate → read body → dialect.decode → run the turn → dialect.fold (JSON)
+ *                                                           or dialect.stream (SSE)
+ *
+ * and answers every failure with dialect.error. A dialect is one folder under src/dialects/
+ * exporting a `Dialect`, plus one registration line in src/http/dialects.ts.
+ *
+ * Dialects import only src/core (canonical types, errors, model catalogue, token counting);
+ * never src/kiro, src/pool or another dialect.
+ */
+import type { CanonicalEvent, CanonicalRequest, ResolvedModel } from "../core/canonical";
+import type { TurnError } from "../core/errors";
+
+export type DialectName = "openai" | "anthropic" | "responses";
+
+/** What a decoder may use besides the body. Nothing here is a global. */
+export type DecodeContext = {
+  /** Request headers (conversation id, anthropic-version, …). */
+  headers: Headers;
+  /**
+   * The model catalogue: a client-facing name → what serves it, or a TurnError("not_found",
+   * …, {param: "model"}) naming the valid models. Called exactly once per request, at decode.
+   */
+  resolveModel(name: string): ResolvedModel;
+  /** The authenticated client key's id (stored responses are scoped to it). */
+  clientKeyId: string;
+  /** Aborted when the client goes away (a decoder that reads storage may stop early). */
+  signal: AbortSignal;
+};
+
+/** A decoded request: the canonical request plus what only this dialect's encoder needs. */
+export type Decoded<X = unknown> = {
+  request: CanonicalRequest;
+  stream: boolean;
+  /** Dialect-private options for its encoders (response_format, include_usage, ids, …). */
+  extra: X;
+};
+
+/** What the turn runner tells the encoders once the upstream answered. */
+export type TurnInfo = {
+  requestId: string;
+  /** The model as the client named it (responses echo it). */
+  model: string;
+  /** The calibrated prompt-token estimate (what count_tokens would say for this body). */
+  inputTokens: number;
+  accountId: string;
+};
+
+/** Events → SSE text. Every method returns the text to write ("" = nothing). */
+export interface StreamEncoder {
+  /** Written before the first batch (Anthropic message_start, Responses response.created …). */
+  start(): string;
+  /** One relayed batch (all events one upstream network chunk completed). */
+  batch(events: CanonicalEvent[]): string;
+  /** After the last batch (OpenAI's final chunks + [DONE], response.completed …). */
+  end(): string;
+  /** A failure after the 200, in the dialect's in-stream error form. */
+  fail(err: TurnError): string;
+}
+
+export interface Dialect<X = unknown> {
+  readonly name: DialectName;
+  /** POST paths served (e.g. ["/v1/messages", "/messages"]); any query string is accepted. */
+  readonly paths: readonly string[];
+  /** Keep-alive text written after a quiet period on a stream. */
+  readonly ping: string;
+  /** Body → canonical request, or throws a TurnError (invalid_request with `param`, not_found …). */
+  decode(body: unknown, ctx: DecodeContext): Decoded<X> | Promise<Decoded<X>>;
+  /** Non-stream: all events → the one JSON body. Throws TurnError (e.g. a failed JSON-schema check). */
+  fold(events: AsyncIterable<CanonicalEvent>, turn: TurnInfo, d: Decoded<X>): Promise<unknown>;
+  /** Stream: a fresh encoder for this turn. */
+  stream(turn: TurnInfo, d: Decoded<X>): StreamEncoder;
+  /** Any failure before the 200 (or of a non-stream reply) → the dialect's error Response. */
+  error(err: TurnError, requestId: string): Response;
+  /** Response headers for a 200 (e.g. Anthropic's `request-id`). */
+  headers?(requestId: string): Record<string, string>;
+}
