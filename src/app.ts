@@ -3,6 +3,7 @@ import type { Services } from "./services";
 import { healthRoutes } from "./http/health";
 import { anthropicRoutes } from "./http/anthropic-routes";
 import { openaiRoutes } from "./http/openai-routes";
+import { responsesRoutes } from "./http/responses-routes";
 import { statusRoutes } from "./http/status-routes";
 import { adminRoutes } from "./http/admin-routes";
 import { metricsRoutes } from "./http/metrics-routes";
@@ -33,6 +34,7 @@ export function createApp(s: Services) {
     .use(healthRoutes(s))
     .use(anthropicRoutes(s))
     .use(openaiRoutes(s))
+    .use(responsesRoutes(s))
     .use(statusRoutes(s))
     .use(metricsRoutes(s))
     .use(adminRoutes(s))

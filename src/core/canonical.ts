@@ -83,7 +83,7 @@ export type CanonicalRequest = {
     /** Opaque conversation/session key used for account affinity. */
     conversationId?: string;
     /** Which dialect produced the request, for logs only. */
-    dialect: "openai" | "anthropic";
+    dialect: "openai" | "anthropic" | "responses";
   };
 };
 
