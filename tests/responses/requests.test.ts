@@ -91,6 +91,29 @@ describe("accepted as real clients send it", () => {
     expect((await r2.json()).output_text).toBe("plain");
   });
 
+  test("local_shell: a local_shell_call with an exec action; its output replays as a tool result", async () => {
+    e.fake.enqueue(toolScenario([{ name: "local_shell", input: { command: ["ls", "-la"], workdir: "/w" } }]));
+    const b = await (await post({ model: MODEL, input: "list", tools: [{ type: "local_shell" }] })).json();
+    expect(b.output[0]).toMatchObject({ type: "local_shell_call", status: "completed", action: { type: "exec", command: ["ls", "-la"], working_directory: "/w" } });
+    e.fake.enqueue(textScenario("listed"));
+    const r = await post({ model: MODEL, store: false, tools: [{ type: "local_shell" }], input: [{ role: "user", content: "list" }, b.output[0], { type: "local_shell_call_output", call_id: b.output[0].call_id, output: "total 0" }] });
+    expect(r.status).toBe(200);
+    const cs = upstream();
+    expect(cs.history.at(-1).assistantResponseMessage.toolUses[0]).toMatchObject({ name: "local_shell", input: { command: ["ls", "-la"], workdir: "/w" } });
+    expect(cs.currentMessage.userInputMessage.userInputMessageContext.toolResults[0].content[0].text).toBe("total 0");
+  });
+
+  test("input_file with text and images in tool output arrays", async () => {
+    e.fake.enqueue(textScenario("read"));
+    const file = Buffer.from("name,qty\nbolt,3\n").toString("base64");
+    const r = await post({ model: MODEL, input: [{ role: "user", content: [{ type: "input_text", text: "sum it" }, { type: "input_file", filename: "parts.csv", file_data: `data:text/csv;base64,${file}` }] }] });
+    expect(r.status).toBe(200);
+    expect(JSON.stringify(upstream())).toContain("bolt,3");
+    const pdf = await post({ model: MODEL, input: [{ role: "user", content: [{ type: "input_file", filename: "a.pdf", file_data: "data:application/pdf;base64,JVBERi0xLjQK" }] }] });
+    expect(pdf.status).toBe(400);
+    expect((await pdf.json()).error.param).toBe("input[0].content[0].file_data");
+  });
+
   test("namespace tool calls come back with their namespace", async () => {
     e.fake.enqueue(toolScenario([{ name: "spawn_agent", input: { task: "x" } }]));
     const r = await post({ model: MODEL, input: "go", tools: [{ type: "namespace", name: "agents", tools: [{ type: "function", name: "spawn_agent", parameters: { type: "object", properties: { task: { type: "string" } } } }] }] });

@@ -76,8 +76,9 @@ export function decodeInput(items: Item[], paramOf: (i: number) => string): Deco
       }
       case "local_shell_call": {
         const callId = requireString(item.call_id ?? item.id, `${at}.call_id`);
-        const action = isObj(item.action) ? { ...item.action } : {};
-        delete action.type;
+        // Back into the shape of the local_shell tool declared upstream (tools.ts).
+        const { type: _t, working_directory, ...action } = isObj(item.action) ? item.action : ({} as Item);
+        if (working_directory !== undefined) action.workdir = working_directory;
         push({ role: "assistant", content: [{ type: "tool_use", id: callId, name: LOCAL_SHELL, input: action }] });
         return;
       }
