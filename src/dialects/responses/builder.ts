@@ -78,7 +78,7 @@ export class ResponseBuilder {
             this.emit("response.reasoning_summary_part.added", { item_id: r.id, output_index: r.index, summary_index: 0, part: { type: "summary_text", text: "" } });
           }
           r.text += e.text;
-          this.emit("response.reasoning_summary_text.delta", { item_id: r.id, output_index: r.index, summary_index: 0, delta: e.text });
+          if (this.streaming) this.sse += deltaFrame("response.reasoning_summary_text.delta", this.seq++, `"item_id":"${r.id}","output_index":${r.index},"summary_index":0`, e.text, "");
         }
         if (e.signature) r.signature = e.signature;
         return;
@@ -192,7 +192,7 @@ export class ResponseBuilder {
       m = this.open = { kind: "message", index, id, text: "" };
     }
     m.text += text;
-    this.emit("response.output_text.delta", { item_id: m.id, output_index: m.index, content_index: 0, delta: text, logprobs: [] });
+    if (this.streaming) this.sse += deltaFrame("response.output_text.delta", this.seq++, `"item_id":"${m.id}","output_index":${m.index},"content_index":0`, text, ',"logprobs":[]');
   }
 
   private openReasoning(): Extract<Open, { kind: "reasoning" }> {
@@ -264,6 +264,14 @@ export class ResponseBuilder {
     const all = this.thinkingChars + this.otherChars;
     return all ? this.thinkingChars / all : 0;
   }
+}
+
+/**
+ * One text delta event, written without building and serialising an object: nearly every event
+ * of a long answer is one of these. Same bytes as emit() gives (ids are plain ASCII).
+ */
+function deltaFrame(type: string, seq: number, ids: string, delta: string, tail: string): string {
+  return `event: ${type}\ndata: {"type":"${type}","sequence_number":${seq},${ids},"delta":${JSON.stringify(delta)}${tail}}\n\n`;
 }
 
 /**
