@@ -5,7 +5,7 @@
  * a file. The model side is scripted with the fake's queued scenarios.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCodexConfigCommand } from "../../src/cli/codex-config";
@@ -51,10 +51,10 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-async function codexExec(prompt: string): Promise<{ code: number; stdout: string; stderr: string }> {
+async function codexExec(prompt: string, codexHome = home): Promise<{ code: number; stdout: string; stderr: string }> {
   const p = Bun.spawn([CODEX, "exec", "--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox", prompt], {
     cwd: work,
-    env: { PATH: process.env.PATH ?? "", HOME: home, CODEX_HOME: home, KIRO_API_KEY: e.clientKey, NO_COLOR: "1" },
+    env: { PATH: process.env.PATH ?? "", HOME: codexHome, CODEX_HOME: codexHome, KIRO_API_KEY: e.clientKey, NO_COLOR: "1" },
     stdout: "pipe",
     stderr: "pipe",
     stdin: "ignore",
@@ -106,5 +106,46 @@ describe.skipIf(!available)("Codex CLI 0.169 through /v1/responses", () => {
     const ap = tools.find((t) => t.toolSpecification.name === "apply_patch");
     expect(ap.toolSpecification.inputSchema.json.required).toEqual(["input"]);
     expect(r.stdout).toContain("Created hello.txt.");
+  }, 90_000);
+
+  test("prompt too long → Codex's own context-window message, no retry loop", async () => {
+    const before = chatRequests().length;
+    e.accounts[0]!.behaviour.inputTooLong = true;
+    try {
+      const r = await codexExec("say hello");
+      expect(r.code).not.toBe(0);
+      expect(r.stdout + r.stderr).toContain("ran out of room in the model's context window");
+      expect(chatRequests().length - before).toBe(1);
+    } finally {
+      e.accounts[0]!.behaviour.inputTooLong = false;
+    }
+  }, 90_000);
+
+  test("automatic compaction: the reported usage triggers it and the compaction request succeeds", async () => {
+    // A second CODEX_HOME whose compaction threshold is below one Codex prompt.
+    const small = mkdtempSync(join(tmpdir(), "kiro-codex-compact-"));
+    try {
+      await runCodexConfigCommand(["--codex-home", small, "--base-url", `${e.url}/v1`, "--codex", CODEX], { PATH: process.env.PATH }, () => {});
+      const cfg = join(small, "config.toml");
+      writeFileSync(cfg, `model_auto_compact_token_limit = 3000\n${readFileSync(cfg, "utf8")}request_max_retries = 0\nstream_max_retries = 0\n`);
+      const before = chatRequests().length;
+      e.fake.enqueue(toolScenario([{ name: "exec_command", input: { cmd: "echo one" } }]));
+      e.fake.enqueue(textScenario("SUMMARY: ran echo one."));
+      e.fake.enqueue(textScenario("Finished after compaction."));
+      const r = await codexExec("run echo one", small);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain("Finished after compaction.");
+      const sent = chatRequests().slice(before).map((q) => (q.body as any).conversationState);
+      expect(sent).toHaveLength(3);
+      // The compaction request: Codex's checkpoint prompt and no tools of its own (it sends tools [] with
+      // tool_choice "auto"); upstream only sees the placeholder the history's earlier call needs.
+      expect(sent[1].currentMessage.userInputMessage.content).toContain("CONTEXT CHECKPOINT COMPACTION");
+      const specs = sent[1].currentMessage.userInputMessage.userInputMessageContext.tools.map((t: any) => t.toolSpecification);
+      expect(specs.map((t: any) => [t.name, t.description])).toEqual([["exec_command", "Placeholder for a tool used earlier in this conversation."]]);
+      // The continuation starts from the summary.
+      expect(JSON.stringify(sent[2])).toContain("SUMMARY: ran echo one.");
+    } finally {
+      rmSync(small, { recursive: true, force: true });
+    }
   }, 90_000);
 });
