@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { settingsPatch } from "../../src/admin/routes/settings";
 import { startBackground } from "../../src/background";
 import { mergeConfig, runCodexConfigCommand } from "../../src/cli/codex-config";
 import { ConfigError } from "../../src/config/load";
@@ -68,6 +69,12 @@ describe("ResponsesStore", () => {
     store.save(rec("resp_stale", "k1", Date.now() - 2000), 1000);
     await startBackground(s);
     expect(store.count()).toBe(0);
+  });
+
+  test("the panel's settings form sets the retention and the cap", () => {
+    const form = { strategy: "balanced", cooldownBaseMs: "2", cooldownMaxMs: "300", maxConsecutiveFailures: "5", perAccountConcurrency: "4", firstTokenTimeoutMs: "90", logRetentionDays: "30", responsesRetentionDays: "7", responsesStoreMaxMb: "64" };
+    const next = s.settings.update(settingsPatch(form));
+    expect([next.responsesRetentionDays, next.responsesStoreMaxMb]).toEqual([7, 64]);
   });
 });
 
