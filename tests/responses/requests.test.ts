@@ -140,6 +140,18 @@ describe("accepted as real clients send it", () => {
     expect((await bad.json()).error.message).toContain("text.format");
   });
 
+  test("reasoning.effort → thinking upstream (native fields on 4.6, tags before)", async () => {
+    e.fake.enqueue(textScenario("a"));
+    await (await post({ model: "claude-sonnet-4-6", input: "x", reasoning: { effort: "high" } })).json();
+    expect((e.fake.requests.at(-1)!.body as any).additionalModelRequestFields).toEqual({ thinking: { type: "adaptive" }, output_config: { effort: "high" } });
+    e.fake.enqueue(textScenario("b"));
+    await (await post({ model: MODEL, input: "x", reasoning: { effort: "low" } })).json();
+    expect(JSON.stringify(upstream())).toContain("<thinking_effort>low</thinking_effort>");
+    e.fake.enqueue(textScenario("c"));
+    await (await post({ model: MODEL, input: "x", reasoning: { summary: "auto" } })).json();
+    expect(JSON.stringify(upstream())).not.toContain("<thinking_mode>");
+  });
+
   test("max_output_tokens reached (non-stream) → status incomplete", async () => {
     e.fake.enqueue(textScenario("a".repeat(400), { chunks: 40 }));
     const b = await (await post({ model: MODEL, input: "long", max_output_tokens: 16 })).json();
