@@ -159,7 +159,7 @@ describe("accepted as real clients send it", () => {
     expect(b.incomplete_details).toEqual({ reason: "max_output_tokens" });
   });
 
-  test("request log, key usage: dialect responses", async () => {
+  test("request log, metrics: dialect responses", async () => {
     e.fake.enqueue(textScenario("logged"));
     const requestId = `req_responses_log_${Date.now()}`;
     const logged = new Promise<any>((resolve) => {
@@ -179,6 +179,8 @@ describe("accepted as real clients send it", () => {
     e.services.requestLog.flush();
     const row = e.services.db.$client.query("select dialect from request_log where request_id = ?").get(requestId) as any;
     expect(row).toEqual({ dialect: "responses" });
+    const metrics = await (await req("GET", "/metrics")).text();
+    expect(metrics).toMatch(/kiro_requests_total\{dialect="responses",model="claude-sonnet-4-5",status="200"\} [1-9]/);
   });
 
   test("prompt_cache_key is the affinity key (same upstream conversation for the same key)", async () => {
@@ -221,6 +223,13 @@ describe("stored responses", () => {
     expect(r.status).toBe(200);
     const use = upstream().history.at(-1).assistantResponseMessage.toolUses[0];
     expect(use).toMatchObject({ toolUseId: call.call_id, name: "get_time", input: { zone: "UTC" } });
+    // Stored with the reference resolved, so a continuation of it replays the real item.
+    e.fake.enqueue(textScenario("noon again"));
+    const kept = await (await post({ model: MODEL, tools: [tool], input: [{ role: "user", content: "time?" }, { type: "item_reference", id: call.id }, { type: "function_call_output", call_id: call.call_id, output: "12:00" }] })).json();
+    e.fake.enqueue(textScenario("still noon"));
+    const next = await post({ model: MODEL, previous_response_id: kept.id, input: "and now?" });
+    expect(next.status).toBe(200);
+    expect(JSON.stringify(upstream())).toContain("get_time");
   });
 
   test("streaming GET of a stored response is refused, not hung", async () => {

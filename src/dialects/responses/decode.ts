@@ -98,7 +98,8 @@ export function decodeResponsesRequest(raw: unknown, ctx: DecodeContext, deps: D
     }
     inherited = [...prev.input, ...prev.output];
   }
-  const items = [...inherited, ...resolveReferences(fresh, ctx.clientKeyId, deps.storage)];
+  const own = resolveReferences(fresh, ctx.clientKeyId, deps.storage);
+  const items = [...inherited, ...own];
   const decodedInput = decodeInput(items, (i) => (i < inherited.length ? "previous_response_id" : typeof b.input === "string" ? "input" : `input[${i - inherited.length}]`));
   if (decodedInput.skipped.length) deps.notice(`responses: input items skipped (no upstream equivalent): ${[...new Set(decodedInput.skipped)].join(", ")}`);
   if (!decodedInput.messages.some((m) => m.role === "user")) throw invalidParam("input", "input must contain at least one user message or tool output.");
@@ -152,7 +153,7 @@ export function decodeResponsesRequest(raw: unknown, ctx: DecodeContext, deps: D
       metadata: b.metadata ?? {},
       ...(b.prompt_cache_key ? { prompt_cache_key: b.prompt_cache_key } : {}),
     },
-    input: store ? [...inherited, ...fresh.map((it, n) => withId(it, responseId, n))] : [],
+    input: store ? [...inherited, ...own.map((it, n) => withId(it, responseId, n))] : [],
   };
   return { request, stream: b.stream === true, extra };
 }
