@@ -5,7 +5,7 @@
  */
 import { TurnError, type TurnErrorKind } from "../../core/errors";
 
-const TYPES: Record<TurnErrorKind, string> = {
+export const TYPES: Record<TurnErrorKind, string> = {
   invalid_request: "invalid_request_error",
   input_too_long: "invalid_request_error",
   authentication: "authentication_error",

@@ -8,7 +8,7 @@ import { TurnError, type TurnErrorKind } from "../../core/errors";
  */
 export type OpenAIErrorBody = { error: { message: string; type: string; param: string | null; code: string | null } };
 
-const SHAPE: Record<TurnErrorKind, { type: string; code: string | null }> = {
+export const SHAPE: Record<TurnErrorKind, { type: string; code: string | null }> = {
   invalid_request: { type: "invalid_request_error", code: "invalid_value" },
   input_too_long: { type: "invalid_request_error", code: "context_length_exceeded" },
   authentication: { type: "invalid_request_error", code: "invalid_api_key" },
