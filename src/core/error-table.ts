@@ -245,7 +245,7 @@ export type ClientErrorContext = {
   /** Epoch ms when the pool's earliest account is usable again (Retry-After fallback). */
   poolRetryAt?: number;
   /** Client-facing model names, for the invalid-model message. */
-  validModelNames?: () => readonly string[];
+  validModelNames: () => readonly string[];
   now?: number;
 };
 
@@ -253,11 +253,11 @@ export type ClientErrorContext = {
  * The error a client gets for an upstream failure returned by the pool (or left over when no
  * account could serve): kind, message and Retry-After from the class row.
  */
-export function clientErrorFor(e: UpstreamFailure, ctx: ClientErrorContext = {}): TurnError {
+export function clientErrorFor(e: UpstreamFailure, ctx: ClientErrorContext): TurnError {
   const row = clientRowFor(e.cls, e.reason);
   const message = row.message
     .replace("{upstream}", () => e.upstreamMessage)
-    .replace("{validModels}", () => (ctx.validModelNames?.() ?? []).join(", "));
+    .replace("{validModels}", () => ctx.validModelNames().join(", "));
   let retryAfterSeconds: number | undefined;
   if (row.retryAfter) {
     const now = ctx.now ?? Date.now();

@@ -35,7 +35,7 @@ describe("clientErrorFor", () => {
   });
 
   test("a `$` in the upstream message is kept as it is", () => {
-    expect(clientErrorFor(new KiroError("bad_request", "costs $& and $1")).message).toBe("costs $& and $1");
+    expect(clientErrorFor(new KiroError("bad_request", "costs $& and $1"), { validModelNames: names }).message).toBe("costs $& and $1");
   });
 
   test("agrees with the turn runner's mapping for every class, reason and Retry-After source", () => {
