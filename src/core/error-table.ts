@@ -232,7 +232,8 @@ export function reportedMidStream(cls: UpstreamErrorClass): boolean {
 
 /** The client row for one failure (the class row, or its reason-specific override). */
 export function clientRowFor(cls: UpstreamErrorClass, reason?: string): Omit<ClientRow, "byReason"> {
-  const row = ERROR_TABLE[cls].client;
+  // An unknown class (none exists at the type level) is answered like `transient`, as the pool does.
+  const row = (ERROR_TABLE[cls] ?? ERROR_TABLE.transient).client;
   return (reason !== undefined ? row.byReason?.[reason] : undefined) ?? row;
 }
 
