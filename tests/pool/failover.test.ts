@@ -1,5 +1,5 @@
 /**
- * One row per failover rule (docs/CONTRACTS.md src/pool, kiro-upstream.md §7), driven through the
+ * One row per failover rule (docs/CONTRACTS.md src/pool, the class table in docs/errors.md), driven through the
  * real pool + openChat against the fake Kiro: the failing account's new state, which account
  * finally served, and what the caller got. Strategy "priority" makes account A the first pick.
  */
