@@ -34,7 +34,7 @@ export class IdeSync {
   /** Paths of the IDE files accounts were imported from (new imports are picked up on the next poll). */
   private paths(): Set<string> {
     const out = new Set<string>();
-    for (const a of this.pool.list()) if (a.source === "kiro-ide" && a.sourcePath) out.add(a.sourcePath);
+    for (const a of this.pool.importedFrom("kiro-ide")) if (a.sourcePath) out.add(a.sourcePath);
     return out;
   }
 
@@ -68,8 +68,8 @@ export class IdeSync {
         if (!input) continue;
         // The account most recently taken from this file, same kind: the IDE's current login.
         let target: { id: string; at: number } | undefined;
-        for (const a of this.pool.list()) {
-          if (a.source !== "kiro-ide" || a.sourcePath !== path || a.kind !== input.kind) continue;
+        for (const a of this.pool.importedFrom("kiro-ide")) {
+          if (a.sourcePath !== path || a.kind !== input.kind) continue;
           if (!target || a.updatedAt > target.at) target = { id: a.id, at: a.updatedAt };
         }
         if (!target) continue;

@@ -149,6 +149,15 @@ export class AccountPool {
     return this.quotas.servableModelIds();
   }
 
+  /** Accounts imported from `source` (e.g. "kiro-ide"), without building full views (the IDE sync polls this every second). */
+  importedFrom(source: string): Array<Pick<AccountView, "id" | "kind" | "sourcePath" | "updatedAt">> {
+    const out: Array<Pick<AccountView, "id" | "kind" | "sourcePath" | "updatedAt">> = [];
+    for (const { row } of this.table.values()) {
+      if (row.source === source) out.push({ id: row.id, kind: row.kind, sourcePath: row.sourcePath ?? undefined, updatedAt: row.updatedAt });
+    }
+    return out;
+  }
+
   /** Cooling/exhausted accounts whose until-time has passed become active (the scheduler's tick). */
   recoverDue(now = this.now()): void {
     this.table.recoverDue(now);
