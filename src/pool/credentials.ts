@@ -34,9 +34,9 @@ export class Credentials {
   }
 
   /** Only this account, only when needed (or forced after a bearer-invalid answer). */
-  async forAccount(rec: Rec, force: boolean, rejectedToken?: string): Promise<KiroCredentials> {
+  async forAccount(rec: Rec, force: boolean, rejectedToken?: string, aheadMs?: number): Promise<KiroCredentials> {
     const acct = await this.tokenAccount(rec);
-    const accessToken = rec.row.kind === "api_key" ? acct.refreshToken : await this.tokens.getAccessToken(acct, { force, rejectedToken });
+    const accessToken = rec.row.kind === "api_key" ? acct.refreshToken : await this.tokens.getAccessToken(acct, { force, rejectedToken, aheadMs });
     const creds: KiroCredentials = {
       accessToken,
       authKind: rec.row.kind,
@@ -53,9 +53,14 @@ export class Credentials {
   }
 
   /**
-   * Refresh ahead of expiry (scheduler) or before a probe: forced, unless a request replaced the
-   * token we hold meanwhile (then that newer token is used).
+   * Refresh ahead of expiry (scheduler): only when less than `aheadMs` is left (a short-lived
+   * token: only in its last quarter, so a request's fresh refresh is not repeated).
    */
+  async refreshAhead(rec: Rec, aheadMs: number): Promise<void> {
+    await this.forAccount(rec, false, undefined, aheadMs);
+  }
+
+  /** Refresh before a probe: forced, unless a request replaced the token we hold meanwhile (then that newer token is used). */
   async refreshCurrent(rec: Rec): Promise<KiroCredentials> {
     const current = (await this.plainOf(rec)).access;
     return this.forAccount(rec, rec.row.kind !== "api_key", current);

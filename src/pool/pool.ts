@@ -227,14 +227,15 @@ export class AccountPool {
   }
 
   /**
-   * Refresh ahead of expiry (scheduler): forced unless a request already replaced the token. A
-   * failure is recorded on the account (dead → disabled) and thrown.
+   * Refresh ahead of expiry (scheduler): when less than `aheadMs` of the token is left (a token
+   * living shorter than four refresh margins: only in its last quarter). A failure is recorded on
+   * the account (dead → disabled) and thrown.
    */
-  async refreshAhead(id: string): Promise<void> {
+  async refreshAhead(id: string, aheadMs: number): Promise<void> {
     const rec = this.table.get(id);
     if (!rec || rec.row.state === "disabled") return;
     try {
-      await this.creds.refreshCurrent(rec);
+      await this.creds.refreshAhead(rec, aheadMs);
     } catch (err) {
       this.outcomes.refreshFailed(rec, err);
       throw err;

@@ -147,7 +147,7 @@ export class PoolScheduler {
     const a = this.pool.get(id);
     if (!a || a.state === "disabled" || !this.refreshDue(a, this.now())) return;
     try {
-      await this.pool.refreshAhead(id);
+      await this.pool.refreshAhead(id, this.o.refreshAheadMs + this.offset(id, this.o.jitterMs));
       this.backoff.delete(id);
     } catch (err) {
       this.failed(id, "refresh", err);
