@@ -14,7 +14,7 @@ import {
   type UpstreamErrorClass,
 } from "../core/error-table";
 import type { KiroError } from "../kiro/errors";
-import type { FailureDecision } from "./types";
+import type { PolicyDecision as FailureDecision } from "./types";
 
 export type StateChange =
   | { kind: "none" }
