@@ -148,10 +148,14 @@ export function filterHits(hits: readonly WebSearchHit[], tool: ServerToolReques
 
 // ------------------------------------------------------------------------------- uses
 
-/** Counts searches against max_uses; `used` is what usage reports as web_search_requests. */
+/** Counts searches against max_uses (every search that was let through, whatever its outcome). */
 export class WebSearchBudget {
   used = 0;
   constructor(private readonly maxUses?: number) {}
+  /** True once max_uses searches were taken. */
+  get exhausted(): boolean {
+    return this.maxUses !== undefined && this.used >= this.maxUses;
+  }
   /** True when one more search may run (and counts it). */
   take(): boolean {
     if (this.maxUses !== undefined && this.used >= this.maxUses) return false;
