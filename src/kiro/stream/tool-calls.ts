@@ -31,7 +31,7 @@ export type CutCall = { id: string; name: string; inputChars: number };
 export type ToolUseFrame = { toolUseId?: unknown; name?: unknown; input?: unknown; stop?: unknown };
 
 export class ToolCallAssembler {
-  /** Calls not yet fully emitted, in first-seen order; queue[0] is the one being streamed. */
+  /** Calls not yet emitted, in first-seen order; they go out in this order once complete. */
   private queue: Call[] = [];
   private byId = new Map<string, Call>();
   private done = new Set<string>();
@@ -57,12 +57,11 @@ export class ToolCallAssembler {
     // second tool_use block with the same id, which clients reject: drop it.
     if (this.done.has(id)) return [];
     let call = this.byId.get(id);
-    const alive: CanonicalEvent[] = [];
+    const isNew = !call;
     if (!call) {
       call = { id, name: "", fragments: [], input: "", stopped: false };
       this.byId.set(id, call);
       this.queue.push(call);
-      alive.push({ type: "usage", usage: {} });
     }
     if (typeof f.name === "string" && f.name) call.name = f.name;
     let input = f.input;
@@ -74,10 +73,12 @@ export class ToolCallAssembler {
     }
     if (f.stop === true) call.stopped = true;
     const out = this.drain(false);
-    return alive.length ? [...alive, ...out] : out;
+    // A new call: tell the consumer the upstream is alive (no numbers) while the call is held back.
+    if (isNew) out.unshift({ type: "usage", usage: {} });
+    return out;
   }
 
-  /** End of stream: emit whatever is buffered, closing open calls so the stream stays well-formed. */
+  /** End of stream: emit the complete calls still queued; drop (and record) the unfinished ones. */
   finish(): CanonicalEvent[] {
     return this.drain(true);
   }
