@@ -159,3 +159,24 @@ describe("HTTP failures are classified like every other upstream answer", () => 
     expect(e).not.toBeInstanceOf(KiroError);
   });
 });
+
+describe("the fake's MCP JSON-RPC layer", () => {
+  async function post(c: KiroCredentials, body: unknown): Promise<{ status: number; json: any }> {
+    const res = await fetch(`${fake.url}/mcp`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${c.accessToken}`, "content-type": "application/json" },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    });
+    return { status: res.status, json: await res.json() };
+  }
+
+  test("initialize, a notification, an unknown method, a body that is not an object", async () => {
+    const c = await creds();
+    const init = await post(c, { id: 1, jsonrpc: "2.0", method: "initialize", params: {} });
+    expect(init).toMatchObject({ status: 200, json: { id: 1, jsonrpc: "2.0", result: { capabilities: { tools: {} } } } });
+    expect(await post(c, { jsonrpc: "2.0", method: "notifications/initialized" })).toEqual({ status: 200, json: {} });
+    expect((await post(c, { id: 2, jsonrpc: "2.0", method: "resources/list" })).json.error.code).toBe(-32601);
+    expect((await post(c, { id: 3, jsonrpc: "1.0", method: "tools/list" })).json.error.code).toBe(-32600);
+    expect(await post(c, "[1,2]")).toMatchObject({ status: 400, json: { message: "Improperly formed request." } });
+  });
+});
