@@ -33,6 +33,25 @@ export type ToolDefinition = {
   inputSchema: Record<string, unknown>;
 };
 
+/**
+ * A server tool: one the client asks the server to run itself instead of returning a call to
+ * the client (Anthropic `web_search_20250305` and later versions of the same type; OpenAI's web
+ * search options map here too). kiro-server runs it through the upstream; only web search exists.
+ */
+export type ServerToolRequest = {
+  type: "web_search";
+  /** The name the client declared (Anthropic: always "web_search"). */
+  name: string;
+  /** The client's versioned type, e.g. "web_search_20250305" (logs only). */
+  version?: string;
+  /** Searches allowed in one answer; undefined = the client set no limit. */
+  maxUses?: number;
+  /** Only results from these domains (a domain includes its subdomains; a path narrows it). */
+  allowedDomains?: string[];
+  /** Never results from these domains. */
+  blockedDomains?: string[];
+};
+
 export type ToolChoice =
   | { type: "auto" }
   | { type: "any" } // OpenAI "required"
@@ -68,6 +87,8 @@ export type CanonicalRequest = {
   system: string;
   messages: CanonicalMessage[];
   tools: ToolDefinition[];
+  /** Server tools the client declared (absent or empty = none). */
+  serverTools?: ServerToolRequest[];
   toolChoice?: ToolChoice;
   parallelToolCalls?: boolean;
   /** Output cap enforced by kiro-server on the event stream (upstream ignores it). */
