@@ -4,7 +4,7 @@
  * kiro-upstream.md §7 and docs/CONTRACTS.md (src/pool).
  */
 import { SYNTHETIC_REASONS, type KiroError, type UpstreamErrorClass } from "../kiro/errors";
-import type { FailureDecision } from "./types";
+import type { FailureAction as FailureDecision } from "./types";
 
 export type StateChange =
   | { kind: "none" }

@@ -21,6 +21,7 @@ import type {
   AccountState,
   AccountView,
   AcquireOptions,
+  FailureAction,
   FailureDecision,
   PoolLease,
   PoolSummary,
@@ -265,7 +266,7 @@ export class AccountPool {
         const out = pool.onFailure(rec, err, { refreshedOnce, capacityRetries, model });
         if (out.forceRefresh) refreshedOnce = true;
         if (out.action === "retry_same" && err.cls === "model_capacity") capacityRetries++;
-        return out;
+        return { ...out, lasting: rec.row.state !== "active" || err.cls === "invalid_model" };
       },
       release() {
         if (released) return;
@@ -488,7 +489,7 @@ export class AccountPool {
     else this.reweigh(rec);
   }
 
-  private onFailure(rec: Rec, err: KiroError, lease: { refreshedOnce: boolean; capacityRetries: number; model?: string }): FailureDecision {
+  private onFailure(rec: Rec, err: KiroError, lease: { refreshedOnce: boolean; capacityRetries: number; model?: string }): FailureAction {
     const now = this.now();
     const rt = this.s.settings.runtime;
     const { decision, change } = decide(err, {
@@ -539,7 +540,7 @@ export class AccountPool {
    * for this account and hand the request to another account — unless none could serve it, then
    * the client hears it. O(n), error path only.
    */
-  private modelRefused(rec: Rec, err: KiroError, model: string | undefined): FailureDecision {
+  private modelRefused(rec: Rec, err: KiroError, model: string | undefined): FailureAction {
     if (!model) return { action: "return_to_client" };
     (rec.unsupported ??= new Set()).add(model);
     this.emit("account", { accountId: rec.row.id, label: rec.row.label, state: rec.row.state, why: `model ${model} not in this account's plan`, model });

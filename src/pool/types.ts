@@ -10,10 +10,17 @@ import type { QuotaSnapshot } from "../kiro/usage";
 export type AccountKind = "social" | "idc" | "api_key";
 export type AccountState = "active" | "cooling" | "exhausted" | "disabled";
 
-export type FailureDecision = {
+/** What the failover policy (src/pool/failover.ts) says to do after one failed upstream call. */
+export type FailureAction = {
   action: "retry_same" | "next_account" | "return_to_client";
   delayMs?: number;
   forceRefresh?: boolean;
+};
+
+/** The policy's action plus what it did to the account. */
+export type FailureDecision = FailureAction & {
+  /** The hand-over left the account unusable for this request (state not active, or model refused). */
+  lasting: boolean;
 };
 
 export type PoolLease = {

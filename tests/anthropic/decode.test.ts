@@ -1,6 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { decodeAnthropicRequest } from "../../src/dialects/anthropic/decode";
+import { decodeAnthropicRequest as decodeWith, type DecodeOptions } from "../../src/dialects/anthropic/decode";
 import { TurnError } from "../../src/core/errors";
+import { model } from "../support/models";
+
+/** The decoder as the dialect route calls it: models resolved through the catalogue. */
+const decodeAnthropicRequest = (body: unknown, opts: Partial<DecodeOptions> = {}) => decodeWith(body, { resolveModel: model, ...opts });
 
 const base = { model: "claude-sonnet-4-6", max_tokens: 100 };
 const HI = [{ role: "user", content: "hi" }];

@@ -174,7 +174,7 @@ describe("beyond single rows", () => {
     if (isUnavailable(lease)) throw new Error("unavailable");
     const { KiroError } = await import("../../src/kiro/errors");
     const bearer = new KiroError("expired_token", "The bearer token included in the request is invalid.", { status: 403 });
-    expect(lease.failure(bearer)).toEqual({ action: "retry_same", forceRefresh: true });
+    expect(lease.failure(bearer)).toEqual({ action: "retry_same", forceRefresh: true, lasting: false });
     await lease.credentials({ forceRefresh: true });
     expect(lease.failure(bearer).action).toBe("next_account");
     lease.release();

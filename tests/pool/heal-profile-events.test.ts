@@ -207,7 +207,7 @@ describe("failover rows not covered by the table", () => {
     const a = await addBoth(fake, s.pool, { refreshToken: fakeRefreshToken() });
     const l = leaseOf(s);
     const reauth = () => new KiroError("expired_token", "User is not authorized to make this call", { status: 403, reason: "REAUTH_REQUIRED" });
-    expect(l.failure(reauth())).toEqual({ action: "retry_same", forceRefresh: true });
+    expect(l.failure(reauth())).toEqual({ action: "retry_same", forceRefresh: true, lasting: false });
     await l.credentials({ forceRefresh: true });
     expect(l.failure(reauth()).action).toBe("next_account");
     l.release();

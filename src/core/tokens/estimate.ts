@@ -1,14 +1,14 @@
-import type { CanonicalRequest } from "../../core/canonical";
+import type { CanonicalRequest } from "../canonical";
 import { encodedLength } from "./tokenizer";
 
 /**
- * Local input-token estimate (§9 item 3) with Anthropic's published tokenizer (./tokenizer.ts).
+ * Local input-token estimate with Anthropic's published tokenizer (./tokenizer.ts).
  * Used for count_tokens and the input count Anthropic clients need before upstream usage exists.
  * Counting runs at ~0.06–0.2 µs per character (pieces cached or not); above EXACT_LIMIT characters
  * the count of the first EXACT_LIMIT characters is extrapolated, keeping the worst case bounded.
  */
 const EXACT_LIMIT = 400_000;
-/** LSP's image estimate: bytes / 1e6 × 1100 tokens. */
+/** Image estimate (the one Amazon's IDE language server uses): bytes / 1e6 × 1100 tokens. */
 const IMAGE_TOKENS_PER_MB = 1100;
 
 export function countTextTokens(text: string): number {

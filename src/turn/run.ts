@@ -1,0 +1,89 @@
+/**
+ * The turn runner: the only place that combines the account pool and the Kiro client.
+ *
+ *   runTurn(deps, req, ctx) → Promise<Turn>
+ *
+ * Parts: open.ts (pick an account, open the upstream call, wait for the first event; retries and
+ * hand-overs), relay.ts (stop guard and metering), errors.ts (upstream and pool failures → the
+ * client's TurnError), record.ts (request-log row, key usage, live-log summary).
+ * The request's model was resolved when it was decoded (req.model); nothing resolves it again.
+ */
+import type { CanonicalEvent, CanonicalRequest } from "../core/canonical";
+import { TurnError } from "../core/errors";
+import { estimateInputTokens } from "../core/tokens/estimate";
+import type { ClientKey } from "../keys/client-keys";
+import type { TurnDeps } from "./deps";
+import { toTurnError } from "./errors";
+import { openWithFailover, type Opened } from "./open";
+import { TurnLog, subjectOf } from "./record";
+import { flatten, relay } from "./relay";
+
+export type { TurnDeps } from "./deps";
+
+export type TurnContext = {
+  signal: AbortSignal;
+  requestId: string;
+  clientKey?: ClientKey;
+  stream: boolean;
+  /** The client's parsed body; stored in the request log only when body logging is switched on. */
+  clientBody?: unknown;
+};
+
+export type Turn = {
+  /** The model as the client named it. */
+  model: string;
+  accountId: string;
+  estimatedInputTokens: number;
+  /**
+   * The relayed events grouped per upstream network chunk (never empty arrays): the streaming
+   * routes write one SSE chunk per batch. `events` is the same stream one event at a time.
+   * Consume exactly one of the two.
+   */
+  batches: AsyncIterable<CanonicalEvent[]>;
+  events: AsyncIterable<CanonicalEvent>;
+};
+
+export async function runTurn(s: TurnDeps, req: CanonicalRequest, ctx: TurnContext): Promise<Turn> {
+  const started = Date.now();
+  const log = new TurnLog(s, subjectOf(req), ctx, started);
+  try {
+    if (ctx.clientKey) {
+      const why = s.keys.denyReason(ctx.clientKey, req.model.requested);
+      if (why) throw new TurnError("permission", why);
+    }
+    // The prompt estimate (tokenizer: ~0.3 µs per character, tens of ms for Claude Code-sized
+    // prompts) runs in a macrotask, i.e. after the upstream request has been dispatched, so it
+    // overlaps the upstream's thinking time instead of adding to time-to-first-byte.
+    const opening = openWithFailover(s, req, ctx, log);
+    const estimating = new Promise<number>((resolve) => setImmediate(() => resolve((log.inputEstimate = estimateInputTokens(req)))));
+    let opened: Opened;
+    try {
+      opened = await opening;
+    } finally {
+      await estimating;
+    }
+    const estimatedInputTokens = log.inputEstimate!;
+    log.account = opened.lease;
+    log.ttftMs = Date.now() - started;
+    const batches = relay(s, req, estimatedInputTokens, opened, ctx, log);
+    return {
+      model: req.model.requested,
+      accountId: opened.lease.accountId,
+      estimatedInputTokens,
+      batches,
+      events: flatten(batches),
+    };
+  } catch (err) {
+    let te = toTurnError(err, ctx.signal);
+    if (te.kind === "input_too_long" && log.inputEstimate !== undefined) {
+      // Clients (Claude Code) match on "prompt is too long" and want the size to decide on compaction.
+      te = new TurnError("input_too_long", `prompt is too long: ${log.inputEstimate} tokens (estimated) > ${req.model.contextWindow} maximum; upstream said: ${upstreamWording(te.message)}`, { cause: err });
+    }
+    log.finish({ error: te });
+    throw te;
+  }
+}
+
+function upstreamWording(message: string): string {
+  return message.replace(/^prompt is too long: /, "");
+}
