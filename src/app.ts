@@ -36,9 +36,9 @@ export function createApp(s: Services, opts: DialectRoutesOptions = {}) {
     .use(adminRoutes(s))
     // Unknown routes and unexpected failures: one JSON shape, never a stack trace.
     // Explicit Responses: plugins such as @elysiajs/html otherwise rewrite returned objects.
-    .onError({ as: "global" }, ({ code, error, path, request, ...ctx }) => {
+    .onError({ as: "global" }, ({ code, error, path, request, requestId: derived }) => {
       // derive() has not run for unmatched routes, so the id may have to be made here.
-      const requestId = (ctx as { requestId?: string }).requestId ?? (request.headers.get("x-request-id")?.slice(0, 64) || newRequestId());
+      const requestId: string = derived ?? (request.headers.get("x-request-id")?.slice(0, 64) || newRequestId());
       const h = { "x-request-id": requestId };
       if (code === "NOT_FOUND") return jsonError(404, "not_found_error", `no route for ${request.method} ${path}`, h);
       if (code === "PARSE") return jsonError(400, "invalid_request_error", "request body is not valid JSON", h);

@@ -9,10 +9,9 @@ import { TurnError } from "../core/errors";
 import { openChat } from "../kiro/client";
 import { KiroError, SYNTHETIC_REASONS } from "../kiro/errors";
 import { isUnavailable, type PoolLease } from "../pool/types";
-import type { TurnDeps } from "./deps";
+import type { TurnContext, TurnDeps } from "./types";
 import { clientClosed, kiroToTurnError, poolToTurnError, unavailableAfterFailures } from "./errors";
 import type { TurnLog } from "./record";
-import type { TurnContext } from "./run";
 
 /*
  * FAILOVER BUDGET — how many hand-overs one request may make before the client hears the error:

@@ -7,8 +7,7 @@ import type { CanonicalRequest, StopReason, Usage } from "../core/canonical";
 import type { TurnError } from "../core/errors";
 import { captureRequestBody } from "../logs/body-capture";
 import type { PoolLease } from "../pool/types";
-import type { TurnDeps } from "./deps";
-import type { TurnContext } from "./run";
+import type { TurnContext, TurnDeps } from "./types";
 
 /** What a request-log row says the request was: its dialect and the model name the client sent. */
 export type TurnSubject = { dialect: CanonicalRequest["metadata"]["dialect"]; model: string };

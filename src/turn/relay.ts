@@ -9,11 +9,10 @@ import type { TurnError } from "../core/errors";
 import { StopGuard } from "../core/stop-guard";
 import { OutputMeter, finalUsage, mergeUsage } from "../core/usage";
 import { KiroError } from "../kiro/errors";
-import type { TurnDeps } from "./deps";
+import type { TurnContext, TurnDeps } from "./types";
 import { clientClosed, toTurnError } from "./errors";
 import type { Opened } from "./open";
 import type { TurnLog } from "./record";
-import type { TurnContext } from "./run";
 
 /**
  * Only account-level verdicts are reported to the pool mid-stream: the call was accepted, so a

@@ -8,40 +8,16 @@
  * client's TurnError), record.ts (request-log row, key usage, live-log summary).
  * The request's model was resolved when it was decoded (req.model); nothing resolves it again.
  */
-import type { CanonicalEvent, CanonicalRequest } from "../core/canonical";
+import type { CanonicalRequest } from "../core/canonical";
 import { TurnError } from "../core/errors";
 import { estimateInputTokens } from "../core/tokens/estimate";
-import type { ClientKey } from "../keys/client-keys";
-import type { TurnDeps } from "./deps";
+import type { Turn, TurnContext, TurnDeps } from "./types";
 import { toTurnError } from "./errors";
 import { openWithFailover, type Opened } from "./open";
 import { TurnLog, subjectOf } from "./record";
 import { flatten, relay } from "./relay";
 
-export type { TurnDeps } from "./deps";
-
-export type TurnContext = {
-  signal: AbortSignal;
-  requestId: string;
-  clientKey?: ClientKey;
-  stream: boolean;
-  /** The client's parsed body; stored in the request log only when body logging is switched on. */
-  clientBody?: unknown;
-};
-
-export type Turn = {
-  /** The model as the client named it. */
-  model: string;
-  accountId: string;
-  estimatedInputTokens: number;
-  /**
-   * The relayed events grouped per upstream network chunk (never empty arrays): the streaming
-   * routes write one SSE chunk per batch. `events` is the same stream one event at a time.
-   * Consume exactly one of the two.
-   */
-  batches: AsyncIterable<CanonicalEvent[]>;
-  events: AsyncIterable<CanonicalEvent>;
-};
+export type { Turn, TurnContext, TurnDeps } from "./types";
 
 export async function runTurn(s: TurnDeps, req: CanonicalRequest, ctx: TurnContext): Promise<Turn> {
   const started = Date.now();

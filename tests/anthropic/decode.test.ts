@@ -149,3 +149,18 @@ describe("anthropic decode", () => {
     expect(decode({ messages: [{ role: "user", content: "hi" }, { role: "assistant", content: "Sure," }] }).messages.length).toBe(2);
   });
 });
+
+describe("model resolution at decode", () => {
+  test("the request carries the resolved model (family fallback included)", () => {
+    expect(decode({ messages: HI }).model).toMatchObject({ requested: "claude-sonnet-4-6", upstreamId: "claude-sonnet-4.6", contextWindow: 1_000_000 });
+    expect(decode({ model: "claude-opus-5-5", messages: HI }).model).toMatchObject({ requested: "claude-opus-5-5", name: "claude-opus-4-6", upstreamId: "claude-opus-4.6" });
+  });
+
+  test("an unknown model is a 404 on `model`, reported after a malformed body (count_tokens too)", () => {
+    const nf = fails({ model: "gpt-4o", messages: HI });
+    expect(nf).toMatchObject({ kind: "not_found", status: 404, param: "model" });
+    expect(nf.message).toContain("valid models: claude-sonnet-4-5");
+    expect(fails({ model: "gpt-4o", messages: HI, max_tokens: 0 }).param).toBe("max_tokens");
+    expect(() => decodeAnthropicRequest({ model: "gpt-4o", messages: HI }, { forCounting: true })).toThrow(/valid models/);
+  });
+});

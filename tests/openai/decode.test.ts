@@ -172,3 +172,18 @@ describe("decodeChatRequest", () => {
     expect(decodeChatRequest({ model: "claude-sonnet-4-5", messages: [{ role: "user", content: "x" }] }).legacyFunctions).toBe(false);
   });
 });
+
+describe("model resolution at decode", () => {
+  test("the request carries the resolved model; no limit → the model's own output cap", () => {
+    const { request } = decodeChatRequest({ model: "claude-3-7-sonnet-latest", messages: [{ role: "user", content: "x" }] });
+    expect(request.model).toMatchObject({ requested: "claude-3-7-sonnet-latest", name: "claude-3-7-sonnet-20250219", upstreamId: "claude-sonnet-4.5" });
+    expect(request.maxTokens).toBe(64_000);
+  });
+
+  test("an unknown model is a 404 on `model` naming the valid ones, reported after a malformed body", async () => {
+    const nf = await rejects({ model: "gpt-4o", messages: [{ role: "user", content: "x" }] });
+    expect(nf).toMatchObject({ kind: "not_found", status: 404, param: "model" });
+    expect(nf.message).toContain("valid models: claude-sonnet-4-5");
+    expect((await rejects({ model: "gpt-4o", messages: [] })).param).toBe("messages");
+  });
+});

@@ -1,5 +1,5 @@
 /**
- * TurnError → Anthropic error shape and status (api-conformance.md §2.5):
+ * TurnError → Anthropic error shape and status:
  * {"type":"error","error":{"type","message"},"request_id"} plus `request-id`, and `retry-after`
  * on 429/503/529 so SDKs back off the right amount.
  */

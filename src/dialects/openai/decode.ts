@@ -127,7 +127,7 @@ function legacyChoice(fc: ChatRequestBody["function_call"], defs: ToolDefinition
   return { type: "tool", name: fc.name };
 }
 
-function textOf(content: string | Array<Record<string, unknown>> | null | undefined, param: string): string {
+function textOf(content: string | ReadonlyArray<{ type: string; [k: string]: unknown }> | null | undefined, param: string): string {
   if (content == null) return "";
   if (typeof content === "string") return content;
   return content
@@ -168,7 +168,7 @@ function decodeMessages(input: ChatMessage[]): { system: string; messages: Canon
     switch (m.role) {
       case "system":
       case "developer": {
-        const t = textOf(m.content as never, `${at}.content`);
+        const t = textOf(m.content, `${at}.content`);
         if (t.trim()) system.push(t);
         break;
       }
@@ -195,7 +195,7 @@ function decodeMessages(input: ChatMessage[]): { system: string; messages: Canon
       }
       case "assistant": {
         const parts: AssistantPart[] = [];
-        const text = textOf(m.content as never, `${at}.content`) || (m.refusal ?? "");
+        const text = textOf(m.content, `${at}.content`) || (m.refusal ?? "");
         if (text) parts.push({ type: "text", text });
         (m.tool_calls ?? []).forEach((tc, j) => {
           const id = tc.id || `call_${i}_${j}`;
@@ -210,7 +210,7 @@ function decodeMessages(input: ChatMessage[]): { system: string; messages: Canon
         break;
       }
       case "tool": {
-        const text = textOf(m.content as never, `${at}.content`);
+        const text = textOf(m.content, `${at}.content`);
         push({ role: "user", content: [{ type: "tool_result", toolUseId: m.tool_call_id, content: [{ type: "text", text }] }] });
         break;
       }

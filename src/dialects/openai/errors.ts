@@ -2,7 +2,7 @@ import { TurnError, type TurnErrorKind } from "../../core/errors";
 
 /**
  * TurnError → OpenAI error body `{"error":{"message","type","param","code"}}` and status.
- * The status drives the openai SDK's typed errors and retries (api-conformance §1.5):
+ * The status drives the openai SDK's typed errors and retries:
  * 400 BadRequestError, 401 AuthenticationError, 404 NotFoundError, 429 RateLimitError (retried,
  * honouring retry-after), ≥ 500 InternalServerError (retried unless x-should-retry: false).
  */

@@ -1,5 +1,6 @@
+import type { CanonicalEvent } from "../core/canonical";
 import type { InputCalibration } from "../core/usage";
-import type { ClientKeys } from "../keys/client-keys";
+import type { ClientKey, ClientKeys } from "../keys/client-keys";
 import type { KiroUpstreamConfig } from "../kiro/config";
 import type { Logger } from "../logs/logger";
 import type { RequestLogWriter } from "../logs/request-log";
@@ -21,4 +22,27 @@ export type TurnDeps = {
   upstream: KiroUpstreamConfig;
   calibration: InputCalibration;
   summaries: TurnSummaries;
+};
+
+export type TurnContext = {
+  signal: AbortSignal;
+  requestId: string;
+  clientKey?: ClientKey;
+  stream: boolean;
+  /** The client's parsed body; stored in the request log only when body logging is switched on. */
+  clientBody?: unknown;
+};
+
+export type Turn = {
+  /** The model as the client named it. */
+  model: string;
+  accountId: string;
+  estimatedInputTokens: number;
+  /**
+   * The relayed events grouped per upstream network chunk (never empty arrays): the streaming
+   * routes write one SSE chunk per batch. `events` is the same stream one event at a time.
+   * Consume exactly one of the two.
+   */
+  batches: AsyncIterable<CanonicalEvent[]>;
+  events: AsyncIterable<CanonicalEvent>;
 };
