@@ -13,6 +13,7 @@ import type { Services } from "./services";
 import { VERSION } from "./version";
 import { ModelCatalog } from "./core/models";
 import { InputCalibration } from "./core/usage";
+import { InputTokenEstimator } from "./core/tokens/estimate";
 import { TurnSummaries } from "./logs/turn-summary";
 import { AccountPool } from "./pool/pool";
 import { importAuthTokenEnv } from "./pool/startup";
@@ -88,6 +89,7 @@ export async function bootServices(config: AppConfig, opts: { bus?: EventBus } =
     models,
     calibration: new InputCalibration(),
     summaries: new TurnSummaries(),
+    tokens: new InputTokenEstimator(),
     adminToken,
     onShutdown: [() => pool.close()],
   };

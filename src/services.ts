@@ -11,6 +11,7 @@ import type { KiroUpstreamConfig } from "./kiro/config";
 import type { AccountPool } from "./pool/pool";
 import type { ModelCatalog } from "./core/models";
 import type { InputCalibration } from "./core/usage";
+import type { InputTokenEstimator } from "./core/tokens/estimate";
 import type { TurnSummaries } from "./logs/turn-summary";
 
 /**
@@ -38,6 +39,8 @@ export type Services = {
   calibration: InputCalibration;
   /** Which requests the turn runner already summarised in the live log. */
   summaries: TurnSummaries;
+  /** Prompt-token estimates (cached per text segment). */
+  tokens: InputTokenEstimator;
   adminToken: string;
   /** Timers and background work to stop on shutdown. */
   onShutdown: Array<() => void | Promise<void>>;

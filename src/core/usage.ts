@@ -51,7 +51,7 @@ export type UsageInputs = {
   contextUsagePercentage?: number;
   /** Model context window (resolveModel().contextWindow). */
   contextWindow: number;
-  /** Local prompt estimate (estimateInputTokens). */
+  /** Local prompt estimate (InputTokenEstimator.estimate). */
   estimatedInputTokens: number;
   /** Local output estimate, computed only when needed. */
   outputEstimate: () => number;

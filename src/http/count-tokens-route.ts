@@ -5,7 +5,6 @@
  */
 import { Elysia } from "elysia";
 import { TurnError } from "../core/errors";
-import { estimateInputTokens } from "../core/tokens/estimate";
 import { decodeAnthropicRequest } from "../dialects/anthropic/decode";
 import { ANTHROPIC_UNAUTHORIZED, anthropicHeaders, parseAnthropicBody } from "../dialects/anthropic/dialect";
 import { anthropicErrorResponse } from "../dialects/anthropic/errors";
@@ -20,7 +19,7 @@ export function countTokensRoute(s: Services) {
       if (!authenticateClient(s, request)) throw new TurnError("authentication", ANTHROPIC_UNAUTHORIZED);
       const body = parseAnthropicBody(await request.text());
       const { req } = decodeAnthropicRequest(body, { forCounting: true, resolveModel: (name) => s.models.resolve(name) });
-      const inputTokens = s.calibration.calibrated(req.model.upstreamId, estimateInputTokens(req));
+      const inputTokens = s.calibration.calibrated(req.model.upstreamId, s.tokens.estimate(req));
       return new Response(JSON.stringify({ input_tokens: inputTokens }), {
         headers: { "content-type": "application/json", ...anthropicHeaders(requestId), "x-request-id": requestId },
       });

@@ -10,7 +10,6 @@
  */
 import type { CanonicalRequest } from "../core/canonical";
 import { TurnError } from "../core/errors";
-import { estimateInputTokens } from "../core/tokens/estimate";
 import type { Turn, TurnContext, TurnDeps } from "./types";
 import { toTurnError } from "./errors";
 import { openWithFailover, type Opened } from "./open";
@@ -31,7 +30,7 @@ export async function runTurn(s: TurnDeps, req: CanonicalRequest, ctx: TurnConte
     // prompts) runs in a macrotask, i.e. after the upstream request has been dispatched, so it
     // overlaps the upstream's thinking time instead of adding to time-to-first-byte.
     const opening = openWithFailover(s, req, ctx, log);
-    const estimating = new Promise<number>((resolve) => setImmediate(() => resolve((log.inputEstimate = estimateInputTokens(req)))));
+    const estimating = new Promise<number>((resolve) => setImmediate(() => resolve((log.inputEstimate = s.tokens.estimate(req)))));
     let opened: Opened;
     try {
       opened = await opening;

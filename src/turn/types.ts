@@ -1,4 +1,5 @@
 import type { CanonicalEvent } from "../core/canonical";
+import type { InputTokenEstimator } from "../core/tokens/estimate";
 import type { InputCalibration } from "../core/usage";
 import type { ClientKey, ClientKeys } from "../keys/client-keys";
 import type { KiroUpstreamConfig } from "../kiro/config";
@@ -21,6 +22,7 @@ export type TurnDeps = {
   log: Logger;
   upstream: KiroUpstreamConfig;
   calibration: InputCalibration;
+  tokens: Pick<InputTokenEstimator, "estimate">;
   summaries: TurnSummaries;
 };
 

@@ -1,7 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { countTextTokens, estimateInputTokens } from "../../src/core/tokens/estimate";
+import { InputTokenEstimator, countTextTokens } from "../../src/core/tokens/estimate";
 import type { CanonicalRequest } from "../../src/core/canonical";
 import { PNG_1x1, model, req, tool, toolResult, toolUse, user } from "../kiro/request/helpers";
+
+const estimator = new InputTokenEstimator();
+const estimateInputTokens = (r: CanonicalRequest) => estimator.estimate(r);
 
 describe("token estimate", () => {
   test("counts text with the Claude tokenizer", () => {

@@ -34,62 +34,66 @@ function json(v: unknown): string {
 }
 
 /**
- * Token counts of text segments seen recently. Clients resend the whole conversation every turn
- * (Claude Code: a 20–40 KB system prompt and tool list, then a growing history), so counting each
- * segment once saves even the piece-cached count's ~0.06 µs per character (one regex pass) on
- * every later turn. LRU, bounded.
+ * Prompt-token estimates with a cache of the text segments seen recently. Clients resend the whole
+ * conversation every turn (Claude Code: a 20–40 KB system prompt and tool list, then a growing
+ * history), so counting each segment once saves even the piece-cached count's ~0.06 µs per
+ * character (one regex pass) on every later turn. LRU, bounded. One instance per server
+ * (`Services.tokens`, created at boot); tests make their own.
  */
-const SEGMENT_CACHE_MAX = 4096;
-const segmentCache = new Map<string, number>();
+export class InputTokenEstimator {
+  private readonly cache = new Map<string, number>();
 
-function cachedCount(text: string): number {
-  if (!text) return 0;
-  const key = `${text.length}:${Bun.hash(text)}`;
-  const hit = segmentCache.get(key);
-  if (hit !== undefined) {
-    segmentCache.delete(key);
-    segmentCache.set(key, hit);
-    return hit;
-  }
-  const n = countTextTokens(text);
-  segmentCache.set(key, n);
-  if (segmentCache.size > SEGMENT_CACHE_MAX) segmentCache.delete(segmentCache.keys().next().value!);
-  return n;
-}
+  constructor(private readonly maxSegments = 4096) {}
 
-/**
- * Prompt tokens: the fixed part (system, response-format text, tools) as one segment and each
- * message as one segment, each counted once and then served from the cache. Counting per
- * segment differs from one joint count only at the joins (a token or so per message).
- */
-export function estimateInputTokens(req: CanonicalRequest): number {
-  const fixed: string[] = [req.system ?? "", req.responseFormatInstruction ?? ""];
-  for (const t of req.tools ?? []) fixed.push(t.name, t.description ?? "", json(t.inputSchema));
-  let total = cachedCount(fixed.filter(Boolean).join("\n"));
-  let images = 0;
-  for (const m of req.messages ?? []) {
-    const texts: string[] = [];
-    for (const p of m.content ?? []) {
-      switch (p?.type) {
-        case "text":
-        case "thinking":
-          texts.push(p.text);
-          break;
-        case "image":
-          images += imageTokens(p.data);
-          break;
-        case "tool_use":
-          texts.push(p.name, json(p.input));
-          break;
-        case "tool_result":
-          for (const c of p.content ?? []) {
-            if (c?.type === "text") texts.push(c.text);
-            else if (c?.type === "image") images += imageTokens(c.data);
-          }
-          break;
-      }
+  private cachedCount(text: string): number {
+    if (!text) return 0;
+    const key = `${text.length}:${Bun.hash(text)}`;
+    const hit = this.cache.get(key);
+    if (hit !== undefined) {
+      this.cache.delete(key);
+      this.cache.set(key, hit);
+      return hit;
     }
-    total += cachedCount(texts.filter(Boolean).join("\n"));
+    const n = countTextTokens(text);
+    this.cache.set(key, n);
+    if (this.cache.size > this.maxSegments) this.cache.delete(this.cache.keys().next().value!);
+    return n;
   }
-  return Math.max(1, total + images);
+
+  /**
+   * Prompt tokens: the fixed part (system, response-format text, tools) as one segment and each
+   * message as one segment, each counted once and then served from the cache. Counting per
+   * segment differs from one joint count only at the joins (a token or so per message).
+   */
+  estimate(req: CanonicalRequest): number {
+    const fixed: string[] = [req.system ?? "", req.responseFormatInstruction ?? ""];
+    for (const t of req.tools ?? []) fixed.push(t.name, t.description ?? "", json(t.inputSchema));
+    let total = this.cachedCount(fixed.filter(Boolean).join("\n"));
+    let images = 0;
+    for (const m of req.messages ?? []) {
+      const texts: string[] = [];
+      for (const p of m.content ?? []) {
+        switch (p?.type) {
+          case "text":
+          case "thinking":
+            texts.push(p.text);
+            break;
+          case "image":
+            images += imageTokens(p.data);
+            break;
+          case "tool_use":
+            texts.push(p.name, json(p.input));
+            break;
+          case "tool_result":
+            for (const c of p.content ?? []) {
+              if (c?.type === "text") texts.push(c.text);
+              else if (c?.type === "image") images += imageTokens(c.data);
+            }
+            break;
+        }
+      }
+      total += this.cachedCount(texts.filter(Boolean).join("\n"));
+    }
+    return Math.max(1, total + images);
+  }
 }
