@@ -49,7 +49,7 @@ export type UsageInputs = {
   /** What the upstream sent (merged over all usage events), possibly empty. */
   upstream: Partial<Usage>;
   contextUsagePercentage?: number;
-  /** Model context window (resolveModel().contextWindow). */
+  /** Model context window (req.model.contextWindow). */
   contextWindow: number;
   /** Local prompt estimate (InputTokenEstimator.estimate). */
   estimatedInputTokens: number;
