@@ -78,11 +78,13 @@ export type ResolvedModel = {
   maxOutputTokens: number;
   /** The upstream model reasons natively (no <thinking> tag prompt needed). */
   nativeThinking: boolean;
+  /** Legacy enum-style upstream id (CLAUDE_*_V1_0), for hosts that refuse the dotted one. */
+  legacyId?: string;
 };
 
 export type CanonicalRequest = {
-  /** Model name as the client sent it (e.g. "claude-sonnet-4-5"). */
-  model: string;
+  /** The model, resolved once by the decoder (`model.requested` is the name the client sent). */
+  model: ResolvedModel;
   /** System text, in order (top-level system + system-role messages folded in). */
   system: string;
   messages: CanonicalMessage[];
@@ -104,7 +106,7 @@ export type CanonicalRequest = {
     /** Opaque conversation/session key used for account affinity. */
     conversationId?: string;
     /** Which dialect produced the request, for logs only. */
-    dialect: "openai" | "anthropic";
+    dialect: "openai" | "anthropic" | "responses";
   };
 };
 

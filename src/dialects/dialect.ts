@@ -77,4 +77,11 @@ export interface Dialect<X = unknown> {
   error(err: TurnError, requestId: string): Response;
   /** Response headers for a 200 (e.g. Anthropic's `request-id`). */
   headers?(requestId: string): Record<string, string>;
+  /**
+   * Body text → JSON value, throwing the dialect's TurnError("invalid_request") for an empty or
+   * malformed body. Default: JSON.parse, "request body is not valid JSON".
+   */
+  parse?(text: string): unknown;
+  /** The 401 message for a missing or wrong client key (which header carries it). */
+  readonly unauthorizedMessage?: string;
 }

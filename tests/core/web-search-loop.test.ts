@@ -2,6 +2,7 @@
  * runWebSearchTurn with real rounds (openChat against the strict fake, whose validator checks
  * every continuation request) and real searches (src/kiro/mcp.ts against the fake's MCP).
  */
+import { ModelCatalog } from "../../src/core/models";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import type { CanonicalRequest, ServerToolRequest } from "../../src/core/canonical";
 import { planWebSearch, type SearchOutcome } from "../../src/core/web-search";
@@ -32,7 +33,7 @@ const WS: ServerToolRequest = { type: "web_search", name: "web_search", version:
 
 function request(over: Partial<CanonicalRequest> = {}): CanonicalRequest {
   return {
-    model: "claude-sonnet-4-5",
+    model: new ModelCatalog({ fallback: "family" }).resolve("claude-sonnet-4-5"),
     system: "",
     messages: [{ role: "user", content: [{ type: "text", text: "What is new in the bun runtime?" }] }],
     tools: [],

@@ -1,4 +1,5 @@
 /** src/core/web-search.ts: mode and query, domain filters, max_uses, events, model-mode interception. */
+import { ModelCatalog } from "../../src/core/models";
 import { describe, expect, test } from "bun:test";
 import type { CanonicalEvent, CanonicalRequest, ServerToolRequest } from "../../src/core/canonical";
 import {
@@ -20,7 +21,7 @@ const WS: ServerToolRequest = { type: "web_search", name: "web_search", version:
 
 function req(over: Partial<CanonicalRequest> = {}): CanonicalRequest {
   return {
-    model: "claude-sonnet-4-5",
+    model: new ModelCatalog({ fallback: "family" }).resolve("claude-sonnet-4-5"),
     system: "",
     messages: [{ role: "user", content: [{ type: "text", text: "What is new in Bun?" }] }],
     tools: [],

@@ -6,7 +6,8 @@
 import { describe, expect, test } from "bun:test";
 import { clientErrorFor, clientKindFor, SYNTHETIC_REASONS, UPSTREAM_ERROR_CLASSES } from "../../src/core/error-table";
 import { TurnError } from "../../src/core/errors";
-import { kiroToTurnError, validModelNames } from "../../src/core/turn";
+import { validModelNames } from "../../src/core/models";
+import { kiroToTurnError } from "../../src/turn/errors";
 import { KiroError } from "../../src/kiro/errors";
 
 const NOW = Date.parse("2026-03-01T00:00:00Z");
