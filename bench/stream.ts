@@ -98,7 +98,7 @@ async function setup(mode: string): Promise<Ctx> {
   const creds = await lease.credentials();
   lease.release();
   const canonical: CanonicalRequest = {
-    model: "claude-sonnet-4-6",
+    model: services.models.resolve("claude-sonnet-4-6"),
     system: "",
     messages: [{ role: "user", content: [{ type: "text", text: PROMPT }] }],
     tools: [],

@@ -11,7 +11,10 @@ import { RequestLogWriter } from "./logs/request-log";
 import type { AppConfig } from "./config/schema";
 import type { Services } from "./services";
 import { VERSION } from "./version";
-import { setModelFallback } from "./kiro/models";
+import { ModelCatalog } from "./core/models";
+import { InputCalibration } from "./core/usage";
+import { InputTokenEstimator } from "./core/tokens/estimate";
+import { TurnSummaries } from "./logs/turn-summary";
 import { AccountPool } from "./pool/pool";
 import { importAuthTokenEnv } from "./pool/startup";
 
@@ -46,10 +49,13 @@ export async function bootServices(config: AppConfig, opts: { bus?: EventBus } =
 
   const settings = new SettingsStore(db, { strategy: config.strategy });
   const fallbackLogged = new Set<string>();
-  setModelFallback(config.modelFallback, (requested, servedBy) => {
-    if (fallbackLogged.has(requested) || fallbackLogged.size > 1000) return;
-    fallbackLogged.add(requested);
-    createLogger(bus).info(`model "${requested}" is not served by Kiro: using ${servedBy} (KIRO_MODEL_FALLBACK=strict refuses instead)`);
+  const models = new ModelCatalog({
+    fallback: config.modelFallback,
+    onFallback(requested, servedBy) {
+      if (fallbackLogged.has(requested) || fallbackLogged.size > 1000) return;
+      fallbackLogged.add(requested);
+      createLogger(bus).info(`model "${requested}" is not served by Kiro: using ${servedBy} (KIRO_MODEL_FALLBACK=strict refuses instead)`);
+    },
   });
   const keys = new ClientKeys(db, box);
   const client = await keys.ensureBuiltin(config.clientToken);
@@ -80,6 +86,10 @@ export async function bootServices(config: AppConfig, opts: { bus?: EventBus } =
     requestLog: new RequestLogWriter(db, bus),
     upstream,
     pool,
+    models,
+    calibration: new InputCalibration(),
+    summaries: new TurnSummaries(),
+    tokens: new InputTokenEstimator(),
     adminToken,
     onShutdown: [() => pool.close()],
   };

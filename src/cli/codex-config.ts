@@ -63,7 +63,7 @@ export async function runCodexConfigCommand(argv: string[], env: Record<string, 
   if (!names.some((m) => m.name === model)) throw new ConfigError(`--model: unknown model "${model}"; one of ${names.map((m) => m.name).join(", ")}`);
 
   const template = await codexTemplate(own["--codex"], env);
-  const catalog = { models: names.map((m, i) => modelEntry(template.entry, m.name, m.kiroId, m.contextWindow, i)) };
+  const catalog = { models: names.map((m, i) => modelEntry(template.entry, m.name, m.upstreamId, m.contextWindow, i)) };
   const catalogPath = join(home, CATALOG_FILE);
   const configPath = join(home, "config.toml");
   const existing = existsSync(configPath) ? readFileSync(configPath, "utf8") : "";

@@ -33,6 +33,25 @@ export type ToolDefinition = {
   inputSchema: Record<string, unknown>;
 };
 
+/**
+ * A server tool: one the client asks the server to run itself instead of returning a call to
+ * the client (Anthropic `web_search_20250305` and later versions of the same type; OpenAI's web
+ * search options map here too). kiro-server runs it through the upstream; only web search exists.
+ */
+export type ServerToolRequest = {
+  type: "web_search";
+  /** The name the client declared (Anthropic: always "web_search"). */
+  name: string;
+  /** The client's versioned type, e.g. "web_search_20250305" (logs only). */
+  version?: string;
+  /** Searches allowed in one answer; undefined = the client set no limit. */
+  maxUses?: number;
+  /** Only results from these domains (a domain includes its subdomains; a path narrows it). */
+  allowedDomains?: string[];
+  /** Never results from these domains. */
+  blockedDomains?: string[];
+};
+
 export type ToolChoice =
   | { type: "auto" }
   | { type: "any" } // OpenAI "required"
@@ -59,15 +78,19 @@ export type ResolvedModel = {
   maxOutputTokens: number;
   /** The upstream model reasons natively (no <thinking> tag prompt needed). */
   nativeThinking: boolean;
+  /** Legacy enum-style upstream id (CLAUDE_*_V1_0), for hosts that refuse the dotted one. */
+  legacyId?: string;
 };
 
 export type CanonicalRequest = {
-  /** Model name as the client sent it (e.g. "claude-sonnet-4-5"). */
-  model: string;
+  /** The model, resolved once by the decoder (`model.requested` is the name the client sent). */
+  model: ResolvedModel;
   /** System text, in order (top-level system + system-role messages folded in). */
   system: string;
   messages: CanonicalMessage[];
   tools: ToolDefinition[];
+  /** Server tools the client declared (absent or empty = none). */
+  serverTools?: ServerToolRequest[];
   toolChoice?: ToolChoice;
   parallelToolCalls?: boolean;
   /** Output cap enforced by kiro-server on the event stream (upstream ignores it). */

@@ -10,10 +10,22 @@ import type { QuotaSnapshot } from "../kiro/usage";
 export type AccountKind = "social" | "idc" | "api_key";
 export type AccountState = "active" | "cooling" | "exhausted" | "disabled";
 
-export type FailureDecision = {
+/** What the failover policy (failover.ts) decides for one failed attempt. */
+export type PolicyDecision = {
   action: "retry_same" | "next_account" | "return_to_client";
   delayMs?: number;
   forceRefresh?: boolean;
+};
+
+/** The policy's decision as a lease's failure() returns it, after the account's state changed. */
+export type FailureDecision = PolicyDecision & {
+  /**
+   * True when this failure left the account unusable for the current request: its state is no
+   * longer active (cooling, exhausted, disabled) or it refused the requested model. The turn
+   * runner counts such a hand-over as free; a soft one (transient, forbidden) counts toward its
+   * limit.
+   */
+  lasting: boolean;
 };
 
 export type PoolLease = {
@@ -89,6 +101,8 @@ export type AccountView = {
   accessExpiresAt?: number;
   hasClientSecret: boolean;
   quota?: QuotaSnapshot;
+  /** When the quota was last fetched (epoch ms). */
+  quotaFetchedAt?: number;
   source: string;
   sourcePath?: string;
   createdAt: number;

@@ -15,6 +15,7 @@
  *   POST /  x-amz-target: AmazonCodeWhispererStreamingService.GenerateAssistantResponse   awsJson chat
  *   POST /  x-amz-target: AmazonCodeWhispererService.{GetUsageLimits,ListAvailableModels,ListAvailableProfiles}
  *   GET  /getUsageLimits?…             GET /ListAvailableModels?…      POST /ListAvailableProfiles, /listAvailableProfiles
+ *   POST /mcp                          MCP JSON-RPC (tools/list, tools/call web_search): see mcp.ts
  *   anything else                      404 ResourceNotFoundException (unknown operation) — lets tests
  *                                      point a family at `${fake.url}/gone` to simulate a retired host.
  *
@@ -28,6 +29,9 @@
  * "Input is too long.", else "Improperly formed request."); then the scenario: `[[fake:NAME]]` directive in the
  * current user message > the account's queue > the global queue > the default scenario > an echo
  * ("Fake Kiro says: <last user text>").
+ *
+ * Model lists and per-account plans: models.ts (chat refuses a model the account's list lacks
+ * with 400 INVALID_MODEL_ID). More directives (truncated tool calls, model echo): directives.ts.
  *
  * Directive names (`[[fake:NAME]]` anywhere in the current user message text):
  *   text            short plain answer ("Hello from fake Kiro.")
@@ -71,6 +75,9 @@ import {
   usageScenario,
 } from "./scenarios";
 import { validateGenerateAssistantRequest } from "./validator";
+import { extraDirectiveScenario } from "./directives";
+import { mcpAnswer, type FakeMcpBehaviour } from "./mcp";
+import { FAKE_MODELS, fakeModelsBody, maxInputCharsFor, planRefusal } from "./models";
 
 export type FakeBehaviour = {
   dead?: boolean;
@@ -102,6 +109,8 @@ export type FakeAccountInit = {
   quota?: FakeQuota;
   /** Social default: the doc's EHGA3GRVQMUK ARN; IdC default: a fake enterprise profile; null = none (Builder ID). */
   profileArn?: string | null;
+  /** MCP (web search) behaviour; default: the plan includes web search. */
+  mcp?: FakeMcpBehaviour;
 };
 
 export type FakeAccount = {
@@ -118,6 +127,7 @@ export type FakeAccount = {
   readonly profileArn?: string;
   behaviour: FakeBehaviour;
   quota: FakeQuota;
+  mcp: FakeMcpBehaviour;
   /** Chat calls that reached this account (after the bearer check). */
   readonly chatCalls: number;
   /** Make every access token issued so far expire now. */
@@ -269,7 +279,7 @@ function directiveScenario(name: string, body: any, arg?: number): Scenario | un
     case "bad_crc":
       return badCrcScenario();
   }
-  return undefined;
+  return extraDirectiveScenario(name, body, arg);
 }
 
 export type FakeKiroOptions = {
@@ -341,6 +351,7 @@ export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKir
       profileArn,
       behaviour: a.behaviour ?? {},
       quota: a.quota ?? {},
+      mcp: a.mcp ?? {},
       get chatCalls() {
         return st.chatCalls;
       },
@@ -478,10 +489,12 @@ export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKir
     if (fail) return fail;
     const denied = authorizationError(st, rec.body);
     if (denied) return denied;
-    const v = validateGenerateAssistantRequest(rec.body);
+    const v = validateGenerateAssistantRequest(rec.body, { maxInputChars: maxInputCharsFor(rec.body) });
     if (!v.ok) {
       return typedError(400, "ValidationException", validationMessage(v.reason), v.reason ?? null, { "x-fake-validation": v.message.slice(0, 500) });
     }
+    const refused = planRefusal(st.init.models, rec.body);
+    if (refused) return typedError(400, "ValidationException", refused.message, refused.reason);
     const text = lastUserText(rec.body);
     // `[[fake:NAME]]`, or `[[fake:NAME:N]]` for scenarios with a size (long:N = N frames).
     const m = /\[\[fake:([a-z_]+)(?::(\d+))?\]\]/.exec(text);
@@ -548,6 +561,14 @@ export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKir
     return json(200, profilesBody(who.pub.profileArn));
   }
 
+  function mcp(req: Request, rec: RecordedRequest, raw: string): Response {
+    const who = bearer(req, rec);
+    if (who instanceof Response) return who;
+    const fail = behaviourError(who, raw);
+    if (fail) return fail;
+    return mcpAnswer(rec.body, rec.headers, { profileArn: who.pub.profileArn, mcp: who.pub.mcp }, { json, typedError });
+  }
+
   const server = Bun.serve({
     port: opts.port ?? 0,
     hostname: opts.hostname ?? "127.0.0.1",
@@ -563,6 +584,7 @@ export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKir
       if (req.method === "POST" && p === "/refreshToken") return socialRefresh(rec);
       if (req.method === "POST" && p === "/token") return idcRefresh(rec);
       if (req.method === "POST" && p === "/generateAssistantResponse") return chat(req, rec, raw, familyA);
+      if (req.method === "POST" && p === "/mcp") return mcp(req, rec, raw);
       if (req.method === "POST" && p === "/" && target) {
         const op = target.split(".").pop();
         if (op === "GenerateAssistantResponse") return chat(req, rec, raw, familyA);
@@ -689,29 +711,9 @@ export function usageLimitsBody(q: FakeQuota, user: { email: string; userId: str
   };
 }
 
-const MODEL = (id: string, name: string, rate: number, maxIn = 200000, maxOut = 64000) => ({
-  modelId: id,
-  modelName: name,
-  supportedInputTypes: ["TEXT", "IMAGE"],
-  tokenLimits: { maxInputTokens: maxIn, maxOutputTokens: maxOut },
-  promptCaching: { supportsPromptCaching: true, maximumCacheCheckpointsPerRequest: 4, minimumTokensPerCacheCheckpoint: 1024 },
-  additionalModelRequestFieldsSchema: { type: "object", properties: { output_config: { type: "object" } } },
-  rateMultiplier: rate,
-  rateUnit: "Credit",
-});
-
-export const AVAILABLE_MODELS = [
-  { modelId: "auto", modelName: "Auto", rateMultiplier: 1.0, rateUnit: "Credit", supportedInputTypes: ["TEXT", "IMAGE"], promptCaching: { supportsPromptCaching: false } },
-  MODEL("claude-sonnet-4.5", "Claude Sonnet 4.5", 1.3),
-  MODEL("claude-sonnet-4", "Claude Sonnet 4", 1.3),
-  MODEL("claude-haiku-4.5", "Claude Haiku 4.5", 0.4),
-  MODEL("claude-opus-4.5", "Claude Opus 4.5", 2.2),
-];
-
-export function modelsBody(only?: string[]): Record<string, unknown> {
-  const models = only ? AVAILABLE_MODELS.filter((m) => only.includes(m.modelId)) : AVAILABLE_MODELS;
-  return { defaultModel: { modelId: "auto" }, models, nextToken: null };
-}
+/** Kept for callers of the old names; the catalogue lives in models.ts. */
+export const AVAILABLE_MODELS = FAKE_MODELS;
+export const modelsBody = fakeModelsBody;
 
 export function profilesBody(profileArn: string | undefined): Record<string, unknown> {
   return {

@@ -1,18 +1,17 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Elysia } from "elysia";
 import Anthropic from "@anthropic-ai/sdk";
 import { startE2E, type E2E } from "../support/e2e";
-import { openaiRoutes } from "../../src/http/openai-routes";
+import { createApp } from "../../src/app";
 import { textSteps, usageSteps } from "../fake-kiro/scenarios";
 import { assertConformantStream, parseOpenAISse } from "./helpers";
 
 let e: E2E;
-let quick: Elysia;
+let quick: ReturnType<typeof createApp>;
 let quickUrl: string;
 beforeAll(async () => {
   e = await startE2E();
   // Same services, but keep-alives after 100 ms of silence instead of 15 s.
-  quick = new Elysia().use(openaiRoutes(e.services, { keepAliveMs: 100 })) as unknown as Elysia;
+  quick = createApp(e.services, { keepAliveMs: 100 });
   quick.listen({ port: 0, hostname: "127.0.0.1" });
   quickUrl = `http://127.0.0.1:${quick.server!.port}`;
 });

@@ -4,8 +4,7 @@
  * Codex and the AI SDK send; keep-alive during quiet periods.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Elysia } from "elysia";
-import { responsesRoutes } from "../../src/http/responses-routes";
+import { createApp } from "../../src/app";
 import {
   contentLengthScenario, exceptionScenario, parallelToolScenario, reasoningScenario, stallScenario, textScenario, toolScenario,
 } from "../fake-kiro/scenarios";
@@ -121,7 +120,7 @@ describe("stream conformance", () => {
   });
 
   test("keep-alive comment during a quiet upstream", async () => {
-    const app = new Elysia().use(responsesRoutes(e.services, { keepAliveMs: 40 }));
+    const app = createApp(e.services, { keepAliveMs: 40 });
     e.fake.enqueue(stallScenario("slow", { beforeMs: 0, betweenMs: 150 }));
     const res = await app.handle(new Request("http://x/v1/responses", {
       method: "POST",

@@ -1,5 +1,5 @@
 /**
- * Anthropic Messages request body → CanonicalRequest (api-conformance.md §2.2, §6).
+ * Anthropic Messages request body → CanonicalRequest (POST /v1/messages and count_tokens).
  * Lenient on purpose: unknown top-level fields and unknown block types never fail a request
  * (Claude Code sends new ones every few releases); only what we cannot honour is rejected, with
  * a 400 that names the field.
@@ -10,6 +10,7 @@ import type {
   CanonicalMessage,
   CanonicalRequest,
   ImageMediaType,
+  ResolvedModel,
   ImagePart,
   TextPart,
   ThinkingSetting,
@@ -77,12 +78,17 @@ export type DecodeOptions = {
   conversationHeader?: string | null;
   /** count_tokens bodies have no max_tokens. */
   forCounting?: boolean;
+  /** The model catalogue (DecodeContext.resolveModel): throws TurnError("not_found") for an unknown name. */
+  resolveModel(name: string): ResolvedModel;
 };
 
 export type Decoded = { req: CanonicalRequest; stream: boolean };
 
-/** Throws TurnError("invalid_request") naming the field at fault. */
-export function decodeAnthropicRequest(body: unknown, opts: DecodeOptions = {}): Decoded {
+/**
+ * Throws TurnError("invalid_request") naming the field at fault, then TurnError("not_found", …,
+ * {param: "model"}) for a model nobody serves.
+ */
+export function decodeAnthropicRequest(body: unknown, opts: DecodeOptions): Decoded {
   if (!body || typeof body !== "object" || Array.isArray(body)) {
     throw new TurnError("invalid_request", "request body must be a JSON object");
   }
@@ -153,8 +159,10 @@ export function decodeAnthropicRequest(body: unknown, opts: DecodeOptions = {}):
     throw new TurnError("invalid_request", "thinking.budget_tokens: must be less than max_tokens", { param: "thinking.budget_tokens" });
   }
 
+  // Resolved last, once: a malformed body is reported before an unknown model.
+  const model = opts.resolveModel(b.model);
   const req: CanonicalRequest = {
-    model: b.model,
+    model,
     system: systemTexts.join("\n\n"),
     messages,
     tools,

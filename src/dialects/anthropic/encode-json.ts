@@ -1,5 +1,5 @@
 /**
- * CanonicalEvents → one non-stream Anthropic Message (api-conformance.md §2.3, §6.9 item 10):
+ * CanonicalEvents → one non-stream Anthropic Message:
  * the same blocks, in the same order, as the stream encoder would produce.
  */
 import type { CanonicalEvent, StopReason, Usage } from "../../core/canonical";

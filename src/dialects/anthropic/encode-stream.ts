@@ -1,5 +1,5 @@
 /**
- * CanonicalEvents → Anthropic SSE (api-conformance.md §2.4, §6.9). One instance per response.
+ * CanonicalEvents → Anthropic SSE. One instance per response.
  * Every frame is `event: <name>\ndata: <json>\n\n` with `type` equal to the event name; blocks
  * are indexed 0, 1, 2 … in order and never interleave; the stream ends with one message_delta
  * (stop_reason + cumulative usage) and one message_stop. Frames are built as strings by hand:

@@ -1,7 +1,10 @@
-import { listModels, resolveModel } from "../../core/models";
+import { listModels, type ModelInfo } from "../../core/models";
+
+/** The catalogue lookup (ModelCatalog.find): a name → its entry, family fallback applied. */
+export type FindModel = (name: string) => ModelInfo | undefined;
 
 /**
- * GET /v1/models for both APIs on one path (api-conformance §1.6, §2.7): one superset object per
+ * GET /v1/models for both APIs on one path: one superset object per
  * model — OpenAI `{id, object, created, owned_by}` plus Anthropic `{type, display_name,
  * created_at}` — inside `{object:"list", data, has_more, first_id, last_id}`. Both SDKs ignore
  * the keys they do not know, so clients that send neither header are served too.
@@ -53,8 +56,8 @@ function displayName(id: string): string {
   return dated ? `${base} (${dated[2]}-${dated[3]}-${dated[4]})` : base;
 }
 
-function modelObject(id: string): ModelObject {
-  const info = resolveModel(id);
+function modelObject(id: string, find: FindModel): ModelObject {
+  const info = find(id);
   const at = releaseDate(id);
   return {
     id,
@@ -69,18 +72,18 @@ function modelObject(id: string): ModelObject {
 }
 
 /** `servable` (from the pool's upstream model lists) narrows the list when it is known. */
-export function modelCatalogue(servable?: (name: string) => boolean): ModelObject[] {
+export function modelCatalogue(find: FindModel, servable?: (name: string) => boolean): ModelObject[] {
   const ids = [...PRODUCT_MODELS];
   for (const m of listModels()) if (!ids.includes(m.name)) ids.push(m.name);
-  return (servable ? ids.filter((id) => servable(resolveModel(id)?.name ?? id)) : ids).map(modelObject);
+  return (servable ? ids.filter((id) => servable(find(id)?.name ?? id)) : ids).map((id) => modelObject(id, find));
 }
 
-export function modelList(servable?: (name: string) => boolean) {
-  const data = modelCatalogue(servable);
+export function modelList(find: FindModel, servable?: (name: string) => boolean) {
+  const data = modelCatalogue(find, servable);
   return { object: "list" as const, data, has_more: false, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null };
 }
 
 /** One model by any name the server accepts (exact id echoed back), or undefined. */
-export function findModel(id: string): ModelObject | undefined {
-  return resolveModel(id) ? modelObject(id) : undefined;
+export function findModel(find: FindModel, id: string): ModelObject | undefined {
+  return find(id) ? modelObject(id, find) : undefined;
 }

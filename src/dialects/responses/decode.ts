@@ -1,11 +1,12 @@
 import { z } from "zod";
-import type { CanonicalRequest, ResolvedModel, ThinkingSetting } from "../../core/canonical";
+import type { CanonicalRequest, ThinkingSetting } from "../../core/canonical";
 import { TurnError } from "../../core/errors";
 import { responseFormatInstruction, type ResponseFormat } from "../../core/response-format";
 import type { DecodeContext, Decoded } from "../dialect";
 import { invalidParam, ResponsesRequestError } from "./errors";
 import { inputItemId, newResponseId, responseIdOfItem } from "./ids";
 import { decodeInput, inputItems, type Item } from "./input";
+import type { FirstTimeNotices } from "./notices";
 import { decodeToolChoice, decodeTools, type ToolMap } from "./tools";
 import type { ResponseStorage } from "./storage";
 
@@ -24,9 +25,6 @@ export type ResponsesExtra = {
   /** The input this response is generated from (inherited items included), each with an id. */
   input: Item[];
 };
-
-/** Used when neither the client nor the model catalogue sets an output cap. */
-const DEFAULT_MAX_TOKENS = 32_000;
 
 const bodySchema = z
   .object({
@@ -56,19 +54,10 @@ const bodySchema = z
 
 type Body = z.infer<typeof bodySchema>;
 
-/**
- * The one place the request's model is set from the resolved model. Today CanonicalRequest.model
- * is the client's name (the turn runner resolves it again); when it becomes a ResolvedModel this
- * returns `m` itself.
- */
-function requestModel(m: ResolvedModel): CanonicalRequest["model"] {
-  return m.requested;
-}
-
 export type DecodeDeps = {
   storage: ResponseStorage;
-  /** A line in the server log (dropped tools, skipped item types). */
-  notice(message: string): void;
+  /** Dropped tools and skipped item types, for the server log. */
+  notices: FirstTimeNotices;
 };
 
 /** `POST /v1/responses` body → canonical request. Throws TurnError (400 naming the field, 404 …). */
@@ -84,7 +73,6 @@ export function decodeResponsesRequest(raw: unknown, ctx: DecodeContext, deps: D
   if (b.background) throw invalidParam("background", "background mode is not supported by this server; send the request without background.");
   if (b.conversation != null) throw invalidParam("conversation", "conversation objects are not supported by this server; use previous_response_id or send the full input.");
 
-  const model = ctx.resolveModel(b.model);
   const responseId = newResponseId();
   const store = b.store !== false;
 
@@ -101,23 +89,27 @@ export function decodeResponsesRequest(raw: unknown, ctx: DecodeContext, deps: D
   const own = resolveReferences(fresh, ctx.clientKeyId, deps.storage);
   const items = [...inherited, ...own];
   const decodedInput = decodeInput(items, (i) => (i < inherited.length ? "previous_response_id" : typeof b.input === "string" ? "input" : `input[${i - inherited.length}]`));
-  if (decodedInput.skipped.length) deps.notice(`responses: input items skipped (no upstream equivalent): ${[...new Set(decodedInput.skipped)].join(", ")}`);
   if (!decodedInput.messages.some((m) => m.role === "user")) throw invalidParam("input", "input must contain at least one user message or tool output.");
 
   const tools = decodeTools(b.tools);
-  if (tools.dropped.length) deps.notice(`responses: hosted tools dropped (not available through this server): ${tools.dropped.join(", ")}`);
   const toolChoice = decodeToolChoice(b.tool_choice, tools);
   const format = textFormat(b);
+  // Resolved last, once: a malformed body is reported before an unknown model. Its TurnError
+  // escapes as it is (the route records the refused model).
+  const model = ctx.resolveModel(b.model);
+  deps.notices.report("input items skipped (no upstream equivalent)", decodedInput.skipped);
+  deps.notices.report("hosted tools dropped (not available through this server)", tools.dropped);
 
   const system = [b.instructions ?? "", ...decodedInput.system].filter((s) => s.trim()).join("\n\n");
   const request: CanonicalRequest = {
-    model: requestModel(model),
+    model,
     system,
     messages: decodedInput.messages,
     tools: tools.defs,
     toolChoice,
     parallelToolCalls: b.parallel_tool_calls ?? undefined,
-    maxTokens: b.max_output_tokens ?? model.maxOutputTokens ?? DEFAULT_MAX_TOKENS,
+    // Without a client limit: the model's own output cap.
+    maxTokens: b.max_output_tokens ?? model.maxOutputTokens,
     stopSequences: [],
     thinking: thinkingFor(b.reasoning?.effort ?? undefined),
     temperature: b.temperature ?? undefined,

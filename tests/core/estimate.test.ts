@@ -1,7 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { countTextTokens, estimateInputTokens } from "../../../src/kiro/request/estimate";
-import type { CanonicalRequest } from "../../../src/core/canonical";
-import { PNG_1x1, req, tool, toolResult, toolUse, user } from "./helpers";
+import { InputTokenEstimator, countTextTokens } from "../../src/core/tokens/estimate";
+import type { CanonicalRequest } from "../../src/core/canonical";
+import { PNG_1x1, model, req, tool, toolResult, toolUse, user } from "../kiro/request/helpers";
+
+const estimator = new InputTokenEstimator();
+const estimateInputTokens = (r: CanonicalRequest) => estimator.estimate(r);
 
 describe("token estimate", () => {
   test("counts text with the Claude tokenizer", () => {
@@ -41,7 +44,7 @@ describe("segment cache", () => {
   test("a resent conversation is counted from the cache: same number, a fraction of the time", () => {
     const big = "You are a careful assistant. ".repeat(1500); // ~45 KB system prompt, like Claude Code's
     const req = (turns: number): CanonicalRequest => ({
-      model: "claude-sonnet-4-5", system: big, tools: [], maxTokens: 100, stopSequences: [], thinking: { type: "disabled" },
+      model: model("claude-sonnet-4-5"), system: big, tools: [], maxTokens: 100, stopSequences: [], thinking: { type: "disabled" },
       metadata: { dialect: "anthropic" },
       messages: Array.from({ length: turns }, (_, i) => ({ role: i % 2 ? "assistant" : "user", content: [{ type: "text", text: `message ${i} ${"word ".repeat(300)}` }] }) as CanonicalRequest["messages"][number]),
     });

@@ -1,7 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { listModels, resolveModel, setModelFallback } from "../../../src/kiro/models";
+import { TurnError } from "../../src/core/errors";
+import { ModelCatalog, listModels, validModelNames } from "../../src/core/models";
 
-describe("resolveModel", () => {
+const family = new ModelCatalog({ fallback: "family" });
+const strict = new ModelCatalog({ fallback: "strict" });
+const resolveModel = (name: string) => family.find(name);
+
+describe("ModelCatalog.find", () => {
   const cases: Array<[string, string, string | undefined]> = [
     // the six names of the original product doc
     ["claude-sonnet-4-5", "claude-sonnet-4.5", "CLAUDE_SONNET_4_5_20250929_V1_0"],
@@ -38,25 +43,35 @@ describe("resolveModel", () => {
     ["anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4.5", "CLAUDE_SONNET_4_5_20250929_V1_0"],
     ["claude-sonnet-4-6-20260115", "claude-sonnet-4.6", undefined],
   ];
-  for (const [name, kiroId, legacyId] of cases) {
-    test(`${name} → ${kiroId}`, () => {
+  for (const [name, upstreamId, legacyId] of cases) {
+    test(`${name} → ${upstreamId}`, () => {
       const m = resolveModel(name);
-      expect(m?.kiroId).toBe(kiroId);
+      expect(m?.upstreamId).toBe(upstreamId);
       expect(m?.legacyId).toBe(legacyId);
+      // resolve() carries the same upstream model, and the name the client sent.
+      const r = family.resolve(name);
+      expect(r).toMatchObject({ requested: name, upstreamId, contextWindow: m!.contextWindow, nativeThinking: m!.nativeThinking });
+      expect(r.legacyId).toBe(legacyId);
+      expect(r.name).toBe(m!.aliasOf ?? m!.name);
     });
   }
 
   test("unknown names do not resolve", () => {
     for (const n of ["gpt-4o", "", "  ", "claude", "sonnet"]) expect(resolveModel(n)).toBeUndefined();
-    setModelFallback("strict");
-    try {
-      for (const n of ["claude-sonnet-9-9", "claude-opus-5-5"]) expect(resolveModel(n)).toBeUndefined();
-    } finally {
-      setModelFallback("family");
-    }
+    for (const n of ["claude-sonnet-9-9", "claude-opus-5-5"]) expect(strict.find(n)).toBeUndefined();
   });
 
-  test("context windows and native thinking follow §5 / rule 11a", () => {
+  test("resolve() refuses an unknown name with not_found on `model`, naming the valid models", () => {
+    for (const cat of [family, strict]) {
+      const err = (() => { try { cat.resolve("gpt-4o"); } catch (e) { return e; } })();
+      expect(err).toBeInstanceOf(TurnError);
+      expect(err).toMatchObject({ kind: "not_found", status: 404, param: "model" });
+      expect((err as TurnError).message).toBe(`model 'gpt-4o' is not available; valid models: ${validModelNames().join(", ")}`);
+    }
+    expect(() => strict.resolve("claude-opus-5-5")).toThrow(/valid models: claude-sonnet-4-5, /);
+  });
+
+  test("context windows: 1M from the 4.6 generation on; native (adaptive) thinking likewise", () => {
     expect(resolveModel("claude-sonnet-4-6")!.contextWindow).toBe(1_000_000);
     expect(resolveModel("claude-opus-4-6")!.contextWindow).toBe(1_000_000);
     expect(resolveModel("claude-sonnet-4-5")!.contextWindow).toBe(200_000);
@@ -76,7 +91,7 @@ describe("listModels", () => {
     }
     for (const m of all) {
       if (m.aliasOf) expect(names).toContain(m.aliasOf);
-      expect(resolveModel(m.name)?.kiroId).toBe(m.kiroId);
+      expect(resolveModel(m.name)?.upstreamId).toBe(m.upstreamId);
     }
   });
 });
@@ -84,19 +99,19 @@ describe("listModels", () => {
 describe("family fallback for names Kiro does not serve", () => {
   test("unlisted opus/sonnet/haiku names are served by the newest confirmed model of the family", () => {
     const seen: Array<[string, string]> = [];
-    setModelFallback("family", (a, b) => seen.push([a, b]));
-    try {
-      expect(resolveModel("claude-opus-5-5")!.kiroId).toBe("claude-opus-4.6"); // Claude Code's default
-      expect(resolveModel("claude-sonnet-5-20270101")!.kiroId).toBe("claude-sonnet-4.6");
-      expect(resolveModel("claude-haiku-5")!.kiroId).toBe("claude-haiku-4.5");
-      expect(resolveModel("anthropic.claude-opus-9-v1:0")!.kiroId).toBe("claude-opus-4.6");
+    const cat = new ModelCatalog({ fallback: "family", onFallback: (a, b) => seen.push([a, b]) });
+    const resolveModel = (name: string) => cat.find(name);
+    {
+      expect(resolveModel("claude-opus-5-5")!.upstreamId).toBe("claude-opus-4.6"); // Claude Code's default
+      expect(resolveModel("claude-sonnet-5-20270101")!.upstreamId).toBe("claude-sonnet-4.6");
+      expect(resolveModel("claude-haiku-5")!.upstreamId).toBe("claude-haiku-4.5");
+      expect(resolveModel("anthropic.claude-opus-9-v1:0")!.upstreamId).toBe("claude-opus-4.6");
       // Listed names are never rerouted, and other vendors' names are never guessed.
-      expect(resolveModel("claude-sonnet-4-5")!.kiroId).toBe("claude-sonnet-4.5");
+      expect(resolveModel("claude-sonnet-4-5")!.upstreamId).toBe("claude-sonnet-4.5");
       expect(resolveModel("gpt-4o")).toBeUndefined();
       expect(resolveModel("claude-instant-1")).toBeUndefined();
       expect(seen[0]).toEqual(["claude-opus-5-5", "claude-opus-4-6"]);
-    } finally {
-      setModelFallback("family");
+      expect(cat.resolve("claude-opus-5-5")).toMatchObject({ requested: "claude-opus-5-5", name: "claude-opus-4-6", upstreamId: "claude-opus-4.6" });
     }
   });
 });

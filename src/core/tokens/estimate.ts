@@ -1,0 +1,99 @@
+import type { CanonicalRequest } from "../canonical";
+import { encodedLength } from "./tokenizer";
+
+/**
+ * Local input-token estimate with Anthropic's published tokenizer (./tokenizer.ts).
+ * Used for count_tokens and the input count Anthropic clients need before upstream usage exists.
+ * Counting runs at ~0.06–0.2 µs per character (pieces cached or not); above EXACT_LIMIT characters
+ * the count of the first EXACT_LIMIT characters is extrapolated, keeping the worst case bounded.
+ */
+const EXACT_LIMIT = 400_000;
+/** Image estimate (the one Amazon's IDE language server uses): bytes / 1e6 × 1100 tokens. */
+const IMAGE_TOKENS_PER_MB = 1100;
+
+export function countTextTokens(text: string): number {
+  if (!text) return 0;
+  if (text.length <= EXACT_LIMIT) return encodedLength(text);
+  const head = encodedLength(text.slice(0, EXACT_LIMIT));
+  return Math.ceil((head * text.length) / EXACT_LIMIT);
+}
+
+function imageTokens(base64: string): number {
+  const s = String(base64 ?? "");
+  const pad = s.endsWith("==") ? 2 : s.endsWith("=") ? 1 : 0;
+  const bytes = Math.floor((s.length * 3) / 4) - pad;
+  return Math.ceil((bytes / 1_000_000) * IMAGE_TOKENS_PER_MB);
+}
+
+function json(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? "";
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * Prompt-token estimates with a cache of the text segments seen recently. Clients resend the whole
+ * conversation every turn (Claude Code: a 20–40 KB system prompt and tool list, then a growing
+ * history), so counting each segment once saves even the piece-cached count's ~0.06 µs per
+ * character (one regex pass) on every later turn. LRU, bounded. One instance per server
+ * (`Services.tokens`, created at boot); tests make their own.
+ */
+export class InputTokenEstimator {
+  private readonly cache = new Map<string, number>();
+
+  constructor(private readonly maxSegments = 4096) {}
+
+  private cachedCount(text: string): number {
+    if (!text) return 0;
+    const key = `${text.length}:${Bun.hash(text)}`;
+    const hit = this.cache.get(key);
+    if (hit !== undefined) {
+      this.cache.delete(key);
+      this.cache.set(key, hit);
+      return hit;
+    }
+    const n = countTextTokens(text);
+    this.cache.set(key, n);
+    if (this.cache.size > this.maxSegments) this.cache.delete(this.cache.keys().next().value!);
+    return n;
+  }
+
+  /**
+   * Prompt tokens: the fixed part (system, response-format text, tools) as one segment and each
+   * message as one segment, each counted once and then served from the cache. Counting per
+   * segment differs from one joint count only at the joins (a token or so per message).
+   */
+  estimate(req: CanonicalRequest): number {
+    const fixed: string[] = [req.system ?? "", req.responseFormatInstruction ?? ""];
+    for (const t of req.tools ?? []) fixed.push(t.name, t.description ?? "", json(t.inputSchema));
+    let total = this.cachedCount(fixed.filter(Boolean).join("\n"));
+    let images = 0;
+    for (const m of req.messages ?? []) {
+      const texts: string[] = [];
+      for (const p of m.content ?? []) {
+        switch (p?.type) {
+          case "text":
+          case "thinking":
+            texts.push(p.text);
+            break;
+          case "image":
+            images += imageTokens(p.data);
+            break;
+          case "tool_use":
+            texts.push(p.name, json(p.input));
+            break;
+          case "tool_result":
+            for (const c of p.content ?? []) {
+              if (c?.type === "text") texts.push(c.text);
+              else if (c?.type === "image") images += imageTokens(c.data);
+            }
+            break;
+        }
+      }
+      total += this.cachedCount(texts.filter(Boolean).join("\n"));
+    }
+    return Math.max(1, total + images);
+  }
+}
