@@ -17,6 +17,7 @@ function printDirect(format: "pretty" | "json", msg: string): void {
 
 /** Entry point: config → store → services → HTTP. Every failure is one clear line, no stack trace. */
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "codex-config") return (await import("./cli/codex-config")).runCodexConfigCommand(argv.slice(1));
   // The import subcommand's own switches are read by runImportCommand, not by the config loader.
   const { config, args } = loadConfig(argv.filter((a) => a !== "--from-kiro-ide" && a !== "--from-kiro-cli"));
   if (args.help) { console.log(helpText(VERSION)); return 0; }

@@ -68,6 +68,7 @@ export function helpText(version: string): string {
     "  kiro-server import --from-kiro-ide    import the Kiro IDE's logged-in account",
     "  kiro-server import --from-kiro-cli    import kiro-cli's logged-in account",
     "    (KIRO_IDE_TOKEN_PATH / KIRO_CLI_DB_PATH override where those are read from)",
+    "  kiro-server codex-config              set up the Codex CLI for this server (codex-config --help)",
     "",
     "Options (flag, environment variable; flags win over the environment):",
     ...rows,

@@ -125,3 +125,28 @@ export const accountFingerprints = sqliteTable(
   },
   (t) => [index("account_fingerprints_account").on(t.accountId)],
 );
+
+/**
+ * Stored OpenAI Responses (`store` true, the default): what `previous_response_id`,
+ * `GET /v1/responses/{id}` and `…/input_items` read. Scoped to the client key that created them;
+ * removed after their expiry and, oldest first, when the table outgrows its size cap
+ * (src/db/responses-store.ts).
+ */
+export const storedResponses = sqliteTable(
+  "stored_responses",
+  {
+    id: text("id").primaryKey(),
+    clientKeyId: text("client_key_id").notNull(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    /** Length of the three JSON columns together (what the size cap counts). */
+    bytes: integer("bytes").notNull(),
+    /** The response object as the client received it. */
+    responseJson: text("response_json").notNull(),
+    /** Every input item the response was generated from (inherited ones included), with ids. */
+    inputJson: text("input_json").notNull(),
+    /** The output items in the form a continuation replays (reasoning keeps its signed content). */
+    outputJson: text("output_json").notNull(),
+  },
+  (t) => [index("stored_responses_key").on(t.clientKeyId, t.createdAt), index("stored_responses_expiry").on(t.expiresAt)],
+);

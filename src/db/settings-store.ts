@@ -17,6 +17,10 @@ export const runtimeSettingsSchema = z.object({
   logRequestBodies: z.boolean().default(false),
   logRetentionDays: z.number().int().min(1).max(3650).default(30),
   firstTokenTimeoutMs: z.number().int().min(5000).max(600_000).default(90_000),
+  /** Stored OpenAI Responses (`store` true) are kept this long for `previous_response_id` and GET. */
+  responsesRetentionDays: z.number().int().min(1).max(365).default(30),
+  /** Size cap of all stored Responses together (MiB); the oldest go first when it is exceeded. */
+  responsesStoreMaxMb: z.number().int().min(1).max(100_000).default(512),
 });
 export type RuntimeSettings = z.infer<typeof runtimeSettingsSchema>;
 

@@ -8,11 +8,14 @@
  * Every failure before the 200 is answered with dialect.error (the dialect's status and shape).
  * One AbortController per request: the client going away (request.signal) or cancelling the
  * stream aborts the turn and its upstream call.
+ *
+ * The dialect's further routes (`dialect.routes`, e.g. GET /v1/responses/:id) are served here too:
+ * the same key check, a JSON 200 from `route.handle`, every failure through dialect.error.
  */
 import { Elysia } from "elysia";
 import type { Server } from "bun";
 import { TurnError } from "../core/errors";
-import type { Decoded, DecodeContext, Dialect, TurnInfo } from "../dialects/dialect";
+import type { Decoded, DecodeContext, Dialect, DialectRoute, TurnInfo } from "../dialects/dialect";
 import type { Services } from "../services";
 import { recordRefused } from "../turn/record";
 import { runTurn } from "../turn/run";
@@ -125,10 +128,28 @@ export function dialectRoute<X>(s: Services, dialect: Dialect<X>, opts: DialectR
     }
   }
 
+  async function serveRoute(route: DialectRoute, request: Request, requestId: string, params: Record<string, string>): Promise<Response> {
+    try {
+      const clientKey = authenticateClient(s, request);
+      if (!clientKey) throw new TurnError("authentication", dialect.unauthorizedMessage ?? "invalid client key for this server");
+      const value = await route.handle({ params, query: new URL(request.url).searchParams, clientKeyId: clientKey.id, signal: request.signal });
+      const extra = dialect.headers?.(requestId) ?? {};
+      return new Response(JSON.stringify(value), { headers: { "content-type": "application/json", ...extra, "x-request-id": requestId } });
+    } catch (err) {
+      return dialect.error(asTurnError(s, err, requestId), requestId);
+    }
+  }
+
   // parse: "none" — the body is read here, so a malformed one gets the dialect's own 400.
   const plugin = new Elysia({ name: `dialect-${dialect.name}` }).use(requestContext());
   for (const path of dialect.paths) {
     plugin.post(path, ({ request, server, requestId }) => serve(request, server, requestId), { parse: "none" });
+  }
+  for (const route of dialect.routes ?? []) {
+    const handler = ({ request, requestId, params }: { request: Request; requestId: string; params: Record<string, string> }) =>
+      serveRoute(route, request, requestId, params);
+    if (route.method === "GET") plugin.get(route.path, handler);
+    else plugin.delete(route.path, handler);
   }
   return plugin;
 }

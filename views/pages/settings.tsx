@@ -11,6 +11,8 @@ export const NUMBER_FIELDS: NumberField[] = [
   { name: "perAccountConcurrency", label: "Requests per account at once", unit: "", scale: 1, help: "" },
   { name: "firstTokenTimeoutMs", label: "First-token timeout", unit: "s", scale: 1000, help: "" },
   { name: "logRetentionDays", label: "Keep request log for", unit: "days", scale: 1, help: "" },
+  { name: "responsesRetentionDays", label: "Keep stored Responses for", unit: "days", scale: 1, help: "previous_response_id and GET /v1/responses/{id}" },
+  { name: "responsesStoreMaxMb", label: "Stored Responses size cap", unit: "MiB", scale: 1, help: "oldest removed first" },
 ];
 
 export function SettingsForm(props: { s: RuntimeSettings; message?: string; error?: string }) {
