@@ -2,7 +2,7 @@ import { SecretBox, keyFilePathFor } from "./crypto/secret-box";
 import { openDb } from "./db/client";
 import { runMigrations } from "./db/migrate";
 import { verifySecretKey } from "./db/secrets-check";
-import { SettingsStore } from "./db/settings-store";
+import { SettingsStore, runtimeDefaults } from "./db/settings-store";
 import { ClientKeys } from "./keys/client-keys";
 import { EventBus } from "./logs/bus";
 import { createLogger } from "./logs/logger";
@@ -44,7 +44,7 @@ export async function bootServices(config: AppConfig, opts: { bus?: EventBus } =
   }
   await verifySecretKey(db, box, keySource);
 
-  const settings = new SettingsStore(db, { strategy: config.strategy });
+  const settings = new SettingsStore(db, runtimeDefaults(config));
   const fallbackLogged = new Set<string>();
   setModelFallback(config.modelFallback, (requested, servedBy) => {
     if (fallbackLogged.has(requested) || fallbackLogged.size > 1000) return;

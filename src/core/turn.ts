@@ -137,7 +137,7 @@ async function openWithFailover(s: Services, req: CanonicalRequest, ctx: TurnCon
   // The pool picks only accounts whose plan includes the model (upstream id).
   const upstreamModel = resolveModel(req.model)?.kiroId ?? req.model;
   while (soft < MAX_SOFT_HANDOVERS && log.attempts < MAX_ATTEMPTS) {
-    const got = s.pool.acquire({ conversationId: req.metadata.conversationId, model: upstreamModel, exclude });
+    const got = await s.pool.acquireWait({ conversationId: req.metadata.conversationId, model: upstreamModel, exclude }, ctx.signal);
     if (isUnavailable(got)) {
       // Nothing (more) to try: say why and when (pool), and what the upstream last answered.
       if (lastErr) throw unavailableAfterFailures(got, lastErr);
@@ -346,7 +346,7 @@ const NO_ACCOUNT = "no Kiro account can serve this request";
  */
 export function poolToTurnError(u: PoolUnavailable): TurnError {
   const retryAfterSeconds = secondsUntil(u.retryAt);
-  if (u.reason === "all_cooling" || u.reason === "all_exhausted") {
+  if (u.reason === "all_cooling" || u.reason === "all_exhausted" || u.reason === "all_at_limit") {
     return new TurnError("rate_limited", `${NO_ACCOUNT}: ${u.message}`, { retryAfterSeconds: retryAfterSeconds ?? 30, detail: u.reason === "all_exhausted" ? "quota_exhausted" : undefined });
   }
   return new TurnError("no_account", `${NO_ACCOUNT} (${u.reason}): ${u.message}`, { retryAfterSeconds });
@@ -357,7 +357,7 @@ export function poolToTurnError(u: PoolUnavailable): TurnError {
  * returned directly), the message keeps both the pool's why/when and the last upstream answer.
  */
 export function unavailableAfterFailures(u: PoolUnavailable, e: KiroError): TurnError {
-  if (u.reason === "all_cooling" || u.reason === "all_exhausted") {
+  if (u.reason === "all_cooling" || u.reason === "all_exhausted" || u.reason === "all_at_limit") {
     const retryAfterSeconds = secondsUntil(u.retryAt) ?? (e.retryAfterMs ? Math.max(1, Math.ceil(e.retryAfterMs / 1000)) : 30);
     return new TurnError("rate_limited", `${NO_ACCOUNT}: ${u.message} (last upstream answer: ${e.upstreamMessage})`, { retryAfterSeconds, cause: e, detail: u.reason === "all_exhausted" ? "quota_exhausted" : undefined });
   }
