@@ -4,6 +4,7 @@ import { runMigrations } from "./db/migrate";
 import { verifySecretKey } from "./db/secrets-check";
 import { SettingsStore, runtimeDefaults } from "./db/settings-store";
 import { ClientKeys } from "./keys/client-keys";
+import { KeyLimiter } from "./keys/limiter";
 import { EventBus } from "./logs/bus";
 import { createLogger } from "./logs/logger";
 import { LogRing } from "./logs/ring";
@@ -76,6 +77,7 @@ export async function bootServices(config: AppConfig, opts: { bus?: EventBus } =
     log,
     ring: new LogRing(bus),
     keys,
+    keyLimiter: new KeyLimiter(),
     settings,
     requestLog: new RequestLogWriter(db, bus),
     upstream,

@@ -18,6 +18,7 @@ import { StopGuard } from "./stop-guard";
 import { OutputMeter, finalUsage, mergeUsage } from "./usage";
 import type { Services } from "../services";
 import type { ClientKey } from "../keys/client-keys";
+import type { KeyAdmission } from "../keys/limiter";
 import { openChat } from "../kiro/client";
 import { KiroError, SYNTHETIC_REASONS } from "../kiro/errors";
 import { listModels, resolveModel, type ModelInfo } from "../kiro/models";
@@ -79,6 +80,9 @@ export async function runTurn(s: Services, req: CanonicalRequest, ctx: TurnConte
     if (ctx.clientKey) {
       const why = s.keys.denyReason(ctx.clientKey, req.model);
       if (why) throw new TurnError("permission", why);
+      const admitted = s.keyLimiter.admit(ctx.clientKey);
+      if (admitted instanceof TurnError) throw admitted;
+      log.keyAdmission = admitted;
     }
     // The prompt estimate (tokenizer: ~0.3 µs per character, tens of ms for Claude Code-sized
     // prompts) runs in a macrotask, i.e. after the upstream request has been dispatched, so it
@@ -421,6 +425,7 @@ class TurnLog {
   inputEstimate?: number;
   usage?: Usage;
   stopReason?: StopReason;
+  keyAdmission?: KeyAdmission;
   private written = false;
 
   constructor(
@@ -433,6 +438,7 @@ class TurnLog {
   finish(r: { error?: TurnError }): void {
     if (this.written) return;
     this.written = true;
+    this.keyAdmission?.done(this.usage ? this.usage.inputTokens + this.usage.outputTokens : 0);
     const e = r.error;
     try {
       this.s.requestLog.record({
