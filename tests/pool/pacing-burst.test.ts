@@ -67,7 +67,9 @@ describe("pacing per account", () => {
     // Tokens first, so every chat request leaves right when its account is picked.
     for (const id of e.accountIds) await e.services.pool.refreshNow(id);
     const starts = new Map<string, number[]>();
+    const logs: string[] = [];
     e.services.bus.on((ev) => {
+      if (ev.kind === "log") logs.push(ev.msg);
       if (ev.kind !== "selection") return;
       const d = (ev as DomainEvent).data as { accountId: string };
       starts.set(d.accountId, [...(starts.get(d.accountId) ?? []), ev.at]);
@@ -130,6 +132,15 @@ describe("pacing per account", () => {
     const v = e.services.pool.get(e.accountIds[0]!)!;
     expect(v.pacing.limit).toBe(N);
     expect(v.pacing.windowMs).toBe(W);
+    const metrics = await (await fetch(`${e.url}/metrics`, { headers: { authorization: `Bearer ${e.clientKey}` } })).text();
+    expect(metrics).toContain('kiro_queue_requests_total{outcome="timed_out"} 4');
+    expect(metrics).toContain("kiro_queue_waiting 0");
+    expect(metrics).toMatch(/kiro_account_requests_in_window\{account="fake-1",state="active"\} [0-2]\n/);
+    expect(metrics).toMatch(/kiro_account_next_slot_seconds\{account="fake-1",state="active"\} [0-9.]+\n/);
+    expect(metrics).toContain(`kiro_account_pacing_limit{account="fake-1",state="active"} ${N}`);
+    // And the log says when requests start waiting and when the queue is empty again.
+    expect(logs.some((m) => m.startsWith("every account that can serve is at its pacing or concurrency limit: requests wait up to 3000 ms"))).toBe(true);
+    expect(logs.some((m) => /^the account queue is empty again: \d+ requests waited, the longest \d+ ms$/.test(m))).toBe(true);
   }, 20_000);
 
   test("without pacing limits the fake's abuse limit trips: the check above is not vacuous", async () => {
