@@ -58,7 +58,7 @@ type Waiter = {
   since: number;
   resolve: (r: PoolLease | PoolUnavailable) => void;
   reject: (e: Error) => void;
-  timer: ReturnType<typeof setTimeout>;
+  timer?: ReturnType<typeof setTimeout>;
   signal?: AbortSignal;
   onAbort?: () => void;
   done: boolean;
@@ -104,7 +104,7 @@ export class WaitQueue {
       return Promise.resolve(this.h.timedOut(got.u, 0));
     }
     return new Promise((resolve, reject) => {
-      const w: Waiter = { opts, since: now, resolve, reject, signal, done: false, timer: undefined as unknown as ReturnType<typeof setTimeout> };
+      const w: Waiter = { opts, since: now, resolve, reject, signal, done: false };
       w.timer = setTimeout(() => this.expire(w), this.h.queueWaitMs());
       if (signal) {
         w.onAbort = () => this.abandon(w);
@@ -138,16 +138,23 @@ export class WaitQueue {
     return { waiting: this.live, oldestWaitMs: first ? now - first.since : 0, ...this.stats };
   }
 
-  /** Shutdown: every waiter is answered now. */
+  /** Shutdown: every waiter is answered now, and none is given an account any more. */
   close(): void {
     this.closed = true;
     clearTimeout(this.wakeTimer);
-    for (const w of this.waiters) if (!w.done) this.expire(w);
+    const now = this.h.now();
+    for (const w of this.waiters) {
+      if (w.done) continue;
+      this.settle(w, now);
+      this.stats.timedOutTotal++;
+      w.resolve({ unavailable: true, reason: "all_at_limit", retryAt: now + 5000, message: "the server is shutting down" });
+    }
+    this.waiters = [];
   }
 
   /** Offers free accounts to the waiters in arrival order. */
   drain(): void {
-    if (this.draining || this.live === 0) return;
+    if (this.draining || this.live === 0 || this.closed) return;
     this.draining = true;
     try {
       const now = this.h.now();

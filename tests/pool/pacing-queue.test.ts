@@ -201,5 +201,6 @@ describe("wait queue", () => {
     s.pool.close();
     const r = await waiting;
     expect(isUnavailable(r) && r.reason).toBe("all_at_limit");
+    expect((r as PoolUnavailable).message).toBe("the server is shutting down");
   });
 });
