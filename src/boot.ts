@@ -2,8 +2,9 @@ import { SecretBox, keyFilePathFor } from "./crypto/secret-box";
 import { openDb } from "./db/client";
 import { runMigrations } from "./db/migrate";
 import { verifySecretKey } from "./db/secrets-check";
-import { SettingsStore } from "./db/settings-store";
+import { SettingsStore, runtimeDefaults } from "./db/settings-store";
 import { ClientKeys } from "./keys/client-keys";
+import { KeyLimiter } from "./keys/limiter";
 import { EventBus } from "./logs/bus";
 import { createLogger } from "./logs/logger";
 import { LogRing } from "./logs/ring";
@@ -47,7 +48,7 @@ export async function bootServices(config: AppConfig, opts: { bus?: EventBus } =
   }
   await verifySecretKey(db, box, keySource);
 
-  const settings = new SettingsStore(db, { strategy: config.strategy });
+  const settings = new SettingsStore(db, runtimeDefaults(config));
   const fallbackLogged = new Set<string>();
   const models = new ModelCatalog({
     fallback: config.modelFallback,
@@ -82,6 +83,7 @@ export async function bootServices(config: AppConfig, opts: { bus?: EventBus } =
     log,
     ring: new LogRing(bus),
     keys,
+    keyLimiter: new KeyLimiter(),
     settings,
     requestLog: new RequestLogWriter(db, bus),
     upstream,

@@ -5,6 +5,7 @@ import type { EventBus } from "./logs/bus";
 import type { Logger } from "./logs/logger";
 import type { LogRing } from "./logs/ring";
 import type { ClientKeys } from "./keys/client-keys";
+import type { KeyLimiter } from "./keys/limiter";
 import type { SettingsStore } from "./db/settings-store";
 import type { RequestLogWriter } from "./logs/request-log";
 import type { KiroUpstreamConfig } from "./kiro/config";
@@ -28,6 +29,8 @@ export type Services = {
   log: Logger;
   ring: LogRing;
   keys: ClientKeys;
+  /** Rate limits per client key (requests / tokens per minute, requests at once). */
+  keyLimiter: KeyLimiter;
   settings: SettingsStore;
   requestLog: RequestLogWriter;
   upstream: KiroUpstreamConfig;

@@ -25,6 +25,10 @@ export const SETTINGS = {
   logFormat: { env: "LOG_FORMAT", flag: "--log-format", schema: z.enum(["pretty", "json"]).default("pretty"), help: "stdout log format", allowed: "pretty or json" },
   strategy: { env: "KIRO_STRATEGY", flag: "--strategy", schema: z.enum(["balanced", "round-robin", "priority"]).default("balanced"), help: "account selection strategy", allowed: "balanced, round-robin or priority" },
   modelFallback: { env: "KIRO_MODEL_FALLBACK", flag: "--model-fallback", schema: z.enum(["family", "strict"]).default("family"), help: "unlisted claude-opus/sonnet/haiku names: serve with the newest of the family, or refuse (strict)", allowed: "family or strict" },
+  accountRpm: { env: "KIRO_ACCOUNT_RPM", flag: "--account-rpm", schema: z.coerce.number().int().min(0).max(10000).optional(), help: "requests one account may start per minute, 0 = no limit (default 20; Settings wins once saved)", allowed: "an integer 0-10000" },
+  accountMinSpacingMs: { env: "KIRO_ACCOUNT_MIN_SPACING_MS", flag: "--account-min-spacing-ms", schema: z.coerce.number().int().min(0).max(600000).optional(), help: "least time between two requests on one account (default 1000)", allowed: "milliseconds 0-600000" },
+  accountConcurrency: { env: "KIRO_ACCOUNT_CONCURRENCY", flag: "--account-concurrency", schema: z.coerce.number().int().min(1).max(64).optional(), help: "requests one account serves at once (default 2)", allowed: "an integer 1-64" },
+  queueWaitMs: { env: "KIRO_QUEUE_WAIT_MS", flag: "--queue-wait-ms", schema: z.coerce.number().int().min(0).max(600000).optional(), help: "how long a request waits for a paced account before a 429 (default 30000)", allowed: "milliseconds 0-600000" },
   keepAliveMs: { env: "KIRO_KEEPALIVE_MS", flag: "--keepalive-ms", schema: z.coerce.number().int().min(1000).max(120000).default(10000), help: "keep-alive ping interval on quiet streams", allowed: "milliseconds 1000-120000" },
   shutdownGraceMs: { env: "KIRO_SHUTDOWN_GRACE_MS", flag: "--shutdown-grace-ms", schema: z.coerce.number().int().min(0).max(600000).default(15000), help: "how long in-flight requests may finish on shutdown", allowed: "milliseconds 0-600000" },
 } as const;

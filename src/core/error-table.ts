@@ -47,7 +47,7 @@ export const SYNTHETIC_REASONS = {
 export const SYNTHETIC_REASON_NOTES: Readonly<Record<keyof typeof SYNTHETIC_REASONS, string>> = {
   reauthRequired: "403 `User is not authorized to make this call`: a refresh may not help; rejected again after a refresh, the account is disabled (re-login required).",
   profileArnRequired: "`profileArn is required for this request`: the endpoint family wants a profile ARN the account lacks; the Kiro client moves that account to the next family and remembers it for an hour.",
-  suspiciousActivity: "429 `Due to suspicious activity…`: an abuse throttle; the cooldown starts at 15 minutes instead of the cooldownBaseMs setting.",
+  suspiciousActivity: "429 `Due to suspicious activity…`: an abuse throttle; the cooldown is the abuseCooldownMs setting (30 minutes) instead of cooldownBaseMs, doubled per repeat up to 8×, and never shorter than the service's Retry-After.",
   highLoad: "500 `Encountered unexpectedly high load…` without `MODEL_TEMPORARILY_UNAVAILABLE`.",
   timeout: "Our own timer fired before the upstream answered (response headers or first token); the client gets a timeout (504) instead of 502, and the account is not penalized.",
 };
@@ -152,7 +152,7 @@ export const ERROR_TABLE: Readonly<Record<UpstreamErrorClass, ErrorClassRow>> = 
     reportedMidStream: false,
     client: { kind: "rate_limited", message: "rate limited by Kiro: {upstream}", retryAfter: "upstream_or_pool_or_30s" },
     description:
-      "The account's request rate is too high. It cools down for the service's Retry-After (capped at the cooldownMaxMs setting), else cooldownBaseMs·2ⁿ over consecutive 429s with ±20 % jitter (capped); `SUSPICIOUS_ACTIVITY` starts at 15 minutes. The request moves to the next account at once.",
+      "The account's request rate is too high. It cools down until the service's Retry-After (up to a day), else cooldownBaseMs·2ⁿ over consecutive 429s with ±20 % jitter (capped at cooldownMaxMs); `SUSPICIOUS_ACTIVITY` cools for the abuseCooldownMs setting (30 minutes, doubling per repeat up to 8×, at least the Retry-After). The request moves to the next account at once.",
   },
   model_capacity: {
     fault: "upstream",

@@ -60,6 +60,10 @@ export const clientKeys = sqliteTable(
     allowedModels: text("allowed_models"), // JSON array or null = all
     expiresAt: integer("expires_at"),
     monthlyTokenBudget: integer("monthly_token_budget"),
+    /** Rate limits of this key (null = none): requests per minute, tokens per minute, requests at once (src/keys/limiter.ts). */
+    rpmLimit: integer("rpm_limit"),
+    tpmLimit: integer("tpm_limit"),
+    concurrencyLimit: integer("concurrency_limit"),
     tokensThisMonth: integer("tokens_this_month").notNull().default(0),
     budgetMonth: text("budget_month"), // "2026-11": which month tokensThisMonth counts
     requests: integer("requests").notNull().default(0),

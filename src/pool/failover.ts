@@ -38,6 +38,8 @@ export type LeaseContext = {
   quotaResetAt?: number;
   cooldownBaseMs: number;
   cooldownMaxMs: number;
+  /** First cooldown after an abuse-detection 429 ("suspicious activity"). */
+  abuseCooldownMs?: number;
   random: () => number;
 };
 
@@ -47,8 +49,12 @@ export type PolicyOutcome = { decision: FailureDecision; change: StateChange };
 export const MAX_CAPACITY_RETRIES = 2;
 const CAPACITY_BASE_MS = 500;
 const CAPACITY_MAX_MS = 8_000;
-/** "Due to suspicious activity…" (an abuse throttle) gets a long base. */
-const SUSPICIOUS_BASE_MS = 15 * 60_000;
+/** "Due to suspicious activity…" (an abuse throttle) gets a long base: the abuseCooldownMs setting, else this. */
+const SUSPICIOUS_BASE_MS = 30 * 60_000;
+/** An abuse cooldown doubles per repeat up to this many times its base. */
+const SUSPICIOUS_MAX_FACTOR = 8;
+/** A reset time the service gives is followed up to this far ahead (beyond: a garbled header). */
+const UPSTREAM_RESET_CAP_MS = 24 * 3_600_000;
 
 /** 1st of next month, 00:00 UTC (when the monthly quota resets), when the reset date is unknown. */
 export function firstOfNextMonthUtc(now: number): number {
@@ -61,11 +67,30 @@ export function nextMidnightUtc(now: number): number {
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1);
 }
 
-/** Exponential cooldown with ±20 % jitter, capped; a Retry-After from the service wins. */
-export function cooldownMs(ctx: Pick<LeaseContext, "throttleStreak" | "cooldownBaseMs" | "cooldownMaxMs" | "random">, retryAfterMs?: number, base = ctx.cooldownBaseMs): number {
-  if (retryAfterMs !== undefined && retryAfterMs > 0) return Math.min(retryAfterMs, Math.max(ctx.cooldownMaxMs, base));
-  const exp = Math.min(Math.max(ctx.cooldownMaxMs, base), base * 2 ** Math.min(ctx.throttleStreak, 20));
+/**
+ * Exponential cooldown with ±20 % jitter, capped at `max`; when the service says when its limit
+ * resets (Retry-After), the cooldown ends exactly then instead (up to a day ahead).
+ */
+export function cooldownMs(
+  ctx: Pick<LeaseContext, "throttleStreak" | "cooldownBaseMs" | "cooldownMaxMs" | "random">,
+  retryAfterMs?: number,
+  base = ctx.cooldownBaseMs,
+  max = Math.max(ctx.cooldownMaxMs, base),
+): number {
+  if (retryAfterMs !== undefined && retryAfterMs > 0) return Math.min(retryAfterMs, UPSTREAM_RESET_CAP_MS);
+  const exp = Math.min(max, base * 2 ** Math.min(ctx.throttleStreak, 20));
   return Math.round(exp * (0.8 + 0.4 * ctx.random()));
+}
+
+/**
+ * Abuse detection ("suspicious activity"): the abuseCooldownMs setting, doubled per consecutive
+ * 429 up to eight times that, and never shorter than the reset the service gives — going back
+ * to the account as soon as the limit lifts is what turns the temporary limit into a suspension.
+ */
+export function abuseCooldownMs(ctx: Pick<LeaseContext, "throttleStreak" | "cooldownBaseMs" | "cooldownMaxMs" | "random" | "abuseCooldownMs">, retryAfterMs?: number): number {
+  const base = ctx.abuseCooldownMs ?? SUSPICIOUS_BASE_MS;
+  const own = cooldownMs(ctx, undefined, base, Math.max(ctx.cooldownMaxMs, base * SUSPICIOUS_MAX_FACTOR));
+  return retryAfterMs !== undefined && retryAfterMs > 0 ? Math.max(own, Math.min(retryAfterMs, UPSTREAM_RESET_CAP_MS)) : own;
 }
 
 const NEXT: FailureDecision = { action: "next_account" };
@@ -112,9 +137,10 @@ function stateChange(kind: AccountStateChangeKind, err: KiroError, ctx: LeaseCon
       return { kind, until, reason: `quota exhausted (${err.reason ?? err.status ?? "402"})` };
     }
     case "cool": {
-      const base = err.reason === SYNTHETIC_REASONS.suspiciousActivity ? SUSPICIOUS_BASE_MS : ctx.cooldownBaseMs;
-      const ms = cooldownMs(ctx, err.retryAfterMs, base);
-      return { kind, until: ctx.now + ms, reason: `throttled (${err.reason ?? err.status ?? "429"})` };
+      if (err.reason === SYNTHETIC_REASONS.suspiciousActivity) {
+        return { kind, until: ctx.now + abuseCooldownMs(ctx, err.retryAfterMs), reason: "abuse detection: Kiro reported suspicious activity (429)" };
+      }
+      return { kind, until: ctx.now + cooldownMs(ctx, err.retryAfterMs), reason: `throttled (${err.reason ?? err.status ?? "429"})` };
     }
   }
 }

@@ -51,6 +51,7 @@ export class Outcomes {
       quotaResetAt: rec.quota?.resetAt,
       cooldownBaseMs: rt.cooldownBaseMs,
       cooldownMaxMs: rt.cooldownMaxMs,
+      abuseCooldownMs: rt.abuseCooldownMs,
       random: this.random,
     });
     const row = rec.row;

@@ -4,8 +4,9 @@
  * auto-disabled. Returns the record to lease, or why none can be picked.
  */
 import { AUTO_DISABLED, type AccountTable, type Rec } from "./records";
-import { unavailable } from "./views";
-import type { AcquireOptions, PoolUnavailable } from "./types";
+import { unavailable, type Unpicked } from "./views";
+import type { Pacer } from "./pacing";
+import type { AcquireOptions } from "./types";
 
 const AFFINITY_MAX = 50_000;
 /** Picks that may land on an account lacking the requested model before one linear scan decides. */
@@ -17,11 +18,11 @@ export class Picker {
   /** conversation id → account id, oldest first (bounded). */
   private readonly affinity = new Map<string, string>();
 
-  constructor(private readonly table: AccountTable) {}
+  constructor(private readonly table: AccountTable, private readonly pacer: Pacer) {}
 
-  pick(opts: AcquireOptions, now: number): Picked | PoolUnavailable {
+  pick(opts: AcquireOptions, now: number): Picked | Unpicked {
     const t = this.table;
-    if (t.size === 0) return { unavailable: true, reason: "none_configured", message: "no Kiro accounts are configured; import one (kiro-server import --help)" };
+    if (t.size === 0) return { u: { unavailable: true, reason: "none_configured", message: "no Kiro accounts are configured; import one (kiro-server import --help)" }, atLimit: 0 };
     const strategy = t.strategy;
     if (strategy === "priority") t.ensurePriorityOrder();
     const model = opts.model;
@@ -65,7 +66,7 @@ export class Picker {
         rec = this.trialCandidate(opts.exclude, model);
         trial = !!rec;
       }
-      if (!rec) return unavailable(t, now, opts.exclude, model);
+      if (!rec) return unavailable(t, this.pacer, now, opts.exclude, model);
     }
     if (opts.conversationId && !trial) {
       this.affinity.delete(opts.conversationId);

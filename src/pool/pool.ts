@@ -3,6 +3,8 @@
  *   records.ts      the accounts table (records mirrored to the store, weights, recovery, state);
  *   views.ts        redacted AccountView, summary, the "why nothing can be picked" message;
  *   picker.ts       affinity + O(log n) pick (selection.ts) + model check + self-heal trial;
+ *   pacing.ts       requests per window and spacing per account (paced accounts are not picked);
+ *   queue.ts        the first-come-first-served wait when every account is at its limit;
  *   credentials.ts  decrypted tokens and refresh (the only part that ever holds them);
  *   outcomes.ts     success/failure → account state (cooldown, exhausted, disabled, model refused);
  *   identity.ts     upsert, de-duplication, tokens adopted from the Kiro IDE's file;
@@ -17,11 +19,13 @@ import type { Usage } from "../core/canonical";
 import type { Strategy } from "./selection";
 import { AccountTable, type PoolDeps, type Rec } from "./records";
 import { Picker } from "./picker";
+import { Pacer } from "./pacing";
+import { WaitQueue, type QueueStats } from "./queue";
 import { Credentials, type RefreshFn } from "./credentials";
 import { Outcomes } from "./outcomes";
 import { Identity, type AdoptOutcome } from "./identity";
 import { Quotas } from "./quota";
-import { summarize, viewOf } from "./views";
+import { summarize, utcSecond, viewOf, type Unpicked } from "./views";
 import type { AccountInput, AccountView, AcquireOptions, FailureDecision, PoolLease, PoolSummary, PoolUnavailable, UpsertResult } from "./types";
 
 export { AUTO_DISABLED, NO_PROFILE, arnOf, utcMinute, type PoolDeps } from "./records";
@@ -43,6 +47,8 @@ export class AccountPool {
   private readonly outcomes: Outcomes;
   private readonly quotas: Quotas;
   private readonly identity: Identity;
+  private readonly pacer: Pacer;
+  private readonly queue: WaitQueue;
   private readonly now: () => number;
   private readonly flushTimer: ReturnType<typeof setInterval>;
   private readonly unsubscribe: () => void;
@@ -51,12 +57,28 @@ export class AccountPool {
     this.now = opts.now ?? Date.now;
     const random = opts.random ?? Math.random;
     this.table = new AccountTable(deps, this.now, random);
-    this.picker = new Picker(this.table);
+    this.pacer = new Pacer(this.table);
+    this.picker = new Picker(this.table, this.pacer);
     this.creds = new Credentials(this.table, opts.refresh);
     this.outcomes = new Outcomes(this.table, random);
     this.quotas = new Quotas(this.table, this.creds, this.outcomes);
     this.identity = new Identity(this.table, this.creds, this.quotas);
-    this.unsubscribe = deps.settings.onChange((r) => this.table.setCap(r.perAccountConcurrency));
+    this.queue = new WaitQueue({
+      now: this.now,
+      log: deps.log,
+      prepare: (now) => this.prepare(now),
+      take: (o, now, waitedMs) => this.take(o, now, waitedMs),
+      anyPickable: () => this.table.selector.pickableCount > 0,
+      nextWake: () => minDefined(this.pacer.nextWake(), this.table.nextRecoveryAt()),
+      queueWaitMs: () => deps.settings.runtime.queueWaitMs,
+      timedOut: (u, waitedMs) => this.atLimit(u, waitedMs),
+    });
+    this.table.onPickable = () => this.queue.wake();
+    this.unsubscribe = deps.settings.onChange((r) => {
+      this.table.setCap(r.perAccountConcurrency);
+      this.pacer.relimit(this.now());
+      this.queue.wake();
+    });
     this.flushTimer = setInterval(() => this.table.flush(), opts.flushIntervalMs ?? 1000);
     (this.flushTimer as { unref?: () => void }).unref?.();
   }
@@ -67,32 +89,76 @@ export class AccountPool {
 
   // ------------------------------------------------------------------ request path
 
-  /** An account for one request (synchronous; O(log n) except on the unavailable path). */
+  /**
+   * An account for one request, now or never (synchronous; O(log n) except on the unavailable
+   * path). Accounts at their pacing or concurrency limit are not picked: "all_busy" when only such
+   * accounts are left. The turn runner uses acquireWait().
+   */
   acquire(opts: AcquireOptions = {}): PoolLease | PoolUnavailable {
     const now = this.now();
+    this.prepare(now);
+    const got = this.take(opts, now, 0);
+    return "u" in got ? got.u : got;
+  }
+
+  /**
+   * An account for one request, waiting when needed: prefers accounts with head-room; when every
+   * account that could serve is at its pacing or concurrency limit, waits in a first-come-first-
+   * served queue for at most the queueWaitMs setting, then answers "all_at_limit" (retryAt = the
+   * next free slot). Answers at once when waiting cannot help (no account configured, all cooling,
+   * exhausted or disabled, all tried). Rejects (AbortError) when `signal` aborts while waiting.
+   */
+  acquireWait(opts: AcquireOptions = {}, signal?: AbortSignal): Promise<PoolLease | PoolUnavailable> {
+    return this.queue.acquire(opts, signal);
+  }
+
+  /** Requests waiting for an account and what the queue has seen since start. */
+  queueStats(): QueueStats {
+    return this.queue.snapshot();
+  }
+
+  private prepare(now: number): void {
     this.table.recoverDue(now);
+    this.pacer.releaseDue(now);
+  }
+
+  private take(opts: AcquireOptions, now: number, waitedMs: number): PoolLease | Unpicked {
     const got = this.picker.pick(opts, now);
-    if ("unavailable" in got) return got;
+    if ("u" in got) return got;
     const { rec, sticky, trial } = got;
-    this.table.emit("selection", { accountId: rec.row.id, label: rec.row.label, strategy: this.table.strategy, affinity: sticky, conversationId: opts.conversationId, model: opts.model, trial: trial || undefined, inflight: rec.inflight + 1 });
+    this.table.emit("selection", { accountId: rec.row.id, label: rec.row.label, strategy: this.table.strategy, affinity: sticky, conversationId: opts.conversationId, model: opts.model, trial: trial || undefined, inflight: rec.inflight + 1, waitedMs: waitedMs || undefined });
     if (trial) this.table.deps.log.info(`every account is auto-disabled: trying ${rec.row.label || rec.row.id} once`, { accountId: rec.row.id });
     return this.lease(rec, now, opts.model);
+  }
+
+  /** The answer after waiting in vain (or at once when the wait is off or the queue is full). */
+  private atLimit(u: PoolUnavailable, waitedMs: number): PoolUnavailable {
+    const now = this.now();
+    const wait = this.table.deps.settings.runtime.queueWaitMs;
+    const waited = waitedMs > 0 ? `; waited ${(waitedMs / 1000).toFixed(1)} s in the queue` : "";
+    // Only concurrency-bound: no slot time is known; suggest another wait of the same length.
+    const retryAt = u.retryAt ?? now + Math.max(1000, wait);
+    return { unavailable: true, reason: "all_at_limit", retryAt, message: `${u.message}${waited}; retry after ${utcSecond(retryAt)}` };
   }
 
   private lease(rec: Rec, now: number, model?: string): PoolLease {
     rec.inflight++;
     rec.row.lastUsedAt = now;
+    this.pacer.record(rec, now);
     this.table.reweigh(rec);
     let released = false;
     let refreshedOnce = false;
     let capacityRetries = 0;
+    let attempts = 0;
     let lastToken: string | undefined;
-    const { table, creds, outcomes } = this;
+    const { table, creds, outcomes, pacer } = this;
     return {
       accountId: rec.row.id,
       label: rec.row.label,
       async credentials(o = {}) {
         if (o.forceRefresh) refreshedOnce = true;
+        // Each attempt sends one request: a retry on the same lease counts toward the account's pacing too.
+        if (++attempts > 1) pacer.record(rec, table.now());
         try {
           const c = await creds.forAccount(rec, o.forceRefresh === true, lastToken);
           lastToken = c.accessToken;
@@ -126,19 +192,25 @@ export class AccountPool {
   // Views recover due accounts first: a cooldown that ended must not still show as "cooling
   // until <a time already past>" just because no request has arrived since.
   list(): AccountView[] {
-    this.table.recoverDue(this.now());
-    return [...this.table.values()].map(viewOf);
+    const now = this.now();
+    this.prepare(now);
+    return [...this.table.values()].map((rec) => this.view(rec, now));
   }
 
   get(id: string): AccountView | undefined {
-    this.table.recoverDue(this.now());
+    const now = this.now();
+    this.prepare(now);
     const rec = this.table.get(id);
-    return rec ? viewOf(rec) : undefined;
+    return rec ? this.view(rec, now) : undefined;
   }
 
   summary(): PoolSummary {
-    this.table.recoverDue(this.now());
+    this.prepare(this.now());
     return summarize(this.table);
+  }
+
+  private view(rec: Rec, now = this.now()): AccountView {
+    return viewOf(rec, this.pacer.view(rec, now));
   }
 
   /**
@@ -182,7 +254,7 @@ export class AccountPool {
     if (!rec) return undefined;
     if (on && rec.row.state !== "active") this.table.setState(rec, "active", null, null, "enabled by operator");
     if (!on && rec.row.state !== "disabled") this.table.setState(rec, "disabled", "disabled by operator", null);
-    return viewOf(rec);
+    return this.view(rec);
   }
 
   setLabel(id: string, label: string): AccountView | undefined {
@@ -192,7 +264,7 @@ export class AccountPool {
     rec.row.updatedAt = this.now();
     this.table.store.update(id, { label: rec.row.label, updatedAt: rec.row.updatedAt });
     this.table.emit("account", { accountId: id, label: rec.row.label, state: rec.row.state, why: "renamed" });
-    return viewOf(rec);
+    return this.view(rec);
   }
 
   setPriority(id: string, priority: number): AccountView | undefined {
@@ -201,7 +273,7 @@ export class AccountPool {
     rec.row.priority = Math.trunc(priority);
     this.table.store.update(id, { priority: rec.row.priority, updatedAt: this.now() });
     this.table.markPriorityDirty();
-    return viewOf(rec);
+    return this.view(rec);
   }
 
   remove(id: string): boolean {
@@ -223,7 +295,7 @@ export class AccountPool {
       this.outcomes.refreshFailed(rec, err);
       throw err;
     }
-    return viewOf(rec);
+    return this.view(rec);
   }
 
   /**
@@ -268,8 +340,13 @@ export class AccountPool {
   }
 
   close(): void {
+    this.queue.close();
     clearInterval(this.flushTimer);
     this.unsubscribe();
     this.table.flush();
   }
+}
+
+function minDefined(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }

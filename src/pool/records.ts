@@ -14,6 +14,7 @@ import type { QuotaSnapshot } from "../kiro/usage";
 import { AccountStore, type AccountRow } from "./store";
 import { Selector, type Strategy } from "./selection";
 import { TimeHeap } from "./heap";
+import { PaceState } from "./pacing";
 import type { AccountState } from "./types";
 
 /** What the pool needs from the services built at boot (a Services object satisfies it). */
@@ -42,6 +43,8 @@ export type Rec = {
   unsupported?: Set<string>;
   /** Consecutive 429s (drives the exponential cooldown). */
   throttleStreak: number;
+  /** Recent request starts and the time the account has head-room again (pacing.ts). */
+  pace: PaceState;
 };
 
 export type EventKind = "account" | "refresh" | "selection" | "quota" | "import";
@@ -59,6 +62,8 @@ export class AccountTable {
   private priorityDirty = true;
   /** Per-account concurrency cap (runtime setting). */
   cap: number;
+  /** Called when an account becomes pickable again (the wait queue serves its next request). */
+  onPickable?: () => void;
 
   constructor(readonly deps: PoolDeps, readonly now: () => number, random: () => number) {
     this.store = new AccountStore(deps.db);
@@ -104,7 +109,7 @@ export class AccountTable {
     if (row.quotaJson) {
       try { quota = JSON.parse(row.quotaJson) as QuotaSnapshot; } catch { /* re-polled later */ }
     }
-    const rec: Rec = { row, slot, inflight: 0, quota, throttleStreak: 0 };
+    const rec: Rec = { row, slot, inflight: 0, quota, throttleStreak: 0, pace: new PaceState() };
     this.recs.set(row.id, rec);
     this.bySlot[slot] = rec;
     if ((row.state === "cooling" || row.state === "exhausted") && row.stateUntil) this.recovery.push(row.stateUntil, row.id);
@@ -133,15 +138,23 @@ export class AccountTable {
     return !rec.modelSet || rec.modelSet.has(model);
   }
 
-  /** Balanced weight: remaining credits / (1 + load); 0 = not pickable right now. */
+  /** Balanced weight: remaining credits / (1 + load); 0 = not pickable right now (not active, at its concurrency cap, or paced). */
   private weightOf(rec: Rec): number {
-    if (rec.row.state !== "active" || rec.inflight >= this.cap || !this.recs.has(rec.row.id)) return 0;
+    if (rec.row.state !== "active" || rec.inflight >= this.cap || rec.pace.until !== 0 || !this.recs.has(rec.row.id)) return 0;
     const credits = rec.quota ? Math.max(rec.quota.remaining, 0.5) : UNKNOWN_CREDITS_WEIGHT;
     return credits / (1 + rec.inflight);
   }
 
   reweigh(rec: Rec): void {
-    this.selector.set(rec.slot, this.weightOf(rec));
+    const was = this.selector.weight(rec.slot);
+    const w = this.weightOf(rec);
+    this.selector.set(rec.slot, w);
+    if (w > 0 && !(was > 0)) this.onPickable?.();
+  }
+
+  /** When the next cooling/exhausted account is due back (epoch ms), if any. */
+  nextRecoveryAt(): number | undefined {
+    return this.recovery.peekTime();
   }
 
   setCap(cap: number): void {

@@ -6,6 +6,10 @@ import type { Usage } from "../core/canonical";
 import type { KiroCredentials } from "../kiro/client";
 import type { KiroError } from "../kiro/errors";
 import type { QuotaSnapshot } from "../kiro/usage";
+import type { PacingView } from "./pacing";
+
+export type { PacingView } from "./pacing";
+export type { QueueStats } from "./queue";
 
 export type AccountKind = "social" | "idc" | "api_key";
 export type AccountState = "active" | "cooling" | "exhausted" | "disabled";
@@ -37,7 +41,13 @@ export type PoolLease = {
   release(): void;
 };
 
-export type UnavailableReason = "none_configured" | "all_cooling" | "all_exhausted" | "all_disabled" | "all_busy";
+/**
+ * `all_busy`: the synchronous acquire() found every candidate at its concurrency or pacing limit
+ * (or already tried, or without the model); `all_at_limit`: acquireWait() waited the queueWaitMs
+ * setting in the queue and every account that could serve stayed at its limit — a rate limit for
+ * the client (429 with Retry-After = retryAt).
+ */
+export type UnavailableReason = "none_configured" | "all_cooling" | "all_exhausted" | "all_disabled" | "all_busy" | "all_at_limit";
 
 export type PoolUnavailable = {
   unavailable: true;
@@ -103,6 +113,8 @@ export type AccountView = {
   quota?: QuotaSnapshot;
   /** When the quota was last fetched (epoch ms). */
   quotaFetchedAt?: number;
+  /** Pacing: requests started in the last pacing window, the limit, and the next free slot. */
+  pacing: PacingView;
   source: string;
   sourcePath?: string;
   createdAt: number;

@@ -33,7 +33,7 @@ const NO_ACCOUNT = "no Kiro account can serve this request";
  */
 export function poolToTurnError(u: PoolUnavailable): TurnError {
   const retryAfterSeconds = secondsUntil(u.retryAt);
-  if (u.reason === "all_cooling" || u.reason === "all_exhausted") {
+  if (u.reason === "all_cooling" || u.reason === "all_exhausted" || u.reason === "all_at_limit") {
     return new TurnError("rate_limited", `${NO_ACCOUNT}: ${u.message}`, { retryAfterSeconds: retryAfterSeconds ?? 30, detail: u.reason === "all_exhausted" ? "quota_exhausted" : undefined });
   }
   return new TurnError("no_account", `${NO_ACCOUNT} (${u.reason}): ${u.message}`, { retryAfterSeconds });
@@ -44,7 +44,7 @@ export function poolToTurnError(u: PoolUnavailable): TurnError {
  * returned directly), the message keeps both the pool's why/when and the last upstream answer.
  */
 export function unavailableAfterFailures(u: PoolUnavailable, e: KiroError): TurnError {
-  if (u.reason === "all_cooling" || u.reason === "all_exhausted") {
+  if (u.reason === "all_cooling" || u.reason === "all_exhausted" || u.reason === "all_at_limit") {
     const retryAfterSeconds = secondsUntil(u.retryAt) ?? (e.retryAfterMs ? Math.max(1, Math.ceil(e.retryAfterMs / 1000)) : 30);
     return new TurnError("rate_limited", `${NO_ACCOUNT}: ${u.message} (last upstream answer: ${e.upstreamMessage})`, { retryAfterSeconds, cause: e, detail: u.reason === "all_exhausted" ? "quota_exhausted" : undefined });
   }

@@ -48,7 +48,8 @@ export async function openWithFailover(s: TurnDeps, req: CanonicalRequest, ctx: 
   // The pool picks only accounts whose plan includes the model (upstream id).
   const upstreamModel = req.model.upstreamId;
   while (soft < MAX_SOFT_HANDOVERS && log.attempts < MAX_ATTEMPTS) {
-    const got = s.pool.acquire({ conversationId: req.metadata.conversationId, model: upstreamModel, exclude });
+    // Waits (bounded, first come first served) while every account that could serve is at its pace.
+    const got = await s.pool.acquireWait({ conversationId: req.metadata.conversationId, model: upstreamModel, exclude }, ctx.signal);
     if (isUnavailable(got)) {
       // Nothing (more) to try: say why and when (pool), and what the upstream last answered.
       if (lastErr) throw unavailableAfterFailures(got, lastErr);

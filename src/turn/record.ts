@@ -3,6 +3,7 @@
  * the one-line summary in the live log, written exactly once when the turn ends (also for a model
  * the decoder refused: see recordRefused).
  */
+import type { KeyAdmission } from "../keys/limiter";
 import type { CanonicalRequest, StopReason, Usage } from "../core/canonical";
 import type { TurnError } from "../core/errors";
 import { captureRequestBody } from "../logs/body-capture";
@@ -32,6 +33,8 @@ export class TurnLog {
   inputEstimate?: number;
   usage?: Usage;
   stopReason?: StopReason;
+  /** The key limiter's slot for this turn, released with the tokens used when the turn ends. */
+  keyAdmission?: KeyAdmission;
   private written = false;
 
   constructor(
@@ -44,6 +47,7 @@ export class TurnLog {
   finish(r: { error?: TurnError }): void {
     if (this.written) return;
     this.written = true;
+    this.keyAdmission?.done(this.usage ? this.usage.inputTokens + this.usage.outputTokens : 0);
     const e = r.error;
     try {
       this.s.requestLog.record({

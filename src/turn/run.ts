@@ -25,6 +25,9 @@ export async function runTurn(s: TurnDeps, req: CanonicalRequest, ctx: TurnConte
     if (ctx.clientKey) {
       const why = s.keys.denyReason(ctx.clientKey, req.model.requested);
       if (why) throw new TurnError("permission", why);
+      const admitted = s.keyLimiter.admit(ctx.clientKey);
+      if (admitted instanceof TurnError) throw admitted;
+      log.keyAdmission = admitted;
     }
     // The prompt estimate (tokenizer: ~0.3 µs per character, tens of ms for Claude Code-sized
     // prompts) runs in a macrotask, i.e. after the upstream request has been dispatched, so it

@@ -2,6 +2,7 @@ import type { CanonicalEvent } from "../core/canonical";
 import type { InputTokenEstimator } from "../core/tokens/estimate";
 import type { InputCalibration } from "../core/usage";
 import type { ClientKey, ClientKeys } from "../keys/client-keys";
+import type { KeyLimiter } from "../keys/limiter";
 import type { KiroUpstreamConfig } from "../kiro/config";
 import type { Logger } from "../logs/logger";
 import type { RequestLogWriter } from "../logs/request-log";
@@ -14,9 +15,11 @@ import type { PoolLease, PoolUnavailable, AcquireOptions } from "../pool/types";
  * `Services` satisfies it, so routes pass their services object as it is.
  */
 export type TurnDeps = {
-  pool: { acquire(opts: AcquireOptions): PoolLease | PoolUnavailable };
+  pool: { acquireWait(opts: AcquireOptions, signal?: AbortSignal): Promise<PoolLease | PoolUnavailable> };
   requestLog: Pick<RequestLogWriter, "record">;
   keys: Pick<ClientKeys, "denyReason" | "recordUsage">;
+  /** Per-key rate limits (requests and tokens per minute, requests at once). */
+  keyLimiter: Pick<KeyLimiter, "admit">;
   /** Read on every turn: the panel may change them at any time. */
   settings: { readonly runtime: Pick<RuntimeSettings, "firstTokenTimeoutMs" | "logRequestBodies"> };
   log: Logger;

@@ -57,6 +57,7 @@
  *   transient500Calls next N chat calls → 500 InternalServerException
  *   slowFirstByteMs   delay before the chat answer (headers included)
  *   inputTooLong      chat → 400 CONTENT_LENGTH_EXCEEDS_THRESHOLD (also: body > maxBodyBytes)
+ *   abuse*            the "suspicious activity" 429, on demand or past a rate (abuse.ts)
  */
 import { scenarioStream, type Scenario } from "./scenarios";
 import {
@@ -78,8 +79,9 @@ import { validateGenerateAssistantRequest } from "./validator";
 import { extraDirectiveScenario } from "./directives";
 import { mcpAnswer, type FakeMcpBehaviour } from "./mcp";
 import { FAKE_MODELS, fakeModelsBody, maxInputCharsFor, planRefusal } from "./models";
+import { abuseAnswer, type AbuseBehaviour } from "./abuse";
 
-export type FakeBehaviour = {
+export type FakeBehaviour = AbuseBehaviour & {
   dead?: boolean;
   suspended?: boolean;
   quota?: boolean;
@@ -432,6 +434,8 @@ export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKir
 
   function behaviourError(st: AccountState, raw: string): Response | undefined {
     const b = st.pub.behaviour;
+    const abuse = abuseAnswer(b, `user-${st.init.refreshToken.slice(-6)}`);
+    if (abuse) return abuse;
     if (b.suspended) {
       return typedError(403, "AccessDeniedException", "Your User ID (fake) temporarily is suspended. Please contact support.", "TEMPORARILY_SUSPENDED");
     }
