@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApp } from "../src/app";
-import { RollingStats } from "../src/admin/rolling";
+import { RollingStats } from "../src/panel/shared/rolling";
+import { RequestLogQueries } from "../src/logs/request-log";
 import { TEST_ADMIN_TOKEN, TEST_CLIENT_KEY, makeServices } from "../tests/support/app";
 import { fakeRefreshToken } from "../tests/support/e2e";
 
@@ -99,7 +100,7 @@ for (const [name, path, headers] of rows) {
 // (the first dashboard or keys view after start): one GROUP BY over the indexed `at` range.
 const cold: number[] = [];
 for (let i = 0; i < 10; i++) {
-  const r = new RollingStats(s.db.$client, () => s.requestLog.flush());
+  const r = new RollingStats(new RequestLogQueries(s.db), () => s.requestLog.flush());
   const t0 = performance.now();
   r.series(60_000, 60);
   cold.push(performance.now() - t0);

@@ -1,0 +1,63 @@
+import { Elysia } from "elysia";
+import type { Services } from "../services";
+import { allowedHosts } from "../admin/host-guard";
+import { csrfRefusal, hostRefusal, loginRequired, sessionOf } from "../admin/guard";
+import { Jobs } from "./shared/jobs";
+import { type AdminSessions, sessionsFor } from "../admin/session";
+import { RequestLogQueries } from "../logs/request-log";
+import { RollingStats, type RequestEvent } from "./shared/rolling";
+
+/** What every panel route group shares (built once per app in panelRoutes). */
+export type PanelCtx = {
+  s: Services;
+  sessions: AdminSessions;
+  allowed: Set<string>;
+  /** Read-side queries over the request log. */
+  requests: RequestLogQueries;
+  rolling: RollingStats;
+  jobs: Jobs;
+};
+
+export function makePanelCtx(s: Services): PanelCtx {
+  const requests = new RequestLogQueries(s.db);
+  const rolling = new RollingStats(requests, () => s.requestLog.flush());
+  const off = s.bus.on((e) => { if (e.kind === "request") rolling.add(e.data as RequestEvent); });
+  // Seed the 24 h buckets off the request path, so the first dashboard view is as fast as the rest.
+  const warm = setTimeout(() => { try { rolling.warm(); } catch { /* seeded on first view instead */ } }, 500);
+  (warm as { unref?: () => void }).unref?.();
+  s.onShutdown.push(off, () => clearTimeout(warm));
+  return { s, sessions: sessionsFor(s), allowed: allowedHosts(s.config.host), requests, rolling, jobs: new Jobs() };
+}
+
+/** A route group whose every route needs the right Host, an admin session and (for writes) the CSRF token. */
+export function guardedGroup(ctx: PanelCtx) {
+  return new Elysia()
+    .derive(({ request }) => ({ session: sessionOf(request, ctx.sessions) }))
+    .onBeforeHandle(({ request, session, body }) => {
+      const refused = hostRefusal(request, ctx.allowed);
+      if (refused) return refused;
+      if (!session) return loginRequired(request);
+      return csrfRefusal(request, session, body) ?? undefined;
+    });
+}
+
+/** Renders a JSX element to an explicit Response (the html plugin rewrites other return values). */
+export async function htmlResponse(el: JSX.Element, init: { status?: number; headers?: Record<string, string> } = {}): Promise<Response> {
+  const body = await el;
+  // Full pages need a doctype (standards mode); fragments for htmx swaps must not get one.
+  return new Response(body.startsWith("<html") ? `<!doctype html>${body}` : body, { status: init.status ?? 200, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", ...init.headers } });
+}
+
+/**
+ * A form field as text (htmx posts urlencoded or multipart). Elysia decodes values that look like
+ * numbers or JSON, so those are turned back into text; files are not fields.
+ */
+export function field(body: unknown, name: string): string {
+  const v = body && typeof body === "object" ? (body as Record<string, unknown>)[name] : undefined;
+  if (typeof v === "string") return v.trim();
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  if (v && typeof v === "object" && !(v instanceof Blob)) return JSON.stringify(v);
+  return "";
+}
+
+export const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
