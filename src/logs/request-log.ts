@@ -73,6 +73,8 @@ function toDriver(v: unknown): string | number | null {
 const { requestBody: _body, ...LIST_COLUMNS } = getTableColumns(requestLog);
 
 export const PAGE_SIZE = 50;
+/** The list columns' names in table order (the CSV export's header). */
+export const LIST_COLUMN_KEYS = Object.keys(LIST_COLUMNS) as Array<keyof RequestRow>;
 
 /** Filters of the request log page. Model, account and key match by prefix. */
 export type RequestFilter = { status?: "ok" | "error"; model?: string; account?: string; key?: string; dialect?: string; before?: number };
@@ -112,6 +114,24 @@ export class RequestLogQueries {
   get(id: number): RequestDetail | null {
     if (!Number.isSafeInteger(id)) return null;
     return this.db.select().from(requestLog).where(eq(requestLog.id, id)).get() ?? null;
+  }
+
+  /**
+   * Rows with `from <= at < to` in time order (every column but the body), read in keyset pages of
+   * `batch` rows so an export of millions of rows never holds them all in memory.
+   */
+  *range(from: number, to: number, batch = 2000): Generator<RequestRow[]> {
+    let after: { at: number; id: number } | null = null;
+    for (;;) {
+      const cond: SQL[] = [gte(requestLog.at, from), lt(requestLog.at, to)];
+      if (after) cond.push(sql`(${requestLog.at}, ${requestLog.id}) > (${after.at}, ${after.id})`);
+      const rows = this.db.select(LIST_COLUMNS).from(requestLog).where(and(...cond)).orderBy(requestLog.at, requestLog.id).limit(batch).all();
+      if (!rows.length) return;
+      yield rows;
+      if (rows.length < batch) return;
+      const last = rows[rows.length - 1]!;
+      after = { at: last.at, id: last.id };
+    }
   }
 
   /** Per-minute counts (total and per client key) since `since`: one GROUP BY over the indexed `at` range. */

@@ -5,7 +5,10 @@ import { csrfRefusal, hostRefusal, loginRequired, sessionOf } from "../admin/gua
 import { Jobs } from "./shared/jobs";
 import { type AdminSessions, sessionsFor } from "../admin/session";
 import { RequestLogQueries } from "../logs/request-log";
+import { RequestRollups } from "../logs/request-rollup";
 import { RollingStats, type RequestEvent } from "./shared/rolling";
+import { localeOf } from "./shared/i18n";
+import { type Tr, trOf } from "./shared/i18n/tr";
 
 /** What every panel route group shares (built once per app in panelRoutes). */
 export type PanelCtx = {
@@ -15,8 +18,14 @@ export type PanelCtx = {
   /** Read-side queries over the request log. */
   requests: RequestLogQueries;
   rolling: RollingStats;
+  /** Minute/hour/day aggregates of the request log (usage charts). */
+  rollups: RequestRollups;
   jobs: Jobs;
 };
+
+/** Log rows folded per background step, and the pause between steps (other work runs in between). */
+const FOLD_BATCH = 100_000;
+const FOLD_EVERY_MS = 30_000;
 
 export function makePanelCtx(s: Services): PanelCtx {
   const requests = new RequestLogQueries(s.db);
@@ -25,14 +34,32 @@ export function makePanelCtx(s: Services): PanelCtx {
   // Seed the 24 h buckets off the request path, so the first dashboard view is as fast as the rest.
   const warm = setTimeout(() => { try { rolling.warm(); } catch { /* seeded on first view instead */ } }, 500);
   (warm as { unref?: () => void }).unref?.();
-  s.onShutdown.push(off, () => clearTimeout(warm));
-  return { s, sessions: sessionsFor(s), allowed: allowedHosts(s.config.host), requests, rolling, jobs: new Jobs() };
+  // Rollups: a backlog (an existing database) is folded in steps right after start, then new rows
+  // every FOLD_EVERY_MS; a Usage page view folds whatever is new before it reads.
+  const rollups = new RequestRollups(s.db, () => s.requestLog.flush());
+  let fold: ReturnType<typeof setTimeout> | undefined;
+  const step = () => {
+    let moved = 0;
+    try { moved = rollups.catchUp(FOLD_BATCH); } catch (e) { s.log.warn("request-log rollup failed", { error: e instanceof Error ? e.message : String(e) }); }
+    fold = setTimeout(step, moved >= FOLD_BATCH ? 0 : FOLD_EVERY_MS);
+    (fold as { unref?: () => void }).unref?.();
+  };
+  fold = setTimeout(step, 1000);
+  (fold as { unref?: () => void }).unref?.();
+  s.onShutdown.push(off, () => clearTimeout(warm), () => clearTimeout(fold));
+  return { s, sessions: sessionsFor(s), allowed: allowedHosts(s.config.host), requests, rolling, rollups, jobs: new Jobs() };
 }
 
-/** A route group whose every route needs the right Host, an admin session and (for writes) the CSRF token. */
+/** The viewer's language for this request (cookie, then Accept-Language). */
+export const trFor = (request: Request): Tr => trOf(localeOf(request));
+
+/**
+ * A route group whose every route needs the right Host, an admin session and (for writes) the
+ * CSRF token. Handlers get `session` and `tr` (the viewer's language).
+ */
 export function guardedGroup(ctx: PanelCtx) {
   return new Elysia()
-    .derive(({ request }) => ({ session: sessionOf(request, ctx.sessions) }))
+    .derive(({ request }) => ({ session: sessionOf(request, ctx.sessions), tr: trFor(request) }))
     .onBeforeHandle(({ request, session, body }) => {
       const refused = hostRefusal(request, ctx.allowed);
       if (refused) return refused;
@@ -45,7 +72,7 @@ export function guardedGroup(ctx: PanelCtx) {
 export async function htmlResponse(el: JSX.Element, init: { status?: number; headers?: Record<string, string> } = {}): Promise<Response> {
   const body = await el;
   // Full pages need a doctype (standards mode); fragments for htmx swaps must not get one.
-  return new Response(body.startsWith("<html") ? `<!doctype html>${body}` : body, { status: init.status ?? 200, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", ...init.headers } });
+  return new Response(body.startsWith("<html") ? `<!doctype html>${body}` : body, { status: init.status ?? 200, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", vary: "Accept-Language, Cookie", ...init.headers } });
 }
 
 /**
@@ -58,6 +85,13 @@ export function field(body: unknown, name: string): string {
   if (typeof v === "number" || typeof v === "boolean") return String(v);
   if (v && typeof v === "object" && !(v instanceof Blob)) return JSON.stringify(v);
   return "";
+}
+
+/** All values of a repeated form field (checkboxes): `ids=a&ids=b`. */
+export function fields(body: unknown, name: string): string[] {
+  const v = body && typeof body === "object" ? (body as Record<string, unknown>)[name] : undefined;
+  const list = Array.isArray(v) ? v : v == null ? [] : [v];
+  return list.map((x) => (typeof x === "string" ? x.trim() : typeof x === "number" ? String(x) : "")).filter(Boolean);
 }
 
 export const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));

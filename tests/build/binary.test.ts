@@ -89,6 +89,8 @@ describe("compiled binary (dist/kiro-server)", () => {
       const sources: Record<keyof typeof ASSET_URLS, string> = {
         htmx: "node_modules/htmx.org/dist/htmx.min.js",
         sse: "node_modules/htmx-ext-sse/dist/sse.min.js",
+        uplot: "node_modules/uplot/dist/uPlot.iife.min.js",
+        uplotCss: "node_modules/uplot/dist/uPlot.min.css",
         css: "src/panel/shared/assets/panel.css",
         js: "src/panel/shared/assets/panel.js",
       };

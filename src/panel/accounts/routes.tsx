@@ -1,50 +1,69 @@
 import type { PanelCtx } from "../context";
-import { errorText, field, guardedGroup, htmlResponse } from "../context";
-import type { JobRow } from "../shared/jobs";
+import { errorText, field, fields, guardedGroup, htmlResponse } from "../context";
+import type { JobRow, JobTitle } from "../shared/jobs";
 import { entryName, parseImportText } from "../../pool/import";
-import type { AccountInput } from "../../pool/types";
-import type { AccountPool } from "../../pool/pool";
-import { ACCOUNTS_PER_PAGE, AccountRowView, AccountsPage, AccountsTable, GoneAccount } from "./page";
+import type { AccountInput, UpsertResult } from "../../pool/types";
+import type { Tr } from "../shared/i18n/tr";
+import type { MessageKey } from "../shared/i18n";
 import { JobReport } from "../shared/components/job";
+import { AccountRowView, AccountsPage, AccountsTable, GoneAccount } from "./page";
+import { parseAccountQuery, selectAccounts } from "./query";
 
 const CHANGED = { "hx-trigger": "accounts-changed" };
 const MAX_IMPORT_BYTES = 5 * 1024 * 1024;
-
-function pageOf(q: unknown): number {
-  const n = Number(q);
-  return Number.isInteger(n) && n > 0 ? n : 0;
-}
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
 const notice = (cls: string, text: string) => <p class={cls} role="status" safe>{text}</p>;
 
+type BulkAction = "enable" | "disable" | "refresh" | "quota" | "delete";
+const BULK_TITLES: Record<BulkAction, MessageKey> = {
+  enable: "job.title.enable", disable: "job.title.disable", refresh: "job.title.refresh", quota: "job.title.quota", delete: "job.title.delete",
+};
+
 /**
- * Accounts: table from the pool's cached views (never a live call per page view), row actions
- * that swap the row in place, add/import, and bulk jobs (refresh all, check all quotas).
+ * Accounts: table from the pool's cached views (never a live call per page view) with search,
+ * state filter and sort; row actions that swap the row in place; add, import and sign-in (each
+ * fetches the new account's quota at once, so email, plan and credits show without a manual
+ * check); bulk actions on ticked rows or on every account, run as jobs with progress.
  */
 export function accountRoutes(ctx: PanelCtx) {
   const pool = ctx.s.pool;
   const now = () => Date.now();
-  const page = (n: number) => {
+  const table = (query: Record<string, string | undefined>) => {
+    const q = parseAccountQuery(query);
     const all = pool.list();
-    return { rows: all.slice(n * ACCOUNTS_PER_PAGE, (n + 1) * ACCOUNTS_PER_PAGE), total: all.length };
+    const sel = selectAccounts(all, q);
+    return { rows: sel.rows, total: sel.total, all: all.length, pages: sel.pages, query: { ...q, page: sel.page } };
+  };
+
+  /** Adds or updates an account, then fetches its quota (email, plan, credits); a failed check is reported, not fatal. */
+  const addWithQuota = async (input: AccountInput): Promise<UpsertResult & { quotaError?: string }> => {
+    const r = await pool.upsert(input);
+    if (r.outcome === "skipped" || !r.id) return r;
+    try {
+      await pool.checkQuota(r.id);
+      return r;
+    } catch (e) {
+      return { ...r, quotaError: errorText(e) };
+    }
   };
 
   /** Runs one pool action for one account and answers with the refreshed row (or a note on failure). */
-  const rowAction = async (id: string, act: (p: AccountPool) => unknown, done: string) => {
-    let note = done;
+  const rowAction = async (tr: Tr, id: string, act: () => unknown, done: MessageKey) => {
+    let note = tr.t(done);
     try {
-      await act(pool);
+      await act();
     } catch (e) {
-      note = `failed: ${errorText(e)}`;
+      note = tr.t("accounts.actionFailed", { why: errorText(e) });
     }
     const a = pool.get(id);
-    if (!a) return htmlResponse(<GoneAccount />);
-    return htmlResponse(<AccountRowView a={a} now={now()} note={note} />);
+    if (!a) return htmlResponse(<GoneAccount tr={tr} />);
+    return htmlResponse(<AccountRowView tr={tr} a={a} now={now()} note={note} />);
   };
 
-  /** A job over every account that is not disabled. */
-  const bulk = async (title: string, act: (id: string) => Promise<unknown>) => {
-    const targets = pool.list().filter((a) => a.state !== "disabled");
+  /** A job over the given accounts, answered with its report (which polls itself until done). */
+  const runJob = async (tr: Tr, title: JobTitle, ids: string[], act: (id: string) => Promise<unknown>) => {
+    const targets = ids.map((id) => pool.get(id)).filter((a) => !!a);
     const job = ctx.jobs.start(title, targets, async (a): Promise<JobRow> => {
       const name = a.label || a.email || a.fingerprint;
       try {
@@ -55,75 +74,91 @@ export function accountRoutes(ctx: PanelCtx) {
       }
     });
     await ctx.jobs.settle(job, 1500);
-    return htmlResponse(<JobReport job={job} />, { headers: job.done ? CHANGED : {} });
+    return htmlResponse(<JobReport tr={tr} job={job} />, { headers: job.done ? CHANGED : {} });
+  };
+  const notDisabled = () => pool.list().filter((a) => a.state !== "disabled").map((a) => a.id);
+  const bulkAct: Record<BulkAction, (id: string) => Promise<unknown>> = {
+    enable: async (id) => pool.setEnabled(id, true),
+    disable: async (id) => pool.setEnabled(id, false),
+    refresh: (id) => pool.refreshNow(id),
+    quota: (id) => pool.checkQuota(id),
+    delete: async (id) => { if (!pool.remove(id)) throw new Error("gone"); },
   };
 
   return guardedGroup(ctx)
-    .get("/accounts", ({ query, session }) => {
-      const n = pageOf(query.page);
-      const { rows, total } = page(n);
-      return htmlResponse(<AccountsPage csrf={session!.csrf} version={ctx.s.version} rows={rows} total={total} page={n} now={now()} />);
+    .get("/accounts", ({ query, session, tr }) => {
+      const t = table(query);
+      return htmlResponse(<AccountsPage tr={tr} csrf={session!.csrf} version={ctx.s.version} region={ctx.s.upstream.region} now={now()} {...t} />);
     })
-    .get("/accounts/table", ({ query }) => {
-      const n = pageOf(query.page);
-      const { rows, total } = page(n);
-      return htmlResponse(<AccountsTable rows={rows} total={total} page={n} now={now()} />);
-    })
-    .post("/accounts", async ({ body }) => {
+    .get("/accounts/table", ({ query, tr }) => htmlResponse(<AccountsTable tr={tr} now={now()} {...table(query)} />))
+    .post("/accounts", async ({ body, tr }) => {
+      const t = tr.t;
       const kind = field(body, "kind") === "idc" ? "idc" : "social";
+      const authRegion = field(body, "authRegion");
       const input: AccountInput = {
         kind, refreshToken: field(body, "refreshToken"), label: field(body, "label") || undefined, source: "panel",
-        clientId: field(body, "clientId") || undefined, clientSecret: field(body, "clientSecret") || undefined, authRegion: field(body, "authRegion") || undefined,
+        clientId: field(body, "clientId") || undefined, clientSecret: field(body, "clientSecret") || undefined, authRegion: authRegion || undefined,
       };
-      if (!input.refreshToken) return htmlResponse(notice("error", "Paste the account's refresh token."), { status: 422 });
-      if (kind === "idc" && !(input.clientId && input.clientSecret)) return htmlResponse(notice("error", "IdC accounts need the client id and client secret."), { status: 422 });
+      if (!input.refreshToken) return htmlResponse(notice("error", t("accounts.err.noToken")), { status: 422 });
+      if (kind === "idc" && !(input.clientId && input.clientSecret)) return htmlResponse(notice("error", t("accounts.err.idcClient")), { status: 422 });
+      if (authRegion && !REGION.test(authRegion)) return htmlResponse(notice("error", t("accounts.err.region", { value: authRegion })), { status: 422 });
       try {
-        const r = await pool.upsert(input);
-        const text = r.outcome === "skipped" ? `Not added: ${r.why ?? "skipped"}` : `Account ${r.outcome}${r.why ? ` (${r.why})` : ""}.`;
-        return htmlResponse(notice(r.outcome === "skipped" ? "error" : "ok-text", text), { headers: CHANGED });
+        const r = await addWithQuota(input);
+        if (r.outcome === "skipped") return htmlResponse(notice("error", t("accounts.notAdded", { why: r.why ?? "" })), { headers: CHANGED });
+        const text = t(r.outcome === "added" ? "accounts.added" : "accounts.updated") + (r.why ? ` (${r.why})` : "")
+          + (r.quotaError ? ` ${t("accounts.quotaFailed", { why: r.quotaError })}` : "");
+        return htmlResponse(notice("ok-text", text), { headers: CHANGED });
       } catch (e) {
-        return htmlResponse(notice("error", `Not added: ${errorText(e)}`), { status: 422 });
+        return htmlResponse(notice("error", t("accounts.notAdded", { why: errorText(e) })), { status: 422 });
       }
     })
-    .post("/accounts/import", async ({ body }) => {
+    .post("/accounts/import", async ({ body, tr }) => {
+      const t = tr.t;
       const file = body && typeof body === "object" ? (body as Record<string, unknown>).file : undefined;
       let text = field(body, "text");
       let name = "pasted JSON";
       if (!text && file instanceof Blob && file.size > 0) {
-        if (file.size > MAX_IMPORT_BYTES) return htmlResponse(notice("error", "That file is larger than 5 MB."), { status: 413 });
+        if (file.size > MAX_IMPORT_BYTES) return htmlResponse(notice("error", t("accounts.import.tooLarge")), { status: 413 });
         text = (await file.text()).trim();
         name = file instanceof File && file.name ? file.name.slice(0, 120) : "uploaded file";
       }
-      if (!text) return htmlResponse(notice("error", "Paste JSON or choose a file."), { status: 422 });
+      if (!text) return htmlResponse(notice("error", t("accounts.import.empty")), { status: 422 });
       const parsed = parseImportText(text, name);
-      if ("error" in parsed) return htmlResponse(notice("error", `Cannot import: ${parsed.error}.`), { status: 422 });
-      const job = ctx.jobs.start(`Import (${parsed.format})`, parsed.entries, async (e): Promise<JobRow> => {
+      if ("error" in parsed) return htmlResponse(notice("error", t("accounts.import.cannot", { why: parsed.error })), { status: 422 });
+      const job = ctx.jobs.start({ key: "job.title.import", params: { format: parsed.format } }, parsed.entries, async (e): Promise<JobRow> => {
         if (!e.input) return { name: entryName(e), outcome: "skipped", why: e.skip ?? "unreadable entry", ok: false };
         try {
-          const r = await pool.upsert(e.input);
-          return { name: entryName(e), outcome: r.outcome, why: r.why, ok: r.outcome !== "skipped" };
+          const r = await addWithQuota(e.input);
+          return { name: entryName(e), outcome: r.outcome, why: r.why ?? r.quotaError, ok: r.outcome !== "skipped" };
         } catch (err) {
           return { name: entryName(e), outcome: "failed", why: errorText(err), ok: false };
         }
       }, 1);
       ctx.s.log.info("panel import started", { format: parsed.format, entries: parsed.entries.length });
       await ctx.jobs.settle(job, 1500);
-      return htmlResponse(<JobReport job={job} />, { headers: job.done ? CHANGED : {} });
+      return htmlResponse(<JobReport tr={tr} job={job} />, { headers: job.done ? CHANGED : {} });
     })
-    .get("/jobs/:id", ({ params }) => {
+    .get("/jobs/:id", ({ params, tr }) => {
       const job = ctx.jobs.get(params.id);
-      if (!job) return htmlResponse(notice("muted", "That job finished long ago."), { status: 404 });
-      return htmlResponse(<JobReport job={job} />, { headers: job.done ? CHANGED : {} });
+      if (!job) return htmlResponse(notice("muted", tr.t("job.gone")), { status: 404 });
+      return htmlResponse(<JobReport tr={tr} job={job} />, { headers: job.done ? CHANGED : {} });
     })
-    .post("/accounts/refresh-all", () => bulk("Refresh all accounts", (id) => pool.refreshNow(id)))
-    .post("/accounts/check-all", () => bulk("Check all quotas", (id) => pool.checkQuota(id)))
-    .post("/accounts/:id/enable", ({ params }) => rowAction(params.id, (p) => p.setEnabled(params.id, true), "enabled"))
-    .post("/accounts/:id/disable", ({ params }) => rowAction(params.id, (p) => p.setEnabled(params.id, false), "disabled"))
-    .post("/accounts/:id/refresh", ({ params }) => rowAction(params.id, (p) => p.refreshNow(params.id), "token refreshed"))
-    .post("/accounts/:id/quota", ({ params }) => rowAction(params.id, (p) => p.checkQuota(params.id), "quota updated"))
-    .post("/accounts/:id/label", ({ params, body }) => rowAction(params.id, (p) => p.setLabel(params.id, field(body, "label").slice(0, 120)), "label saved"))
-    .delete("/accounts/:id", ({ params }) => {
-      if (!pool.remove(params.id)) return htmlResponse(<GoneAccount />);
+    .post("/accounts/refresh-all", ({ tr }) => runJob(tr, { key: "job.title.refreshAll" }, notDisabled(), (id) => pool.refreshNow(id)))
+    .post("/accounts/check-all", ({ tr }) => runJob(tr, { key: "job.title.checkAll" }, notDisabled(), (id) => pool.checkQuota(id)))
+    .post("/accounts/bulk/:action", ({ params, body, tr }) => {
+      const action = params.action as BulkAction;
+      if (!(action in bulkAct)) return htmlResponse(notice("error", tr.t("accounts.bulk.unknown")), { status: 404 });
+      const ids = fields(body, "ids");
+      if (!ids.length) return htmlResponse(notice("error", tr.t("accounts.bulk.none")), { status: 422 });
+      return runJob(tr, { key: BULK_TITLES[action], params: { n: ids.length } }, ids, bulkAct[action]);
+    })
+    .post("/accounts/:id/enable", ({ params, tr }) => rowAction(tr, params.id, () => pool.setEnabled(params.id, true), "accounts.note.enabled"))
+    .post("/accounts/:id/disable", ({ params, tr }) => rowAction(tr, params.id, () => pool.setEnabled(params.id, false), "accounts.note.disabled"))
+    .post("/accounts/:id/refresh", ({ params, tr }) => rowAction(tr, params.id, () => pool.refreshNow(params.id), "accounts.note.refreshed"))
+    .post("/accounts/:id/quota", ({ params, tr }) => rowAction(tr, params.id, () => pool.checkQuota(params.id), "accounts.note.quota"))
+    .post("/accounts/:id/label", ({ params, body, tr }) => rowAction(tr, params.id, () => pool.setLabel(params.id, field(body, "label").slice(0, 120)), "accounts.note.label"))
+    .delete("/accounts/:id", ({ params, tr }) => {
+      if (!pool.remove(params.id)) return htmlResponse(<GoneAccount tr={tr} />);
       return htmlResponse(<></>, { headers: CHANGED });
     });
 }

@@ -1,14 +1,16 @@
 import { Page } from "../shared/layout";
-import { BarChart } from "../shared/components/chart";
+import { COLORS, type ChartData, TimeChart } from "../shared/components/chart";
 import { CopyField } from "../shared/components/copy";
 import type { Series } from "../shared/rolling";
 import type { PoolSummary } from "../../pool/types";
 import { pct } from "../shared/format";
 import { Time } from "../shared/components/time";
+import type { Tr } from "../shared/i18n/tr";
+import { CreditsCard, type PoolCredits } from "../shared/components/credits";
 
 export type DashboardData = {
-  csrf: string; version: string; now: number; baseUrl: string; clientKey: string | null;
-  pool: PoolSummary; soonest: { cooling?: number; exhausted?: number }; hour: Series; day: Series;
+  tr: Tr; csrf: string; version: string; now: number; baseUrl: string; clientKey: string | null;
+  pool: PoolSummary; soonest: { cooling?: number; exhausted?: number }; hour: Series; day: Series; credits: PoolCredits;
 };
 
 const MODEL = "claude-sonnet-4-5";
@@ -37,48 +39,85 @@ export function snippets(baseUrl: string, key: string) {
   };
 }
 
-/** Pool summary, error rates and charts: the part of the dashboard that refreshes itself. */
-export function DashboardLive(d: Pick<DashboardData, "now" | "pool" | "soonest" | "hour" | "day">) {
+/** A rolling series as chart data: requests and errors, or input + output tokens. */
+function seriesChart(tr: Tr, s: Series, metric: "requests" | "tokens"): ChartData {
+  const x = s.buckets.map((b) => (s.start + b.i * s.stepMs) / 1000);
+  const series = metric === "requests"
+    ? [
+      { label: tr.t("chart.requests"), values: s.buckets.map((b) => b.requests), color: COLORS.requests },
+      { label: tr.t("chart.errors"), values: s.buckets.map((b) => b.errors), color: COLORS.errors },
+    ]
+    : [{ label: tr.t("chart.tokens"), values: s.buckets.map((b) => b.tokens), color: COLORS.input }];
+  return { x, series, step: s.stepMs / 1000 };
+}
+
+/** Pool summary, error rates, credits and charts: the part of the dashboard that refreshes itself. */
+export function DashboardLive(d: Pick<DashboardData, "tr" | "now" | "pool" | "soonest" | "hour" | "day" | "credits">) {
   const p = d.pool;
-  const hhmm = (start: number, step: number) => (i: number) => `${new Date(start + i * step).toISOString().slice(11, 16)} UTC`;
+  const { tr } = d;
+  const t = tr.t;
+  const until = (at: number | undefined, n: number) => (n && at ? <> <span safe>{t("time.until")}</span> <Time tr={tr} at={at} kind="until" now={d.now} /></> : "");
   return (
     <div id="dash-live" hx-get="/dashboard/live" hx-trigger="every 15s [document.visibilityState === 'visible']" hx-swap="outerHTML">
       <section class="stats">
-        <div class="stat"><b safe>{String(p.total)}</b><span>accounts</span></div>
-        <div class="stat ok"><b safe>{String(p.active)}</b><span>healthy</span></div>
-        <div class="stat warn"><b safe>{String(p.cooling)}</b><span>cooling{p.cooling && d.soonest.cooling ? <> until <Time at={d.soonest.cooling} kind="until" now={d.now} /></> : ""}</span></div>
-        <div class="stat bad"><b safe>{String(p.exhausted)}</b><span>exhausted{p.exhausted && d.soonest.exhausted ? <> until <Time at={d.soonest.exhausted} kind="until" now={d.now} /></> : ""}</span></div>
-        <div class="stat off"><b safe>{String(p.disabled)}</b><span>disabled</span></div>
-        <div class="stat"><b safe>{pct(d.hour.errors, d.hour.requests)}</b><span>errors, last hour</span></div>
-        <div class="stat"><b safe>{pct(d.day.errors, d.day.requests)}</b><span>errors, last day</span></div>
+        <div class="stat"><b safe>{tr.int(p.total)}</b><span safe>{t("dash.accounts")}</span></div>
+        <div class="stat ok"><b safe>{tr.int(p.active)}</b><span safe>{t("state.active")}</span></div>
+        <div class="stat warn"><b safe>{tr.int(p.cooling)}</b><span><span safe>{t("state.cooling")}</span>{until(d.soonest.cooling, p.cooling)}</span></div>
+        <div class="stat bad"><b safe>{tr.int(p.exhausted)}</b><span><span safe>{t("state.exhausted")}</span>{until(d.soonest.exhausted, p.exhausted)}</span></div>
+        <div class="stat off"><b safe>{tr.int(p.disabled)}</b><span safe>{t("state.disabled")}</span></div>
+        <div class="stat"><b safe>{pct(d.hour.errors, d.hour.requests)}</b><span safe>{t("dash.errorsHour")}</span></div>
+        <div class="stat"><b safe>{pct(d.day.errors, d.day.requests)}</b><span safe>{t("dash.errorsDay")}</span></div>
       </section>
+      {p.total ? <CreditsCard tr={tr} credits={d.credits} now={d.now} /> : ""}
       <section class="charts">
-        <BarChart series={d.hour} metric="requests" caption="Requests, last hour" tickLabel={hhmm(d.hour.start, d.hour.stepMs)} />
-        <BarChart series={d.hour} metric="tokens" caption="Tokens, last hour" tickLabel={hhmm(d.hour.start, d.hour.stepMs)} />
-        <BarChart series={d.day} metric="requests" caption="Requests, last day" tickLabel={hhmm(d.day.start, d.day.stepMs)} />
-        <BarChart series={d.day} metric="tokens" caption="Tokens, last day" tickLabel={hhmm(d.day.start, d.day.stepMs)} />
+        <TimeChart tr={tr} id="chart-hour-requests" title={t("dash.chart.requestsHour")} data={seriesChart(tr, d.hour, "requests")}
+          totals={[[t("chart.requests"), tr.int(d.hour.requests)], [t("chart.errors"), tr.int(d.hour.errors)]]} />
+        <TimeChart tr={tr} id="chart-hour-tokens" title={t("dash.chart.tokensHour")} data={seriesChart(tr, d.hour, "tokens")} totals={[[t("chart.tokens"), tr.num(d.hour.tokens)]]} />
+        <TimeChart tr={tr} id="chart-day-requests" title={t("dash.chart.requestsDay")} data={seriesChart(tr, d.day, "requests")}
+          totals={[[t("chart.requests"), tr.int(d.day.requests)], [t("chart.errors"), tr.int(d.day.errors)]]} />
+        <TimeChart tr={tr} id="chart-day-tokens" title={t("dash.chart.tokensDay")} data={seriesChart(tr, d.day, "tokens")} totals={[[t("chart.tokens"), tr.num(d.day.tokens)]]} />
       </section>
     </div>
   );
 }
 
-export function DashboardPage(d: DashboardData) {
-  const snip = d.clientKey ? snippets(d.baseUrl, d.clientKey) : null;
+/** With no account the numbers and the snippets cannot work yet: the page leads to adding one. */
+function EmptyPool(props: { tr: Tr }) {
+  const t = props.tr.t;
   return (
-    <Page title="Dashboard" csrf={d.csrf} active="/" version={d.version}>
-      <DashboardLive now={d.now} pool={d.pool} soonest={d.soonest} hour={d.hour} day={d.day} />
+    <section class="card cta" id="empty-pool">
+      <h2 safe>{t("dash.empty.title")}</h2>
+      <p safe>{t("dash.empty.body")}</p>
+      <p class="actions">
+        <a class="button" href="/accounts#sign-in" safe>{t("dash.empty.signIn")}</a>
+        <a class="button secondary" href="/accounts#add" safe>{t("dash.empty.add")}</a>
+      </p>
+    </section>
+  );
+}
+
+export function DashboardPage(d: DashboardData) {
+  const { tr } = d;
+  const t = tr.t;
+  const snip = d.clientKey ? snippets(d.baseUrl, d.clientKey) : null;
+  const empty = d.pool.total === 0;
+  return (
+    <Page tr={tr} title={t("nav.dashboard")} csrf={d.csrf} active="/" version={d.version} charts>
+      {empty ? <EmptyPool tr={tr} /> : ""}
+      <DashboardLive tr={tr} now={d.now} pool={d.pool} soonest={d.soonest} hour={d.hour} day={d.day} credits={d.credits} />
       <section class="card">
-        <h2>Connect a client</h2>
-        <CopyField id="base-url" label="Base URL (OpenAI: add /v1)" value={d.baseUrl} />
-        {d.clientKey ? <CopyField id="client-key" label="Client key" value={d.clientKey} /> : <p class="muted">The built-in client key is not available.</p>}
+        <h2 safe>{t("dash.connect")}</h2>
+        {empty ? <p class="notice" safe>{t("dash.connect.needAccount")}</p> : ""}
+        <CopyField tr={tr} id="base-url" label={t("dash.baseUrl")} value={d.baseUrl} />
+        {d.clientKey ? <CopyField tr={tr} id="client-key" label={t("dash.clientKey")} value={d.clientKey} /> : <p class="muted" safe>{t("dash.noBuiltinKey")}</p>}
         {snip ? (
           <div class="snippets">
-            <details open><summary>curl</summary><CopyField id="snip-curl" value={snip.curl} multiline /></details>
-            <details><summary>OpenAI SDK (Python)</summary><CopyField id="snip-openai" value={snip.openai} multiline /></details>
-            <details><summary>Anthropic SDK (Python)</summary><CopyField id="snip-anthropic" value={snip.anthropic} multiline /></details>
-            <details><summary>Claude Code</summary><CopyField id="snip-claude" value={snip.claudeCode} multiline /></details>
-            <details><summary>Continue (~/.continue/config.yaml)</summary><CopyField id="snip-continue-yaml" value={snip.continueYaml} multiline /></details>
-            <details><summary>Continue, older versions (~/.continue/config.json)</summary><CopyField id="snip-continue" value={snip.continue} multiline /></details>
+            <details open={!empty}><summary>curl</summary><CopyField tr={tr} id="snip-curl" value={snip.curl} multiline /></details>
+            <details><summary safe>{t("dash.snip.openai")}</summary><CopyField tr={tr} id="snip-openai" value={snip.openai} multiline /></details>
+            <details><summary safe>{t("dash.snip.anthropic")}</summary><CopyField tr={tr} id="snip-anthropic" value={snip.anthropic} multiline /></details>
+            <details><summary>Claude Code</summary><CopyField tr={tr} id="snip-claude" value={snip.claudeCode} multiline /></details>
+            <details><summary safe>{t("dash.snip.continue")}</summary><CopyField tr={tr} id="snip-continue-yaml" value={snip.continueYaml} multiline /></details>
+            <details><summary safe>{t("dash.snip.continueOld")}</summary><CopyField tr={tr} id="snip-continue" value={snip.continue} multiline /></details>
           </div>
         ) : ""}
       </section>

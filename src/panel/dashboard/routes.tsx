@@ -1,6 +1,8 @@
 import type { PanelCtx } from "../context";
 import { guardedGroup, htmlResponse } from "../context";
 import { hostOf } from "../../admin/guard";
+import type { Tr } from "../shared/i18n/tr";
+import { poolCredits } from "../shared/components/credits";
 import { DashboardLive, DashboardPage } from "./page";
 
 const MINUTE = 60_000;
@@ -27,18 +29,21 @@ function soonest(ctx: PanelCtx): { cooling?: number; exhausted?: number } {
 }
 
 /** Everything the self-refreshing part of the dashboard shows, from cached state only. */
-function live(ctx: PanelCtx) {
-  return { now: Date.now(), pool: ctx.s.pool.summary(), soonest: soonest(ctx), hour: ctx.rolling.series(MINUTE, 60), day: ctx.rolling.series(HOUR, 24) };
+function live(ctx: PanelCtx, tr: Tr) {
+  return {
+    tr, now: Date.now(), pool: ctx.s.pool.summary(), soonest: soonest(ctx), credits: poolCredits(ctx.s.pool.list()),
+    hour: ctx.rolling.series(MINUTE, 60), day: ctx.rolling.series(HOUR, 24),
+  };
 }
 
 export function dashboardRoutes(ctx: PanelCtx) {
   return guardedGroup(ctx)
-    .get("/", async ({ request, session }) => {
+    .get("/", async ({ request, session, tr }) => {
       const host = hostOf(request);
       return htmlResponse(
-        <DashboardPage csrf={session!.csrf} version={ctx.s.version} baseUrl={`http://${host}`} clientKey={await builtinKey(ctx)} {...live(ctx)} />,
+        <DashboardPage csrf={session!.csrf} version={ctx.s.version} baseUrl={`http://${host}`} clientKey={await builtinKey(ctx)} {...live(ctx, tr)} />,
       );
     })
     // Polled every 15 s by the open dashboard (while its tab is visible).
-    .get("/dashboard/live", () => htmlResponse(<DashboardLive {...live(ctx)} />));
+    .get("/dashboard/live", ({ tr }) => htmlResponse(<DashboardLive {...live(ctx, tr)} />));
 }

@@ -2,75 +2,108 @@ import { Page } from "../shared/layout";
 import { CopyField } from "../shared/components/copy";
 import type { ClientKey } from "../../keys/client-keys";
 import type { KeyUsage } from "../shared/rolling";
-import { ago, fmtNum } from "../shared/format";
 import { Time } from "../shared/components/time";
+import type { Tr } from "../shared/i18n/tr";
 
-export function KeyRow(props: { k: ClientKey; day?: KeyUsage; now: number }) {
-  const k = props.k;
+/**
+ * Client keys. The numbers say what they count: requests and tokens of the last 24 hours (every
+ * request, errors included, from the request log), tokens this calendar month (what the budget
+ * counts), and answered requests since the key was made (requests that got an answer with usage).
+ */
+export function KeyRow(props: { tr: Tr; k: ClientKey; day?: KeyUsage; now: number }) {
+  const { k, tr } = props;
+  const t = tr.t;
   const month = new Date(props.now).toISOString().slice(0, 7);
   const used = k.budgetMonth === month ? k.tokensThisMonth : 0;
   const models: string[] = k.allowedModels ? JSON.parse(k.allowedModels) : [];
-  const modelText: string = models.length ? models.join(", ") : "all models";
+  const modelText: string = models.length ? models.join(", ") : t("keys.allModels");
   const status = k.revokedAt ? "revoked" : k.expiresAt && k.expiresAt <= props.now ? "expired" : "active";
+  const day = props.day ?? { requests: 0, tokens: 0, errors: 0 };
   return (
     <tr id={`key-${k.id}`} data-key={k.id} class={status === "active" ? "" : "dim"}>
-      <td data-label="Name"><span safe>{k.name}</span>{k.builtin ? <span class="badge">built-in</span> : ""}</td>
-      <td data-label="Key"><code safe>{`${k.keyPrefix}…`}</code></td>
-      <td data-label="Models" safe>{modelText}</td>
-      <td data-label="Expires" class="nowrap"><Time at={k.expiresAt} now={props.now} empty="never" /></td>
-      <td data-label="Tokens this month" class="num" safe>{k.monthlyTokenBudget != null ? `${fmtNum(used)} / ${fmtNum(k.monthlyTokenBudget)}` : fmtNum(used)}</td>
-      <td data-label="Last 24 h" class="num" safe>{`${fmtNum(props.day?.requests ?? 0)} req · ${fmtNum(props.day?.tokens ?? 0)} tok`}</td>
-      <td data-label="Requests" class="num" safe>{fmtNum(k.requests)}</td>
-      <td data-label="Last used" safe>{ago(k.lastUsedAt, props.now)}</td>
-      <td data-label="Status"><span class={`badge s-${status === "active" ? "active" : "disabled"}`}>{status}</span></td>
+      <td data-label={t("keys.col.name")}><span safe>{k.name}</span>{k.builtin ? <span class="badge" safe>{t("keys.builtin")}</span> : ""}</td>
+      <td data-label={t("keys.col.key")}><code safe>{`${k.keyPrefix}…`}</code></td>
+      <td data-label={t("keys.col.models")} class="models" safe>{modelText}</td>
+      <td data-label={t("keys.col.expires")} class="nowrap"><Time tr={tr} at={k.expiresAt} now={props.now} empty={t("keys.never")} /></td>
+      <td data-label={t("keys.col.requests24")} class="num day-requests">
+        <span safe>{tr.int(day.requests)}</span>{day.errors ? <small class="err-text" safe>{` ${t("keys.errorsN", { n: tr.int(day.errors) })}`}</small> : ""}
+      </td>
+      <td data-label={t("keys.col.tokens24")} class="num" safe>{tr.num(day.tokens)}</td>
+      <td data-label={t("keys.col.tokensMonth")} class="num" safe>{k.monthlyTokenBudget != null ? `${tr.num(used)} / ${tr.num(k.monthlyTokenBudget)}` : tr.num(used)}</td>
+      <td data-label={t("keys.col.answered")} class="num total-requests" safe>{tr.int(k.requests)}</td>
+      <td data-label={t("keys.col.lastUsed")} safe>{tr.ago(k.lastUsedAt, props.now)}</td>
+      <td data-label={t("keys.col.status")}><span class={`badge s-${status === "active" ? "active" : "disabled"}`} safe>{t(`keys.status.${status}`)}</span></td>
       <td class="row-actions">
         {status === "active" && !k.builtin
-          ? <button type="button" class="small danger" hx-post={`/keys/${encodeURIComponent(k.id)}/revoke`} hx-target="closest tr" hx-swap="outerHTML" hx-confirm={`Revoke key ${k.name}?`}>Revoke</button>
+          ? <button type="button" class="small danger" hx-post={`/keys/${encodeURIComponent(k.id)}/revoke`} hx-target="closest tr" hx-swap="outerHTML" hx-confirm={t("keys.revokeConfirm", { name: k.name })} safe>{t("keys.revoke")}</button>
           : ""}
       </td>
     </tr>
   );
 }
 
-export function NewKeyNotice(props: { name: string; secret: string }) {
+/** Names in an allow-list that no model answers to. */
+export function ModelWarning(props: { tr: Tr; unknown: string[] }) {
+  return (
+    <div id="model-warning" role="status">
+      {props.unknown.length ? <p class="warn-text small" safe>{props.tr.t("keys.unknownModels", { names: props.unknown.join(", ") })}</p> : ""}
+    </div>
+  );
+}
+
+export function NewKeyNotice(props: { tr: Tr; name: string; secret: string; unknown: string[] }) {
+  const t = props.tr.t;
   return (
     <div class="card ok" id="new-key">
-      <p><b safe>{`Key "${props.name}" created.`}</b> Copy it now — it is shown only once.</p>
-      <CopyField id="new-key-value" value={props.secret} />
+      <p><b safe>{t("keys.created", { name: props.name })}</b> <span safe>{t("keys.shownOnce")}</span></p>
+      <CopyField tr={props.tr} id="new-key-value" value={props.secret} />
+      {props.unknown.length ? <p class="warn-text small" id="new-key-warning" safe>{t("keys.unknownModels", { names: props.unknown.join(", ") })}</p> : ""}
     </div>
   );
 }
 
-export function KeysTable(props: { keys: ClientKey[]; usage: Map<string, KeyUsage>; now: number }) {
+export function KeysTable(props: { tr: Tr; keys: ClientKey[]; usage: Map<string, KeyUsage>; now: number }) {
+  const t = props.tr.t;
+  const th = (key: Parameters<typeof t>[0], hint?: Parameters<typeof t>[0], cls = "") => <th class={cls} title={hint ? t(hint) : undefined} safe>{t(key)}</th>;
   return (
     <div id="keys-table" hx-get="/keys/table" hx-trigger="keys-changed from:body" hx-swap="outerHTML" class="scroll">
-      <table class="grid cards">
+      <table class="grid cards keys">
         <thead>
-          <tr><th>Name</th><th>Key</th><th>Models</th><th>Expires</th><th>Tokens this month</th><th>Last 24 h</th><th>Requests</th><th>Last used</th><th>Status</th><th></th></tr>
+          <tr>
+            {th("keys.col.name")}{th("keys.col.key")}{th("keys.col.models")}{th("keys.col.expires")}
+            {th("keys.col.requests24", "keys.hint.requests24", "num")}{th("keys.col.tokens24", "keys.hint.tokens24", "num")}
+            {th("keys.col.tokensMonth", "keys.hint.tokensMonth", "num")}{th("keys.col.answered", "keys.hint.answered", "num")}
+            {th("keys.col.lastUsed")}{th("keys.col.status")}<th></th>
+          </tr>
         </thead>
         <tbody>
-          {props.keys.map((k) => <KeyRow k={k} day={props.usage.get(k.id)} now={props.now} />)}
+          {props.keys.map((k) => <KeyRow tr={props.tr} k={k} day={props.usage.get(k.id)} now={props.now} />)}
         </tbody>
       </table>
+      <p class="muted small" safe>{t("keys.legend")}</p>
     </div>
   );
 }
 
-export function KeysPage(props: { csrf: string; version: string; keys: ClientKey[]; usage: Map<string, KeyUsage>; now: number }) {
+export function KeysPage(props: { tr: Tr; csrf: string; version: string; keys: ClientKey[]; usage: Map<string, KeyUsage>; now: number; modelNames: string[] }) {
+  const t = props.tr.t;
   return (
-    <Page title="Client keys" csrf={props.csrf} active="/keys" version={props.version}>
+    <Page tr={props.tr} title={t("keys.title")} csrf={props.csrf} active="/keys" version={props.version}>
       <details class="card" open>
-        <summary>Create a key</summary>
-        <form hx-post="/keys" hx-target="#key-result" hx-swap="innerHTML" class="stack row-wide" id="key-form">
-          <label>Name <input name="name" required maxlength="80" /></label>
-          <label>Allowed models <input name="models" placeholder="empty = all; comma-separated" /></label>
-          <label>Expires <input name="expires" type="date" /></label>
-          <label>Monthly token budget <input name="budget" type="number" min="1" step="1" /></label>
-          <button type="submit">Create key</button>
+        <summary safe>{t("keys.create")}</summary>
+        <form hx-post="/keys" hx-target="#key-result" hx-swap="innerHTML" class="stack row-wide" id="key-form" data-reset-on-success="1">
+          <label><span safe>{t("keys.f.name")}</span> <input name="name" required maxlength="80" /></label>
+          <label><span safe>{t("keys.f.models")}</span> <input name="models" placeholder={t("keys.f.modelsHint")} list="model-names" autocomplete="off"
+            hx-get="/keys/check-models" hx-trigger="input changed delay:400ms" hx-target="#model-warning" hx-swap="outerHTML" /></label>
+          <label><span safe>{t("keys.f.expires")}</span> <input name="expires" type="date" /></label>
+          <label><span safe>{t("keys.f.budget")}</span> <input name="budget" type="number" min="1" step="1" /></label>
+          <button type="submit" safe>{t("keys.f.submit")}</button>
         </form>
+        <datalist id="model-names">{props.modelNames.map((m) => <option value={m} />)}</datalist>
+        <ModelWarning tr={props.tr} unknown={[]} />
         <div id="key-result"></div>
       </details>
-      <KeysTable keys={props.keys} usage={props.usage} now={props.now} />
+      <KeysTable tr={props.tr} keys={props.keys} usage={props.usage} now={props.now} />
     </Page>
   );
 }

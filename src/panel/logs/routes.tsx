@@ -20,14 +20,14 @@ export function logRoutes(ctx: PanelCtx) {
   const recent = () => ctx.s.ring.recent(200);
 
   return guardedGroup(ctx)
-    .get("/logs", ({ query, session }) =>
-      htmlResponse(<LogsPage csrf={session!.csrf} version={ctx.s.version} level={parseLevel(query.level)} recent={recent()} />))
-    .get("/logs/feed", ({ query }) => {
+    .get("/logs", ({ query, session, tr }) =>
+      htmlResponse(<LogsPage tr={tr} csrf={session!.csrf} version={ctx.s.version} level={parseLevel(query.level)} recent={recent()} />))
+    .get("/logs/feed", ({ query, tr }) => {
       // The toggle button sends the current state plus toggle=1; the level select sends the state as is.
       const paused = (query.paused === "1") !== (query.toggle === "1");
-      return htmlResponse(<LogView level={parseLevel(query.level)} paused={paused} recent={recent()} />);
+      return htmlResponse(<LogView tr={tr} level={parseLevel(query.level)} paused={paused} recent={recent()} />);
     })
-    .get("/logs/stream", ({ request, server, query }) => {
+    .get("/logs/stream", ({ request, server, query, tr }) => {
       // Quiet periods are normal here; Bun's idle timeout must not cut the stream (pings keep proxies awake).
       server?.timeout(request, 0);
       const level = parseLevel(query.level);
@@ -40,7 +40,7 @@ export function logRoutes(ctx: PanelCtx) {
           };
           const off = ctx.s.bus.on((e) => {
             if (!visible(e, level)) return;
-            const out = <LogLine e={e} />;
+            const out = <LogLine tr={tr} e={e} />;
             if (typeof out === "string") send(sseFrame("log", out));
             else void out.then((html) => send(sseFrame("log", html)));
           });

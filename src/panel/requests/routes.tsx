@@ -2,7 +2,7 @@ import type { PanelCtx } from "../context";
 import { guardedGroup, htmlResponse } from "../context";
 import type { RequestFilter } from "../../logs/request-log";
 import { listModels } from "../../core/models";
-import { type KnownValues, RequestDetailView, RequestRows, RequestsPage } from "./page";
+import { type KnownValues, NoRequests, RequestDetailView, RequestRows, RequestsPage } from "./page";
 
 const MAX_SUGGESTIONS = 300;
 
@@ -29,21 +29,21 @@ function filterOf(q: Record<string, string | undefined>): RequestFilter {
 /** Paginated request log with filters; a row opens its details (body only when body logging is on). */
 export function requestRoutes(ctx: PanelCtx) {
   return guardedGroup(ctx)
-    .get("/requests", ({ query, session }) => {
+    .get("/requests", ({ query, session, tr }) => {
       ctx.s.requestLog.flush(); // show requests that just finished, not only the last batch
       const filter = filterOf(query);
-      return htmlResponse(<RequestsPage csrf={session!.csrf} version={ctx.s.version} rows={ctx.requests.page(filter)} filter={filter} now={Date.now()} known={known(ctx)} />);
+      return htmlResponse(<RequestsPage tr={tr} csrf={session!.csrf} version={ctx.s.version} rows={ctx.requests.page(filter)} filter={filter} now={Date.now()} known={known(ctx)} />);
     })
-    .get("/requests/rows", ({ query }) => {
+    .get("/requests/rows", ({ query, tr }) => {
       ctx.s.requestLog.flush();
       const filter = filterOf(query);
       const rows = ctx.requests.page(filter);
-      if (!rows.length && !filter.before) return htmlResponse(<tr><td colspan="10" class="muted">No matching requests.</td></tr>);
-      return htmlResponse(<RequestRows rows={rows} filter={filter} now={Date.now()} />);
+      if (!rows.length && !filter.before) return htmlResponse(<NoRequests tr={tr} filtered />);
+      return htmlResponse(<RequestRows tr={tr} rows={rows} filter={filter} now={Date.now()} />);
     })
-    .get("/requests/:id", ({ params }) => {
+    .get("/requests/:id", ({ params, tr }) => {
       const r = ctx.requests.get(Number(params.id));
-      if (!r) return htmlResponse(<p class="muted">That request is no longer in the log.</p>, { status: 404 });
-      return htmlResponse(<RequestDetailView r={r} bodiesLogged={ctx.s.settings.runtime.logRequestBodies} />);
+      if (!r) return htmlResponse(<p class="muted" safe>{tr.t("requests.gone")}</p>, { status: 404 });
+      return htmlResponse(<RequestDetailView tr={tr} r={r} bodiesLogged={ctx.s.settings.runtime.logRequestBodies} />);
     });
 }

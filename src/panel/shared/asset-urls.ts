@@ -2,8 +2,10 @@
 export const ASSET_URLS = {
   htmx: "/assets/htmx-2.0.11.min.js",
   sse: "/assets/htmx-ext-sse-2.2.4.js",
-  css: "/assets/panel-2.css",
-  js: "/assets/panel-2.js",
+  uplot: "/assets/uplot-1.6.32.min.js",
+  uplotCss: "/assets/uplot-1.6.32.min.css",
+  css: "/assets/panel-3.css",
+  js: "/assets/panel-3.js",
 } as const;
 
 /** The panel icon (an SVG held in src/panel/shared/assets.ts, not a file on disk). */

@@ -1,6 +1,8 @@
 import { Elysia } from "elysia";
 import htmxPath from "htmx.org/dist/htmx.min.js" with { type: "file" };
 import ssePath from "htmx-ext-sse/dist/sse.min.js" with { type: "file" };
+import uplotPath from "uplot/dist/uPlot.iife.min.js" with { type: "file" };
+import uplotCssPath from "uplot/dist/uPlot.min.css" with { type: "file" };
 import cssPath from "./assets/panel.css" with { type: "file" };
 import jsPath from "./assets/panel.js" with { type: "file" };
 import { ASSET_URLS, ICON_URL } from "./asset-urls";
@@ -13,6 +15,8 @@ const ICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><r
 const FILES: Array<[string, string, string]> = [
   [ASSET_URLS.htmx, htmxPath, "text/javascript; charset=utf-8"],
   [ASSET_URLS.sse, ssePath, "text/javascript; charset=utf-8"],
+  [ASSET_URLS.uplot, uplotPath, "text/javascript; charset=utf-8"],
+  [ASSET_URLS.uplotCss, uplotCssPath, "text/css; charset=utf-8"],
   [ASSET_URLS.css, cssPath, "text/css; charset=utf-8"],
   [ASSET_URLS.js, jsPath, "text/javascript; charset=utf-8"],
 ];

@@ -2,14 +2,19 @@
  * Long panel operations (import of many accounts, refresh all, check all quotas) run as jobs the
  * page polls, so one slow account never holds the HTTP request open.
  */
-export type JobRow = { name: string; outcome: string; why?: string; ok: boolean };
-export type Job = { id: string; title: string; total: number; rows: JobRow[]; done: boolean; startedAt: number };
+import type { MessageKey, Params } from "./i18n";
+
+export type JobOutcome = "added" | "updated" | "skipped" | "failed" | "ok";
+export type JobRow = { name: string; outcome: JobOutcome; why?: string; ok: boolean };
+/** The title is a catalogue message, so each viewer reads it in their own language. */
+export type JobTitle = { key: MessageKey; params?: Params };
+export type Job = { id: string; title: JobTitle; total: number; rows: JobRow[]; done: boolean; startedAt: number };
 
 export class Jobs {
   private jobs = new Map<string, Job>();
 
   /** Runs `work` over items with limited concurrency; each item yields one report row. */
-  start<T>(title: string, items: T[], work: (item: T) => Promise<JobRow>, concurrency = 4): Job {
+  start<T>(title: JobTitle, items: T[], work: (item: T) => Promise<JobRow>, concurrency = 4): Job {
     const job: Job = { id: crypto.randomUUID(), title, total: items.length, rows: [], done: items.length === 0, startedAt: Date.now() };
     this.jobs.set(job.id, job);
     this.trim();

@@ -1,37 +1,31 @@
-import type { Series } from "../rolling";
-import { fmtNum } from "../format";
+import type { Tr } from "../i18n/tr";
 
 /**
- * A small server-rendered bar chart (no JS). Errors are drawn as a red cap on each request bar.
- * Only numbers reach the SVG; the caption goes through `safe`.
+ * A time-series chart drawn in the browser by uPlot (embedded in the binary, see shared/assets.ts):
+ * axes with time labels, a legend, and a cursor readout of every series at the pointed time. The
+ * data rides in a data- attribute (escaped like any attribute; panel.js parses it), so nothing
+ * user-controlled is ever written into a script. The caption and totals are plain text, so the
+ * numbers are readable without JavaScript too.
  */
-export function BarChart(props: { series: Series; metric: "requests" | "tokens"; caption: string; tickLabel: (i: number) => string }) {
-  const { series, metric } = props;
-  const W = 300;
-  const H = 70;
-  const n = series.buckets.length;
-  const bw = W / n;
-  const max = Math.max(1, ...series.buckets.map((b) => b[metric]));
-  const total = metric === "requests" ? series.requests : series.tokens;
+export type ChartSeries = { label: string; values: Array<number | null>; color: string; axis?: "left" | "right"; kind?: "line" | "bars" };
+export type ChartData = { x: number[]; series: ChartSeries[]; unit?: string; rightUnit?: string; step: number };
+
+export const COLORS = { requests: "#3858e9", errors: "#c53030", input: "#1f8a4c", output: "#b7791f", latency: "#7b3fc4", credits: "#0f7c8c" } as const;
+export const PALETTE = ["#3858e9", "#1f8a4c", "#b7791f", "#c53030", "#7b3fc4", "#0f7c8c", "#d53f8c", "#687086"];
+
+export function TimeChart(props: { tr: Tr; id: string; title: string; data: ChartData; totals?: Array<[string, string]> }) {
+  const config = { ...props.data, locale: props.tr.locale };
   return (
-    <figure class="chart">
+    <figure class="uchart" id={props.id} data-chart={JSON.stringify(config)}>
       <figcaption>
-        <span safe>{props.caption}</span> <b safe>{fmtNum(total)}</b>
+        <span class="uchart-title" safe>{props.title}</span>
+        {props.totals?.length ? (
+          <span class="uchart-totals">
+            {props.totals.map(([k, v]) => <span><span class="muted" safe>{k}</span> <b safe>{v}</b></span>)}
+          </span>
+        ) : ""}
       </figcaption>
-      <svg viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" role="img" aria-label={`${props.caption}: ${total}`}>
-        <line class="base" x1="0" y1={String(H - 0.5)} x2={String(W)} y2={String(H - 0.5)} />
-        {series.buckets.map((b) => {
-          const h = (b[metric] / max) * (H - 2);
-          const eh = metric === "requests" && b.requests ? (b.errors / max) * (H - 2) : 0;
-          return (
-            <g>
-              <title safe>{`${props.tickLabel(b.i)}: ${fmtNum(b[metric])}${metric === "requests" ? `, ${b.errors} errors` : ""}`}</title>
-              <rect class="bar" x={(b.i * bw + 0.5).toFixed(2)} y={(H - h).toFixed(2)} width={Math.max(0.5, bw - 1).toFixed(2)} height={h.toFixed(2)} />
-              {eh > 0 ? <rect class="err" x={(b.i * bw + 0.5).toFixed(2)} y={(H - h).toFixed(2)} width={Math.max(0.5, bw - 1).toFixed(2)} height={eh.toFixed(2)} /> : ""}
-            </g>
-          );
-        })}
-      </svg>
+      <div class="uchart-plot" role="img" aria-label={props.title}></div>
     </figure>
   );
 }

@@ -1,9 +1,12 @@
+import type { Tr } from "../i18n/tr";
+
 /**
  * A value with a copy button (handled by panel.js; the value itself is escaped). Multi-line values
  * get the button in a bar above the block, so it never covers the first line.
  */
-export function CopyField(props: { id: string; value: string; label?: string; multiline?: boolean }) {
-  const button = <button type="button" class="small" data-copy={props.id}>Copy</button>;
+export function CopyField(props: { tr: Tr; id: string; value: string; label?: string; multiline?: boolean }) {
+  const t = props.tr.t;
+  const button = <button type="button" class="small" data-copy={props.id} data-copied={t("copy.done")} safe>{t("copy")}</button>;
   if (props.multiline) {
     return (
       <div class="copy multi">
