@@ -44,10 +44,10 @@ function seriesChart(tr: Tr, s: Series, metric: "requests" | "tokens"): ChartDat
   const x = s.buckets.map((b) => (s.start + b.i * s.stepMs) / 1000);
   const series = metric === "requests"
     ? [
-      { label: tr.t("chart.requests"), values: s.buckets.map((b) => b.requests), color: COLORS.requests },
-      { label: tr.t("chart.errors"), values: s.buckets.map((b) => b.errors), color: COLORS.errors },
+      { label: tr.t("chart.requests"), values: s.buckets.map((b) => b.requests), color: COLORS.requests, kind: "bars" as const },
+      { label: tr.t("chart.errors"), values: s.buckets.map((b) => b.errors), color: COLORS.errors, kind: "bars" as const },
     ]
-    : [{ label: tr.t("chart.tokens"), values: s.buckets.map((b) => b.tokens), color: COLORS.input }];
+    : [{ label: tr.t("chart.tokens"), values: s.buckets.map((b) => b.tokens), color: COLORS.input, kind: "bars" as const }];
   return { x, series, step: s.stepMs / 1000 };
 }
 

@@ -55,15 +55,15 @@ function charts(tr: Tr, d: UsageData): Array<{ id: string; title: string; data: 
     {
       id: "usage-requests", title: t("usage.chart.requests"), totals: [[t("chart.requests"), tr.int(d.sum.requests)], [t("chart.errors"), tr.int(d.sum.errors)]],
       data: { x, step, series: [
-        { label: t("chart.requests"), values: d.totals.map((p) => p.requests), color: COLORS.requests },
-        { label: t("chart.errors"), values: d.totals.map((p) => p.errors), color: COLORS.errors },
+        { label: t("chart.requests"), values: d.totals.map((p) => p.requests), color: COLORS.requests, kind: "bars" },
+        { label: t("chart.errors"), values: d.totals.map((p) => p.errors), color: COLORS.errors, kind: "bars" },
       ] },
     },
     {
       id: "usage-tokens", title: t("usage.chart.tokens"), totals: [[t("chart.input"), tr.num(d.sum.inputTokens)], [t("chart.output"), tr.num(d.sum.outputTokens)]],
       data: { x, step, series: [
-        { label: t("chart.input"), values: d.totals.map((p) => p.inputTokens), color: COLORS.input },
-        { label: t("chart.output"), values: d.totals.map((p) => p.outputTokens), color: COLORS.output },
+        { label: t("chart.input"), values: d.totals.map((p) => p.inputTokens), color: COLORS.input, kind: "bars" },
+        { label: t("chart.output"), values: d.totals.map((p) => p.outputTokens), color: COLORS.output, kind: "bars" },
       ] },
     },
     {

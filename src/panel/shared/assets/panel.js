@@ -129,8 +129,14 @@ function drawChart(fig) {
   var data = [cfg.x];
   for (var i = 0; i < cfg.series.length; i++) {
     var s = cfg.series[i];
-    series.push({ label: s.label, stroke: s.color, fill: s.color + "22", width: 1.5, points: { show: cfg.x.length < 80 },
-      value: function (u, v) { return v == null ? "—" : fmt.format(v); } });
+    var bars = s.kind === "bars";
+    series.push({
+      label: s.label, stroke: s.color, fill: s.color + (bars ? "99" : "22"), width: bars ? 0 : 1.5,
+      // Counts are bars; gaps in a line (no request in a bucket, so no latency) are bridged.
+      paths: bars && uPlot.paths && uPlot.paths.bars ? uPlot.paths.bars({ size: [0.8, 40] }) : undefined,
+      spanGaps: !bars, points: { show: !bars && cfg.x.length < 80 },
+      value: function (u, v) { return v == null ? "—" : fmt.format(v); },
+    });
     data.push(s.values);
   }
   var opts = {
