@@ -7,7 +7,7 @@ import { csvStream } from "./csv";
 import { UsagePage } from "./page";
 
 /** Log rows a page view folds into the rollups itself; a backlog beyond that is left to the background loop. */
-const FOLD_ON_VIEW = 50_000;
+const FOLD_ON_VIEW = 5_000;
 const MAX_EXPORT_DAYS = 400;
 
 const dayStart = (v: unknown): number | null => {
