@@ -77,7 +77,7 @@ describe.skipIf(!existsSync(exe))("admin panel in Chromium", () => {
     await page.selectOption("#add-form select[name=kind]", "social");
     await page.click("#add-form button[type=submit]");
     await page.locator("#add-result", { hasText: "Account added" }).waitFor();
-    await page.locator('#accounts-table input.label-edit[value="added-in-browser"]').waitFor();
+    await page.locator('#accounts-table textarea.label-edit[data-label="added-in-browser"]').waitFor();
     expect(await page.inputValue("#add-form textarea[name=refreshToken]")).toBe(""); // form cleared after entry
     expect(await page.content()).not.toContain(acct.refreshToken);
   }, 20_000);
@@ -113,9 +113,9 @@ describe.skipIf(!existsSync(exe))("admin panel in Chromium", () => {
     expect(await report.locator("tr.bad").count()).toBe(2);
     expect(await page.inputValue("#import-form textarea[name=text]")).toBe(""); // pasted tokens do not linger
     expect(await page.content()).not.toContain(kam.accounts[0]!.refreshToken!);
-    await page.locator('#accounts-table input.label-edit[value="kam-good"]').waitFor();
+    await page.locator('#accounts-table textarea.label-edit[data-label="kam-good"]').waitFor();
     // Plan, credits and email without pressing "Check quota".
-    const good = page.locator("tbody.acct", { has: page.locator('input.label-edit[value="kam-good"]') });
+    const good = page.locator("tbody.acct", { has: page.locator('textarea.label-edit[data-label="kam-good"]') });
     expect(await good.locator(".email").textContent()).toBe("good@example.com");
     expect(await good.locator(".meter-text").textContent()).toBe("12 of 50 used");
     expect(await good.locator(".plan").textContent()).not.toBe("—");
@@ -123,13 +123,13 @@ describe.skipIf(!existsSync(exe))("admin panel in Chromium", () => {
   }, 20_000);
 
   test("edits a label and disables/enables an account in place", async () => {
-    const row = page.locator("tbody.acct", { has: page.locator('input.label-edit[value="kam-good"]') });
+    const row = page.locator("tbody.acct", { has: page.locator('textarea.label-edit[data-label="kam-good"]') });
     await row.locator("button", { hasText: "Disable" }).click();
-    const disabled = page.locator("tbody.acct", { has: page.locator(".badge.s-disabled") }).filter({ has: page.locator('input[value="kam-good"]') });
+    const disabled = page.locator("tbody.acct", { has: page.locator(".badge.s-disabled") }).filter({ has: page.locator('textarea[data-label="kam-good"]') });
     await disabled.waitFor();
     await disabled.locator("button", { hasText: "Enable" }).click();
-    await page.locator("tbody.acct", { has: page.locator('input[value="kam-good"]') }).locator(".note", { hasText: "enabled" }).waitFor();
-    const input = page.locator('input.label-edit[value="kam-good"]');
+    await page.locator("tbody.acct", { has: page.locator('textarea[data-label="kam-good"]') }).locator(".note", { hasText: "enabled" }).waitFor();
+    const input = page.locator('textarea.label-edit[data-label="kam-good"]');
     await input.fill("kam-renamed");
     await input.press("Tab");
     await page.locator(".note", { hasText: "label saved" }).waitFor();

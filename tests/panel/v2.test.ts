@@ -184,7 +184,7 @@ describe("accounts", () => {
     expect((await req("/accounts/bulk/explode", form({ ids: ids[0]! }))).status).toBe(404);
     const table = await (await req("/accounts/table?q=bulk-&state=disabled&sort=label")).text();
     expect(table).toContain(`data-total="2"`);
-    expect(table.indexOf('value="bulk-1"')).toBeLessThan(table.indexOf('value="bulk-2"'));
+    expect(table.indexOf('data-label="bulk-1"')).toBeLessThan(table.indexOf('data-label="bulk-2"'));
   });
 });
 

@@ -12,7 +12,8 @@ export const ACCOUNT_COLUMNS = 9;
 /**
  * One account as its own <tbody>: the facts on the first row, the actions (and the note of the last
  * action) on a second, so the table fits a laptop width. Actions swap the whole tbody in place; on
- * a phone each tbody becomes a card (shared/assets/panel.css). Tokens never appear, only the fingerprint.
+ * a phone each tbody becomes a card (shared/assets/panel.css). The label is an editable text area
+ * that grows with its text, so a long label shows whole. Tokens never appear, only the fingerprint.
  */
 export function AccountRowView(props: { tr: Tr; a: AccountView; now: number; note?: string }) {
   const { a, now, tr } = props;
@@ -28,8 +29,8 @@ export function AccountRowView(props: { tr: Tr; a: AccountView; now: number; not
       <tr>
         <td class="pick"><input type="checkbox" name="ids" value={a.id} aria-label={t("accounts.select", { name })} /></td>
         <td data-label={t("accounts.col.account")} class="who">
-          <input class="label-edit" name="label" value={a.label} placeholder={t("accounts.labelPlaceholder")} aria-label={t("accounts.label")}
-            hx-post={`${base}/label`} hx-trigger="change" hx-target="closest tbody" hx-swap="outerHTML" />
+          <textarea class="label-edit" name="label" rows="1" maxlength="120" placeholder={t("accounts.labelPlaceholder")} aria-label={t("accounts.label")}
+            data-label={a.label} hx-post={`${base}/label`} hx-trigger="change" hx-target="closest tbody" hx-swap="outerHTML" safe>{a.label}</textarea>
           {a.email ? <div class="email" safe>{a.email}</div> : ""}
           <code class="fp" title={t("accounts.fingerprint")} safe>{a.fingerprint}</code>
         </td>

@@ -39,6 +39,11 @@ document.addEventListener("htmx:afterRequest", function (ev) {
   }
 });
 
+// Accounts: Enter in a label saves it (the label is a one-line value in a growing text area).
+document.addEventListener("keydown", function (ev) {
+  if (ev.key === "Enter" && ev.target && ev.target.matches && ev.target.matches("textarea.label-edit")) { ev.preventDefault(); ev.target.blur(); }
+});
+
 // Accounts: the header checkbox ticks or clears every row shown.
 document.addEventListener("change", function (ev) {
   var all = ev.target;
