@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import type { Services } from "../services";
-import { allowedHosts } from "../admin/host-guard";
-import { csrfRefusal, hostRefusal, loginRequired, sessionOf } from "../admin/guard";
+import { allowedHosts, isAllowedHost } from "../admin/host-guard";
+import { csrfRefusal, hostOf, hostRefusal, loginRequired, sessionOf } from "../admin/guard";
 import { Jobs } from "./shared/jobs";
 import { type AdminSessions, sessionsFor } from "../admin/session";
 import { RequestLogQueries } from "../logs/request-log";
@@ -65,12 +65,19 @@ export const trFor = (request: Request): Tr => trOf(localeOf(request));
 export function guardedGroup(ctx: PanelCtx) {
   return new Elysia()
     .derive(({ request }) => ({ session: sessionOf(request, ctx.sessions), tr: trFor(request) }))
-    .onBeforeHandle(({ request, session, body }) => {
+    .onBeforeHandle(({ request, session, body, tr }) => {
       const refused = hostRefusal(request, ctx.allowed);
-      if (refused) return refused;
-      if (!session) return loginRequired(request);
-      return csrfRefusal(request, session, body) ?? undefined;
+      if (refused) return inLanguage(refused, tr.t(isAllowedHost(hostOf(request), ctx.allowed) ? "guard.origin" : "guard.host"));
+      if (!session) return inLanguage(loginRequired(request), tr.t("guard.signIn"));
+      const csrf = csrfRefusal(request, session, body);
+      return csrf ? inLanguage(csrf, tr.t("guard.csrf")) : undefined;
     });
+}
+
+/** A refusal from src/admin/guard.ts (shared with the JSON APIs, so English) with its text in the viewer's language. */
+function inLanguage(res: Response, text: string): Response {
+  if (res.status === 303) return res; // a redirect to /login has no text to show
+  return new Response(text, { status: res.status, headers: res.headers });
 }
 
 /** Renders a JSX element to an explicit Response (the html plugin rewrites other return values). */

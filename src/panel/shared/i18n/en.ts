@@ -323,6 +323,10 @@ export const en = {
   "settings.err.strategy": "Choose one of the listed selection strategies.",
   "settings.err.other": "Not saved: {why}",
 
+  "guard.host": "Forbidden: this panel only answers on the address the server is bound to (or localhost).",
+  "guard.origin": "Forbidden: cross-origin request.",
+  "guard.signIn": "Sign in first.",
+  "guard.csrf": "Forbidden: missing or wrong CSRF token. Reload the page.",
   "usage.range": "Range",
   "usage.range.hour": "Last hour",
   "usage.range.day": "Last day",

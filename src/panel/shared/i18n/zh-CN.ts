@@ -322,6 +322,10 @@ export const zhCN: Record<MessageKey, string> = {
   "settings.err.strategy": "请选择列出的账号选择策略之一。",
   "settings.err.other": "未保存：{why}",
 
+  "guard.host": "禁止访问：此面板只在服务器绑定的地址（或 localhost）上应答。",
+  "guard.origin": "禁止访问：跨源请求。",
+  "guard.signIn": "请先登录。",
+  "guard.csrf": "禁止访问：CSRF 令牌缺失或错误。请刷新页面。",
   "usage.range": "时间范围",
   "usage.range.hour": "近 1 小时",
   "usage.range.day": "近 1 天",
