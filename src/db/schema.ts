@@ -1,4 +1,4 @@
-import { sqliteTable, text, integer, real, index, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { sqliteTable, text, integer, real, index, uniqueIndex, primaryKey } from "drizzle-orm/sqlite-core";
 
 /**
  * All persistent state. Columns ending in `Enc` hold AES-256-GCM ciphertext (src/crypto/secret-box.ts),
@@ -154,3 +154,33 @@ export const storedResponses = sqliteTable(
   },
   (t) => [index("stored_responses_key").on(t.clientKeyId, t.createdAt), index("stored_responses_expiry").on(t.expiresAt)],
 );
+
+/**
+ * Request-log aggregates for the panel's usage charts (src/logs/request-rollup.ts): per time bucket
+ * (`step` = one minute, hour or day in ms; `bucket` = its start) and per dimension (`dim` = "total",
+ * "model", "account" or "key"; `value` = the model name, account id or client-key id, "" for total
+ * or unknown). Built from request_log rows past the cursor, so pages read thousands of rows, not millions.
+ */
+export const requestRollup = sqliteTable(
+  "request_rollup",
+  {
+    step: integer("step").notNull(),
+    dim: text("dim", { enum: ["total", "model", "account", "key"] }).notNull(),
+    bucket: integer("bucket").notNull(),
+    value: text("value").notNull(),
+    requests: integer("requests").notNull().default(0),
+    errors: integer("errors").notNull().default(0),
+    inputTokens: integer("input_tokens").notNull().default(0),
+    outputTokens: integer("output_tokens").notNull().default(0),
+    latencyMsSum: integer("latency_ms_sum").notNull().default(0),
+    latencyCount: integer("latency_count").notNull().default(0),
+    credits: real("credits").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.step, t.dim, t.bucket, t.value] })],
+);
+
+/** How far request_rollup has read request_log: the last row id counted (one row, name "request_log"). */
+export const rollupCursor = sqliteTable("rollup_cursor", {
+  name: text("name").primaryKey(),
+  lastId: integer("last_id").notNull(),
+});

@@ -11,6 +11,8 @@
  * Routes (all on one host; any family template pointed here works):
  *   POST /refreshToken                 social refresh {refreshToken} → {accessToken, refreshToken, profileArn, expiresIn}
  *   POST /token                        IdC OIDC CreateToken (camelCase JSON, grantType refresh_token)
+ *   POST /client/register, /device_authorization, /token (device_code grant): the device sign-in
+ *                                      flow, in oidc-device.ts (driven through fake.oidcDevice)
  *   POST /generateAssistantResponse    restJson chat (event stream)
  *   POST /  x-amz-target: AmazonCodeWhispererStreamingService.GenerateAssistantResponse   awsJson chat
  *   POST /  x-amz-target: AmazonCodeWhispererService.{GetUsageLimits,ListAvailableModels,ListAvailableProfiles}
@@ -60,6 +62,7 @@
  *   abuse*            the "suspicious activity" 429, on demand or past a rate (abuse.ts)
  */
 import { scenarioStream, type Scenario } from "./scenarios";
+import { createOidcDevice, type OidcDevice } from "./oidc-device";
 import {
   abruptCloseScenario,
   badCrcScenario,
@@ -156,6 +159,8 @@ export type FakeKiro = {
   setDefaultScenario(s: Scenario | undefined): void;
   requests: RecordedRequest[];
   refreshCalls: Array<{ refreshToken: string; at: number; kind: "social" | "idc" }>;
+  /** The OIDC device sign-in flow: approve/deny codes as the person at the browser would. */
+  oidcDevice: OidcDevice;
   readonly aborts: number;
   reset(): void;
   stop(): Promise<void>;
@@ -585,6 +590,10 @@ export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKir
       const prefixed = url.pathname.startsWith(FAMILY_A_PREFIX + "/");
       const familyA = prefixed || opts.requireProfileArn === true;
       const p = prefixed ? url.pathname.slice(FAMILY_A_PREFIX.length) : url.pathname;
+      if (req.method === "POST") {
+        const device = oidcDevice.handle(p, rec.body);
+        if (device) return device;
+      }
       if (req.method === "POST" && p === "/refreshToken") return socialRefresh(rec);
       if (req.method === "POST" && p === "/token") return idcRefresh(rec);
       if (req.method === "POST" && p === "/generateAssistantResponse") return chat(req, rec, raw, familyA);
@@ -604,6 +613,7 @@ export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKir
   });
 
   const url = `http://${server.hostname}:${server.port}`;
+  const oidcDevice = createOidcDevice(url, { addAccount, issueAccess: (rt) => issueAccess(byRefresh.get(rt)!), token });
   return {
     url,
     upstream: { apiUrl: url, authUrl: url, oidcUrl: url, region: "us-east-1" },
@@ -619,6 +629,7 @@ export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKir
     },
     requests,
     refreshCalls,
+    oidcDevice,
     get aborts() {
       return aborts;
     },
@@ -630,6 +641,7 @@ export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKir
       defaultScenario = undefined;
       requests.length = 0;
       refreshCalls.length = 0;
+      oidcDevice.reset();
       aborts = 0;
     },
     async stop() {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { settingsPatch } from "../../src/admin/routes/settings";
+import { settingsPatch } from "../../src/panel/settings/routes";
 import { startBackground } from "../../src/background";
 import { mergeConfig, runCodexConfigCommand } from "../../src/cli/codex-config";
 import { ConfigError } from "../../src/config/load";

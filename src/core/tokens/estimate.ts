@@ -43,7 +43,11 @@ function json(v: unknown): string {
 export class InputTokenEstimator {
   private readonly cache = new Map<string, number>();
 
-  constructor(private readonly maxSegments = 4096) {}
+  constructor(
+    private readonly maxSegments = 4096,
+    /** Counts one segment that missed the cache (the tokenizer; tests pass a counting wrapper). */
+    private readonly count: (text: string) => number = countTextTokens,
+  ) {}
 
   private cachedCount(text: string): number {
     if (!text) return 0;
@@ -54,7 +58,7 @@ export class InputTokenEstimator {
       this.cache.set(key, hit);
       return hit;
     }
-    const n = countTextTokens(text);
+    const n = this.count(text);
     this.cache.set(key, n);
     if (this.cache.size > this.maxSegments) this.cache.delete(this.cache.keys().next().value!);
     return n;
