@@ -37,7 +37,8 @@ export type PoolLease = {
   release(): void;
 };
 
-export type UnavailableReason = "none_configured" | "all_cooling" | "all_exhausted" | "all_disabled" | "all_busy";
+/** `model_not_served`: no usable account's plan includes the requested model (a client matter, not a busy pool). */
+export type UnavailableReason = "none_configured" | "all_cooling" | "all_exhausted" | "all_disabled" | "all_busy" | "model_not_served";
 
 export type PoolUnavailable = {
   unavailable: true;

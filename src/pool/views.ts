@@ -75,7 +75,7 @@ export function unavailable(table: AccountTable, now: number, exclude?: Set<stri
     return { unavailable: true, reason: "all_exhausted", retryAt: exhaustAt, message: `${all(exhausted)} out of credits until ${utcMinute(exhaustAt!)}${others("exhausted")}` };
   }
   if (noModel > 0 && !tried) {
-    return { unavailable: true, reason: "all_busy", message: `no account's plan includes model ${model}${others("")}` };
+    return { unavailable: true, reason: "model_not_served", message: `no account's plan includes model ${model}${others("")}` };
   }
   if (tried > 0) {
     return { unavailable: true, reason: "all_busy", message: `${all(tried)} usable but already failed for this request${others("tried")}` };
