@@ -44,7 +44,9 @@ export class Quotas {
    */
   onModelLists(fn: ModelListListener): () => void {
     this.listeners.add(fn);
-    fn(this.servedModels());
+    const served = this.servedModels();
+    this.told = served ? JSON.stringify(served) : undefined;
+    fn(served);
     return () => this.listeners.delete(fn);
   }
 

@@ -15,10 +15,12 @@ import type {
   TextPart,
   ThinkingSetting,
   ToolChoice,
+  ServerToolRequest,
   ToolDefinition,
   UserPart,
 } from "../../core/canonical";
 import { TurnError } from "../../core/errors";
+import { decodeWebSearchTool, isWebSearchToolType, serverBlockAsText } from "./web-search";
 
 const IMAGE_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp"] as const;
 
@@ -127,7 +129,14 @@ export function decodeAnthropicRequest(body: unknown, opts: DecodeOptions): Deco
   });
   requireUsableLastTurn(messages, lastIndex);
 
-  const tools: ToolDefinition[] = (b.tools ?? []).map((t, i) => {
+  const serverTools: ServerToolRequest[] = [];
+  const tools: ToolDefinition[] = [];
+  (b.tools ?? []).forEach((t, i) => {
+    // Web search runs here, through the account's Kiro MCP endpoint (docs/web-search.md).
+    if (isWebSearchToolType(t.type)) {
+      serverTools.push(decodeWebSearchTool(t, i));
+      return;
+    }
     if (t.type && t.type !== "custom") {
       throw new TurnError(
         "invalid_request",
@@ -136,8 +145,10 @@ export function decodeAnthropicRequest(body: unknown, opts: DecodeOptions): Deco
       );
     }
     if (!t.input_schema) throw new TurnError("invalid_request", `tools.${i}.input_schema: Field required`, { param: `tools.${i}.input_schema` });
-    return { name: t.name, description: t.description ?? "", inputSchema: t.input_schema };
+    tools.push({ name: t.name, description: t.description ?? "", inputSchema: t.input_schema });
   });
+  const clash = tools.find((t) => serverTools.some((st) => st.name === t.name));
+  if (clash) throw new TurnError("invalid_request", `tools: tool names must be unique; '${clash.name}' is both a client tool and a server tool`, { param: "tools" });
 
   let toolChoice: ToolChoice | undefined;
   let parallelToolCalls: boolean | undefined;
@@ -145,7 +156,7 @@ export function decodeAnthropicRequest(body: unknown, opts: DecodeOptions): Deco
     const tc = b.tool_choice;
     if (tc.type === "tool") {
       if (!tc.name) throw new TurnError("invalid_request", "tool_choice.name: Field required for type 'tool'", { param: "tool_choice.name" });
-      if (!tools.some((t) => t.name === tc.name)) {
+      if (!tools.some((t) => t.name === tc.name) && !serverTools.some((t) => t.name === tc.name)) {
         throw new TurnError("invalid_request", `tool_choice.name: no tool named '${tc.name}' in tools`, { param: "tool_choice.name" });
       }
       toolChoice = { type: "tool", name: tc.name };
@@ -171,6 +182,7 @@ export function decodeAnthropicRequest(body: unknown, opts: DecodeOptions): Deco
     thinking,
     metadata: { dialect: "anthropic", conversationId: conversationId(opts.conversationHeader, b.metadata?.user_id) },
   };
+  if (serverTools.length) req.serverTools = serverTools;
   if (toolChoice) req.toolChoice = toolChoice;
   if (parallelToolCalls !== undefined) req.parallelToolCalls = parallelToolCalls;
   if (b.temperature != null) req.temperature = b.temperature;
@@ -386,9 +398,13 @@ function assistantParts(blocks: Block[], where: string): AssistantPart[] {
         out.push({ type: "tool_use", id: str(blk.id, `${p}.id`), name: str(blk.name, `${p}.name`), input });
         break;
       }
-      default:
-        // redacted_thinking (opaque, no upstream equivalent), server-tool blocks, unknown types: dropped.
+      default: {
+        // Web search blocks of earlier answers: as text the upstream model can read.
+        const text = serverBlockAsText(blk);
+        if (text !== undefined) out.push({ type: "text", text });
+        // redacted_thinking (opaque, no upstream equivalent), other server-tool blocks, unknown types: dropped.
         break;
+      }
     }
   });
   return out;
