@@ -12,6 +12,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { bootServices, shutdownServices } from "../../src/boot";
 import { ModelCatalog } from "../../src/core/models";
+import { PRODUCT_MODELS as PRODUCT } from "../../src/dialects/openai/models";
 import { runTurn } from "../../src/turn/run";
 import { TurnError } from "../../src/core/errors";
 import { FAKE_MODEL_LISTS } from "../fake-kiro/models";
@@ -98,8 +99,6 @@ describe("accounts whose lists stop at an older Opus", () => {
     expect(chats().length).toBe(before + 1);
   });
 });
-
-const PRODUCT = ["claude-sonnet-4-5", "claude-sonnet-4-5-20250929", "claude-sonnet-4-20250514", "claude-3-7-sonnet-20250219", "claude-3-5-haiku-20241022", "claude-haiku-4-5-20251001"];
 
 describe("no Claude model served at all", () => {
   test("a Claude name is 404 with the available list, not 503/529", async () => {

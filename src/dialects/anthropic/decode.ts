@@ -14,13 +14,11 @@ import type {
   ImagePart,
   TextPart,
   ThinkingSetting,
-  ToolChoice,
-  ServerToolRequest,
-  ToolDefinition,
   UserPart,
 } from "../../core/canonical";
 import { TurnError } from "../../core/errors";
-import { decodeWebSearchTool, isWebSearchToolType, serverBlockAsText } from "./web-search";
+import { decodeTools } from "./tools";
+import { serverBlockAsText } from "./web-search";
 
 const IMAGE_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp"] as const;
 
@@ -129,40 +127,7 @@ export function decodeAnthropicRequest(body: unknown, opts: DecodeOptions): Deco
   });
   requireUsableLastTurn(messages, lastIndex);
 
-  const serverTools: ServerToolRequest[] = [];
-  const tools: ToolDefinition[] = [];
-  (b.tools ?? []).forEach((t, i) => {
-    // Web search runs here, through the account's Kiro MCP endpoint (docs/web-search.md).
-    if (isWebSearchToolType(t.type)) {
-      serverTools.push(decodeWebSearchTool(t, i));
-      return;
-    }
-    if (t.type && t.type !== "custom") {
-      throw new TurnError(
-        "invalid_request",
-        `tools.${i}: server tool '${t.type}' (${t.name}) is not supported by this server; only client tools with an input_schema can be used`,
-        { param: `tools.${i}.type` },
-      );
-    }
-    if (!t.input_schema) throw new TurnError("invalid_request", `tools.${i}.input_schema: Field required`, { param: `tools.${i}.input_schema` });
-    tools.push({ name: t.name, description: t.description ?? "", inputSchema: t.input_schema });
-  });
-  const clash = tools.find((t) => serverTools.some((st) => st.name === t.name));
-  if (clash) throw new TurnError("invalid_request", `tools: tool names must be unique; '${clash.name}' is both a client tool and a server tool`, { param: "tools" });
-
-  let toolChoice: ToolChoice | undefined;
-  let parallelToolCalls: boolean | undefined;
-  if (b.tool_choice) {
-    const tc = b.tool_choice;
-    if (tc.type === "tool") {
-      if (!tc.name) throw new TurnError("invalid_request", "tool_choice.name: Field required for type 'tool'", { param: "tool_choice.name" });
-      if (!tools.some((t) => t.name === tc.name) && !serverTools.some((t) => t.name === tc.name)) {
-        throw new TurnError("invalid_request", `tool_choice.name: no tool named '${tc.name}' in tools`, { param: "tool_choice.name" });
-      }
-      toolChoice = { type: "tool", name: tc.name };
-    } else toolChoice = { type: tc.type };
-    if (tc.disable_parallel_tool_use) parallelToolCalls = false;
-  }
+  const { tools, serverTools, toolChoice, parallelToolCalls } = decodeTools(b.tools ?? [], b.tool_choice ?? undefined);
 
   const effort = normaliseEffort(b.output_config?.effort);
   const thinking = thinkingSetting(b.thinking ?? undefined, effort);
