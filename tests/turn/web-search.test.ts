@@ -177,3 +177,31 @@ describe("model mode (the model decides)", () => {
     expect(String(err.message)).toContain("web_search");
   });
 });
+
+describe("searches on the pool's accounts", () => {
+  test("an account failing the MCP call is reported and the next account searches", async () => {
+    const two = await startE2E({ accounts: [{ behaviour: { suspended: true } }, {}], config: { strategy: "priority" } });
+    try {
+      const c = new Anthropic({ baseURL: two.url, apiKey: two.clientKey, maxRetries: 0 });
+      const m = await c.messages.create(forced(false) as any);
+      expect((m.content[1] as any).content).toHaveLength(5);
+      expect((m.usage as any).server_tool_use.web_search_requests).toBe(1);
+      // The suspended account answered 403 and was taken out of the pool.
+      expect(two.services.pool.get(two.accountIds[0]!)!.state).toBe("disabled");
+    } finally {
+      await two.stop();
+    }
+  });
+
+  test("no account can search: an `unavailable` result block, still a 200 answer", async () => {
+    const one = await startE2E({ accounts: [{ behaviour: { suspended: true } }] });
+    try {
+      const c = new Anthropic({ baseURL: one.url, apiKey: one.clientKey, maxRetries: 0 });
+      const m = await c.messages.create(forced(false) as any);
+      expect(m.content[1]).toMatchObject({ type: "web_search_tool_result", content: { type: "web_search_tool_result_error", error_code: "unavailable" } });
+      expect((m.content[2] as any).text).toContain("failed (unavailable)");
+    } finally {
+      await one.stop();
+    }
+  });
+});
