@@ -25,6 +25,8 @@ export type ModelInfo = {
   nativeThinking: boolean;
   /** Set on aliases: the canonical client-facing name this one stands for. */
   aliasOf?: string;
+  /** The service's display name (models the accounts reported that the table does not know). */
+  displayName?: string;
 };
 
 type Row = Omit<ModelInfo, "aliasOf"> & { aliases?: string[] };

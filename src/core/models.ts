@@ -126,6 +126,7 @@ function servedView(served: ReadonlyMap<string, ServedModel>): View {
     const base: ModelInfo = {
       name: v ? styled : s.id,
       upstreamId: s.id,
+      ...(s.displayName ? { displayName: s.displayName } : {}),
       contextWindow: positive(s.maxInputTokens) ?? K200,
       maxOutputTokens: positive(s.maxOutputTokens) ?? DEFAULT_OUTPUT,
       // Adaptive thinking exists from the Claude 4.6 generation on.
@@ -244,7 +245,7 @@ export class ModelCatalog {
   }
 
   private familyFallback(name: string): ModelInfo | undefined {
-    const m = FAMILY_NAME_RE.exec(name.trim());
+    const m = FAMILY_NAME_RE.exec(name.trim().replace(/\[(1m|200k)\]$/i, ""));
     if (!m) return undefined;
     const target = this.view.newest[m[1]!.toLowerCase() as Family];
     if (target) this.onFallback?.(name, target.name);

@@ -52,7 +52,7 @@ describe("accounts whose lists stop at an older Opus", () => {
     for (const id of ["deepseek-3.2", "glm-5", "minimax-m2.1", "qwen3-coder-next", "claude-opus-4-5", "claude-opus-4.5", "auto"]) expect(ids).toContain(id);
     for (const id of ["claude-opus-4-6", "claude-opus-4-8", "claude-sonnet-4-6", "claude-opus-4-7"]) expect(ids).not.toContain(id);
     const one = await openai.models.retrieve("deepseek-3.2");
-    expect(one).toMatchObject({ id: "deepseek-3.2", owned_by: "kiro", max_input_tokens: 128_000, max_tokens: 32_000 } as any);
+    expect(one).toMatchObject({ id: "deepseek-3.2", owned_by: "kiro", display_name: "DeepSeek 3.2", max_input_tokens: 128_000, max_tokens: 32_000 } as any);
   });
 
   test("a discovered model that is not Claude answers through the Anthropic dialect", async () => {

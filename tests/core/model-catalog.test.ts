@@ -68,6 +68,7 @@ describe("after the lists arrive: an older-Opus plan", () => {
       ["claude-sonnet-4-6", "claude-sonnet-4.5"],
       ["claude-sonnet-9-9", "claude-sonnet-4.5"],
       ["claude-haiku-7", "claude-haiku-4.5"],
+      ["claude-opus-4-8[1m]", "claude-opus-4.5"],
       // discovered models that are not Claude: under their upstream id
       ["deepseek-3.2", "deepseek-3.2"],
       ["glm-5", "glm-5"],
@@ -90,6 +91,7 @@ describe("after the lists arrive: an older-Opus plan", () => {
   test("windows and output caps come from the upstream's token limits", () => {
     expect(c.resolve("deepseek-3.2")).toMatchObject({ name: "deepseek-3.2", upstreamId: "deepseek-3.2", contextWindow: 128_000, maxOutputTokens: 32_000, nativeThinking: false });
     expect(c.resolve("qwen3-coder-next")).toMatchObject({ contextWindow: 256_000, maxOutputTokens: 64_000 });
+    expect(c.find("deepseek-3.2")!.displayName).toBe("DeepSeek 3.2");
     expect(c.resolve("claude-opus-4-8")).toMatchObject({ requested: "claude-opus-4-8", name: "claude-opus-4-5", upstreamId: "claude-opus-4.5", contextWindow: 200_000, maxOutputTokens: 64_000 });
     // auto reports no limits: the table's stay.
     expect(c.resolve("auto")).toMatchObject({ contextWindow: 200_000, maxOutputTokens: 64_000 });

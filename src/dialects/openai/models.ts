@@ -66,7 +66,7 @@ function modelObject(id: string, find: FindModel): ModelObject {
     created: Math.floor(at / 1000),
     owned_by: id.toLowerCase().startsWith("claude-") ? "anthropic" : "kiro",
     type: "model",
-    display_name: displayName(id),
+    display_name: info?.displayName ?? displayName(id),
     created_at: new Date(at).toISOString().replace(".000Z", "Z"),
     ...(info ? { max_input_tokens: info.contextWindow, max_tokens: info.maxOutputTokens } : {}),
   };
