@@ -113,14 +113,23 @@ function servedView(served: ReadonlyMap<string, ServedModel>): View {
     const s = served.get(m.upstreamId);
     if (s) add(limits(m, s));
   }
-  // Every reported model: under its upstream id, and (Claude) under the client-style name.
+  // Every reported model: under its upstream id, and (Claude) under the client-style name. A
+  // client-style name the table gives to a substitute (claude-opus-4-1 → Opus 4.6) goes to the
+  // reported model itself.
+  const replace = (old: ModelInfo, m: ModelInfo) => {
+    index.set(m.name.toLowerCase(), m);
+    list[list.indexOf(old)] = m;
+  };
+  /** Reported id → the canonical entry serving it (the family fallback's candidates). */
+  const servedBy = new Map<string, ModelInfo>();
   for (const s of served.values()) {
     const v = claudeVersion(s.id);
     const styled = clientStyleName(s.id);
-    const known = index.get(styled.toLowerCase()) ?? index.get(s.id.toLowerCase());
-    if (known) {
-      const canonical = known.aliasOf ?? known.name;
-      if (s.id.toLowerCase() !== canonical.toLowerCase()) add({ ...known, name: s.id, aliasOf: canonical });
+    const own = [index.get(styled), index.get(s.id.toLowerCase())].find((m) => m?.upstreamId === s.id);
+    if (own) {
+      const canonical = own.aliasOf ?? own.name;
+      servedBy.set(s.id, index.get(canonical.toLowerCase()) ?? own);
+      if (s.id.toLowerCase() !== canonical.toLowerCase()) add({ ...own, name: s.id, aliasOf: canonical });
       continue;
     }
     const base: ModelInfo = {
@@ -132,20 +141,21 @@ function servedView(served: ReadonlyMap<string, ServedModel>): View {
       // Adaptive thinking exists from the Claude 4.6 generation on.
       nativeThinking: !!v && (v.major > 4 || (v.major === 4 && v.minor >= 6)),
     };
-    add(base);
-    if (v && styled !== s.id) add({ ...base, name: s.id, aliasOf: styled });
+    const taken = index.get(base.name.toLowerCase());
+    if (taken) replace(taken, base);
+    else add(base);
+    servedBy.set(s.id, base);
+    if (base.name !== s.id) add({ ...base, name: s.id, aliasOf: base.name });
   }
   const newest: View["newest"] = {};
   const best: Partial<Record<Family, number>> = {};
-  for (const s of served.values()) {
-    const v = claudeVersion(s.id);
+  for (const [id, entry] of servedBy) {
+    const v = claudeVersion(id);
     if (!v) continue;
     const rank = v.major * 1000 + v.minor;
     if ((best[v.family] ?? -1) >= rank) continue;
-    const entry = index.get(clientStyleName(s.id));
-    if (!entry) continue;
     best[v.family] = rank;
-    newest[v.family] = entry.aliasOf ? index.get(entry.aliasOf) ?? entry : entry;
+    newest[v.family] = entry;
   }
   return { list, index, newest, tableOnly: false };
 }

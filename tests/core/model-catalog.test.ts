@@ -138,6 +138,20 @@ describe("after the lists arrive: other plans", () => {
     expect(c.names()).toEqual(expect.arrayContaining(["claude-opus-4-9", "claude-opus-4.9"]));
   });
 
+  test("a reported model gets its client-style name even where the table substitutes another model", () => {
+    const { c } = catalog(["claude-opus-4.6"]);
+    expect(up(c, "claude-opus-4-1")).toBe("claude-opus-4.6");
+    c.setServed([...served(["claude-opus-4.6"]), { id: "claude-opus-4.1", maxInputTokens: 200_000, maxOutputTokens: 32_000 }]);
+    expect(up(c, "claude-opus-4-1")).toBe("claude-opus-4.1");
+    expect(up(c, "claude-opus-4.1")).toBe("claude-opus-4.1");
+    expect(c.resolve("claude-opus-4-1")).toMatchObject({ name: "claude-opus-4-1", maxOutputTokens: 32_000, nativeThinking: false });
+    // The other aliases of the substitute row still go to Opus 4.6, the newest Opus.
+    expect(up(c, "claude-opus-4-20250514")).toBe("claude-opus-4.6");
+    expect(up(c, "claude-opus-9")).toBe("claude-opus-4.6");
+    const names = c.names();
+    expect(new Set(names).size).toBe(names.length);
+  });
+
   test("lists withdrawn (no account with a list left): back to the table", () => {
     const { c } = catalog(FAKE_MODEL_LISTS.nonClaude);
     c.setServed(undefined);
