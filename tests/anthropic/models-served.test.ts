@@ -141,6 +141,7 @@ describe("stored lists", () => {
       const acct = fake.addAccount({ refreshToken: fakeRefreshToken(), models: [...FAKE_MODEL_LISTS.olderOpus] });
       const first = (await bootServices(config)).services;
       const { id } = await first.pool.upsert({ kind: acct.kind, refreshToken: acct.refreshToken, clientId: acct.clientId, clientSecret: acct.clientSecret, region: up.region, authRegion: up.region, source: "test" });
+      expect(first.models.listsKnown).toBe(false);
       await first.pool.checkQuota(id);
       expect(first.models.resolve("claude-opus-4-8").upstreamId).toBe("claude-opus-4.5");
       await shutdownServices(first);
