@@ -71,6 +71,8 @@ export async function bootServices(config: AppConfig, opts: { bus?: EventBus } =
   const log = createLogger(bus);
   const upstream = { region: config.region, apiUrl: config.apiUrl, authUrl: config.authUrl, oidcUrl: config.oidcUrl, proxy: config.proxy };
   const pool = new AccountPool({ db, box, bus, log, settings, upstream });
+  // The catalogue follows what the accounts serve (their stored lists first, then every poll).
+  pool.onModelLists((served) => models.setServed(served));
   if (config.authToken) await importAuthTokenEnv(pool, config.authToken, log);
 
   const services: Services = {

@@ -125,7 +125,30 @@ export type Usage = {
   cacheWriteInputTokens?: number;
   /** Credits charged (Kiro meteringEvent), not tokens. */
   credits?: number;
+  /** Web searches kiro-server ran for the answer (server tool), when the request declared the tool. */
+  webSearchRequests?: number;
 };
+
+export type WebSearchHit = {
+  url: string;
+  title: string;
+  snippet?: string;
+  /** Epoch ms. */
+  publishedDate?: number;
+};
+
+/** The error codes a client understands (Anthropic's web search error codes). */
+export type WebSearchErrorCode = "invalid_tool_input" | "unavailable" | "max_uses_exceeded" | "too_many_requests" | "query_too_long";
+
+export type WebCitation = { url: string; title: string; citedText: string };
+
+/** What the turn runner tells the encoders about a server-side web search (docs/web-search.md). */
+export type WebSearchEvent =
+  | { type: "server_tool_use"; id: string; name: "web_search"; input: { query: string } }
+  | { type: "web_search_result"; toolUseId: string; hits: WebSearchHit[] }
+  | { type: "web_search_error"; toolUseId: string; code: WebSearchErrorCode; message: string }
+  /** Answer text that cites search results (a plain `text` event has no citations). */
+  | { type: "cited_text"; text: string; citations: WebCitation[] };
 
 /**
  * Events yielded by the upstream client and the turn runner. Tool calls are well-formed:
@@ -139,4 +162,6 @@ export type CanonicalEvent =
   | { type: "tool_args"; id: string; json: string }
   | { type: "tool_end"; id: string }
   | { type: "usage"; usage: Partial<Usage>; contextUsagePercentage?: number }
-  | { type: "stop"; reason: StopReason; stopSequence?: string };
+  | { type: "stop"; reason: StopReason; stopSequence?: string }
+  /** Only in turns whose request declared a server tool (CanonicalRequest.serverTools). */
+  | WebSearchEvent;

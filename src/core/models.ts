@@ -1,204 +1,223 @@
 /**
- * The model catalogue: client model name → the upstream model that serves it. The single table
- * of models kiro-server serves, below the dialects and the upstream client (both use it through
- * a `ModelCatalog` created at boot; nothing here knows a wire format).
+ * The model catalogue: client model name → the upstream model that serves it. One per server
+ * (`Services.models`), created at boot; requests resolve their model through it exactly once,
+ * when they are decoded.
  *
- * Where the rows come from: the upstream ids are the dotted ids the Kiro service lists
- * (ListAvailableModels) and Amazon's own IDE language server sends; the "legacy" enum-style ids
- * (CLAUDE_*_V1_0) are what older Kiro hosts accepted; the six dated names first in /v1/models are
- * those of the product kiro-server replaces. Context windows: 1M tokens for the 4.6 generation
- * and later, 200k otherwise. Output caps: Anthropic's published per-model limits (kiro-server
- * enforces max_tokens itself; the upstream ignores it). nativeThinking: the model accepts
- * `additionalModelRequestFields.thinking.type = "adaptive"` (adaptive thinking exists from the
- * 4.6 generation on); other models get thinking through a system-prompt tag instead.
+ * It merges the known table (model-table.ts: names, aliases, windows, output caps) with what the
+ * accounts report they serve (ListAvailableModels, pushed in through `setServed` by the pool's
+ * subscription at boot; the pool persists the lists, so after a restart the last known lists
+ * apply from the first request):
+ *  - before any list is known: the table as it is (and family fallback to the table's newest
+ *    confirmed model of each family);
+ *  - once lists are known: only table names whose upstream id some account serves, plus every
+ *    reported model — listed under its upstream id and, for Claude's dotted ids, the client-style
+ *    name too (`claude-opus-4.5` and `claude-opus-4-5`). Windows and output caps come from the
+ *    upstream's token limits where it gives them. A Claude family name no account serves is served
+ *    by the newest served model of that family (`family` mode, the default); `strict` refuses it.
+ * `list()` is what /v1/models shows and what every "valid models" message names.
  */
 import type { ResolvedModel } from "./canonical";
 import { TurnError } from "./errors";
+import { K200, candidates, exactEntry, listModels, unknownModelMessage, type ModelInfo } from "./model-table";
 
-export type ModelInfo = {
-  /** Client-facing name as listed by /v1/models. */
-  name: string;
-  /** Dotted upstream id, the one that is sent (e.g. "claude-sonnet-4.5"). */
-  upstreamId: string;
-  /** Legacy enum-style id (CLAUDE_*_V1_0), for hosts answering INVALID_MODEL_ID to the dotted one. */
-  legacyId?: string;
-  contextWindow: number;
-  maxOutputTokens: number;
-  nativeThinking: boolean;
-  /** Set on aliases: the canonical client-facing name this one stands for. */
-  aliasOf?: string;
+export { listModels, validModelNames, unknownModelMessage, servableNamePredicate, type ModelInfo } from "./model-table";
+
+/** One model as the accounts report it (merged over accounts: the largest limits win). */
+export type ServedModel = {
+  /** Upstream model id, e.g. "claude-sonnet-4.5", "deepseek-3.2", "auto". */
+  id: string;
+  /** The service's display name, when given. */
+  displayName?: string;
+  maxInputTokens?: number;
+  maxOutputTokens?: number;
 };
-
-type Row = Omit<ModelInfo, "aliasOf"> & { aliases?: string[] };
-
-const K200 = 200_000;
-const M1 = 1_000_000;
-
-const TABLE: readonly Row[] = [
-  { name: "claude-sonnet-4-5", upstreamId: "claude-sonnet-4.5", legacyId: "CLAUDE_SONNET_4_5_20250929_V1_0",
-    contextWindow: K200, maxOutputTokens: 64_000, nativeThinking: false,
-    aliases: ["claude-sonnet-4-5-20250929", "claude-sonnet-4-5-latest"] },
-  // The IDE language server maps the legacy id to "claude-sonnet-4".
-  { name: "claude-sonnet-4", upstreamId: "claude-sonnet-4", legacyId: "CLAUDE_SONNET_4_20250514_V1_0",
-    contextWindow: K200, maxOutputTokens: 64_000, nativeThinking: false,
-    aliases: ["claude-sonnet-4-20250514", "claude-sonnet-4-0", "claude-sonnet-4-latest"] },
-  // 3.7 is gone from the current model lists: served by sonnet 4.5.
-  { name: "claude-3-7-sonnet-20250219", upstreamId: "claude-sonnet-4.5", legacyId: "CLAUDE_3_7_SONNET_20250219_V1_0",
-    contextWindow: K200, maxOutputTokens: 64_000, nativeThinking: false,
-    aliases: ["claude-3-7-sonnet", "claude-3-7-sonnet-latest"] },
-  // Older clients' default; the same substitution as 3.7 (no legacy id known).
-  { name: "claude-3-5-sonnet-20241022", upstreamId: "claude-sonnet-4.5",
-    contextWindow: K200, maxOutputTokens: 64_000, nativeThinking: false,
-    aliases: ["claude-3-5-sonnet", "claude-3-5-sonnet-latest", "claude-3-5-sonnet-20240620"] },
-  // Served by haiku 4.5; older hosts took "auto" as its legacy id (no enum id existed).
-  { name: "claude-3-5-haiku-20241022", upstreamId: "claude-haiku-4.5", legacyId: "auto",
-    contextWindow: K200, maxOutputTokens: 64_000, nativeThinking: false,
-    aliases: ["claude-3-5-haiku", "claude-3-5-haiku-latest"] },
-  { name: "claude-haiku-4-5", upstreamId: "claude-haiku-4.5", legacyId: "auto",
-    contextWindow: K200, maxOutputTokens: 64_000, nativeThinking: false,
-    aliases: ["claude-haiku-4-5-20251001", "claude-haiku-4-5-latest"] },
-  { name: "claude-sonnet-4-6", upstreamId: "claude-sonnet-4.6",
-    contextWindow: M1, maxOutputTokens: 64_000, nativeThinking: true, aliases: ["claude-sonnet-4-6-latest"] },
-  { name: "claude-opus-4-5", upstreamId: "claude-opus-4.5",
-    contextWindow: K200, maxOutputTokens: 64_000, nativeThinking: false,
-    aliases: ["claude-opus-4-5-20251101", "claude-opus-4-5-latest"] },
-  // Every older opus (4, 4.1) is served here, hence the 4.0/4.1 aliases.
-  { name: "claude-opus-4-6", upstreamId: "claude-opus-4.6",
-    contextWindow: M1, maxOutputTokens: 128_000, nativeThinking: true,
-    aliases: ["claude-opus-4-6-latest", "claude-opus-4-1", "claude-opus-4-1-20250805", "claude-opus-4",
-      "claude-opus-4-0", "claude-opus-4-20250514", "claude-opus-4-latest"] },
-  { name: "claude-opus-4-7", upstreamId: "claude-opus-4.7",
-    contextWindow: M1, maxOutputTokens: 128_000, nativeThinking: true, aliases: ["claude-opus-4-7-latest"] },
-  // Unconfirmed upstream; kept so the name resolves if the service lists it.
-  { name: "claude-opus-4-8", upstreamId: "claude-opus-4.8",
-    contextWindow: M1, maxOutputTokens: 128_000, nativeThinking: true },
-  // The service chooses the model.
-  { name: "auto", upstreamId: "auto", legacyId: "auto",
-    contextWindow: K200, maxOutputTokens: 64_000, nativeThinking: false, aliases: ["auto-kiro"] },
-];
-
-function buildIndex(): { all: readonly ModelInfo[]; index: ReadonlyMap<string, ModelInfo> } {
-  const all: ModelInfo[] = [];
-  /** lower-case key → entry: client names and aliases. */
-  const index = new Map<string, ModelInfo>();
-  for (const { aliases, ...row } of TABLE) {
-    const canonical: ModelInfo = { ...row };
-    all.push(canonical);
-    index.set(row.name, canonical);
-    for (const a of aliases ?? []) {
-      const alias: ModelInfo = { ...row, name: a, aliasOf: row.name };
-      all.push(alias);
-      index.set(a, alias);
-    }
-  }
-  return { all, index };
-}
-
-// Built once from the constant table and never changed afterwards.
-// Upstream ids (dotted, legacy enum) need no index of their own: candidates() rewrites them to the
-// dashed client names, so "claude-haiku-4.5" lands on claude-haiku-4-5, not on a substitute row.
-const { all: ALL, index: INDEX } = buildIndex();
-
-/** Candidate spellings of one name, most specific first. */
-function candidates(raw: string): string[] {
-  let s = raw.trim().toLowerCase();
-  s = s.replace(/\[(1m|200k)\]$/, "").replace(/-thinking$/, "");
-  // Provider prefixes some clients keep (Bedrock "anthropic.", "us.anthropic.", OpenRouter "anthropic/").
-  s = s.replace(/^(?:[a-z]{2}\.)?anthropic[./]/, "");
-  const out = [s];
-  // Legacy enum style: CLAUDE_SONNET_4_5_20250929_V1_0 → claude-sonnet-4-5-20250929.
-  // Bedrock style: claude-sonnet-4-5-20250929-v1:0 → same.
-  let d = s.replace(/_/g, "-").replace(/-v\d+[-:]\d+$/, "");
-  // Dotted versions → dashed (claude-sonnet-4.5 → claude-sonnet-4-5; claude-3.7-sonnet → claude-3-7-sonnet).
-  d = d.replace(/(\d)\.(\d)/g, "$1-$2");
-  out.push(d);
-  const noLatest = d.replace(/-latest$/, "");
-  out.push(noLatest);
-  // Date suffix: only dropped when the undated base exists in the table (checked by the caller).
-  const noDate = noLatest.replace(/-\d{8}$/, "");
-  out.push(noDate);
-  return out;
-}
-
-/** The table entry for a name without any fallback: case-insensitive, dotted/dashed/legacy forms, `-latest`, unknown date suffixes. */
-function exactEntry(name: string): ModelInfo | undefined {
-  if (typeof name !== "string" || !name.trim()) return undefined;
-  for (const c of candidates(name)) {
-    const hit = INDEX.get(c);
-    if (hit) return hit;
-  }
-  return undefined;
-}
-
-/** Every client-facing name (canonical names and aliases), table order. */
-export function listModels(): ModelInfo[] {
-  return ALL.map((m) => ({ ...m }));
-}
-
-/** Names a client may use, for "not available" messages (canonical names only; aliases resolve too). */
-export function validModelNames(): string[] {
-  return ALL.filter((m) => !m.aliasOf).map((m) => m.name);
-}
-
-/** The one "model not available" message (decoders, count_tokens, the upstream's INVALID_MODEL_ID). */
-export function unknownModelMessage(what: string): string {
-  return `${what}; valid models: ${validModelNames().join(", ")}`;
-}
-
-/**
- * Which client-facing model names the pool can serve, given the upstream ids its accounts
- * reported (undefined = not known yet → every name). A name is servable when its upstream id
- * (or its legacy id) is in the set.
- */
-export function servableNamePredicate(upstreamIds: Set<string> | undefined): ((name: string) => boolean) | undefined {
-  if (!upstreamIds) return undefined;
-  const ok = new Set<string>();
-  for (const m of ALL) {
-    if (upstreamIds.has(m.upstreamId) || (m.legacyId && upstreamIds.has(m.legacyId))) ok.add(m.name);
-  }
-  return (name) => ok.has(name);
-}
 
 /**
  * Family fallback. Clients name models Kiro does not serve (Claude Code's default is a newer
- * Opus than any Kiro lists); with "family" (the default), an unlisted claude-opus-* /
- * claude-sonnet-* / claude-haiku-* name is served by the newest confirmed model of that family
+ * Opus than any Kiro lists); with "family" (the default), a claude-opus-* / claude-sonnet-* /
+ * claude-haiku-* name that no account serves is served by the newest served model of that family
  * instead of failing every request. "strict" answers such names with not-found. Names outside
  * the three families (gpt-4o, "sonnet") are never guessed.
  */
 export type ModelFallbackMode = "family" | "strict";
 
-/** Newest models the upstream is known to serve, per family. */
-const FAMILY_DEFAULT: Readonly<Record<string, string>> = { opus: "claude-opus-4-6", sonnet: "claude-sonnet-4-6", haiku: "claude-haiku-4-5" };
+type Family = "opus" | "sonnet" | "haiku";
+
+/** Newest models the upstream is known to serve, per family (used while no list is known). */
+const FAMILY_DEFAULT: Readonly<Record<Family, string>> = { opus: "claude-opus-4-6", sonnet: "claude-sonnet-4-6", haiku: "claude-haiku-4-5" };
+
+/** Output cap of a reported model whose limits the service does not give. */
+const DEFAULT_OUTPUT = 32_000;
+
+const FAMILY_NAME_RE = /^(?:(?:[a-z]{2}\.)?anthropic[./])?claude-(?:[\d.-]+-)?(opus|sonnet|haiku)(?:[-.][\w.:-]*)?$/i;
+/** A Claude upstream id with its family and version: claude-opus-4.5, claude-sonnet-4, claude-haiku-4.5. */
+const CLAUDE_ID_RE = /^claude-(opus|sonnet|haiku)-(\d+)(?:\.(\d+))?$/;
 
 export type ModelCatalogOptions = {
   fallback: ModelFallbackMode;
-  /** Told when a name is served by its family's default (boot logs it once per name). */
+  /** Told when a name is served by another model of its family (boot logs it once per name). */
   onFallback?: (requested: string, servedBy: string) => void;
 };
 
-/**
- * The catalogue as the server uses it, created once at boot with the configured fallback mode.
- * Requests resolve their model through it exactly once, when they are decoded.
- */
+/** What the catalogue offers for one state of the accounts' lists. */
+type View = {
+  list: ModelInfo[];
+  /** lower-case name → entry. */
+  index: Map<string, ModelInfo>;
+  /** Newest served entry per family (table defaults while no list is known). */
+  newest: Partial<Record<Family, ModelInfo>>;
+  /** Whether the index holds every table name (no list known). */
+  tableOnly: boolean;
+};
+
+/** The client-style name of a dotted upstream id: claude-opus-4.5 → claude-opus-4-5. */
+export function clientStyleName(upstreamId: string): string {
+  return upstreamId.toLowerCase().replace(/(\d)\.(\d)/g, "$1-$2");
+}
+
+function claudeVersion(upstreamId: string): { family: Family; major: number; minor: number } | undefined {
+  const m = CLAUDE_ID_RE.exec(upstreamId.toLowerCase());
+  return m ? { family: m[1] as Family, major: Number(m[2]), minor: Number(m[3] ?? 0) } : undefined;
+}
+
+function positive(n: number | undefined): number | undefined {
+  return typeof n === "number" && Number.isFinite(n) && n > 0 ? Math.floor(n) : undefined;
+}
+
+function tableView(): View {
+  const list = listModels();
+  const index = new Map<string, ModelInfo>();
+  for (const m of list) index.set(m.name.toLowerCase(), m);
+  const newest: View["newest"] = {};
+  for (const f of Object.keys(FAMILY_DEFAULT) as Family[]) newest[f] = index.get(FAMILY_DEFAULT[f]);
+  return { list, index, newest, tableOnly: true };
+}
+
+/** The view for known lists: served table names, then every reported model not in the table. */
+function servedView(served: ReadonlyMap<string, ServedModel>): View {
+  const list: ModelInfo[] = [];
+  const index = new Map<string, ModelInfo>();
+  const add = (m: ModelInfo) => {
+    const key = m.name.toLowerCase();
+    if (index.has(key)) return;
+    index.set(key, m);
+    list.push(m);
+  };
+  const limits = (m: ModelInfo, s: ServedModel): ModelInfo => ({
+    ...m,
+    contextWindow: positive(s.maxInputTokens) ?? m.contextWindow,
+    maxOutputTokens: positive(s.maxOutputTokens) ?? m.maxOutputTokens,
+  });
+  // Table names whose model some account serves, in table order, with the upstream's limits.
+  for (const m of listModels()) {
+    const s = served.get(m.upstreamId);
+    if (s) add(limits(m, s));
+  }
+  // Every reported model: under its upstream id, and (Claude) under the client-style name. A
+  // client-style name the table gives to a substitute (claude-opus-4-1 → Opus 4.6) goes to the
+  // reported model itself.
+  const replace = (old: ModelInfo, m: ModelInfo) => {
+    index.set(m.name.toLowerCase(), m);
+    list[list.indexOf(old)] = m;
+  };
+  /** Reported id → the canonical entry serving it (the family fallback's candidates). */
+  const servedBy = new Map<string, ModelInfo>();
+  for (const s of served.values()) {
+    const v = claudeVersion(s.id);
+    const styled = clientStyleName(s.id);
+    const own = [index.get(styled), index.get(s.id.toLowerCase())].find((m) => m?.upstreamId === s.id);
+    if (own) {
+      const canonical = own.aliasOf ?? own.name;
+      servedBy.set(s.id, index.get(canonical.toLowerCase()) ?? own);
+      if (s.id.toLowerCase() !== canonical.toLowerCase()) add({ ...own, name: s.id, aliasOf: canonical });
+      continue;
+    }
+    const base: ModelInfo = {
+      name: v ? styled : s.id,
+      upstreamId: s.id,
+      ...(s.displayName ? { displayName: s.displayName } : {}),
+      contextWindow: positive(s.maxInputTokens) ?? K200,
+      maxOutputTokens: positive(s.maxOutputTokens) ?? DEFAULT_OUTPUT,
+      // Adaptive thinking exists from the Claude 4.6 generation on.
+      nativeThinking: !!v && (v.major > 4 || (v.major === 4 && v.minor >= 6)),
+    };
+    const taken = index.get(base.name.toLowerCase());
+    if (taken) replace(taken, base);
+    else add(base);
+    servedBy.set(s.id, base);
+    if (base.name !== s.id) add({ ...base, name: s.id, aliasOf: base.name });
+  }
+  const newest: View["newest"] = {};
+  const best: Partial<Record<Family, number>> = {};
+  for (const [id, entry] of servedBy) {
+    const v = claudeVersion(id);
+    if (!v) continue;
+    const rank = v.major * 1000 + v.minor;
+    if ((best[v.family] ?? -1) >= rank) continue;
+    best[v.family] = rank;
+    newest[v.family] = entry;
+  }
+  return { list, index, newest, tableOnly: false };
+}
+
+/** Merges per-account reports: one entry per upstream id, the largest limits any account gives. */
+export function mergeServed(lists: Iterable<readonly ServedModel[]>): ServedModel[] {
+  const out = new Map<string, ServedModel>();
+  for (const l of lists) {
+    for (const m of l) {
+      const prev = out.get(m.id);
+      if (!prev) {
+        out.set(m.id, { ...m });
+        continue;
+      }
+      prev.displayName ??= m.displayName;
+      prev.maxInputTokens = Math.max(prev.maxInputTokens ?? 0, m.maxInputTokens ?? 0) || undefined;
+      prev.maxOutputTokens = Math.max(prev.maxOutputTokens ?? 0, m.maxOutputTokens ?? 0) || undefined;
+    }
+  }
+  return [...out.values()];
+}
+
 export class ModelCatalog {
   readonly fallback: ModelFallbackMode;
   private readonly onFallback?: (requested: string, servedBy: string) => void;
+  private view: View = tableView();
+  private served?: ReadonlyMap<string, ServedModel>;
 
   constructor(opts: ModelCatalogOptions = { fallback: "family" }) {
     this.fallback = opts.fallback;
     this.onFallback = opts.onFallback;
   }
 
-  /** The entry serving `name` (family fallback applied), or undefined. */
-  find(name: string): ModelInfo | undefined {
-    return exactEntry(name) ?? (this.fallback === "family" ? this.familyFallback(name) : undefined);
+  /**
+   * What the accounts serve now (undefined: no account has reported a list, the table applies).
+   * Called by the pool's subscription at boot and whenever a list or an account's usability changes.
+   */
+  setServed(models: readonly ServedModel[] | undefined): void {
+    if (!models) {
+      this.served = undefined;
+      this.view = tableView();
+      return;
+    }
+    this.served = new Map(models.map((m) => [m.id, m]));
+    this.view = servedView(this.served);
   }
 
-  /** `name` → the model that serves it, or TurnError("not_found", …, {param: "model"}) naming the valid models. */
+  /** Whether the accounts' lists are known (else the table is used as it is). */
+  get listsKnown(): boolean {
+    return this.served !== undefined;
+  }
+
+  /** The entry serving `name` (family fallback applied), or undefined. */
+  find(name: string): ModelInfo | undefined {
+    if (typeof name !== "string" || !name.trim()) return undefined;
+    return this.exact(name) ?? (this.fallback === "family" ? this.familyFallback(name) : undefined);
+  }
+
+  /** `name` → the model that serves it, or TurnError("not_found", …, {param: "model"}) naming what is available. */
   resolve(name: string): ResolvedModel {
     const m = this.find(name);
-    if (!m) throw new TurnError("not_found", unknownModelMessage(`model '${name}' is not available`), { param: "model" });
+    if (!m) throw this.notFound(`model '${name}' is not available`);
     const out: ResolvedModel = {
       requested: name,
       name: m.aliasOf ?? m.name,
@@ -211,15 +230,34 @@ export class ModelCatalog {
     return out;
   }
 
-  /** Every client-facing name (canonical names and aliases), table order. */
+  /** Every client-facing name (canonical names and aliases): what /v1/models lists. */
   list(): ModelInfo[] {
-    return listModels();
+    return this.view.list.map((m) => ({ ...m }));
+  }
+
+  /** The names of `list()`, for "valid models" messages. */
+  names(): string[] {
+    return this.view.list.map((m) => m.name);
+  }
+
+  /** The not-found error naming what is available (`what` says what is missing). */
+  notFound(what: string): TurnError {
+    return new TurnError("not_found", unknownModelMessage(what, this.names()), { param: "model" });
+  }
+
+  private exact(name: string): ModelInfo | undefined {
+    if (this.view.tableOnly) return exactEntry(name);
+    for (const c of candidates(name)) {
+      const hit = this.view.index.get(c);
+      if (hit) return hit;
+    }
+    return undefined;
   }
 
   private familyFallback(name: string): ModelInfo | undefined {
-    const m = /^(?:(?:[a-z]{2}\.)?anthropic[./])?claude-(?:[\d.-]+-)?(opus|sonnet|haiku)(?:[-.][\w.:-]*)?$/i.exec(name.trim());
+    const m = FAMILY_NAME_RE.exec(name.trim().replace(/\[(1m|200k)\]$/i, ""));
     if (!m) return undefined;
-    const target = INDEX.get(FAMILY_DEFAULT[m[1]!.toLowerCase()]!);
+    const target = this.view.newest[m[1]!.toLowerCase() as Family];
     if (target) this.onFallback?.(name, target.name);
     return target;
   }

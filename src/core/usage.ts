@@ -78,6 +78,7 @@ export function finalUsage(u: UsageInputs): Usage {
   if (up.cacheReadInputTokens !== undefined) out.cacheReadInputTokens = up.cacheReadInputTokens;
   if (up.cacheWriteInputTokens !== undefined) out.cacheWriteInputTokens = up.cacheWriteInputTokens;
   if (up.credits !== undefined) out.credits = up.credits;
+  if (up.webSearchRequests !== undefined) out.webSearchRequests = up.webSearchRequests;
   if (u.calibration) u.calibration.table.settle(u.calibration.key, out, up, u.contextUsagePercentage, u.estimatedInputTokens);
   return out;
 }

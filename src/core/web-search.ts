@@ -14,28 +14,20 @@
  * produces WebSearchEvents; the runner does the searching (src/kiro/mcp.ts) and the dialects
  * encode the events. It imports only src/core.
  */
-import type { AssistantPart, CanonicalEvent, CanonicalMessage, CanonicalRequest, ServerToolRequest, ToolDefinition, UserPart } from "./canonical";
+import type {
+  AssistantPart,
+  CanonicalEvent,
+  CanonicalMessage,
+  CanonicalRequest,
+  ServerToolRequest,
+  ToolDefinition,
+  UserPart,
+  WebSearchErrorCode,
+  WebSearchEvent,
+  WebSearchHit,
+} from "./canonical";
 
-export type WebSearchHit = {
-  url: string;
-  title: string;
-  snippet?: string;
-  /** Epoch ms. */
-  publishedDate?: number;
-};
-
-/** The error codes a client understands (Anthropic's web search error codes). */
-export type WebSearchErrorCode = "invalid_tool_input" | "unavailable" | "max_uses_exceeded" | "too_many_requests" | "query_too_long";
-
-export type WebCitation = { url: string; title: string; citedText: string };
-
-/** What the runner tells the encoders about a search. */
-export type WebSearchEvent =
-  | { type: "server_tool_use"; id: string; name: "web_search"; input: { query: string } }
-  | { type: "web_search_result"; toolUseId: string; hits: WebSearchHit[] }
-  | { type: "web_search_error"; toolUseId: string; code: WebSearchErrorCode; message: string }
-  /** Answer text that cites search results (a plain `text` event has no citations). */
-  | { type: "cited_text"; text: string; citations: WebCitation[] };
+export type { WebCitation, WebSearchErrorCode, WebSearchEvent, WebSearchHit } from "./canonical";
 
 /** What a search produced, as the runner reports it (the MCP client's outcome, mapped). */
 export type SearchOutcome = { ok: true; hits: WebSearchHit[] } | { ok: false; code: WebSearchErrorCode; message: string };

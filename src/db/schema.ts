@@ -37,6 +37,9 @@ export const accounts = sqliteTable(
     lastErrorAt: integer("last_error_at"),
     quotaJson: text("quota_json"),
     quotaFetchedAt: integer("quota_fetched_at"),
+    /** The account's last ListAvailableModels answer: JSON array of {id, displayName?, maxInputTokens?, maxOutputTokens?}. */
+    modelsJson: text("models_json"),
+    modelsFetchedAt: integer("models_fetched_at"),
     source: text("source").notNull().default("panel"),
     sourcePath: text("source_path"),
     createdAt: integer("created_at").notNull(),

@@ -1,11 +1,11 @@
 /**
  * GET /v1/models and /v1/models/{id} (aliases /models…), shared by every dialect: one superset
- * object per model that both OpenAI and Anthropic SDKs read (src/dialects/openai/models.ts).
+ * object per model that both OpenAI and Anthropic SDKs read (src/dialects/openai/models.ts), for
+ * exactly the catalogue's names (ModelCatalog.names(): what the accounts serve, once known).
  * Errors are OpenAI-shaped, or Anthropic-shaped when the client sent `anthropic-version`.
  */
 import { Elysia } from "elysia";
 import { TurnError } from "../core/errors";
-import { servableNamePredicate } from "../core/models";
 import { anthropicErrorBody, anthropicErrorType } from "../dialects/anthropic/errors";
 import { openaiErrorResponse } from "../dialects/openai/errors";
 import { findModel, modelList } from "../dialects/openai/models";
@@ -18,7 +18,7 @@ export function modelsRoute(s: Services) {
 
   function list(request: Request, requestId: string): Response {
     if (!authenticateClient(s, request)) return modelsError(request, unauthorized(), requestId);
-    return json(modelList(find, servableNamePredicate(s.pool.servableModelIds())), requestId);
+    return json(modelList(find, s.models.names()), requestId);
   }
 
   function one(request: Request, requestId: string, rawId: string): Response {

@@ -97,6 +97,8 @@ export class Identity {
       lastErrorAt: null,
       quotaJson: null,
       quotaFetchedAt: null,
+      modelsJson: null,
+      modelsFetchedAt: null,
       source: input.source ?? "panel",
       sourcePath: input.sourcePath ?? null,
       createdAt: now,

@@ -16,6 +16,7 @@
 import type { KiroError } from "../kiro/errors";
 import type { QuotaSnapshot } from "../kiro/usage";
 import type { Usage } from "../core/canonical";
+import type { ServedModel } from "../core/models";
 import type { Strategy } from "./selection";
 import { AccountTable, type PoolDeps, type Rec } from "./records";
 import { Picker } from "./picker";
@@ -221,6 +222,15 @@ export class AccountPool {
     return this.quotas.servableModelIds();
   }
 
+  /**
+   * The model catalogue's feed: `fn` gets the merged model lists of the usable accounts (each
+   * model's upstream id, display name and token limits; undefined while no account has a list)
+   * now and after every change. Returns the unsubscribe function.
+   */
+  onModelLists(fn: (served: ServedModel[] | undefined) => void): () => void {
+    return this.quotas.onModelLists(fn);
+  }
+
   /** Accounts imported from `source` (e.g. "kiro-ide"), without building full views (the IDE sync polls this every second). */
   importedFrom(source: string): Array<Pick<AccountView, "id" | "kind" | "sourcePath" | "updatedAt">> {
     const out: Array<Pick<AccountView, "id" | "kind" | "sourcePath" | "updatedAt">> = [];
@@ -343,6 +353,7 @@ export class AccountPool {
     this.queue.close();
     clearInterval(this.flushTimer);
     this.unsubscribe();
+    this.quotas.close();
     this.table.flush();
   }
 }

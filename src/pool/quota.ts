@@ -1,17 +1,75 @@
 /**
  * Quota and model lists: the account's GetUsageLimits snapshot (remaining credits weigh the
  * balanced pick; none left → exhausted until the reset date), the identity that snapshot reveals
- * (email, userId), the probe of auto-disabled accounts, and the upstream model ids each account
- * may use (ListAvailableModels, which narrows /v1/models).
+ * (email, userId), the probe of auto-disabled accounts, and the models each account may use
+ * (ListAvailableModels: stored with the account, so the last lists apply right after a restart).
+ * The merged lists of the usable accounts feed the model catalogue through `onModelLists`.
  */
+import { mergeServed, type ServedModel } from "../core/models";
 import { KiroError } from "../kiro/errors";
-import { getUsageLimits, listAvailableModels, type QuotaSnapshot } from "../kiro/usage";
+import { getUsageLimits, listAvailableModels, type AvailableModel, type QuotaSnapshot } from "../kiro/usage";
 import type { Credentials } from "./credentials";
 import type { Outcomes } from "./outcomes";
-import type { AccountTable, Rec } from "./records";
+import { setModels, type AccountTable, type Rec } from "./records";
+
+export type ModelListListener = (served: ServedModel[] | undefined) => void;
+
+/** A ListAvailableModels entry as the pool keeps it. */
+export function servedModelOf(m: AvailableModel): ServedModel {
+  const out: ServedModel = { id: m.modelId };
+  if (m.modelName) out.displayName = m.modelName;
+  const maxIn = m.tokenLimits?.maxInputTokens;
+  const maxOut = m.tokenLimits?.maxOutputTokens;
+  if (typeof maxIn === "number" && maxIn > 0) out.maxInputTokens = maxIn;
+  if (typeof maxOut === "number" && maxOut > 0) out.maxOutputTokens = maxOut;
+  return out;
+}
 
 export class Quotas {
-  constructor(private readonly table: AccountTable, private readonly creds: Credentials, private readonly outcomes: Outcomes) {}
+  private readonly listeners = new Set<ModelListListener>();
+  /** The merged lists last told to the listeners (JSON), to tell only changes. */
+  private told: string | undefined;
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly table: AccountTable, private readonly creds: Credentials, private readonly outcomes: Outcomes) {
+    // An account that is disabled, enabled again or removed changes what the pool serves.
+    this.unsubscribe = table.deps.bus.on((e) => {
+      if (e.kind === "account") this.notify();
+    });
+  }
+
+  /**
+   * `fn` gets the merged model lists of the accounts that are not disabled (undefined while none
+   * has a list) now and after every change. Returns the unsubscribe function.
+   */
+  onModelLists(fn: ModelListListener): () => void {
+    this.listeners.add(fn);
+    const served = this.servedModels();
+    this.told = served ? JSON.stringify(served) : undefined;
+    fn(served);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** The merged model lists of the accounts that are not disabled; undefined while none reported one. */
+  servedModels(): ServedModel[] | undefined {
+    const lists: ServedModel[][] = [];
+    for (const rec of this.table.values()) if (rec.models && rec.row.state !== "disabled") lists.push(rec.models);
+    return lists.length ? mergeServed(lists) : undefined;
+  }
+
+  private notify(): void {
+    if (this.listeners.size === 0) return;
+    const served = this.servedModels();
+    const key = served ? JSON.stringify(served) : undefined;
+    if (key === this.told) return;
+    this.told = key;
+    for (const fn of this.listeners) fn(served);
+  }
+
+  close(): void {
+    this.unsubscribe();
+    this.listeners.clear();
+  }
 
   async check(rec: Rec): Promise<QuotaSnapshot> {
     const { upstream, log } = this.table.deps;
@@ -26,10 +84,17 @@ export class Quotas {
     }
     this.apply(rec, q);
     // The model list rides along with the quota poll (cached ~30 min per account by usage.ts);
-    // it only narrows /v1/models, so a failure here is logged and otherwise ignored.
+    // a failure keeps the last known list and is logged.
     try {
-      rec.models = (await listAvailableModels(creds, upstream)).map((m) => m.modelId);
-      rec.modelSet = new Set(rec.models);
+      const models = (await listAvailableModels(creds, upstream)).map(servedModelOf);
+      setModels(rec, models);
+      const modelsJson = JSON.stringify(models);
+      if (modelsJson !== rec.row.modelsJson) {
+        rec.row.modelsJson = modelsJson;
+        rec.row.modelsFetchedAt = this.table.now();
+        this.table.store.update(rec.row.id, { modelsJson, modelsFetchedAt: rec.row.modelsFetchedAt });
+      }
+      this.notify();
     } catch (err) {
       log.debug(`model list unavailable for account ${rec.row.label}`, { accountId: rec.row.id, error: err instanceof KiroError ? err.cls : String(err) });
     }
@@ -69,7 +134,7 @@ export class Quotas {
     for (const rec of this.table.values()) {
       if (!rec.models || rec.row.state === "disabled") continue;
       out ??= new Set();
-      for (const m of rec.models) out.add(m);
+      for (const m of rec.models) out.add(m.id);
     }
     return out;
   }

@@ -11,6 +11,7 @@ import type { Logger } from "../logs/logger";
 import type { SettingsStore } from "../db/settings-store";
 import type { KiroUpstreamConfig } from "../kiro/config";
 import type { QuotaSnapshot } from "../kiro/usage";
+import type { ServedModel } from "../core/models";
 import { AccountStore, type AccountRow } from "./store";
 import { Selector, type Strategy } from "./selection";
 import { TimeHeap } from "./heap";
@@ -35,9 +36,9 @@ export type Rec = {
   slot: number;
   inflight: number;
   quota?: QuotaSnapshot;
-  /** Upstream model ids this account may use (ListAvailableModels), once known. */
-  models?: string[];
-  /** The same as a set, for the pick-time check. */
+  /** The models this account may use (ListAvailableModels), once known; stored in models_json. */
+  models?: ServedModel[];
+  /** Their upstream ids, for the pick-time check. */
   modelSet?: Set<string>;
   /** Models the service refused for this account (INVALID_MODEL_ID); in memory, for this process. */
   unsupported?: Set<string>;
@@ -46,6 +47,12 @@ export type Rec = {
   /** Recent request starts and the time the account has head-room again (pacing.ts). */
   pace: PaceState;
 };
+
+/** The account's model list (from ListAvailableModels or the store). */
+export function setModels(rec: Rec, models: ServedModel[]): void {
+  rec.models = models.filter((m) => m && typeof m.id === "string");
+  rec.modelSet = new Set(rec.models.map((m) => m.id));
+}
 
 export type EventKind = "account" | "refresh" | "selection" | "quota" | "import";
 
@@ -110,6 +117,10 @@ export class AccountTable {
       try { quota = JSON.parse(row.quotaJson) as QuotaSnapshot; } catch { /* re-polled later */ }
     }
     const rec: Rec = { row, slot, inflight: 0, quota, throttleStreak: 0, pace: new PaceState() };
+    if (row.modelsJson) {
+      // The last stored model list serves until the next poll (the catalogue does not flip at start).
+      try { setModels(rec, JSON.parse(row.modelsJson) as ServedModel[]); } catch { /* re-polled later */ }
+    }
     this.recs.set(row.id, rec);
     this.bySlot[slot] = rec;
     if ((row.state === "cooling" || row.state === "exhausted") && row.stateUntil) this.recovery.push(row.stateUntil, row.id);

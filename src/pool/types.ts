@@ -45,9 +45,10 @@ export type PoolLease = {
  * `all_busy`: the synchronous acquire() found every candidate at its concurrency or pacing limit
  * (or already tried, or without the model); `all_at_limit`: acquireWait() waited the queueWaitMs
  * setting in the queue and every account that could serve stayed at its limit — a rate limit for
- * the client (429 with Retry-After = retryAt).
+ * the client (429 with Retry-After = retryAt); `model_not_served`: no usable account's plan includes
+ * the requested model (a client matter, not a busy pool).
  */
-export type UnavailableReason = "none_configured" | "all_cooling" | "all_exhausted" | "all_disabled" | "all_busy" | "all_at_limit";
+export type UnavailableReason = "none_configured" | "all_cooling" | "all_exhausted" | "all_disabled" | "all_busy" | "all_at_limit" | "model_not_served";
 
 export type PoolUnavailable = {
   unavailable: true;

@@ -93,7 +93,7 @@ export function unavailable(table: AccountTable, pacer: Pacer, now: number, excl
     return none({ unavailable: true, reason: "all_exhausted", retryAt: exhaustAt, message: `${all(exhausted)} out of credits until ${utcMinute(exhaustAt!)}${others("exhausted")}` });
   }
   if (noModel > 0 && !tried) {
-    return none({ unavailable: true, reason: "all_busy", message: `no account's plan includes model ${model}${others("")}` });
+    return none({ unavailable: true, reason: "model_not_served", message: `no account's plan includes model ${model}${others("")}` });
   }
   if (tried > 0) {
     return none({ unavailable: true, reason: "all_busy", message: `${all(tried)} usable but already failed for this request${others("tried")}` });

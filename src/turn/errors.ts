@@ -4,7 +4,7 @@
  */
 import { TurnError } from "../core/errors";
 import { clientErrorFor } from "../core/error-table";
-import { validModelNames } from "../core/models";
+import { validModelNames, type ModelCatalog } from "../core/models";
 import { KiroError } from "../kiro/errors";
 import type { PoolUnavailable } from "../pool/types";
 
@@ -43,12 +43,12 @@ export function poolToTurnError(u: PoolUnavailable): TurnError {
  * Upstream failures emptied the pool for this request: the error class picks the status (as if
  * returned directly), the message keeps both the pool's why/when and the last upstream answer.
  */
-export function unavailableAfterFailures(u: PoolUnavailable, e: KiroError): TurnError {
+export function unavailableAfterFailures(u: PoolUnavailable, e: KiroError, names?: () => readonly string[]): TurnError {
   if (u.reason === "all_cooling" || u.reason === "all_exhausted" || u.reason === "all_at_limit") {
     const retryAfterSeconds = secondsUntil(u.retryAt) ?? (e.retryAfterMs ? Math.max(1, Math.ceil(e.retryAfterMs / 1000)) : 30);
     return new TurnError("rate_limited", `${NO_ACCOUNT}: ${u.message} (last upstream answer: ${e.upstreamMessage})`, { retryAfterSeconds, cause: e, detail: u.reason === "all_exhausted" ? "quota_exhausted" : undefined });
   }
-  const base = kiroToTurnError(e, u);
+  const base = kiroToTurnError(e, u, names);
   if (base.kind === "not_found" || base.kind === "invalid_request" || base.kind === "input_too_long") return base;
   return new TurnError(base.kind, `${NO_ACCOUNT}: ${u.message} (last upstream answer: ${e.upstreamMessage})`, {
     status: base.status,
@@ -57,7 +57,18 @@ export function unavailableAfterFailures(u: PoolUnavailable, e: KiroError): Turn
   });
 }
 
-/** The client's error for an upstream failure: the class's row of the error table decides. */
-export function kiroToTurnError(e: KiroError, pool?: PoolUnavailable): TurnError {
-  return clientErrorFor(e, { validModelNames, poolRetryAt: pool?.retryAt });
+/**
+ * The client's error for an upstream failure: the class's row of the error table decides.
+ * `names` lists the valid models (the catalogue's names; the table's without one).
+ */
+export function kiroToTurnError(e: KiroError, pool?: PoolUnavailable, names: () => readonly string[] = validModelNames): TurnError {
+  return clientErrorFor(e, { validModelNames: names, poolRetryAt: pool?.retryAt });
+}
+
+/**
+ * No usable account's plan includes the model: a client matter that waiting does not change, so
+ * a 404 naming the model and what is available (never a retryable 503 "overloaded").
+ */
+export function modelNotServed(models: Pick<ModelCatalog, "notFound">, requested: string, upstreamId: string, u: PoolUnavailable): TurnError {
+  return models.notFound(`model '${requested}' (upstream ${upstreamId}) is not served by any account: ${u.message}`);
 }

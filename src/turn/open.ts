@@ -10,7 +10,7 @@ import { openChat } from "../kiro/client";
 import { KiroError, SYNTHETIC_REASONS } from "../kiro/errors";
 import { isUnavailable, type PoolLease } from "../pool/types";
 import type { TurnContext, TurnDeps } from "./types";
-import { clientClosed, kiroToTurnError, poolToTurnError, unavailableAfterFailures } from "./errors";
+import { clientClosed, kiroToTurnError, modelNotServed, poolToTurnError, unavailableAfterFailures } from "./errors";
 import type { TurnLog } from "./record";
 
 /*
@@ -47,12 +47,14 @@ export async function openWithFailover(s: TurnDeps, req: CanonicalRequest, ctx: 
   let soft = 0;
   // The pool picks only accounts whose plan includes the model (upstream id).
   const upstreamModel = req.model.upstreamId;
+  const names = () => s.models.names();
   while (soft < MAX_SOFT_HANDOVERS && log.attempts < MAX_ATTEMPTS) {
     // Waits (bounded, first come first served) while every account that could serve is at its pace.
     const got = await s.pool.acquireWait({ conversationId: req.metadata.conversationId, model: upstreamModel, exclude }, ctx.signal);
     if (isUnavailable(got)) {
       // Nothing (more) to try: say why and when (pool), and what the upstream last answered.
-      if (lastErr) throw unavailableAfterFailures(got, lastErr);
+      if (got.reason === "model_not_served") throw modelNotServed(s.models, req.model.requested, upstreamModel, got);
+      if (lastErr) throw unavailableAfterFailures(got, lastErr, names);
       throw poolToTurnError(got);
     }
     const lease = got;
@@ -83,7 +85,7 @@ export async function openWithFailover(s: TurnDeps, req: CanonicalRequest, ctx: 
         s.log.debug("upstream attempt failed", { requestId: ctx.requestId, account: lease.label, cls: kerr.cls, action: d.action });
         if (d.action === "return_to_client") {
           lease.release();
-          throw kiroToTurnError(kerr);
+          throw kiroToTurnError(kerr, undefined, names);
         }
         if (d.action === "retry_same" && attempt < MAX_ATTEMPTS_PER_ACCOUNT) {
           forceRefresh = !!d.forceRefresh;
@@ -98,7 +100,7 @@ export async function openWithFailover(s: TurnDeps, req: CanonicalRequest, ctx: 
     // A lasting hand-over is free: the account left the pool's candidates.
     if (!lasting) soft++;
   }
-  throw kiroToTurnError(lastErr ?? new KiroError("transient", "no upstream attempt succeeded"));
+  throw kiroToTurnError(lastErr ?? new KiroError("transient", "no upstream attempt succeeded"), undefined, names);
 }
 
 async function openOnce(s: TurnDeps, req: CanonicalRequest, ctx: TurnContext, lease: PoolLease, attempt: number, forceRefresh: boolean): Promise<Opened> {

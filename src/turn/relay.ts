@@ -13,6 +13,12 @@ import { KiroError } from "../kiro/errors";
 import type { TurnContext, TurnDeps } from "./types";
 import { clientClosed, toTurnError } from "./errors";
 import type { Opened } from "./open";
+
+/**
+ * What relay() reads: an opened upstream call (open.ts), or a server-tool turn (server-tools.ts)
+ * whose rounds hold their own leases (then `lease` is absent).
+ */
+export type RelaySource = Omit<Opened, "lease"> & { lease?: Opened["lease"] };
 import type { TurnLog } from "./record";
 
 /** One event at a time from the relayed batches (non-stream routes, tests). */
@@ -24,7 +30,7 @@ export async function* relay(
   s: Pick<TurnDeps, "calibration">,
   req: CanonicalRequest,
   estimatedInputTokens: number,
-  o: Opened,
+  o: RelaySource,
   ctx: TurnContext,
   log: TurnLog,
 ): AsyncGenerator<CanonicalEvent[]> {
@@ -53,7 +59,7 @@ export async function* relay(
           guard.feed(ev, out);
           for (let i = from; i < out.length; i++) {
             const e = out[i]!;
-            if (e.type === "text" || e.type === "thinking") meter.add(e.text);
+            if (e.type === "text" || e.type === "thinking" || e.type === "cited_text") meter.add(e.text);
             else if (e.type === "tool_args") meter.add(e.json);
           }
         }
@@ -82,14 +88,14 @@ export async function* relay(
     tail.push({ type: "usage", usage });
     tail.push(stop.stopSequence !== undefined ? { type: "stop", reason: stop.reason, stopSequence: stop.stopSequence } : { type: "stop", reason: stop.reason });
     done = true;
-    o.lease.success({ usage });
+    o.lease?.success({ usage });
     yield tail;
   } catch (err) {
     if (ctx.signal.aborted) failure = clientClosed();
     else {
       // Only account-level verdicts (the error table's reportedMidStream) go to the pool mid-stream: the
       // call was accepted, so a throttle, capacity or transient failure says little about the next request.
-      if (err instanceof KiroError && reportedMidStream(err.cls)) o.lease.failure(err);
+      if (err instanceof KiroError && reportedMidStream(err.cls)) o.lease?.failure(err);
       failure = toTurnError(err, ctx.signal);
     }
     throw failure;
@@ -100,7 +106,7 @@ export async function* relay(
       void o.iterator.return?.().catch(() => {});
     }
     o.unlink();
-    o.lease.release();
+    o.lease?.release();
     if (!done && !failure) failure = clientClosed();
     log.finish({ error: failure });
   }

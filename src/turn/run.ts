@@ -4,17 +4,20 @@
  *   runTurn(deps, req, ctx) → Promise<Turn>
  *
  * Parts: open.ts (pick an account, open the upstream call, wait for the first event; retries and
- * hand-overs), relay.ts (stop guard and metering), errors.ts (upstream and pool failures → the
- * client's TurnError), record.ts (request-log row, key usage, live-log summary).
+ * hand-overs), server-tools.ts (requests declaring web search: rounds and searches through Kiro's
+ * MCP), relay.ts (stop guard and metering), errors.ts (upstream and pool failures → the client's
+ * TurnError), record.ts (request-log row, key usage, live-log summary).
  * The request's model was resolved when it was decoded (req.model); nothing resolves it again.
  */
 import type { CanonicalRequest } from "../core/canonical";
 import { TurnError } from "../core/errors";
 import type { Turn, TurnContext, TurnDeps } from "./types";
 import { toTurnError } from "./errors";
-import { openWithFailover, type Opened } from "./open";
+import { planWebSearch } from "../core/web-search";
+import { openWithFailover } from "./open";
 import { TurnLog, subjectOf } from "./record";
-import { flatten, relay } from "./relay";
+import { flatten, relay, type RelaySource } from "./relay";
+import { openServerToolTurn } from "./server-tools";
 
 export type { Turn, TurnContext, TurnDeps } from "./types";
 
@@ -32,21 +35,22 @@ export async function runTurn(s: TurnDeps, req: CanonicalRequest, ctx: TurnConte
     // The prompt estimate (tokenizer: ~0.3 µs per character, tens of ms for Claude Code-sized
     // prompts) runs in a macrotask, i.e. after the upstream request has been dispatched, so it
     // overlaps the upstream's thinking time instead of adding to time-to-first-byte.
-    const opening = openWithFailover(s, req, ctx, log);
+    const plan = planWebSearch(req);
+    const opening: Promise<RelaySource> = plan ? openServerToolTurn(s, req, plan, ctx, log) : openWithFailover(s, req, ctx, log);
     const estimating = new Promise<number>((resolve) => setImmediate(() => resolve((log.inputEstimate = s.tokens.estimate(req)))));
-    let opened: Opened;
+    let opened: RelaySource;
     try {
       opened = await opening;
     } finally {
       await estimating;
     }
     const estimatedInputTokens = log.inputEstimate!;
-    log.account = opened.lease;
+    if (opened.lease) log.account = opened.lease;
     log.ttftMs = Date.now() - started;
     const batches = relay(s, req, estimatedInputTokens, opened, ctx, log);
     return {
       model: req.model.requested,
-      accountId: opened.lease.accountId,
+      accountId: log.account?.accountId ?? "",
       estimatedInputTokens,
       batches,
       events: flatten(batches),

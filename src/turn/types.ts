@@ -1,6 +1,7 @@
 import type { CanonicalEvent } from "../core/canonical";
 import type { InputTokenEstimator } from "../core/tokens/estimate";
 import type { InputCalibration } from "../core/usage";
+import type { ModelCatalog } from "../core/models";
 import type { ClientKey, ClientKeys } from "../keys/client-keys";
 import type { KeyLimiter } from "../keys/limiter";
 import type { KiroUpstreamConfig } from "../kiro/config";
@@ -27,6 +28,8 @@ export type TurnDeps = {
   calibration: InputCalibration;
   tokens: Pick<InputTokenEstimator, "estimate">;
   summaries: TurnSummaries;
+  /** The model catalogue: what "valid models" messages name. */
+  models: Pick<ModelCatalog, "names" | "notFound">;
 };
 
 export type TurnContext = {

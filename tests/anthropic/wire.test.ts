@@ -144,9 +144,10 @@ describe("routing, auth, errors", () => {
   });
 
   test("server tools and URL images are rejected clearly", async () => {
-    const r = await post("/v1/messages", msg("x", { tools: [{ type: "web_search_20250305", name: "web_search", max_uses: 3 }] }));
+    // web_search is served (tests/turn/web-search.test.ts); other server tools are not.
+    const r = await post("/v1/messages", msg("x", { tools: [{ type: "code_execution_20250522", name: "code_execution" }] }));
     expect(r.status).toBe(400);
-    expect((await r.json()).error.message).toContain("web_search");
+    expect((await r.json()).error.message).toContain("code_execution");
     const r2 = await post("/v1/messages", {
       model: "claude-sonnet-4-6",
       max_tokens: 10,

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { TurnError } from "../../src/core/errors";
-import { ModelCatalog, listModels, validModelNames } from "../../src/core/models";
+import { ModelCatalog, listModels } from "../../src/core/models";
 
 const family = new ModelCatalog({ fallback: "family" });
 const strict = new ModelCatalog({ fallback: "strict" });
@@ -66,7 +66,7 @@ describe("ModelCatalog.find", () => {
       const err = (() => { try { cat.resolve("gpt-4o"); } catch (e) { return e; } })();
       expect(err).toBeInstanceOf(TurnError);
       expect(err).toMatchObject({ kind: "not_found", status: 404, param: "model" });
-      expect((err as TurnError).message).toBe(`model 'gpt-4o' is not available; valid models: ${validModelNames().join(", ")}`);
+      expect((err as TurnError).message).toBe(`model 'gpt-4o' is not available; valid models: ${cat.names().join(", ")}`);
     }
     expect(() => strict.resolve("claude-opus-5-5")).toThrow(/valid models: claude-sonnet-4-5, /);
   });

@@ -80,6 +80,7 @@ import {
 } from "./scenarios";
 import { validateGenerateAssistantRequest } from "./validator";
 import { extraDirectiveScenario } from "./directives";
+import { webAnswerScenario } from "./web-answer";
 import { mcpAnswer, type FakeMcpBehaviour } from "./mcp";
 import { FAKE_MODELS, fakeModelsBody, maxInputCharsFor, planRefusal } from "./models";
 import { abuseAnswer, type AbuseBehaviour } from "./abuse";
@@ -510,6 +511,7 @@ export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKir
     const directive = m?.[1];
     const scenario =
       (directive ? directiveScenario(directive, rec.body, m?.[2] ? Number(m[2]) : undefined) : undefined) ??
+      webAnswerScenario(rec.body) ??
       st.queue.shift() ??
       globalQueue.shift() ??
       defaultScenario ??

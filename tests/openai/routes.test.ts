@@ -86,7 +86,7 @@ describe("GET /v1/models (shared with Anthropic clients)", () => {
     const b = await r.json();
     expect(b).toMatchObject({ object: "list", has_more: false, first_id: "claude-sonnet-4-5" });
     for (const m of b.data) {
-      expect(m).toMatchObject({ object: "model", type: "model", owned_by: "anthropic" });
+      expect(m).toMatchObject({ object: "model", type: "model", owned_by: m.id.startsWith("claude-") ? "anthropic" : "kiro" });
       expect(typeof m.created).toBe("number");
       expect(m.created_at).toMatch(/^\d{4}-\d{2}-\d{2}T00:00:00Z$/);
       expect(typeof m.display_name).toBe("string");

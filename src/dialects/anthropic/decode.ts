@@ -14,11 +14,11 @@ import type {
   ImagePart,
   TextPart,
   ThinkingSetting,
-  ToolChoice,
-  ToolDefinition,
   UserPart,
 } from "../../core/canonical";
 import { TurnError } from "../../core/errors";
+import { decodeTools } from "./tools";
+import { serverBlockAsText } from "./web-search";
 
 const IMAGE_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp"] as const;
 
@@ -127,31 +127,7 @@ export function decodeAnthropicRequest(body: unknown, opts: DecodeOptions): Deco
   });
   requireUsableLastTurn(messages, lastIndex);
 
-  const tools: ToolDefinition[] = (b.tools ?? []).map((t, i) => {
-    if (t.type && t.type !== "custom") {
-      throw new TurnError(
-        "invalid_request",
-        `tools.${i}: server tool '${t.type}' (${t.name}) is not supported by this server; only client tools with an input_schema can be used`,
-        { param: `tools.${i}.type` },
-      );
-    }
-    if (!t.input_schema) throw new TurnError("invalid_request", `tools.${i}.input_schema: Field required`, { param: `tools.${i}.input_schema` });
-    return { name: t.name, description: t.description ?? "", inputSchema: t.input_schema };
-  });
-
-  let toolChoice: ToolChoice | undefined;
-  let parallelToolCalls: boolean | undefined;
-  if (b.tool_choice) {
-    const tc = b.tool_choice;
-    if (tc.type === "tool") {
-      if (!tc.name) throw new TurnError("invalid_request", "tool_choice.name: Field required for type 'tool'", { param: "tool_choice.name" });
-      if (!tools.some((t) => t.name === tc.name)) {
-        throw new TurnError("invalid_request", `tool_choice.name: no tool named '${tc.name}' in tools`, { param: "tool_choice.name" });
-      }
-      toolChoice = { type: "tool", name: tc.name };
-    } else toolChoice = { type: tc.type };
-    if (tc.disable_parallel_tool_use) parallelToolCalls = false;
-  }
+  const { tools, serverTools, toolChoice, parallelToolCalls } = decodeTools(b.tools ?? [], b.tool_choice ?? undefined);
 
   const effort = normaliseEffort(b.output_config?.effort);
   const thinking = thinkingSetting(b.thinking ?? undefined, effort);
@@ -171,6 +147,7 @@ export function decodeAnthropicRequest(body: unknown, opts: DecodeOptions): Deco
     thinking,
     metadata: { dialect: "anthropic", conversationId: conversationId(opts.conversationHeader, b.metadata?.user_id) },
   };
+  if (serverTools.length) req.serverTools = serverTools;
   if (toolChoice) req.toolChoice = toolChoice;
   if (parallelToolCalls !== undefined) req.parallelToolCalls = parallelToolCalls;
   if (b.temperature != null) req.temperature = b.temperature;
@@ -386,9 +363,13 @@ function assistantParts(blocks: Block[], where: string): AssistantPart[] {
         out.push({ type: "tool_use", id: str(blk.id, `${p}.id`), name: str(blk.name, `${p}.name`), input });
         break;
       }
-      default:
-        // redacted_thinking (opaque, no upstream equivalent), server-tool blocks, unknown types: dropped.
+      default: {
+        // Web search blocks of earlier answers: as text the upstream model can read.
+        const text = serverBlockAsText(blk);
+        if (text !== undefined) out.push({ type: "text", text });
+        // redacted_thinking (opaque, no upstream equivalent), other server-tool blocks, unknown types: dropped.
         break;
+      }
     }
   });
   return out;
