@@ -4,7 +4,8 @@
  *
  *   bun bench/stream.ts [--mode paced|burst|both] [--frames 400] [--short 40] [--requests 200]
  *                       [--rounds 10] [--warmup 200] [--open 1000] [--idle-ms 5000]   (--open 0: no open streams)
- *                       [--route messages|chat|responses] [--cpu-prof DIR] [--log-level info]
+ *                       [--route messages|chat|responses] [--cpu-prof DIR] [--log-level info] [--wrap CMD]
+ *                       [--server-env K=V ...]
  *
  * Four processes: the fake Kiro (bench/lib/fake-upstream.ts), kiro-server (`bun src/index.ts`, env
  * pointing at the fake, a temp database, the fake's account in KIRO_AUTH_TOKEN), the passthrough
@@ -37,7 +38,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { CpuTracker, rssMiB, statCpuMs, windowCpu, type Mark } from "./lib/proc";
+import { CpuTracker, minorFaults, rssMiB, statCpuMs, windowCpu, type Mark } from "./lib/proc";
 import { anthropicTarget, benchRefreshTokens, chatTarget, longPrompt, passthroughTarget, responsesTarget, timedRequest, type Target } from "./lib/stream-clients";
 
 // Bun's fetch allows 256 requests in flight per process (more wait, silently) unless this variable,
@@ -67,6 +68,12 @@ const MODES = (arg("mode") ?? "both") === "both" ? ["paced", "burst"] : [arg("mo
 const ONLY = arg("route");
 const CPU_PROF = arg("cpu-prof");
 const LOG_LEVEL = arg("log-level") ?? "info";
+/** --wrap "CMD ARGS": run kiro-server under this command (e.g. "strace -f -c -o FILE"); its CPU numbers are then the wrapper's. */
+const WRAP = arg("wrap")?.split(" ").filter(Boolean) ?? [];
+/** --server-env K=V (repeatable): extra environment for kiro-server, e.g. an allocator setting to try. */
+const SERVER_ENV = Object.fromEntries(
+  process.argv.flatMap((a, i) => (process.argv[i - 1] === "--server-env" && a.includes("=") ? [[a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)]] : [])),
+);
 const ROOT = resolve(import.meta.dir, "..");
 const CLIENT_KEY = "bench-client-key";
 /** Requests one account may serve at once: the default of the perAccountConcurrency setting. */
@@ -131,7 +138,7 @@ async function startAll(mode: string, accounts = 1): Promise<Procs> {
 
     const port = freePort();
     const prof = CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${resolve(CPU_PROF)}`, "--cpu-prof-md"] : [];
-    const server = Bun.spawn([process.execPath, ...prof, "src/index.ts"], {
+    const server = Bun.spawn([...WRAP, process.execPath, ...prof, "src/index.ts"], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? "/usr/bin:/bin",
@@ -148,6 +155,7 @@ async function startAll(mode: string, accounts = 1): Promise<Procs> {
         LOG_LEVEL,
         // As for the client: more than 256 upstream streams at once (open-streams step).
         BUN_CONFIG_MAX_HTTP_REQUESTS: process.env.BUN_CONFIG_MAX_HTTP_REQUESTS!,
+        ...SERVER_ENV,
       },
       stdout: "ignore",
       stderr: "inherit",
@@ -173,7 +181,7 @@ async function startAll(mode: string, accounts = 1): Promise<Procs> {
 
 // ------------------------------------------------------------------------------- measuring
 
-type Window = { target: number; frames: number; requests: number; firstText: number[]; cpuNs: number; threads: Map<string, number> };
+type Window = { target: number; frames: number; requests: number; firstText: number[]; reads: number; cpuNs: number; threads: Map<string, number> };
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 const median = (xs: number[]) => pct(xs, 0.5);
@@ -182,13 +190,14 @@ const median = (xs: number[]) => pct(xs, 0.5);
  * Interleaved rounds; returns every window. CPU of a window runs from its start to the start of
  * the next window of the same process (or the end of the run, after a short settle).
  */
-async function measure(targets: Target[]): Promise<{ windows: Window[]; statMs: Map<number, number> }> {
+async function measure(targets: Target[]): Promise<{ windows: Window[]; statMs: Map<number, number>; faults: Map<number, number> }> {
   const perWindow = Math.max(1, Math.round(REQUESTS / ROUNDS));
   const windows: Window[] = [];
   const open = new Map<number, { w: Window; snap: Mark }>();
   const pids = [...new Set(targets.map((t) => t.pid))];
   const trackers = new Map(pids.map((p) => [p, new CpuTracker(p)]));
   const stat0 = new Map(pids.map((p) => [p, statCpuMs(p)]));
+  const faults0 = new Map(pids.map((p) => [p, minorFaults(p)]));
   const close = (pid: number, snap: Mark) => {
     const prev = open.get(pid);
     if (!prev) return;
@@ -205,17 +214,25 @@ async function measure(targets: Target[]): Promise<{ windows: Window[]; statMs: 
       for (const frames of lengths) {
         const snap = trackers.get(t.pid)!.mark();
         close(t.pid, snap);
-        const w: Window = { target: i, frames, requests: perWindow, firstText: [], cpuNs: 0, threads: new Map() };
+        const w: Window = { target: i, frames, requests: perWindow, firstText: [], reads: 0, cpuNs: 0, threads: new Map() };
         open.set(t.pid, { w, snap });
         windows.push(w);
-        for (let k = 0; k < perWindow; k++) w.firstText.push((await timedRequest(t, longPrompt(frames), false)).firstTextMs);
+        for (let k = 0; k < perWindow; k++) {
+          const r = await timedRequest(t, longPrompt(frames), false);
+          w.firstText.push(r.firstTextMs);
+          w.reads += r.reads;
+        }
       }
     }
   }
   await Bun.sleep(300);
   for (const pid of pids) close(pid, trackers.get(pid)!.mark());
   for (const tr of trackers.values()) tr.stop();
-  return { windows, statMs: new Map(pids.map((p) => [p, statCpuMs(p) - stat0.get(p)!])) };
+  return {
+    windows,
+    statMs: new Map(pids.map((p) => [p, statCpuMs(p) - stat0.get(p)!])),
+    faults: new Map(pids.map((p) => [p, minorFaults(p) - faults0.get(p)!])),
+  };
 }
 
 function report(mode: string, targets: Target[], m: Awaited<ReturnType<typeof measure>>): void {
@@ -227,10 +244,10 @@ function report(mode: string, targets: Target[], m: Awaited<ReturnType<typeof me
   );
   console.log("CPU is the serving process's own (all threads); first text = the client holds the first complete text event.\n");
   console.log(
-    "target                       CPU µs/req  × pass-   fixed µs   µs per   CPU µs/req  × pass-   first text ms   added ms",
+    "target                       CPU µs/req  × pass-   fixed µs   µs per   CPU µs/req  × pass-   first text ms   added ms      client reads",
   );
   console.log(
-    `                             ${String(LONG).padStart(4)} frames  through   /request   frame    ${String(SHORT).padStart(4)} frames  through   p50     p90     p50    p90`,
+    `                             ${String(LONG).padStart(4)} frames  through   /request   frame    ${String(SHORT).padStart(4)} frames  through   p50     p90     p50    p90    per request`,
   );
   const base = { long: rounds(0, LONG), short: rounds(0, SHORT), ft: by(0, LONG).flatMap((w) => w.firstText) };
   for (const [i, t] of targets.entries()) {
@@ -251,6 +268,7 @@ function report(mode: string, targets: Target[], m: Awaited<ReturnType<typeof me
       pct(ft, 0.9).toFixed(2).padStart(8),
       (pct(ft, 0.5) - pct(base.ft, 0.5)).toFixed(2).padStart(7),
       (pct(ft, 0.9) - pct(base.ft, 0.9)).toFixed(2).padStart(7),
+      (by(i, LONG).reduce((a, w) => a + w.reads, 0) / by(i, LONG).reduce((a, w) => a + w.requests, 0)).toFixed(0).padStart(10),
     ];
     console.log(t.name.padEnd(27) + cells.join(""));
   }
@@ -264,10 +282,15 @@ function report(mode: string, targets: Target[], m: Awaited<ReturnType<typeof me
     const parts = [...sum].filter(([, ns]) => ns / 1000 / n >= 1).sort((a, b) => b[1] - a[1]).map(([name, ns]) => `${name} ${(ns / 1000 / n).toFixed(0)}`);
     console.log(`  ${t.name.padEnd(27)}${parts.join(", ")}`);
   }
-  const cross = [...m.statMs].map(([pid, ms]) => {
-    const windows = m.windows.filter((w) => targets[w.target]!.pid === pid).reduce((a, w) => a + w.cpuNs / 1e6, 0);
-    return `${pid === targets[0]!.pid ? "passthrough" : "kiro-server"} ${windows.toFixed(0)} ms in its windows, ${ms.toFixed(0)} ms by /proc/<pid>/stat`;
-  });
+  const cross: string[] = [];
+  const faults: string[] = [];
+  for (const [pid, ms] of m.statMs) {
+    const mine = m.windows.filter((w) => targets[w.target]!.pid === pid);
+    const who = pid === targets[0]!.pid ? "passthrough" : "kiro-server";
+    cross.push(`${who} ${mine.reduce((a, w) => a + w.cpuNs / 1e6, 0).toFixed(0)} ms in its windows, ${ms.toFixed(0)} ms by /proc/<pid>/stat`);
+    faults.push(`${who} ${(m.faults.get(pid)! / mine.reduce((a, w) => a + w.requests, 0)).toFixed(1)}`);
+  }
+  console.log(`Minor page faults per request (allocator churn), both lengths: ${faults.join(", ")}`);
   console.log(`Cross-check over the measured run (agree within ~20 ms): ${cross.join("; ")}`);
 }
 
@@ -344,6 +367,12 @@ for (const [modeIndex, mode] of MODES.entries()) {
       responsesTarget(p.serverUrl, CLIENT_KEY, pid),
     ];
     const wanted = { messages: "POST /v1/messages", chat: "POST /v1/chat/completions", responses: "POST /v1/responses" } as Record<string, string>;
+    // Count what kiro-server is sent (e.g. to divide a --wrap strace's totals by).
+    let sentToServer = 1; // the start-up check
+    for (const t of all.slice(1)) {
+      const send = t.send;
+      t.send = (prompt, signal) => (sentToServer++, send(prompt, signal));
+    }
     const targets: Target[] = [all[0]!];
     for (const t of all.slice(1)) {
       if (ONLY && wanted[ONLY] !== t.name) continue;
@@ -368,6 +397,7 @@ for (const [modeIndex, mode] of MODES.entries()) {
       const warm = `after the warm-up (${served - m.windows.filter((w) => w.target > 0).reduce((a, w) => a + w.requests, 0)} requests) ${rssWarm.toFixed(1)}`;
       memoryRows = [warm, ...(await memoryAfterRequests(p, targets.slice(1), served))];
     }
+    console.log(`(kiro-server was sent ${sentToServer} requests in this mode)`);
   } finally {
     await p.stop();
   }

@@ -39,6 +39,13 @@ export function statCpuMs(pid: number): number {
   return (statTicks(s) * 1000) / USER_HZ;
 }
 
+/** Minor page faults of all threads so far (memory the kernel had to map in: allocator churn). */
+export function minorFaults(pid: number): number {
+  const s = read(`/proc/${pid}/stat`);
+  if (!s) throw new Error(`process ${pid} is gone`);
+  return Number(s.slice(s.lastIndexOf(")") + 2).split(" ")[7]); // field 10: minflt
+}
+
 /** Each thread's run time so far (ns), by thread id, exited threads included. */
 export type Mark = Map<number, { name: string; ns: number }>;
 

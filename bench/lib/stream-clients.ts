@@ -139,11 +139,12 @@ export function passthroughTarget(url: string, key: string, pid: number): Target
 }
 
 /**
- * Sends one request and reads it to the end. Returns the time to its first text in ms, and the
- * whole body when `keep` (warm-up checks); measured requests keep only what the first-text test
+ * Sends one request and reads it to the end. Returns the time to its first text in ms, the number
+ * of non-empty reads (about the number of writes the server made, unless the network merged
+ * some), and the whole body when `keep` (warm-up checks); measured requests keep only what the first-text test
  * needs, so the client stays cheap and its own pace does not slow the server down.
  */
-export async function timedRequest(t: Target, prompt: string, keep: boolean): Promise<{ firstTextMs: number; body: string }> {
+export async function timedRequest(t: Target, prompt: string, keep: boolean): Promise<{ firstTextMs: number; body: string; reads: number }> {
   const binary = t.name === "raw passthrough";
   const t0 = performance.now();
   const r = await t.send(prompt);
@@ -153,8 +154,10 @@ export async function timedRequest(t: Target, prompt: string, keep: boolean): Pr
   let firstTextMs = -1;
   let text = "";
   let kept = "";
+  let reads = 0;
   for (;;) {
     const { done, value } = await reader.read();
+    if (value) reads++;
     if (value && (firstTextMs < 0 || keep)) {
       const piece = binary ? Buffer.from(value).toString("latin1") : decoder.decode(value, { stream: true });
       if (firstTextMs < 0) {
@@ -166,5 +169,5 @@ export async function timedRequest(t: Target, prompt: string, keep: boolean): Pr
     if (done) break;
   }
   if (firstTextMs < 0) throw new Error(`${t.name}: no text in the answer`);
-  return { firstTextMs, body: kept };
+  return { firstTextMs, body: kept, reads };
 }
