@@ -33,7 +33,8 @@
  * held open mid-answer at once.
  *
  * --cpu-prof DIR starts kiro-server under `bun --cpu-prof` (profile written to DIR when the server
- * stops); use it with --mode burst --route chat to profile one route.
+ * stops; the passthrough's to DIR/passthrough); use it with --mode burst --route chat to profile
+ * one route, and read it with `bun bench/lib/cpuprofile.ts FILE`.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -133,7 +134,8 @@ async function startAll(mode: string, accounts = 1): Promise<Procs> {
       body: JSON.stringify({ refreshToken: tokens[0] }),
     });
     const { accessToken } = (await refreshed.json()) as { accessToken: string };
-    const pt = await spawnReady<{ port: number }>(["bench/lib/passthrough.ts"], { PT_API_URL: apiUrl, PT_ACCESS_TOKEN: accessToken });
+    const ptProf = CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${resolve(CPU_PROF, "passthrough")}`] : [];
+    const pt = await spawnReady<{ port: number }>([...ptProf, "bench/lib/passthrough.ts"], { PT_API_URL: apiUrl, PT_ACCESS_TOKEN: accessToken });
     started.push(pt.proc);
 
     const port = freePort();
