@@ -391,14 +391,11 @@ for (const [modeIndex, mode] of MODES.entries()) {
         if (t.pid === pid) served++;
       }
     }
-    const rssWarm = rssMiB(pid);
+    const warm = `after the warm-up (${served} requests) ${rssMiB(pid).toFixed(1)}`;
     const m = await measure(targets);
     report(mode, targets, m);
     served += m.windows.filter((w) => w.target > 0).reduce((a, w) => a + w.requests, 0);
-    if (modeIndex === 0 && OPEN >= 0) {
-      const warm = `after the warm-up (${served - m.windows.filter((w) => w.target > 0).reduce((a, w) => a + w.requests, 0)} requests) ${rssWarm.toFixed(1)}`;
-      memoryRows = [warm, ...(await memoryAfterRequests(p, targets.slice(1), served))];
-    }
+    if (modeIndex === 0) memoryRows = [warm, ...(await memoryAfterRequests(p, targets.slice(1), served))];
     console.log(`(kiro-server was sent ${sentToServer} requests in this mode)`);
   } finally {
     await p.stop();
