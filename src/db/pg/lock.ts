@@ -23,8 +23,12 @@ export type LockOptions = {
   timeoutMs?: number;
 };
 
-/** Runs `fn` while holding the named lock; waits for it up to `timeoutMs` (then LockTimeoutError). */
-export async function withAdvisoryLock<T>(sql: SQL, name: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
+/**
+ * Runs `fn` while holding the named lock; waits for it up to `timeoutMs` (then LockTimeoutError).
+ * `fn` gets the connection that holds the lock: queries inside the critical section should use it,
+ * so a holder never waits for a second pooled connection while others wait on it.
+ */
+export async function withAdvisoryLock<T>(sql: SQL, name: string, fn: (conn: SQL) => Promise<T>, opts: LockOptions = {}): Promise<T> {
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const r = await lockAndRun(sql, name, fn, timeoutMs);
   if (!r.acquired) throw new LockTimeoutError(name, timeoutMs);
@@ -32,11 +36,11 @@ export async function withAdvisoryLock<T>(sql: SQL, name: string, fn: () => Prom
 }
 
 /** Runs `fn` only when the named lock is free right now; `{acquired: false}` otherwise. */
-export function tryWithAdvisoryLock<T>(sql: SQL, name: string, fn: () => Promise<T>): Promise<{ acquired: true; value: T } | { acquired: false }> {
+export function tryWithAdvisoryLock<T>(sql: SQL, name: string, fn: (conn: SQL) => Promise<T>): Promise<{ acquired: true; value: T } | { acquired: false }> {
   return lockAndRun(sql, name, fn, 0);
 }
 
-async function lockAndRun<T>(sql: SQL, name: string, fn: () => Promise<T>, timeoutMs: number): Promise<{ acquired: true; value: T } | { acquired: false }> {
+async function lockAndRun<T>(sql: SQL, name: string, fn: (conn: SQL) => Promise<T>, timeoutMs: number): Promise<{ acquired: true; value: T } | { acquired: false }> {
   const key = lockKey(name).toString();
   const conn = await sql.reserve();
   let healthy = true;
@@ -60,7 +64,7 @@ async function lockAndRun<T>(sql: SQL, name: string, fn: () => Promise<T>, timeo
     }
     if (!acquired) return { acquired: false };
     try {
-      return { acquired: true, value: await fn() };
+      return { acquired: true, value: await fn(conn) };
     } finally {
       try {
         await conn.unsafe("select pg_advisory_unlock($1::bigint)", [key]);
