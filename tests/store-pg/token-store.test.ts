@@ -26,7 +26,7 @@ async function cluster(n: number) {
   const box = await SecretBox.fromSecret(SECRET);
   const dbs: PgDb[] = Array.from({ length: n }, () => openPg(url, { max: 4 }));
   await runPgMigrations(dbs[0]!.$client);
-  const stores = dbs.map((db) => new PgTokenStore(db, box, { fingerprint }));
+  const stores = dbs.map((db, i) => new PgTokenStore(db, box, { fingerprint, instanceId: `instance-${i}` }));
   return { url, box, dbs, stores, close: () => Promise.all(dbs.map((d) => d.$client.close())) };
 }
 
@@ -88,7 +88,7 @@ describe.skipIf(!pg.available)("refresh tokens shared by several instances", () 
       if (!lost.ok) expect(await c.box.decrypt(lost.current!.refreshTokenEnc)).toBe(next.refreshToken);
       const deadline = Date.now() + 5000;
       while (!seen.length && Date.now() < deadline) await Bun.sleep(10);
-      expect(seen.map((p) => JSON.parse(p))).toEqual([{ table: "accounts", id: "acct-3" }]);
+      expect(seen.map((p) => JSON.parse(p))).toEqual([{ table: "accounts", id: "acct-3", from: "instance-0" }]);
     } finally {
       await sub.unlisten();
       await c.close();

@@ -4,6 +4,7 @@ import type { SQL } from "bun";
 import type { SecretBox } from "../../crypto/secret-box";
 import type { PgDb } from "./client";
 import { withAdvisoryLock } from "./lock";
+import { CHANGE_CHANNEL, type Change } from "./change-feed";
 import * as schema from "../schema-pg";
 import { accountFingerprints, accounts } from "../schema-pg";
 
@@ -21,10 +22,12 @@ export type RefreshOutcome = {
   expiresAt: number;
 };
 
-/** Channel on which committed token changes are announced (payload: JSON {table, id}). */
-export const CHANGES_CHANNEL = "kiro_changes";
+/** Channel on which committed token changes are announced (see change-feed.ts). */
+export const CHANGES_CHANNEL = CHANGE_CHANNEL;
 
 export type TokenStoreOptions = {
+  /** This instance, named in the change announcements. */
+  instanceId?: string;
   /** How the store derives an account's fingerprint from its refresh token (the pool's rule). */
   fingerprint: (refreshToken: string) => string;
   /** A stored access token this close to expiry counts as expired (default 60 s). */
@@ -79,7 +82,8 @@ export class PgTokenStore {
       if (old.fingerprint !== fingerprint) {
         await tx.insert(accountFingerprints).values({ fingerprint: old.fingerprint, accountId, createdAt: now }).onConflictDoNothing();
       }
-      await tx.execute(dsql`select pg_notify(${CHANGES_CHANNEL}, ${JSON.stringify({ table: "accounts", id: accountId })})`);
+      const change: Change = { table: "accounts", id: accountId, from: this.opts.instanceId ?? "" };
+      await tx.execute(dsql`select pg_notify(${CHANGE_CHANNEL}, ${JSON.stringify(change)})`);
       return true;
     });
     return swapped ? { ok: true } : { ok: false, current: await this.read(accountId, db) };
