@@ -13,7 +13,7 @@
  * Where no PostgreSQL binary exists, `available` is false and a notice is printed once per file.
  */
 import { afterAll, beforeAll } from "bun:test";
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { SQL } from "bun";
@@ -63,11 +63,36 @@ async function run(cmd: string[], who: { uid: number; gid: number } | null): Pro
   if (code !== 0) throw new Error(`${cmd[0]} failed (exit ${code}):\n${out}${err}`);
 }
 
+const DIR_PREFIX = "kiro-pg-";
+
+/**
+ * Deletes clusters left behind by a test process that was killed together with its watchdog
+ * (bun kills a timed-out test's child processes): only our own directories, older than ten
+ * minutes, whose server is not running.
+ */
+function sweepStaleClusters(): void {
+  for (const name of readdirSync(tmpdir()).filter((n) => n.startsWith(DIR_PREFIX))) {
+    const dir = join(tmpdir(), name);
+    try {
+      if (Date.now() - statSync(dir).mtimeMs < 10 * 60_000) continue;
+      const pidFile = join(dir, "data", "postmaster.pid");
+      const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, "utf8").split("\n")[0]) : 0;
+      if (pid > 0) {
+        try { process.kill(pid, 0); continue; } catch { /* not running */ }
+      }
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // Someone else's, or already gone.
+    }
+  }
+}
+
 /** initdb + postgres in a new temporary directory; resolves once it accepts connections. */
 export async function startPostgres(binDir = findPgBinDir()): Promise<PgCluster> {
   if (!binDir) throw new Error("no PostgreSQL binaries found (install Debian's postgresql package)");
   const who = runAs();
-  const dir = mkdtempSync(join(tmpdir(), "kiro-pg-"));
+  sweepStaleClusters();
+  const dir = mkdtempSync(join(tmpdir(), DIR_PREFIX));
   if (who) chownSync(dir, who.uid, who.gid);
   const data = join(dir, "data");
   const cleanupDir = () => rmSync(dir, { recursive: true, force: true });
