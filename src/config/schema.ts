@@ -12,6 +12,8 @@ export const SETTINGS = {
   port: { env: "PORT", flag: "--port", schema: port.default(7860), help: "port to listen on", allowed: "an integer 0-65535" },
   host: { env: "HOST", flag: "--host", schema: z.string().min(1).default("127.0.0.1"), help: "address to bind (127.0.0.1 keeps it local)", allowed: "a host name or IP address" },
   dbPath: { env: "KIRO_KV_PATH", flag: "--db", schema: z.string().min(1).optional(), help: "SQLite database file (default: user data dir)", allowed: "a file path" },
+  databaseUrl: { env: "DATABASE_URL", flag: "--database-url", schema: z.string().optional(), help: "postgres://… shares one PostgreSQL among several instances (otherwise: the SQLite file)", allowed: "a postgres:// or postgresql:// URL" },
+  instanceId: { env: "KIRO_INSTANCE_ID", flag: "--instance-id", schema: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/).optional(), help: "this instance's name in logs, metrics and the request log (default: hostname-pid)", allowed: "1-64 letters, digits, . _ : -" },
   clientToken: { env: "KIRO_CLIENT_TOKEN", flag: "--client-token", schema: z.string().min(1).optional(), help: "client API key for /v1 (generated and stored if unset)", allowed: "a non-empty string" },
   authToken: { env: "KIRO_AUTH_TOKEN", flag: "--auth-token", schema: z.string().min(1).optional(), help: "accounts to import at start: kiro2api JSON array, or a path to such a file", allowed: "a JSON array or a file path" },
   adminToken: { env: "KIRO_ADMIN_TOKEN", flag: "--admin-token", schema: z.string().min(8).optional(), help: "admin panel login secret (generated and stored if unset)", allowed: "a string of at least 8 characters" },
@@ -41,4 +43,4 @@ export const configSchema = z.object(
   },
 );
 
-export type AppConfig = z.infer<typeof configSchema> & { dbPath: string };
+export type AppConfig = z.infer<typeof configSchema> & { dbPath: string; instanceId: string };
