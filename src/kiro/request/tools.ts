@@ -3,13 +3,13 @@ import { cleanToolSchema } from "./schema";
 import type { ToolNameMap } from "./tool-names";
 import type { KiroToolSpec } from "./types";
 
-/** LSP toolServer.js / mcpUtils.js cut descriptions to 10,240 chars (§4.3 rule 7). */
+/** The official client (Amazon's Q language server) cuts tool descriptions to 10,240 chars. */
 export const MAX_TOOL_DESCRIPTION = 10_240;
 export const PLACEHOLDER_DESCRIPTION = "Placeholder for a tool used earlier in this conversation.";
 
 export type DeclaredTools = {
   specs: KiroToolSpec[];
-  /** Full texts of overlong descriptions, to be appended to the system text (JW's approach). */
+  /** Full texts of overlong descriptions, to be appended to the system text (as the kiro-gateway proxy does). */
   systemNotes: string[];
 };
 
