@@ -315,7 +315,7 @@ export function usageScenario(): Scenario {
   };
 }
 
-/** The same content frame twice in a row (open question 14). */
+/** The same content frame twice in a row (whether the real service repeats deltas is unconfirmed). */
 export function duplicateFrameScenario(delta = "la"): Scenario {
   return { name: "duplicate-frame", steps: [textEvent("Tra"), textEvent(delta), textEvent(delta), textEvent("!")] };
 }

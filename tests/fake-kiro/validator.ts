@@ -1,6 +1,6 @@
 /**
  * Strict validator of GenerateAssistantResponse bodies for the fake upstream. Written from
- * docs/upstream.md (The chat request body, Request building rules) and the SDK model
+ * docs/upstream.md (The chat request body, and the building rules its "Rule N" comments name) and the SDK model
  * (@aws/codewhisperer-streaming-client 1.0.45: required members, enums), independently of
  * src/kiro/request so that a builder bug cannot hide behind a shared helper. The client-side
  * limits of Amazon's own clients (the Q language server, Amazon Q Developer CLI) are enforced

@@ -9,7 +9,9 @@ import type {
   KiroAssistantResponseMessage, KiroHistoryEntry, KiroImageBlock, KiroToolResult, KiroToolUse, KiroUserInputMessage,
 } from "./types";
 
-/** Amazon Q Developer CLI's per-message and per-tool-result limits, "internal undocumented values from the service" (docs/upstream.md, Request building rules). */
+// "Rule N" below: the numbered building rules of docs/upstream.md (Request building rules).
+
+/** Amazon Q Developer CLI's per-message and per-tool-result limits, "internal undocumented values from the service" (building rule 10). */
 export const MAX_USER_MESSAGE_CHARS = 600_000;
 export const MAX_TOOL_RESULT_CHARS = 800_000;
 /** Size saver (AIClient-2-API's): images stay only in the last N history entries; older ones become a text note. */

@@ -1,11 +1,11 @@
 import type { ResolvedModel, ThinkingSetting } from "../../core/canonical";
 
 /**
- * Thinking request forms (docs/upstream.md, Request building rules):
- * - native: top-level `additionalModelRequestFields` `{thinking:{type:"adaptive"}, output_config:{effort}}`
+ * Thinking request forms (docs/upstream.md, building rule 11):
+ * - native (11a): top-level `additionalModelRequestFields` `{thinking:{type:"adaptive"}, output_config:{effort}}`
  *   — only expresses adaptive thinking, and only for models whose schema has it (ResolvedModel.nativeThinking,
  *   or the caller's override once ListAvailableModels says so).
- * - tags (11b): `<thinking_mode>…` tags at the start of the system history message; what every peer sends.
+ * - tags (11b): `<thinking_mode>…` tags at the start of the system history message; what every third-party proxy sends.
  */
 export type ThinkingForm = "auto" | "native" | "tags";
 

@@ -35,7 +35,7 @@ export function declareTools(tools: ToolDefinition[], names: ToolNameMap): Decla
 }
 
 /**
- * A placeholder spec for every upstream name used in history but not declared (rule 6: the service
+ * A placeholder spec for every upstream name used in history but not declared (building rule 6 of docs/upstream.md: the service
  * answers TOOL_CONFIG_MISSING otherwise; names match case-insensitively, like the service).
  */
 export function placeholderTools(declared: KiroToolSpec[], historyNames: Iterable<string>): KiroToolSpec[] {

@@ -1,3 +1,4 @@
+/** The request builder against the numbered building rules of docs/upstream.md (rule 1–12 below), checked by the fake's validator. */
 import { describe, expect, test } from "bun:test";
 import { KiroError } from "../../../src/kiro/errors";
 import { buildKiroRequest, upstreamConversationId } from "../../../src/kiro/request/build";
