@@ -4,7 +4,8 @@
  *   bun bench/startup.ts            builds dist/kiro-server first
  *   bun bench/startup.ts --no-build uses the existing dist/kiro-server
  * Each run uses a fresh temp dir (cwd + database, so migrations run every time) and a free port.
- * Targets (stack.md §14): median startup < 100 ms, idle RSS < 60 MiB.
+ * Targets: median startup < 100 ms, idle RSS < 60 MiB (a representative app measured 30 ms and
+ * 50 MiB with these build flags on a 2-core Linux machine).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,9 +1,10 @@
 #!/usr/bin/env bun
 /**
- * Compiles kiro-server into one self-contained executable (stack.md §2).
+ * Compiles kiro-server into one self-contained executable (bun build --compile; why each flag: below).
  *   bun scripts/build.ts         → dist/kiro-server for this machine
  *   bun scripts/build.ts --all   → dist/kiro-server-<os>-<arch>[.exe] for every release target + dist/SHA256SUMS
- * Cross targets make Bun download the matching runtime (@oven/bun-<os>-<arch>) from the npm registry (§11).
+ * Cross targets make Bun download the matching runtime (@oven/bun-<os>-<arch>) from the npm registry (Bun's registry
+ * host is hard-coded; BUN_CONFIG_REGISTRY is ignored).
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";

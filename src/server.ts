@@ -11,7 +11,7 @@ export class PortInUseError extends Error {
 
 /**
  * Listens without reusePort (Elysia's default would let a second copy share the port and split
- * traffic between two pools: stack.md §2). Long requests are protected per route by
+ * traffic between two pools, each with its own state). Long requests are protected per route by
  * server.timeout(request, 0); the global idle timeout only catches truly dead sockets.
  */
 export function listen(app: App, s: Services): Server<unknown> {

@@ -7,7 +7,7 @@ import * as schema from "./schema";
 export type Db = BunSQLiteDatabase<typeof schema> & { $client: Database };
 
 /**
- * One connection per process (bun:sqlite is synchronous; see stack.md §7). WAL keeps readers
+ * One connection per process (bun:sqlite is synchronous: a busy wait blocks the whole event loop). WAL keeps readers
  * unblocked, busy_timeout lets a second writer wait instead of failing, foreign keys on.
  */
 export function openDb(path: string): Db {

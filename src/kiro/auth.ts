@@ -1,12 +1,13 @@
 /**
- * Access-token refresh (kiro-upstream.md §2.1 social, §2.2 IdC, API keys never refresh).
+ * Access-token refresh: social logins through Kiro's desktop auth service, IdC through AWS SSO OIDC;
+ * API keys never refresh (docs/upstream.md, Authentication and refresh).
  *
  * IdC uses a direct fetch that matches @aws-sdk/client-sso-oidc's CreateToken wire format
  * (restJson1, camelCase JSON body, no Authorization) instead of the SDK client, because the SDK
  * (a) retries internally up to 3 times, which fights the token manager's single-attempt /
  * ≥ 30 s policy, (b) sends through its node-http-handler so Bun's per-request `proxy` option
  * and our one classification path (http.ts) would not apply, and (c) wraps errors in its own
- * exception classes we would have to unpack again for §7 rows 32–34.
+ * exception classes we would have to unpack again for the refresh-endpoint rules of the error table (docs/errors.md).
  */
 import type { KiroUpstreamConfig } from "./config";
 import { oidcTokenUrl, socialRefreshUrl } from "./endpoints";
@@ -28,7 +29,7 @@ export type RefreshInput = {
 
 export type RefreshResult = {
   accessToken: string;
-  /** Present when the service rotated the refresh token: must be persisted (§2.5). */
+  /** Present when the service rotated the refresh token: must be persisted, or the account dies with the old one. */
   refreshToken?: string;
   /** Epoch ms. */
   expiresAt: number;
@@ -54,7 +55,7 @@ export async function refreshAccessToken(
 }
 
 async function refreshSocial(input: RefreshInput, upstream: KiroUpstreamConfig, signal?: AbortSignal) {
-  // KRS header set (§2.1): the endpoint is not known to check them, but it is what the IDE sends.
+  // The Kiro IDE's header set (as kiro.rs sends it): the endpoint is not known to check them.
   const res = await upstreamFetch(socialRefreshUrl(upstream, input.authRegion), {
     method: "POST",
     headers: {

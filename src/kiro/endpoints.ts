@@ -1,5 +1,5 @@
 /**
- * Where upstream calls go (kiro-upstream.md §1, §2). Three host families serve the same API; the
+ * Where upstream calls go (docs/upstream.md, Hosts and endpoint families; Region). Three host families serve the same API; the
  * newest is tried first, the one that answered is remembered per region, and after a TTL the
  * newer family is tried again so a later migration is picked up. KIRO_API_URL pins one host.
  */
@@ -9,7 +9,7 @@ export type EndpointFamily = "A" | "B" | "C" | "custom";
 
 export type FamilyTemplate = { family: EndpointFamily; template: string; onlyRegion?: string };
 
-/** Newest first (§1.3 rule 1). C exists only in us-east-1 (JW issue #58). */
+/** Newest first. C exists only in us-east-1 (there is no codewhisperer.{region} host elsewhere). */
 export const DEFAULT_FAMILIES: readonly FamilyTemplate[] = [
   { family: "A", template: "https://runtime.{region}.kiro.dev" },
   { family: "B", template: "https://q.{region}.amazonaws.com" },
@@ -24,7 +24,7 @@ export type Endpoint = {
   family: EndpointFamily;
   /** Chat + usage host, no trailing slash. */
   baseUrl: string;
-  /** Host for ListAvailableModels / ListAvailableProfiles (family A: management host, §1.3 rule 5). */
+  /** Host for ListAvailableModels / ListAvailableProfiles (family A: the management host; B/C: the chat host). */
   managementUrl: string;
   region: string;
 };
@@ -41,19 +41,19 @@ export function withRegion(template: string, region: string): string {
   return template.replaceAll("{region}", region).replace(/\/+$/, "");
 }
 
-/** §1.2: the region segment of `arn:aws:codewhisperer:{region}:{account}:profile/{id}`. */
+/** The region segment of `arn:aws:codewhisperer:{region}:{account}:profile/{id}`. */
 export function regionFromProfileArn(profileArn?: string): string | undefined {
   if (!profileArn) return undefined;
   const parts = profileArn.split(":");
   return parts.length >= 6 && parts[0] === "arn" && parts[3] ? parts[3] : undefined;
 }
 
-/** §1.2: ARN region > credential's API region > us-east-1. */
+/** API region: ARN region > credential's API region > us-east-1. */
 export function apiRegionFor(profileArn?: string, configuredRegion?: string): string {
   return regionFromProfileArn(profileArn) ?? (configuredRegion || "us-east-1");
 }
 
-/** §1.2 (KRS effective_auth_region). */
+/** Auth region: credential authRegion > credential region > configured auth region > configured region > us-east-1 (kiro.rs's rule). */
 export function authRegionFor(r: {
   credentialAuthRegion?: string;
   credentialRegion?: string;
@@ -71,7 +71,7 @@ export function oidcTokenUrl(upstream: KiroUpstreamConfig, authRegion: string): 
   return `${withRegion(upstream.oidcUrl ?? DEFAULT_OIDC_URL, authRegion)}/token`;
 }
 
-/** Family A refuses requests without an ARN (§1.1); B/C accept them. */
+/** Family A refuses requests without an ARN (400 "profileArn is required for this request"); B/C accept them. */
 export function familyRequiresProfileArn(family: EndpointFamily): boolean {
   return family === "A";
 }
@@ -91,7 +91,7 @@ export class EndpointSelector {
   private readonly log?: (e: EndpointLogEvent) => void;
   private readonly now: () => number;
   private readonly remembered = new Map<string, { family: EndpointFamily; at: number }>();
-  /** machineId → when family A last refused this ARN-less account (§1.3 rule 3). */
+  /** machineId → when family A last refused this ARN-less account (it is then sent to family B). */
   private readonly lacksArn = new Map<string, number>();
 
   constructor(opts: EndpointSelectorOptions = {}) {

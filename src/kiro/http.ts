@@ -15,7 +15,7 @@ export type UpstreamFetchOptions = {
   signal?: AbortSignal;
   /**
    * Max wait until response headers arrive. fetch cannot tell a slow connect from a slow first
-   * byte, so this is one timer; its expiry is `transient` (row 28), not an endpoint fallback.
+   * byte, so this is one timer; its expiry is the `transient` error class, not an endpoint fallback.
    */
   timeoutMs?: number;
   source?: "chat" | "refresh" | "side";

@@ -1,6 +1,6 @@
 /**
- * Side calls (kiro-upstream.md §8): GetUsageLimits → QuotaSnapshot, ListAvailableModels
- * (cached ~30 min per account, as the LSP does), ListAvailableProfiles (first ACTIVE profile
+ * Side calls (docs/upstream.md, Side calls): GetUsageLimits → QuotaSnapshot, ListAvailableModels
+ * (cached ~30 min per account, as the official client does), ListAvailableProfiles (first ACTIVE profile
  * gives an IdC account its ARN). They follow the chat endpoint families: B/C/pinned host use the
  * restJson paths on the chat host; family A uses the management host (awsJson) for models and
  * profiles. 404/DNS/connect failures move to the next family like chat does.
@@ -98,7 +98,8 @@ async function sideCall(
   throw last ?? new KiroError("endpoint_unavailable", "no upstream endpoint configured");
 }
 
-/** §8.1 remaining-quota math (KRS/AIC union); exported for tests and the pool's poller. */
+/** Remaining credits: the CREDIT breakdown's limit plus an active free trial and active bonuses, minus
+ * the same sums of usage (the union of what kiro.rs and AIClient-2-API count); exported for tests and the pool's poller. */
 export function quotaFromUsageLimits(body: Json, now = Date.now()): QuotaSnapshot {
   const list = Array.isArray(body.usageBreakdownList)
     ? (body.usageBreakdownList as Json[])
@@ -160,7 +161,7 @@ export async function getUsageLimits(
 
 const modelsCache = new Map<string, { at: number; models: AvailableModel[] }>();
 
-/** Cache key: the credential has no account id, but machineId is per account (§3.6). */
+/** Cache key: the credential has no account id, but machineId is per account. */
 function accountKey(creds: KiroCredentials): string {
   return `${creds.machineId}|${creds.profileArn ?? ""}|${creds.region}`;
 }
@@ -179,7 +180,7 @@ export async function listAvailableModels(
   for (let page = 0; page < MAX_PAGES; page++) {
     const body = await sideCall(creds, upstream, opts, (ep) => {
       if (ep.family === "A" && ep.managementUrl !== ep.baseUrl) {
-        // Family A (KRS2 CLI mode): awsJson on the management host.
+        // Family A: awsJson on the management host (as the kiro.rs fork by 2ue does in its CLI mode).
         const q = new URLSearchParams({ origin: "KIRO_CLI" });
         if (creds.profileArn) q.set("profileArn", creds.profileArn);
         if (nextToken) q.set("nextToken", nextToken);
@@ -241,7 +242,7 @@ export async function listAvailableProfiles(
             body: JSON.stringify({ maxResults: 10, ...(nextToken ? { nextToken } : {}) }),
           },
     );
-    // KRS2 also accepts a capitalised key.
+    // The kiro.rs fork by 2ue also accepts a capitalised key.
     const profiles = (body.profiles ?? body.Profiles) as Json[] | undefined;
     for (const p of Array.isArray(profiles) ? profiles : []) {
       const arn = p.arn ?? p.profileArn ?? p.profileARN;
@@ -258,7 +259,7 @@ export async function listAvailableProfiles(
   return out;
 }
 
-/** The ARN an IdC account should use: the first ACTIVE profile (LSP rule). */
+/** The ARN an IdC account should use: the first ACTIVE profile (the official client's rule). */
 export function firstActiveProfileArn(profiles: AvailableProfile[]): string | undefined {
   return profiles.find((p) => p.status === "ACTIVE")?.arn;
 }

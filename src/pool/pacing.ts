@@ -11,43 +11,11 @@
  */
 import { TimeHeap } from "./heap";
 import type { AccountTable, Rec } from "./records";
+import type { PaceLimits, PaceState } from "./pace-state";
+import type { PacingView } from "./types";
 
-export type PaceLimits = { rpm: number; windowMs: number; minSpacingMs: number };
-
-/** One account's recent request starts (oldest first, from `head`). */
-export class PaceState {
-  starts: number[] = [];
-  head = 0;
-  /** The latest start (−∞ before the first). */
-  last = Number.NEGATIVE_INFINITY;
-  /** Epoch ms until which the account has no head-room; 0 = it has some. */
-  until = 0;
-
-  /** Drops starts older than the window. */
-  trim(now: number, windowMs: number): void {
-    const s = this.starts;
-    while (this.head < s.length && s[this.head]! <= now - windowMs) this.head++;
-    if (this.head > 32 && this.head * 2 > s.length) {
-      this.starts = s.slice(this.head);
-      this.head = 0;
-    }
-  }
-
-  count(): number {
-    return this.starts.length - this.head;
-  }
-}
-
-/** What the views show about an account's pacing. */
-export type PacingView = {
-  /** Requests started on the account within the last pacing window. */
-  recentRequests: number;
-  windowMs: number;
-  /** The account's limit per window (0 = none). */
-  limit: number;
-  /** When the account may start its next request (epoch ms); absent when it may now. */
-  nextSlotAt?: number;
-};
+export type { PaceLimits } from "./pace-state";
+export type { PacingView } from "./types";
 
 export class Pacer {
   private readonly heap = new TimeHeap();

@@ -12,29 +12,14 @@
  */
 import type { Logger } from "../logs/logger";
 import type { Unpicked } from "./views";
-import type { AcquireOptions, PoolLease, PoolUnavailable } from "./types";
+import type { AcquireOptions, PoolLease, PoolUnavailable, QueueStats } from "./types";
+
+export type { QueueStats } from "./types";
 
 /** Bound on waiting requests; beyond it a request is answered at once. */
 export const MAX_WAITERS = 10_000;
 /** The wake-up timer never sleeps longer than this (a recovery may be weeks away; waits are minutes). */
 const MAX_TIMER_MS = 60_000;
-
-export type QueueStats = {
-  /** Requests waiting now. */
-  waiting: number;
-  /** Milliseconds the oldest waiting request has waited. */
-  oldestWaitMs: number;
-  /** Requests that had to wait, since start. */
-  queuedTotal: number;
-  /** Of those: served by an account after waiting. */
-  servedTotal: number;
-  /** Of those: answered "all at limit" after the wait (or at once when the queue was full). */
-  timedOutTotal: number;
-  /** Of those: the client went away while waiting. */
-  abandonedTotal: number;
-  /** Total time spent waiting by requests that left the queue (ms). */
-  waitedMsTotal: number;
-};
 
 /** What the queue needs from the pool. */
 export type QueueHooks = {

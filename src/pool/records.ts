@@ -15,7 +15,7 @@ import type { ServedModel } from "../core/models";
 import { AccountStore, type AccountRow } from "./store";
 import { Selector, type Strategy } from "./selection";
 import { TimeHeap } from "./heap";
-import { PaceState } from "./pacing";
+import { PaceState } from "./pace-state";
 import type { AccountState } from "./types";
 
 /** What the pool needs from the services built at boot (a Services object satisfies it). */

@@ -6,10 +6,6 @@ import type { Usage } from "../core/canonical";
 import type { KiroCredentials } from "../kiro/client";
 import type { KiroError } from "../kiro/errors";
 import type { QuotaSnapshot } from "../kiro/usage";
-import type { PacingView } from "./pacing";
-
-export type { PacingView } from "./pacing";
-export type { QueueStats } from "./queue";
 
 export type AccountKind = "social" | "idc" | "api_key";
 export type AccountState = "active" | "cooling" | "exhausted" | "disabled";
@@ -140,3 +136,32 @@ export type PoolSummary = {
 export function isUnavailable(r: PoolLease | PoolUnavailable): r is PoolUnavailable {
   return (r as PoolUnavailable).unavailable === true;
 }
+
+/** What the views show about an account's pacing. */
+export type PacingView = {
+  /** Requests started on the account within the last pacing window. */
+  recentRequests: number;
+  windowMs: number;
+  /** The account's limit per window (0 = none). */
+  limit: number;
+  /** When the account may start its next request (epoch ms); absent when it may now. */
+  nextSlotAt?: number;
+};
+
+/** The wait queue's counters (queue.ts). */
+export type QueueStats = {
+  /** Requests waiting now. */
+  waiting: number;
+  /** Milliseconds the oldest waiting request has waited. */
+  oldestWaitMs: number;
+  /** Requests that had to wait, since start. */
+  queuedTotal: number;
+  /** Of those: served by an account after waiting. */
+  servedTotal: number;
+  /** Of those: answered "all at limit" after the wait (or at once when the queue was full). */
+  timedOutTotal: number;
+  /** Of those: the client went away while waiting. */
+  abandonedTotal: number;
+  /** Total time spent waiting by requests that left the queue (ms). */
+  waitedMsTotal: number;
+};

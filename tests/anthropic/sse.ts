@@ -1,5 +1,5 @@
 /**
- * A strict SSE reader for the raw-wire tests (api-conformance.md §5.1): nothing is tolerated
+ * A strict SSE reader for the raw-wire tests (the A checks of docs/wire-checks.md): nothing is tolerated
  * silently, unlike the SDK parsers.
  */
 import { expect } from "bun:test";

@@ -1,4 +1,4 @@
-/** Raw-wire assertions on /v1/messages (api-conformance.md §5.1 A1–A12, E1–E7) with fetch. */
+/** Raw-wire assertions on /v1/messages (checks A1–A12 and E1–E7 of docs/wire-checks.md) with fetch. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startE2E, type E2E } from "../support/e2e";
 import { createApp } from "../../src/app";

@@ -23,7 +23,7 @@ describe("token estimate", () => {
     expect(withTools).toBeGreaterThan(base + 8);
     const big = Buffer.alloc(2_000_000).toString("base64");
     const img = estimateInputTokens(req({ messages: [{ role: "user", content: [{ type: "image", mediaType: "image/png", data: big }] }] }));
-    expect(img).toBe(2200); // LSP: bytes / 1e6 × 1100
+    expect(img).toBe(2200); // the official client's estimate: bytes / 1e6 × 1100
     expect(estimateInputTokens(req({ messages: [{ role: "user", content: [{ type: "image", mediaType: "image/png", data: PNG_1x1 }] }] }))).toBeGreaterThanOrEqual(1);
   });
   test("fast: 1,000 small requests and one 2 MB text", () => {

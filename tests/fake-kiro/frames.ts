@@ -1,5 +1,5 @@
 /**
- * Binary AWS event-stream ENCODER for the fake Kiro upstream (kiro-upstream.md §6.2/§6.3).
+ * Binary AWS event-stream ENCODER for the fake Kiro upstream (docs/upstream.md, Event-stream frames).
  *
  *   encodeEvent(eventType, payload)          event frame, payload = the member structure itself
  *   encodeException(type, message, extra?)   `:message-type: exception` frame (+ payload __type)
@@ -8,7 +8,7 @@
  *
  * Frames are built by @smithy's EventStreamCodec (valid prelude + message CRCs) with type-7 string
  * headers only, in the order `:event-type`|`:exception-type`, `:content-type`, `:message-type`
- * — the order the doc prescribes so that every peer-style decoder keeps working.
+ * — an order that keeps decoders which assume it (some third-party proxies) working too.
  */
 import { EventStreamCodec } from "@smithy/eventstream-codec";
 import type { MessageHeaders } from "@smithy/types";
@@ -35,7 +35,7 @@ export function encodeEvent(eventType: string, payload: object): Uint8Array {
 
 export type ExceptionExtra = {
   reason?: string;
-  /** Also put `__type` in the payload (doc: the fake sends both, for CD-style peers). Default true. */
+  /** Also put `__type` in the payload (the streaming SDK reads the header, kiro2api the payload; the fake sends both). Default true. */
   typeInPayload?: boolean;
 };
 

@@ -18,7 +18,7 @@ function arg(name: string): string | undefined {
 }
 
 const port = Number(arg("--port") ?? 9000);
-// Real refresh tokens are ≥ 100 chars (importers reject shorter ones as truncated, §2.6).
+// Real refresh tokens are ≥ 100 chars (importers reject shorter ones as truncated).
 const refreshToken = arg("--refresh-token") ?? `aorA${"fakeKiroDemoRefreshToken".repeat(5)}`;
 const chunking = process.argv.includes("--burst") ? "burst" : process.argv.includes("--per-frame") ? "frame" : "random";
 const fake = await startFakeKiro({ port, chunking });

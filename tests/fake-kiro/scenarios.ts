@@ -213,12 +213,12 @@ export type ToolCallSpec = {
 };
 
 let idCounter = 0;
-/** `tooluse_` + 22 base64url chars, the real id format (§6.5). */
+/** `tooluse_` + 22 base64url chars, the real id format. */
 export function toolUseId(n = ++idCounter): string {
   return "tooluse_" + `Fk${n.toString(36)}`.padEnd(22, "Q").slice(0, 22);
 }
 
-/** Frames of one call as the doc's fake shape: first without input, fragments, stop without input. */
+/** Frames of one call in the fake's shape (docs/upstream.md, Tool calls in the stream): first without input, fragments, stop without input. */
 export function toolSteps(call: ToolCallSpec): Step[] {
   const id = call.id ?? toolUseId();
   const json = call.input === undefined ? "" : typeof call.input === "string" ? call.input : JSON.stringify(call.input);
@@ -245,7 +245,7 @@ export function usageSteps(u: {
     if (u.cacheReadInputTokens !== undefined) tokenUsage.cacheReadInputTokens = u.cacheReadInputTokens;
     steps.push({ event: "metadataEvent", payload: { tokenUsage } });
   }
-  // Real ordering (§6.4): metering then context usage, last.
+  // Real ordering: metering then context usage, last.
   steps.push({ event: "meteringEvent", payload: { unit: "credit", unitPlural: "credits", usage: u.credits ?? 0.176 } });
   // Without an explicit value the server recomputes it from the request (as the real service
   // reports the prompt's share of the window); 12.34 is what is sent when streamed stand-alone.
@@ -315,7 +315,7 @@ export function usageScenario(): Scenario {
   };
 }
 
-/** The same content frame twice in a row (open question 14). */
+/** The same content frame twice in a row (whether the real service repeats deltas is unconfirmed). */
 export function duplicateFrameScenario(delta = "la"): Scenario {
   return { name: "duplicate-frame", steps: [textEvent("Tra"), textEvent(delta), textEvent(delta), textEvent("!")] };
 }

@@ -1,5 +1,5 @@
 /**
- * THE fake Kiro upstream (kiro-upstream.md, every "Fake:" note). Strict on purpose: tests that
+ * THE fake Kiro upstream (the protocol of docs/upstream.md). Strict on purpose: tests that
  * pass against it should pass against the real service.
  *
  *   const fake = await startFakeKiro({port?});
@@ -113,7 +113,7 @@ export type FakeAccountInit = {
   /** Issue a new refresh token on every refresh and invalidate the old one (default true). */
   rotateRefreshToken?: boolean;
   quota?: FakeQuota;
-  /** Social default: the doc's EHGA3GRVQMUK ARN; IdC default: a fake enterprise profile; null = none (Builder ID). */
+  /** Social default: the ARN the real social refresh returns (profile EHGA3GRVQMUK); IdC default: a fake enterprise profile; null = none (Builder ID). */
   profileArn?: string | null;
   /** MCP (web search) behaviour; default: the plan includes web search. */
   mcp?: FakeMcpBehaviour;
@@ -180,7 +180,7 @@ function hasMember(o: unknown, key: string): boolean {
   return typeof o === "object" && o !== null && key in o;
 }
 
-/** The real service words its ValidationException by reason (§7 rows 17–19). */
+/** The real service words its ValidationException by reason (prompt too long, invalid model, malformed request). */
 function validationMessage(reason: string | undefined): string {
   if (reason === "INVALID_MODEL_ID") return "Invalid model. Please select a different model.";
   if (reason === "CONTENT_LENGTH_EXCEEDS_THRESHOLD") return "Input is too long.";
@@ -205,7 +205,7 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
 }
 
-/** A typed service error the way restJson1 sends it (§7 Fake note). */
+/** A typed service error the way restJson1 sends it: x-amzn-errortype, __type and {message, reason}. */
 function typedError(status: number, name: string, message: string, reason: string | null, headers: Record<string, string> = {}) {
   return json(status, { __type: NS + name, message, reason }, { "x-amzn-errortype": `${name}:http://internal.amazon.com/coral/${NS.slice(0, -1)}/`, ...headers });
 }
@@ -399,7 +399,7 @@ export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKir
     const tok = auth.startsWith("Bearer ") ? auth.slice(7) : "";
     const hit = byAccess.get(tok);
     if (!hit || hit.expiresAt <= Date.now()) {
-      // The real answer has no name, no __type and reason null (§7 row 1).
+      // The real answer has no name, no __type and reason null (the expired-token 403).
       return json(403, { message: BEARER_INVALID, reason: null });
     }
     rec.accountRefreshToken = hit.acct.init.refreshToken;
@@ -467,7 +467,7 @@ export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKir
   }
 
   /**
-   * 403s the real service gives for members the account may not use (§4.2, §7 rows 5–6):
+   * 403s the real service gives for members the account may not use:
    * workspace context / customizations, and a profileArn that is not this identity's own
    * (profile-less Builder ID / IdC / API-key identities have none, so any ARN is refused).
    */
@@ -491,7 +491,7 @@ export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKir
     const st = who;
     st.chatCalls++;
     if (st.pub.behaviour.slowFirstByteMs) await Bun.sleep(st.pub.behaviour.slowFirstByteMs);
-    // Family A refuses a body without an ARN before looking at anything else (§1.1, row 24).
+    // Family A refuses a body without an ARN before looking at anything else (400 "profileArn is required for this request").
     if (familyA && !hasMember(rec.body, "profileArn")) {
       return typedError(400, "ValidationException", PROFILE_ARN_REQUIRED, null);
     }
@@ -558,7 +558,7 @@ export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKir
     const who = bearer(req, rec);
     if (who instanceof Response) return who;
     if (who.pub.behaviour.suspended && op !== "usage") {
-      // Third-party note (§8.2): suspended accounts fail here while getUsageLimits still works.
+      // Reported by third parties: suspended accounts fail here while getUsageLimits still works.
       return typedError(403, "AccessDeniedException", "Your User ID (fake) temporarily is suspended.", "TEMPORARILY_SUSPENDED");
     }
     if (op === "usage") {
@@ -652,7 +652,7 @@ export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKir
   };
 }
 
-// ---------------------------------------------------------------- side-call bodies (§8)
+// ---------------------------------------------------------------- side-call bodies
 
 export type FakeQuota = {
   /** Base CREDIT breakdown (currentUsageWithPrecision / usageLimitWithPrecision). */

@@ -1,13 +1,14 @@
 /**
  * Strict validator of GenerateAssistantResponse bodies for the fake upstream. Written from
- * /work/shared/docs/kiro-upstream.md §4 and the SDK model (@aws/codewhisperer-streaming-client
- * 1.0.45: required members, enums), independently of src/kiro/request so that a builder bug
- * cannot hide behind a shared helper. Where the doc lists a client-side limit of the official
- * client (LSP, QCLI) it is enforced here too: the builder must stay inside them.
+ * docs/upstream.md (The chat request body, and the building rules its "Rule N" comments name) and the SDK model
+ * (@aws/codewhisperer-streaming-client 1.0.45: required members, enums), independently of
+ * src/kiro/request so that a builder bug cannot hide behind a shared helper. The client-side
+ * limits of Amazon's own clients (the Q language server, Amazon Q Developer CLI) are enforced
+ * here too: the builder must stay inside them.
  */
 export type ValidationResult = { ok: true } | { ok: false; message: string; reason?: string };
 export type ValidatorOptions = {
-  /** Body budget in characters without image bytes; default: model context window × 3.5 (LSP). */
+  /** Body budget in characters without image bytes; default: model context window × 3.5 (the official client's budget). */
   maxInputChars?: number;
 };
 
@@ -19,7 +20,7 @@ const ORIGINS = ["AI_EDITOR", "CHATBOT", "CLI", "CONSOLE", "DOCUMENTATION", "GIT
 const IMAGE_FORMATS = ["png", "jpeg", "gif", "webp"]; // enums.d.ts ImageFormat
 const TOOL_RESULT_STATUS = ["success", "error"]; // enums.d.ts ToolResultStatus
 
-/** §5: upstream ids (dotted, legacy, other live ids) → context window. */
+/** Upstream model ids (dotted, legacy, other live ids) → context window. */
 const MODEL_WINDOWS: Record<string, number> = {
   "claude-sonnet-4.5": 200_000, "claude-sonnet-4": 200_000, "claude-haiku-4.5": 200_000,
   "claude-opus-4.5": 200_000, "claude-sonnet-4.6": 1_000_000, "claude-opus-4.6": 1_000_000,
@@ -28,16 +29,16 @@ const MODEL_WINDOWS: Record<string, number> = {
   CLAUDE_3_7_SONNET_20250219_V1_0: 200_000,
   "deepseek-3.2": 200_000, "glm-5": 200_000, "minimax-m2.1": 200_000, "minimax-m2.5": 200_000, "qwen3-coder-next": 200_000,
 };
-/** Models whose additionalModelRequestFields schema has adaptive thinking (§4.3 rule 11a). */
+/** Models whose additionalModelRequestFields schema has adaptive thinking (the native thinking form). */
 const NATIVE_THINKING = ["claude-sonnet-4.6", "claude-opus-4.6", "claude-opus-4.7", "claude-opus-4.8"];
 
-const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/; // LSP toolServer.js
-const MAX_DESCRIPTION = 10_240; // LSP mcpUtils.js
-const MAX_USER_CHARS = 600_000; // QCLI per user message
-const MAX_TOOL_RESULT_CHARS = 800_000; // QCLI per tool response
-const MAX_IMAGE_BYTES = 3.75 * 1024 * 1024; // LSP imageVerification.js
-const MAX_IMAGES_PER_MESSAGE = 20; // LSP
-const MAX_IMAGES_CURRENT = 10; // QCLI per request
+const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/; // the official client's tool-name rule
+const MAX_DESCRIPTION = 10_240; // the official client's description cut
+const MAX_USER_CHARS = 600_000; // Amazon Q Developer CLI, per user message
+const MAX_TOOL_RESULT_CHARS = 800_000; // Amazon Q Developer CLI, per tool response
+const MAX_IMAGE_BYTES = 3.75 * 1024 * 1024; // the official client's image check
+const MAX_IMAGES_PER_MESSAGE = 20; // the official client
+const MAX_IMAGES_CURRENT = 10; // Amazon Q Developer CLI, per request
 const PROFILE_ARN = /^arn:aws[a-z-]*:codewhisperer:[a-z0-9-]+:\d{12}:profile\/[A-Za-z0-9]+$/;
 
 class Invalid extends Error {
@@ -56,7 +57,7 @@ function obj(v: unknown, at: string): Obj {
   if (!isObj(v)) fail(`${at} must be an object`);
   return v as Obj;
 }
-/** Unknown members and explicit nulls are rejected (the SDK omits unset members, §4.1). */
+/** Unknown members and explicit nulls are rejected (the SDK omits unset members). */
 function keys(o: Obj, at: string, allowed: string[], required: string[] = []): void {
   for (const [k, v] of Object.entries(o)) {
     if (!allowed.includes(k)) fail(`${at}.${k} is not a known member`);
@@ -263,7 +264,7 @@ function validate(body: unknown, opts: ValidatorOptions): void {
   keys(b, "body", ["conversationState", "profileArn", "agentMode", "additionalModelRequestFields"], ["conversationState"]);
   if ("profileArn" in b && !PROFILE_ARN.test(str(b.profileArn, "profileArn"))) fail("profileArn is not a CodeWhisperer profile ARN");
   const cs = obj(b.conversationState, "conversationState");
-  // workspaceId / customizationArn: the doc says never send them (403 reasons exist).
+  // workspaceId / customizationArn are never sent (the service has 403 reasons for them).
   keys(cs, "conversationState", ["conversationId", "history", "currentMessage", "chatTriggerType",
     "agentContinuationId", "agentTaskType"], ["currentMessage", "chatTriggerType"]);
   oneOf(cs.chatTriggerType, CHAT_TRIGGER_TYPES, "conversationState.chatTriggerType");

@@ -82,7 +82,7 @@ test("a failing proxy is named in the error, without its credentials", async () 
   }
   expect(err).toBeInstanceOf(KiroError);
   const e = err as KiroError;
-  expect(e.cls).toBe("transient"); // refresh network failures never fall back (row 34)
+  expect(e.cls).toBe("transient"); // refresh network failures never fall back to another endpoint family
   expect(e.upstreamMessage).toEndWith("via proxy http://127.0.0.1:1");
   expect(e.message).not.toContain("s3cret");
   expect(e.message).not.toContain("proxyuser");

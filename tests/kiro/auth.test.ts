@@ -24,7 +24,7 @@ beforeEach(() => fake.reset());
 const rejects = kiroRejection;
 
 describe("social refresh", () => {
-  test("returns a token, rotates the refresh token, sends the KRS headers", async () => {
+  test("returns a token, rotates the refresh token, sends the Kiro IDE's headers", async () => {
     const acct = fake.addAccount({ refreshToken: RT("social1"), accessTokenTtlSec: 600 });
     const before = Date.now();
     const r = await refreshAccessToken({ kind: "social", refreshToken: RT("social1"), authRegion: "us-east-1", machineId: "m".repeat(64) }, upstream);

@@ -335,7 +335,7 @@ describe("fake directives and family A's profileArn rule", () => {
   });
 });
 
-describe("the fake's profileArn ownership rule (§7 row 6)", () => {
+describe("the fake's profileArn ownership rule (a profile-less identity gets 403 for any ARN)", () => {
   test("a profile-less IdC (Builder ID) account works without an ARN and gets 403 forbidden with one", async () => {
     const refreshToken = `aorAbuilder${++n}`.padEnd(120, "z");
     const acct = fake.addAccount({ refreshToken, kind: "idc", profileArn: null });
@@ -362,7 +362,7 @@ describe("the fake's profileArn ownership rule (§7 row 6)", () => {
   });
 });
 
-test("the fake also accepts the awsJson 1.0 form of the chat call (§1.1)", async () => {
+test("the fake also accepts the awsJson 1.0 form of the chat call", async () => {
   const { creds: c } = await creds();
   const { buildKiroRequest } = await import("../../src/kiro/request/build");
   const res = await fetch(`${fake.url}/`, {

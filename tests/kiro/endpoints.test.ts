@@ -1,4 +1,4 @@
-/** Host families, region rules, overrides and the remembered-family TTL (§1, §2). */
+/** Host families, region rules, overrides and the remembered-family TTL (docs/upstream.md, Hosts and endpoint families; Region). */
 import { describe, expect, test } from "bun:test";
 import {
   apiRegionFor,
@@ -68,7 +68,7 @@ describe("regions and auth URLs", () => {
     expect(apiRegionFor(undefined, "eu-central-1")).toBe("eu-central-1");
     expect(apiRegionFor(undefined, "")).toBe("us-east-1");
   });
-  test("auth region precedence (KRS effective_auth_region)", () => {
+  test("auth region precedence (kiro.rs's effective_auth_region)", () => {
     expect(authRegionFor({ credentialAuthRegion: "a", credentialRegion: "b", configAuthRegion: "c", configRegion: "d" })).toBe("a");
     expect(authRegionFor({ credentialRegion: "b", configAuthRegion: "c", configRegion: "d" })).toBe("b");
     expect(authRegionFor({ configAuthRegion: "c", configRegion: "d" })).toBe("c");

@@ -1,5 +1,5 @@
 /**
- * Side calls against the fake (§8) and the remaining-quota math of §8.1: CREDIT breakdown +
+ * Side calls against the fake and the remaining-quota math (docs/upstream.md, Side calls): CREDIT breakdown +
  * active free trial + active, unexpired bonuses; plan title without "KIRO ".
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
@@ -38,9 +38,9 @@ async function creds(init: Omit<FakeAccountInit, "refreshToken"> = {}): Promise<
   return { accessToken: r.accessToken, authKind: kind, region: "us-east-1", profileArn: r.profileArn, machineId: `machine-${n}` };
 }
 
-describe("quota math (§8.1)", () => {
+describe("quota math", () => {
   const now = 1_790_000_000_000; // before every expiry below
-  test("the doc's example: credits + active trial + active bonus", () => {
+  test("the documented example: credits + active trial + active bonus", () => {
     const q = quotaFromUsageLimits(
       {
         nextDateReset: 1790812800.0,

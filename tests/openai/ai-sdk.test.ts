@@ -4,7 +4,7 @@ import { createOpenAI } from "@ai-sdk/openai";
 import { startE2E, type E2E } from "../support/e2e";
 import { textScenario, toolScenario } from "../fake-kiro/scenarios";
 
-/** Vercel AI SDK through `.chat()` (/chat/completions): zod-validates every chunk (§3.3). */
+/** Vercel AI SDK through `.chat()` (/chat/completions): zod-validates every chunk (a chunk that fails becomes an error part). */
 let e: E2E;
 beforeAll(async () => {
   e = await startE2E();

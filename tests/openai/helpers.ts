@@ -1,7 +1,7 @@
 import { expect } from "bun:test";
 
 /**
- * Strict SSE reader for OpenAI streams (api-conformance §5.1): nothing is silently tolerated.
+ * Strict SSE reader for OpenAI streams (the O checks of docs/wire-checks.md): nothing is silently tolerated.
  * Returns the data values in order ("[DONE]" kept as a string) and the comment lines seen.
  */
 export function parseOpenAISse(text: string): { data: Array<any>; comments: string[]; raw: string[] } {

@@ -1,3 +1,4 @@
+/** Raw-wire assertions on /v1/chat/completions (checks O1–O10 and E1–E3 of docs/wire-checks.md) with fetch. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startE2E, type E2E } from "../support/e2e";
 import { toolScenario, parallelToolScenario, textScenario, errorFrameScenario, textSteps, usageSteps } from "../fake-kiro/scenarios";
@@ -191,7 +192,7 @@ describe("OpenAI stream on the wire", () => {
 });
 
 describe("OpenAI non-stream on the wire (O10)", () => {
-  test("text reply: application/json and the §1.3 shape, no tool_calls key", async () => {
+  test("text reply: application/json and the chat.completion shape, no tool_calls key", async () => {
     const r = await post({ model: "claude-sonnet-4-5", messages: [{ role: "user", content: "hi [[fake:usage]]" }] });
     expect(r.status).toBe(200);
     expect(r.headers.get("content-type")).toBe("application/json");

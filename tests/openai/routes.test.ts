@@ -23,7 +23,7 @@ afterAll(async () => {
 const auth = () => ({ authorization: `Bearer ${e.clientKey}`, "content-type": "application/json" });
 
 describe("streaming behaviour", () => {
-  test("upstream silence → `: ping` comment lines, never an empty data event (O2)", async () => {
+  test("upstream silence → `: ping` comment lines, never an empty data event (check O2, docs/wire-checks.md)", async () => {
     e.fake.enqueue({ steps: [...textSteps("a", 1), { delayMs: 450 }, ...textSteps("b", 1), ...usageSteps()] });
     const r = await fetch(`${quickUrl}/v1/chat/completions`, { method: "POST", headers: auth(), body: JSON.stringify({ model: "claude-sonnet-4-5", stream: true, messages: [{ role: "user", content: "x" }] }) });
     const text = await r.text();

@@ -5,7 +5,7 @@ import { startE2E, type E2E } from "../support/e2e";
 import { parallelToolScenario, textScenario, toolScenario } from "../fake-kiro/scenarios";
 import { PNG_1PX } from "./helpers";
 
-/** Both SDK majors in the wild (api-conformance §3.1): they must behave identically against us. */
+/** Both SDK majors in the wild (openai 6 and 7; docs/wire-checks.md): they must behave identically against us. */
 const SDKS = [
   ["openai 7.x", OpenAI7],
   ["openai 6.x", OpenAI6],

@@ -90,7 +90,7 @@ describe.skipIf(!existsSync(exe))("admin panel in Chromium", () => {
     expect(await page.inputValue("#import-form textarea[name=text]")).toBe("{not json");
   }, 20_000);
 
-  test("imports a KAM export and reports the bad rows", async () => {
+  test("imports a Kiro Account Manager export and reports the bad rows", async () => {
     const kam = {
       version: "1.8.3",
       accounts: [

@@ -69,7 +69,7 @@ describe("rolling 24 h stats", () => {
 });
 
 describe("import text formats", () => {
-  test("kiro2api array, KAM export, IDE token, garbage", () => {
+  test("kiro2api array, Kiro Account Manager export, IDE token, garbage", () => {
     const k2a = parseImportText(JSON.stringify([{ auth: "Social", refreshToken: fakeRefreshToken() }, { auth: "IdC", refreshToken: fakeRefreshToken() }]));
     expect("format" in k2a && k2a.format).toContain("kiro2api");
     if ("entries" in k2a) expect(k2a.entries.length).toBe(2);

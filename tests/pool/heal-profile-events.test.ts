@@ -136,7 +136,7 @@ describe("IdC profile ARN lookup (first ACTIVE profile, stored once)", () => {
 });
 
 describe("per-account proxy", () => {
-  test("imported from kiro2api (proxyUrl) and KAM (proxy), kept on update, invalid ones refused", async () => {
+  test("imported from kiro2api (proxyUrl) and Kiro Account Manager (proxy), kept on update, invalid ones refused", async () => {
     const s = await servicesFor(fake);
     const k2a = parseImportText(JSON.stringify([{ auth: "Social", refreshToken: fakeRefreshToken(), proxyUrl: "http://user:pw@127.0.0.1:3128" }]));
     const kam = parseImportText(JSON.stringify({ accounts: [{ email: "p@example.com", proxy: "http://127.0.0.1:8080", credentials: { refreshToken: fakeRefreshToken() } }] }));

@@ -86,7 +86,7 @@ describe("formats", () => {
     expect(storedRow(s, idc.id).clientId).toBe("cli-client");
   });
 
-  test("KAM nested export: error status, truncated and empty rows skipped with reasons", async () => {
+  test("Kiro Account Manager nested export: error status, truncated and empty rows skipped with reasons", async () => {
     const { s, format, lines } = await importFile(join(FIX, "kam-nested.json"));
     expect(format).toBe("kam");
     expect(lines.map((l) => l.outcome)).toEqual(["added", "added", "skipped", "skipped", "skipped"]);
@@ -100,7 +100,7 @@ describe("formats", () => {
     expect(s.pool.get(lines[1]!.id!)).toMatchObject({ kind: "idc", region: "eu-west-1", hasClientSecret: true });
   });
 
-  test("KAM flat export (bare array): kind by client fields (KAM rule), non-objects skipped", async () => {
+  test("Kiro Account Manager flat export (bare array): kind by client fields, non-objects skipped", async () => {
     const { s, lines } = await importFile(join(FIX, "kam-flat.json"));
     expect(lines.map((l) => l.outcome)).toEqual(["added", "added", "added", "skipped"]);
     expect(lines[3]!.why).toBe("not an object");

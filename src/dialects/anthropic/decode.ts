@@ -5,22 +5,11 @@
  * a 400 that names the field.
  */
 import { z } from "zod";
-import type {
-  AssistantPart,
-  CanonicalMessage,
-  CanonicalRequest,
-  ImageMediaType,
-  ResolvedModel,
-  ImagePart,
-  TextPart,
-  ThinkingSetting,
-  UserPart,
-} from "../../core/canonical";
+import type { CanonicalMessage, CanonicalRequest, ResolvedModel, ThinkingSetting } from "../../core/canonical";
 import { TurnError } from "../../core/errors";
+import { assistantParts, systemBlockText, userParts } from "./blocks";
+import { bad, issueText } from "./field-errors";
 import { decodeTools } from "./tools";
-import { serverBlockAsText } from "./web-search";
-
-const IMAGE_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp"] as const;
 
 const textBlock = z.looseObject({ type: z.literal("text"), text: z.string() });
 const blockArray = z.array(z.looseObject({ type: z.string() }));
@@ -155,57 +144,7 @@ export function decodeAnthropicRequest(body: unknown, opts: DecodeOptions): Deco
   return { req, stream: b.stream === true };
 }
 
-// ------------------------------------------------------------------------------- errors
-
-/**
- * zod's wording for type errors ("Invalid input: expected number, received undefined") becomes
- * "Field required" for a missing field and "must be a number, not a string" otherwise; the field
- * path is prepended by bad(), so every 400 names its field.
- */
-function issueText(iss: {
-  code?: string;
-  expected?: unknown;
-  input?: unknown;
-  errors?: unknown;
-  origin?: string;
-  minimum?: unknown;
-  maximum?: unknown;
-}): string | undefined {
-  if (iss.origin === "number" && iss.code === "too_big") return `must be at most ${String(iss.maximum)}, got ${String(iss.input)}`;
-  if (iss.origin === "number" && iss.code === "too_small") return `must be at least ${String(iss.minimum)}, got ${String(iss.input)}`;
-  if (iss.origin === "string" && iss.code === "too_small" && iss.minimum === 1) return "must not be empty";
-  if (iss.code === "invalid_type") {
-    if (iss.input === undefined) return "Field required";
-    return `must be ${article(String(iss.expected))}, not ${typeName(iss.input)}`;
-  }
-  if (iss.code === "invalid_union") {
-    // Every branch failed on the value's type (e.g. content: 5): list what would have been accepted.
-    const branches = Array.isArray(iss.errors) ? (iss.errors as Array<Array<{ code?: string; expected?: unknown; path?: unknown[] }>>) : [];
-    const expected = branches.map((b) => (b.length === 1 && b[0]!.code === "invalid_type" && !b[0]!.path?.length ? String(b[0]!.expected) : undefined));
-    if (expected.length && expected.every(Boolean)) {
-      return iss.input === undefined ? "Field required" : `must be ${expected.map((e) => article(e!)).join(" or ")}, not ${typeName(iss.input)}`;
-    }
-  }
-  return undefined;
-}
-
-function article(type: string): string {
-  const name = type === "int" ? "integer" : type;
-  return /^[aeiou]/.test(name) ? `an ${name}` : `a ${name}`;
-}
-
-function typeName(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "an array";
-  const t = typeof v;
-  if (t === "number" && !Number.isInteger(v)) return "a fractional number";
-  return article(t === "bigint" ? "number" : t);
-}
-
-/** A 400 naming the field: "<param>: <message>" (unless the message already starts with it). */
-function bad(param: string, message: string): TurnError {
-  return new TurnError("invalid_request", message.startsWith(param) ? message : `${param}: ${message}`, { param });
-}
+// ------------------------------------------------------------------------------- the last turn
 
 /**
  * The turn the model answers must have content. An empty list is caught by the schema; here: only
@@ -223,156 +162,6 @@ function requireUsableLastTurn(messages: CanonicalMessage[], lastIndex: number):
       "the final user message has no usable content (it is empty, or contains only block types this server does not support)",
     );
   }
-}
-
-// ------------------------------------------------------------------------------- blocks
-
-type Block = { type: string; [k: string]: unknown };
-
-function str(v: unknown, param: string): string {
-  if (typeof v !== "string") throw bad(param, "must be a string");
-  return v;
-}
-
-function systemBlockText(blk: Block, param: string): string {
-  if (blk.type !== "text") throw bad(`${param}.type`, "system messages may only contain text blocks");
-  return str(blk.text, `${param}.text`);
-}
-
-function imagePart(blk: Block, param: string): ImagePart {
-  const src = blk.source as Record<string, unknown> | undefined;
-  if (!src || typeof src !== "object") throw bad(`${param}.source`, "Field required");
-  if (src.type !== "base64") {
-    // URL and file images are rejected rather than fetched: fetching client-chosen URLs from the
-    // server opens an SSRF hole (internal addresses, redirects, DNS rebinding) for little gain.
-    throw bad(`${param}.source.type`, `image source '${String(src.type)}' is not supported; send the image as base64 (source.type "base64")`);
-  }
-  const mediaType = src.media_type;
-  if (typeof mediaType !== "string" || !(IMAGE_TYPES as readonly string[]).includes(mediaType)) {
-    throw bad(`${param}.source.media_type`, `must be one of ${IMAGE_TYPES.join(", ")}`);
-  }
-  const data = str(src.data, `${param}.source.data`);
-  return { type: "image", mediaType: mediaType as ImageMediaType, data };
-}
-
-/** A document block as text: plain-text and content sources are supported; PDFs are not. */
-function documentText(blk: Block, param: string): string {
-  const src = blk.source as Record<string, unknown> | undefined;
-  if (!src || typeof src !== "object") throw bad(`${param}.source`, "Field required");
-  let body: string;
-  if (src.type === "text") body = str(src.data, `${param}.source.data`);
-  else if (src.type === "content") {
-    const c = src.content;
-    body = typeof c === "string" ? c : Array.isArray(c) ? c.map((x: any) => (x?.type === "text" ? String(x.text ?? "") : "")).join("\n") : "";
-  } else {
-    throw bad(`${param}.source.type`, `document source '${String(src.type)}' is not supported; send text documents (source.type "text" or "content")`);
-  }
-  const title = typeof blk.title === "string" && blk.title ? `Document: ${blk.title}\n` : "";
-  const context = typeof blk.context === "string" && blk.context ? `${blk.context}\n` : "";
-  return `${title}${context}${body}`;
-}
-
-function searchResultText(blk: Block): string {
-  const parts = Array.isArray(blk.content) ? (blk.content as Block[]).filter((c) => c?.type === "text").map((c) => String(c.text ?? "")) : [];
-  return [blk.title ? `Search result: ${String(blk.title)}` : "", blk.source ? `Source: ${String(blk.source)}` : "", ...parts].filter(Boolean).join("\n");
-}
-
-/** Blocks allowed both in a user turn and inside a tool_result: text, image, document, search result. */
-function contentPart(blk: Block, p: string): TextPart | ImagePart | undefined {
-  switch (blk?.type) {
-    case "text":
-      return { type: "text", text: str(blk.text, `${p}.text`) };
-    case "image":
-      return imagePart(blk, p);
-    case "document":
-      return { type: "text", text: documentText(blk, p) };
-    case "search_result":
-      return { type: "text", text: searchResultText(blk) };
-    default:
-      return undefined;
-  }
-}
-
-function toolResultContent(c: unknown, param: string): Array<TextPart | ImagePart> {
-  if (c === undefined || c === null) return [];
-  if (typeof c === "string") return c ? [{ type: "text", text: c }] : [];
-  if (!Array.isArray(c)) throw bad(param, "must be a string or an array of blocks");
-  const out: Array<TextPart | ImagePart> = [];
-  (c as Block[]).forEach((blk, j) => {
-    const p = `${param}.${j}`;
-    const part = contentPart(blk, p);
-    if (part) {
-      out.push(part);
-      return;
-    }
-    switch (blk?.type) {
-      case "tool_reference":
-        // ToolSearch results name deferred tools; the model only needs to know which.
-        out.push({ type: "text", text: `Tool loaded: ${String(blk.tool_name ?? blk.name ?? "")}` });
-        break;
-      default:
-        // Unknown result block types are dropped rather than failing the request.
-        break;
-    }
-  });
-  return out;
-}
-
-function userParts(blocks: Block[], where: string): UserPart[] {
-  const out: UserPart[] = [];
-  blocks.forEach((blk, j) => {
-    const p = `${where}.${j}`;
-    const part = contentPart(blk, p);
-    if (part) {
-      out.push(part);
-      return;
-    }
-    switch (blk.type) {
-      case "tool_result": {
-        const id = str(blk.tool_use_id, `${p}.tool_use_id`);
-        const part: UserPart = { type: "tool_result", toolUseId: id, content: toolResultContent(blk.content, `${p}.content`) };
-        if (blk.is_error === true) part.isError = true;
-        out.push(part);
-        break;
-      }
-      default:
-        // Unknown user block types (new API features) are dropped, never fatal.
-        break;
-    }
-  });
-  return out;
-}
-
-function assistantParts(blocks: Block[], where: string): AssistantPart[] {
-  const out: AssistantPart[] = [];
-  blocks.forEach((blk, j) => {
-    const p = `${where}.${j}`;
-    switch (blk.type) {
-      case "text":
-        out.push({ type: "text", text: str(blk.text, `${p}.text`) });
-        break;
-      case "thinking": {
-        const part: AssistantPart = { type: "thinking", text: str(blk.thinking, `${p}.thinking`) };
-        if (typeof blk.signature === "string" && blk.signature) part.signature = blk.signature;
-        out.push(part);
-        break;
-      }
-      case "tool_use": {
-        const input = blk.input === undefined ? {} : blk.input;
-        if (!input || typeof input !== "object" || Array.isArray(input)) throw bad(`${p}.input`, "must be an object");
-        out.push({ type: "tool_use", id: str(blk.id, `${p}.id`), name: str(blk.name, `${p}.name`), input });
-        break;
-      }
-      default: {
-        // Web search blocks of earlier answers: as text the upstream model can read.
-        const text = serverBlockAsText(blk);
-        if (text !== undefined) out.push({ type: "text", text });
-        // redacted_thinking (opaque, no upstream equivalent), other server-tool blocks, unknown types: dropped.
-        break;
-      }
-    }
-  });
-  return out;
 }
 
 // ------------------------------------------------------------------------------- settings

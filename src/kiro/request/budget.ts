@@ -4,8 +4,8 @@ import { MAX_USER_MESSAGE_CHARS } from "./history";
 import type { KiroGenerateRequest } from "./types";
 
 /**
- * Size budget checked before sending (§4.3 rule 10). The official client's overall budget
- * (LSP tokenLimitsCalculator.js) is maxInputTokens × 3.5 characters; we apply it to the JSON body
+ * Size budget checked before sending. The official client's overall budget
+ * (Amazon's Q language server) is maxInputTokens × 3.5 characters; we apply it to the JSON body
  * without image bytes (images have their own per-image limits). Upstream answers
  * CONTENT_LENGTH_EXCEEDS_THRESHOLD ("Input is too long.") when it is exceeded anyway.
  */

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import os from "node:os";
 
 /**
- * Request headers shaped like the Kiro IDE's (§4.3 rule 12). The upstream is not known to validate
+ * Request headers shaped like the Kiro IDE's (docs/upstream.md, Request building rules). The upstream is not known to validate
  * the UA strings, but sending the IDE's shape keeps kiro-server indistinguishable from one IDE
  * install per account (the machine id is per account, never shared across accounts).
  */
@@ -18,7 +18,7 @@ export type KiroHeaderInput = {
   attempt?: number;
   /** SDK default is 3. */
   maxAttempts?: number;
-  /** Defaults to "vibe" (KRS/AIC/JW). */
+  /** Defaults to "vibe" (what kiro.rs, AIClient-2-API and kiro-gateway send). */
   agentMode?: string;
   kiroVersion?: string;
 };
@@ -55,21 +55,21 @@ export function kiroHeaders(input: KiroHeaderInput): Record<string, string> {
     "amz-sdk-invocation-id": input.invocationId ?? randomUUID(),
     "amz-sdk-request": `attempt=${Math.max(1, input.attempt ?? 1)}; max=${Math.max(1, input.maxAttempts ?? 3)}`,
   };
-  // API-key accounts: the key is the bearer, flagged by `tokentype` (KRS).
+  // API-key accounts: the key is the bearer, flagged by `tokentype` (as kiro.rs sends it).
   if (input.authKind === "api_key") headers.tokentype = "API_KEY";
   return headers;
 }
 
 /**
- * Stable 64-hex machine id for one account (§3.6). Callers pass the account's seed: an imported
- * machineId is kept as-is when it is already 64 hex; otherwise sha256 of the seed (KRS derives it
+ * Stable 64-hex machine id for one account (it goes into the user-agent strings). Callers pass the account's seed: an imported
+ * machineId is kept as-is when it is already 64 hex; otherwise sha256 of the seed (kiro.rs derives it
  * from "KotlinNativeAPI/" + refresh token; we accept any stable per-account string such as the
  * refresh-token fingerprint or account id, so rotation of the token does not change it).
  */
 export function machineIdFor(seed: string): string {
   if (/^[0-9a-f]{64}$/i.test(seed)) return seed.toLowerCase();
   const uuid = seed.replace(/-/g, "");
-  // KRS: a UUID-shaped credential machineId is de-dashed and doubled.
+  // As kiro.rs does: a UUID-shaped credential machineId is de-dashed and doubled.
   if (/^[0-9a-f]{32}$/i.test(uuid) && /^[0-9a-f-]{36}$/i.test(seed)) return (uuid + uuid).toLowerCase();
   return createHash("sha256").update(`KotlinNativeAPI/${seed}`).digest("hex");
 }

@@ -9,10 +9,12 @@ import type {
   KiroAssistantResponseMessage, KiroHistoryEntry, KiroImageBlock, KiroToolResult, KiroToolUse, KiroUserInputMessage,
 } from "./types";
 
-/** QCLI "internal undocumented values from the service" (§4.3 rule 10). */
+// "Rule N" below: the numbered building rules of docs/upstream.md (Request building rules).
+
+/** Amazon Q Developer CLI's per-message and per-tool-result limits, "internal undocumented values from the service" (building rule 10). */
 export const MAX_USER_MESSAGE_CHARS = 600_000;
 export const MAX_TOOL_RESULT_CHARS = 800_000;
-/** AIC's size saver: images stay only in the last N history entries (§4.3 rule 9). */
+/** Size saver (AIClient-2-API's): images stay only in the last N history entries; older ones become a text note. */
 export const KEEP_HISTORY_IMAGES = 5;
 export const CANCELLED_RESULT = "Tool use was cancelled by the user";
 
@@ -24,7 +26,7 @@ export type HistoryInput = {
   messages: CanonicalMessage[];
   /** System text for the leading pair (thinking tags already at its start); "" → no pair. */
   systemText: string;
-  /** toolChoice "none": no tools are declared, so history tool calls are rendered as text (JW). */
+  /** toolChoice "none": no tools are declared, so history tool calls are rendered as text (as the kiro-gateway proxy does). */
   textualTools: boolean;
   thinking: ThinkingPlan;
   names: ToolNameMap;
@@ -109,7 +111,7 @@ function toInputObject(input: unknown): Record<string, unknown> {
   if (typeof v !== "object" || Array.isArray(v)) return { input: v };
   try {
     const copy = JSON.parse(JSON.stringify(v)) as Record<string, unknown>;
-    delete copy[""]; // AIC: empty-string keys are rejected (one third-party report)
+    delete copy[""]; // Empty-string keys are reported to be rejected upstream (AIClient-2-API removes them too)
     return copy;
   } catch {
     return {};
@@ -133,7 +135,7 @@ function assistantEntry(t: AssistantTurn, plan: ThinkingPlan, names: ToolNameMap
   if (plan.form !== "none") {
     const parts = t.thinking.filter((p) => !blank(p.text));
     const signed = plan.form === "native" ? parts.find((p) => p.signature) : undefined;
-    // Native: the signed block goes back as reasoningContent; everything else as <thinking> tags (KRS, AIC).
+    // Native: the signed block goes back as reasoningContent; everything else as <thinking> tags in the content (what kiro.rs and AIClient-2-API send).
     if (signed) msg.reasoningContent = { reasoningText: { text: signed.text, signature: signed.signature } };
     const rest = parts.filter((p) => p !== signed).map((p) => p.text).join("\n\n");
     if (rest) thinkingText = `<thinking>${rest}</thinking>`;

@@ -2,8 +2,8 @@ import type { ImagePart } from "../../core/canonical";
 import type { KiroImageBlock, KiroImageFormat } from "./types";
 
 /**
- * Image limits (§4.3 rule 9). Official client (LSP imageVerification.js): ≤ 3.75 MB decoded,
- * ≤ 8000 px per side, ≤ 20 per message; QCLI: 10 per request. We keep the stricter 10 per message.
+ * Image limits. The official client (Amazon's Q language server): ≤ 3.75 MB decoded,
+ * ≤ 8000 px per side, ≤ 20 per message; Amazon Q Developer CLI: 10 per request. We keep the stricter 10 per message.
  * Declared format must match the bytes (IMAGE_MIME_MISMATCH), so the format is sniffed.
  */
 export const MAX_IMAGE_BYTES = 3.75 * 1024 * 1024;

@@ -1,8 +1,8 @@
 /**
- * Tool input-schema hygiene (§4.3 rule 8). Official (LSP mcpUtils.js): send client schemas nearly
+ * Tool input-schema hygiene. The official client (Amazon's Q language server) sends client schemas nearly
  * verbatim, removing `$schema`/`$id` and rewriting `prefixItems` to `items`. kiro-server also
  * guarantees a top-level object schema with `properties`, and drops an empty top-level
- * `required: []` (JW reports 400 "Improperly formed request" for it).
+ * `required: []` (the kiro-gateway proxy reports 400 "Improperly formed request" for it).
  */
 type Json = Record<string, unknown>;
 
@@ -33,7 +33,7 @@ function cleanNode(node: unknown, depth: number): unknown {
     }
   }
   if ("prefixItems" in out) {
-    // Draft 2020-12 tuple form → draft-07 tuple form, as the LSP does.
+    // Draft 2020-12 tuple form → draft-07 tuple form, as the official client does.
     if (!("items" in out) || out.items === false) out.items = out.prefixItems;
     delete out.prefixItems;
   }

@@ -1,11 +1,11 @@
 import type { ResolvedModel, ThinkingSetting } from "../../core/canonical";
 
 /**
- * Thinking request forms (§4.3 rule 11).
+ * Thinking request forms (docs/upstream.md, building rule 11):
  * - native (11a): top-level `additionalModelRequestFields` `{thinking:{type:"adaptive"}, output_config:{effort}}`
  *   — only expresses adaptive thinking, and only for models whose schema has it (ResolvedModel.nativeThinking,
  *   or the caller's override once ListAvailableModels says so).
- * - tags (11b): `<thinking_mode>…` tags at the start of the system history message; what every peer sends.
+ * - tags (11b): `<thinking_mode>…` tags at the start of the system history message; what every third-party proxy sends.
  */
 export type ThinkingForm = "auto" | "native" | "tags";
 
@@ -14,7 +14,7 @@ export type ThinkingPlan =
   | { form: "tags"; prefix: string }
   | { form: "native"; fields: Record<string, unknown> };
 
-/** KRS turns thinking on for "-thinking" model names with a 20,000-token budget. */
+/** A "-thinking" model name turns thinking on with a 20,000-token budget (kiro.rs's rule). */
 export const NAME_SUFFIX_BUDGET = 20_000;
 export const MIN_BUDGET = 1024;
 

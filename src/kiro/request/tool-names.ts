@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 
 /**
- * Tool names upstream: ≤ 64 chars of [a-zA-Z0-9_-] (§4.3 rule 7, LSP toolServer.js). Clients send
+ * Tool names upstream: ≤ 64 chars of [a-zA-Z0-9_-] (the official client's limit, Amazon's Q language server). Clients send
  * longer names (MCP "server__tool" names easily pass 64) and other characters, so each request
- * gets a reversible map. Matching upstream is case-insensitive (rule 6), so two names differing
+ * gets a reversible map. Matching upstream is case-insensitive (a name used in history must be declared), so two names differing
  * only in case must not share a short name either.
  */
 export const MAX_TOOL_NAME = 64;

@@ -3,13 +3,13 @@ import { cleanToolSchema } from "./schema";
 import type { ToolNameMap } from "./tool-names";
 import type { KiroToolSpec } from "./types";
 
-/** LSP toolServer.js / mcpUtils.js cut descriptions to 10,240 chars (§4.3 rule 7). */
+/** The official client (Amazon's Q language server) cuts tool descriptions to 10,240 chars. */
 export const MAX_TOOL_DESCRIPTION = 10_240;
 export const PLACEHOLDER_DESCRIPTION = "Placeholder for a tool used earlier in this conversation.";
 
 export type DeclaredTools = {
   specs: KiroToolSpec[];
-  /** Full texts of overlong descriptions, to be appended to the system text (JW's approach). */
+  /** Full texts of overlong descriptions, to be appended to the system text (as the kiro-gateway proxy does). */
   systemNotes: string[];
 };
 
@@ -35,7 +35,7 @@ export function declareTools(tools: ToolDefinition[], names: ToolNameMap): Decla
 }
 
 /**
- * A placeholder spec for every upstream name used in history but not declared (rule 6: the service
+ * A placeholder spec for every upstream name used in history but not declared (building rule 6 of docs/upstream.md: the service
  * answers TOOL_CONFIG_MISSING otherwise; names match case-insensitively, like the service).
  */
 export function placeholderTools(declared: KiroToolSpec[], historyNames: Iterable<string>): KiroToolSpec[] {

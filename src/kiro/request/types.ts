@@ -1,6 +1,6 @@
 /**
- * Wire shapes of GenerateAssistantResponse (SDK 1.0.45 models_0.d.ts / schemas_0.js), limited to
- * the members kiro-server sends. Unset members are omitted, never null (§4.1).
+ * Wire shapes of GenerateAssistantResponse (as the streaming SDK @aws/codewhisperer-streaming-client 1.0.45 models them), limited to
+ * the members kiro-server sends. Unset members are omitted, never null.
  */
 export type KiroImageFormat = "png" | "jpeg" | "gif" | "webp";
 export type KiroImageBlock = { format: KiroImageFormat; source: { bytes: string } };

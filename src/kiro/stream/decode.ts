@@ -1,5 +1,5 @@
 /**
- * Kiro `generateAssistantResponse` event stream → CanonicalEvents (kiro-upstream.md §6, §9).
+ * Kiro `generateAssistantResponse` event stream → CanonicalEvents (docs/upstream.md, Events).
  *
  *   decodeKiroStream(body, {restoreToolName}) yields text / thinking / tool_start / tool_args /
  *   tool_end / usage and finally exactly one `stop`; it throws KiroError on in-stream exceptions
@@ -8,7 +8,7 @@
  * Tool calls are emitted only once complete and parseable (see tool-calls.ts): a call the
  * output cap cut off is dropped, a note saying so ends the text, and the stop is max_tokens.
  *
- * The end of the HTTP body is the end of the turn: the upstream has no terminal event (§6.1).
+ * The end of the HTTP body is the end of the turn: the upstream has no terminal event.
  */
 import type { CanonicalEvent, StopReason, Usage } from "../../core/canonical";
 import { KiroError } from "../errors";
@@ -21,13 +21,13 @@ export type DecodeKiroStreamOptions = {
   /** Maps the (possibly shortened) upstream tool name back to the client's name. */
   restoreToolName(name: string): string;
   /**
-   * Split leading `<thinking>…</thinking>` out of the text (§6.6). Default true; pass false when
+   * Split leading `<thinking>…</thinking>` out of the text (docs/upstream.md, Thinking in the stream). Default true; pass false when
    * the client did not ask for thinking so the text is passed through verbatim.
    */
   thinkingTags?: boolean;
   /**
-   * Drop an assistantResponseEvent whose content equals the immediately preceding one (AIC/JW
-   * behaviour, open question 14). Default FALSE: the repeat is unconfirmed upstream behaviour,
+   * Drop an assistantResponseEvent whose content equals the immediately preceding one (what
+   * AIClient-2-API and kiro-gateway do). Default FALSE: the repeat is unconfirmed upstream behaviour,
    * while legitimately repeated deltas ("\n\n", "  ", "}") are common — dropping them would
    * silently corrupt code. Kept as a switch in case the repeat is ever confirmed.
    */
@@ -259,17 +259,17 @@ class StreamState {
         return pct === undefined ? [] : [{ type: "usage", usage: {}, contextUsagePercentage: pct }];
       }
       case "meteringEvent": {
-        // `usage` is credits charged for this call (unit "credit"), never tokens (§9).
+        // `usage` is credits charged for this call (unit "credit"), never tokens.
         const credits = num(p.usage);
         return credits === undefined ? [] : [{ type: "usage", usage: { credits } }];
       }
       case "invalidStateEvent":
-        // An error inside a 200 stream (§6.4): end the turn with an error (row 31; unnamed → transient).
+        // An error inside a 200 stream: end the turn with an error (classified by name; unnamed → transient).
         throw streamExceptionToError("InvalidStateEvent", str(p.message) ?? "invalid state", str(p.reason));
       case "error":
         // The union's modeled InternalServerException member, if ever sent as an event frame.
         throw streamExceptionToError("InternalServerException", str(p.message) ?? "", str(p.reason));
-      // Deliberately ignored (§6.4): IDE/UI data with no place in a chat completion —
+      // Deliberately ignored: IDE/UI data with no place in a chat completion —
       // messageMetadataEvent (ids, log only), codeEvent (/dev code generation), codeReferenceEvent,
       // citationEvent, documentCitationEvent, supplementaryWebLinksEvent, followupPromptEvent,
       // intentsEvent, interactionComponentsEvent, toolResultEvent (server-side tools),
@@ -305,7 +305,7 @@ class StreamState {
 
   private stopReason(): StopReason {
     // Truncation wins: after ContentLengthExceeded, or a tool call cut off / with broken JSON, the
-    // answer is incomplete and the client must not treat it as a finished tool_use (§6.5, §6.7).
+    // answer is incomplete and the client must not treat it as a finished tool_use.
     if (this.contentLengthExceeded || this.tools.incomplete > 0) return "max_tokens";
     if (this.tools.completed > 0) return "tool_use";
     if (this.maxContextPct >= 100) return "model_context_window_exceeded";
@@ -323,7 +323,7 @@ function parsePayload(f: DecodedFrame): Json {
   }
 }
 
-/** The payload is the member itself (SDK); tolerate the `{"<eventType>": {...}}` form (KRS2, CD). */
+/** The payload is the member itself (streaming SDK); tolerate the `{"<eventType>": {...}}` form (the kiro.rs fork by 2ue and kiro2api unwrap it). */
 function unwrap(eventType: string, p: Json): Json {
   const inner = p[eventType];
   if (inner && typeof inner === "object" && Object.keys(p).length === 1) return inner as Json;

@@ -1,5 +1,5 @@
 /**
- * Incremental AWS event-stream frame reader (kiro-upstream.md §6.2).
+ * Incremental AWS event-stream frame reader (docs/upstream.md, Event-stream frames).
  *
  * Network chunks split frames anywhere (inside the prelude, a header, a UTF-8 sequence) or pack
  * several frames together; this class owns the buffering, and parses each complete frame itself
@@ -24,7 +24,7 @@ import { KiroError } from "../errors";
 import { crc32 } from "./crc32";
 
 export const MIN_FRAME = 16;
-/** KRS MAX_MESSAGE_SIZE: a larger length is corruption, not a real frame. */
+/** 16 MiB (kiro.rs's MAX_MESSAGE_SIZE): a larger length is corruption, not a real frame. */
 export const MAX_FRAME = 16 * 1024 * 1024;
 
 export type DecodedFrame = {

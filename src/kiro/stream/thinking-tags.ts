@@ -1,6 +1,6 @@
 /**
- * `<thinking>…</thinking>` tag splitter for assistantResponseEvent text (kiro-upstream.md §6.6,
- * KRS `find_real_thinking_*` rules):
+ * `<thinking>…</thinking>` tag splitter for assistantResponseEvent text (docs/upstream.md, Thinking
+ * in the stream; the rules of kiro.rs's `find_real_thinking_*`):
  *  - a start tag counts only at the start of the output (after at most LEADING_WS_LIMIT chars of
  *    whitespace); anything else first means "no thinking", and the text passes through untouched.
  *    A tag later in the answer (e.g. the model explaining the syntax) is therefore never eaten.

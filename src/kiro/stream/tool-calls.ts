@@ -1,5 +1,5 @@
 /**
- * toolUseEvent fragment assembly (kiro-upstream.md §6.5).
+ * toolUseEvent fragment assembly (docs/upstream.md, Tool calls in the stream).
  *
  * Upstream: calls keyed by toolUseId; `name` in every frame (last wins); `input` string fragments
  * concatenated in arrival order; `stop:true` completes the call. Canonical contract: tool_start,
@@ -50,10 +50,10 @@ export class ToolCallAssembler {
   }
 
   push(f: ToolUseFrame): CanonicalEvent[] {
-    // The SDK/LSP ignore frames without a toolUseId; so do we.
+    // The streaming SDK and the official client ignore frames without a toolUseId; so do we.
     if (typeof f.toolUseId !== "string" || !f.toolUseId) return [];
     const id = f.toolUseId;
-    // A frame for an already finished call (JW: "duplicate tool calls from Kiro") would yield a
+    // A frame for an already finished call (kiro-gateway reports "duplicate tool calls from Kiro") would yield a
     // second tool_use block with the same id, which clients reject: drop it.
     if (this.done.has(id)) return [];
     let call = this.byId.get(id);
@@ -65,7 +65,7 @@ export class ToolCallAssembler {
     }
     if (typeof f.name === "string" && f.name) call.name = f.name;
     let input = f.input;
-    // KRS2 tolerance: an object input is re-encoded rather than lost.
+    // Tolerance (the kiro.rs fork by 2ue has it too): an object input is re-encoded rather than lost.
     if (input !== undefined && input !== null && typeof input !== "string") input = JSON.stringify(input);
     if (typeof input === "string" && input) {
       call.fragments.push(input);
@@ -93,7 +93,7 @@ export class ToolCallAssembler {
         this.completed++;
         out.push({ type: "tool_start", id: c.id, name });
         for (const json of c.fragments) out.push({ type: "tool_args", id: c.id, json });
-        if (c.input === "") out.push({ type: "tool_args", id: c.id, json: "{}" }); // "" → {} (LSP rule)
+        if (c.input === "") out.push({ type: "tool_args", id: c.id, json: "{}" }); // "" → {} (the official client's rule)
         out.push({ type: "tool_end", id: c.id });
       } else {
         // Cut off by the output cap, or broken JSON: never sent (the decoder ends with max_tokens).

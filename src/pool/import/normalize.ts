@@ -32,7 +32,7 @@ export function parseTime(v: unknown): number | undefined {
   return Number.isNaN(t) ? undefined : t;
 }
 
-/** Per-account upstream proxy: `proxy` or `proxyUrl` (kiro2api, KAM). The pool validates it. */
+/** Per-account upstream proxy: `proxy` or `proxyUrl` (kiro2api, Kiro Account Manager). The pool validates it. */
 export function proxyOf(o: Json): string | undefined {
   return str(o.proxy) ?? str(o.proxyUrl) ?? str(o.proxy_url);
 }

@@ -1,3 +1,4 @@
+/** The request builder against the numbered building rules of docs/upstream.md (rule 1–12 below), checked by the fake's validator. */
 import { describe, expect, test } from "bun:test";
 import { KiroError } from "../../../src/kiro/errors";
 import { buildKiroRequest, upstreamConversationId } from "../../../src/kiro/request/build";
@@ -18,7 +19,7 @@ const roles = (body: any) => entries(body).map((e) => ("userInputMessage" in e ?
 const history = (body: any) => body.conversationState.history ?? [];
 
 describe("envelope", () => {
-  test("fields of §4.1: trigger, task type, origin, modelId on current, profileArn", () => {
+  test("envelope fields: trigger, task type, origin, modelId on current, profileArn", () => {
     const arn = "arn:aws:codewhisperer:us-east-1:123456789012:profile/ABCDEF";
     const { body, modelId } = build(req(), { profileArn: arn, conversationId: "conv-1" });
     expect(modelId).toBe("claude-sonnet-4.5");

@@ -30,7 +30,7 @@ describe("machineIdFor", () => {
     expect(machineIdFor("a")).toBe(machineIdFor("a"));
     expect(machineIdFor("a")).not.toBe(machineIdFor("b"));
   });
-  test("imported ids are kept (64-hex) or expanded (UUID, KRS rule)", () => {
+  test("imported ids are kept (64-hex) or expanded (UUID: de-dashed and doubled, as kiro.rs does)", () => {
     const hex = "A".repeat(64);
     expect(machineIdFor(hex)).toBe("a".repeat(64));
     expect(machineIdFor("0b4445e1-f5be-49e1-87ce-62bbc28ad705")).toBe("0b4445e1f5be49e187ce62bbc28ad705".repeat(2));

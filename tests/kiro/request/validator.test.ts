@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { validateGenerateAssistantRequest } from "../../fake-kiro/validator";
 import { JPEG_16, PNG_1x1, pngOfSize } from "./helpers";
 
-/** The example body of §4.1 (images with a real PNG), which must pass. */
+/** The example body of docs/upstream.md, The chat request body (images with a real PNG), which must pass. */
 function good(): any {
   return {
     conversationState: {
@@ -35,7 +35,7 @@ const cm = (b: any) => b.conversationState.currentMessage.userInputMessage;
 const hist = (b: any) => b.conversationState.history;
 
 describe("validator accepts", () => {
-  test("the §4.1 example", () => expect(validateGenerateAssistantRequest(good())).toEqual({ ok: true }));
+  test("the documented example body", () => expect(validateGenerateAssistantRequest(good())).toEqual({ ok: true }));
   test("a minimal body", () => {
     expect(validateGenerateAssistantRequest({ conversationState: { chatTriggerType: "MANUAL",
       currentMessage: { userInputMessage: { content: "hi" } } } })).toEqual({ ok: true });
@@ -48,7 +48,7 @@ describe("validator accepts", () => {
   });
 });
 
-/** Each mutation must be rejected, with the reason the doc gives for it. */
+/** Each mutation must be rejected, with the reason the real service gives for it. */
 const bad: Array<[string, string, (b: any) => void]> = [
   ["not an object", "REQUEST_BODY_INVALID", (b) => { delete b.conversationState; }],
   ["chatTriggerType AUTO", "REQUEST_BODY_INVALID", (b) => { cs(b).chatTriggerType = "AUTO"; }],

@@ -1,4 +1,4 @@
-/** Frame layer: doc test vectors, CRC checks, arbitrary splits, truncation. */
+/** Frame layer: byte-exact test vectors, CRC checks, arbitrary splits, truncation. */
 import { describe, expect, test } from "bun:test";
 import { concatBytes, corruptCrc, encodeEvent, encodeException } from "../../fake-kiro/frames";
 import { badCrcScenario, prng, scenarioBytes, splitRandomly, textScenario, toolScenario, thinkingTagScenario, usageSteps, textSteps } from "../../fake-kiro/scenarios";
@@ -6,7 +6,8 @@ import { crc32 } from "../../../src/kiro/stream/crc32";
 import { FrameReader } from "../../../src/kiro/stream/frames";
 import { collect, collectUntilError, hex, textOf } from "./helpers";
 
-// kiro-upstream.md §6.2 test vectors (the hex dumps without their annotation columns).
+// Two valid AWS event-stream messages, byte for byte: an assistantResponseEvent {"content":"Hi"}
+// (124 bytes) and a ThrottlingException {"message":"Too many requests"} (144 bytes).
 const VECTOR_1 = hex(`
 00 00 00 7c 00 00 00 5c 3b dd cf 78 0b 3a 65 76 65 6e 74 2d 74 79 70 65 07 00 16 61 73 73 69 73
 74 61 6e 74 52 65 73 70 6f 6e 73 65 45 76 65 6e 74 0d 3a 63 6f 6e 74 65 6e 74 2d 74 79 70 65 07
@@ -19,7 +20,7 @@ const VECTOR_2 = hex(`
 65 07 00 09 65 78 63 65 70 74 69 6f 6e 7b 22 6d 65 73 73 61 67 65 22 3a 22 54 6f 6f 20 6d 61 6e
 79 20 72 65 71 75 65 73 74 73 22 7d fe b6 d8 12`);
 
-describe("doc test vectors (§6.2)", () => {
+describe("byte-exact test vectors", () => {
   test("crc32 check value", () => {
     expect(crc32(new TextEncoder().encode("123456789"))).toBe(0xcbf43926);
   });

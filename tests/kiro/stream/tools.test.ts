@@ -31,7 +31,7 @@ function argsOf(evs: CanonicalEvent[], id: string): string {
 }
 
 describe("tool calls", () => {
-  test("the doc's 4-frame example: start, raw fragments, end, stop tool_use", async () => {
+  test("the documented 4-frame example: start, raw fragments, end, stop tool_use", async () => {
     const frames = [
       { name: "Bash", toolUseId: A },
       { input: '{"comm', name: "Bash", toolUseId: A },
