@@ -133,6 +133,31 @@ describe("settings errors", () => {
     expect(html).toContain('value="0.2"'); // what was typed stays for correcting
     expect(s.settings.runtime.cooldownBaseMs).toBe(2000);
   });
+
+  test("pacing settings are shown in friendly units, saved in the store's, and their errors speak those units", async () => {
+    const page = await (await req("/settings", { headers: { cookie: `${cookie}; kiro_lang=en` } })).text();
+    const pacing = page.slice(page.indexOf('id="pacing-settings"'));
+    expect(pacing).toContain("Requests per account per window (requests/min)");
+    const before = s.settings.runtime;
+    expect(pacing).toContain(`name="accountRpm" value="${before.accountRpm}"`);
+    expect(pacing).toContain(`name="pacingWindowMs" value="${before.pacingWindowMs / 1000}"`);
+    expect(pacing).toContain(`name="accountMinSpacingMs" value="${before.accountMinSpacingMs / 1000}"`);
+    expect(pacing).toContain(`name="queueWaitMs" value="${before.queueWaitMs / 1000}"`);
+    expect(pacing).toContain(`name="abuseCooldownMs" value="${before.abuseCooldownMs / 60_000}"`);
+    expect(pacing).toContain(`name="perAccountConcurrency" value="${before.perAccountConcurrency}"`);
+    const base = { strategy: before.strategy, accountRpm: "12", pacingWindowMs: "60", accountMinSpacingMs: "0.5", queueWaitMs: "10", abuseCooldownMs: "45", perAccountConcurrency: "3" };
+    const bad = await req("/settings", form({ ...base, abuseCooldownMs: "0.5", accountRpm: "20000" }));
+    expect(bad.status).toBe(422);
+    const html = await bad.text();
+    expect(html).toContain("Cooldown after a &quot;suspicious activity&quot; 429 must be at least 1 min.");
+    expect(html).toContain("Requests per account per window must be at most 10000 requests/min.");
+    const zh = await (await req("/settings", { ...form({ ...base, queueWaitMs: "601" }), headers: { cookie: `${cookie}; kiro_lang=zh-CN`, "content-type": "application/x-www-form-urlencoded" } })).text();
+    expect(zh).toContain("排队最长等待时间不能大于 600 秒。");
+    const ok = await req("/settings", form(base));
+    expect(ok.status).toBe(200);
+    expect(s.settings.runtime).toMatchObject({ accountRpm: 12, pacingWindowMs: 60_000, accountMinSpacingMs: 500, queueWaitMs: 10_000, abuseCooldownMs: 2_700_000, perAccountConcurrency: 3 });
+    s.settings.update({ accountRpm: before.accountRpm, accountMinSpacingMs: before.accountMinSpacingMs, queueWaitMs: before.queueWaitMs, abuseCooldownMs: before.abuseCooldownMs, perAccountConcurrency: before.perAccountConcurrency });
+  });
 });
 
 describe("keys", () => {
