@@ -172,6 +172,52 @@ describe("keys", () => {
     expect(page).toContain('id="key-form" data-reset-on-success="1"');
     for (const label of ["Requests, 24 h", "Tokens, 24 h", "Tokens this month", "Answered, all time"]) expect(page).toContain(label);
   });
+
+  test("rate limits are set on create, edited afterwards, and the row shows live use and limit hits", async () => {
+    const tooBig = await req("/keys", form({ name: "limited", rpm: "2000000" }));
+    expect(tooBig.status).toBe(422);
+    expect(await tooBig.text()).toContain("Requests per minute must be at most 1,000,000.");
+    const frac = await req("/keys", form({ name: "limited", tpm: "1.5" }));
+    expect(await frac.text()).toContain("Tokens per minute must be a whole number of at least 1 (or empty for no limit).");
+    expect(s.keys.list().some((k) => k.name === "limited")).toBe(false);
+
+    const r = await req("/keys", form({ name: "limited", rpm: "2", tpm: "", concurrency: "3" }));
+    expect(r.status).toBe(200);
+    const k = s.keys.list().find((x) => x.name === "limited")!;
+    expect([k.rpmLimit, k.tpmLimit, k.concurrencyLimit]).toEqual([2, null, 3]);
+
+    // Two requests admitted, a third refused by requests/min: the row says so.
+    const a = s.keyLimiter.admit(k, 100);
+    const b = s.keyLimiter.admit(k, 0);
+    expect(s.keyLimiter.admit(k, 0)).toBeInstanceOf(Error);
+    if (a instanceof Error || b instanceof Error) throw new Error("admitted requests were refused");
+    a.done(1500);
+    const row = (html: string) => html.slice(html.indexOf(`id="key-${k.id}"`), html.indexOf("</tr>", html.indexOf(`id="key-${k.id}"`)));
+    const table = row(await (await req("/keys/table")).text());
+    expect(table).toContain('data-limit="rpm"><span class="muted">Requests</span> <span class="num">2 / 2</span>');
+    expect(table).toContain('data-limit="tpm"><span class="muted">Tokens</span> <span class="num">1,500 / —</span>');
+    expect(table).toContain('data-limit="concurrency"><span class="muted">At once</span> <span class="num">1 / 3</span>');
+    expect(table).toContain("1 refused by a limit");
+    expect(table).toContain("requests/min: 1 · tokens/min: 0 · at once: 0");
+    b.done(0);
+
+    const bad = await req(`/keys/${k.id}/limits`, form({ rpm: "0", tpm: "", concurrency: "3" }));
+    expect(bad.status).toBe(422);
+    const badRow = await bad.text();
+    expect(badRow).toContain("Requests per minute must be a whole number of at least 1");
+    expect(badRow).toContain('<details class="limits-edit" open');
+    expect(s.keys.list().find((x) => x.id === k.id)!.rpmLimit).toBe(2);
+
+    const ok = await req(`/keys/${k.id}/limits`, form({ rpm: "", tpm: "50000", concurrency: "1" }));
+    expect(ok.status).toBe(200);
+    const after = s.keys.list().find((x) => x.id === k.id)!;
+    expect([after.rpmLimit, after.tpmLimit, after.concurrencyLimit]).toEqual([null, 50000, 1]);
+    expect(await ok.text()).toContain("1,500 / 50,000");
+    expect((await req("/keys/nope/limits", form({ rpm: "1" }))).status).toBe(404);
+    const zh = await (await req("/keys/table", { headers: { cookie: `${cookie}; kiro_lang=zh-CN` } })).text();
+    expect(zh).toContain("最近一分钟 / 上限");
+    expect(zh).toContain("1 次因超限被拒");
+  });
 });
 
 describe("accounts", () => {
