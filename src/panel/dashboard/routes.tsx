@@ -31,7 +31,7 @@ function soonest(ctx: PanelCtx): { cooling?: number; exhausted?: number } {
 /** Everything the self-refreshing part of the dashboard shows, from cached state only. */
 function live(ctx: PanelCtx, tr: Tr) {
   return {
-    tr, now: Date.now(), pool: ctx.s.pool.summary(), soonest: soonest(ctx), credits: poolCredits(ctx.s.pool.list()),
+    tr, now: Date.now(), pool: ctx.s.pool.summary(), soonest: soonest(ctx), credits: poolCredits(ctx.s.pool.list()), queue: ctx.s.pool.queueStats(),
     hour: ctx.rolling.series(MINUTE, 60), day: ctx.rolling.series(HOUR, 24),
   };
 }
