@@ -80,7 +80,7 @@ export const zhCN: Record<MessageKey, string> = {
   "dash.snip.anthropic": "Anthropic SDK（Python）",
   "dash.snip.continue": "Continue（~/.continue/config.yaml）",
   "dash.snip.continueOld": "Continue 旧版（~/.continue/config.json）",
-  "dash.snip.codex": "Codex CLI",
+  "dash.snip.codex": "Codex 命令行工具",
   "dash.snip.codexHelp": "codex-config 会把模型目录和 “kiro” 提供方写入 ~/.codex（需要 Codex 0.169 或更高版本）。",
   "dash.queue": "{n} 个请求正在排队等待有余量的账号（最久的已等 {s} 秒）。启动以来：等待后完成 {served} 个，答复 429 的 {timedOut} 个。",
 
