@@ -47,7 +47,7 @@ describe("request-log rollups", () => {
     for (let i = 0; i < rows; i++) {
       services.requestLog.record({
         requestId: `r${i}`, at: base + i * 13_000, dialect: "openai", model: i % 3 ? "m-a" : null, accountId: `acc-${i % 4}`,
-        clientKeyId: i % 5 ? "k1" : null, status: i % 9 ? 200 : 500, inputTokens: i, outputTokens: i % 7 ? 2 : null, latencyMs: i % 11 ? 100 + i : null, credits: 0.5,
+        clientKeyId: i % 5 ? "k1" : null, status: i % 9 ? 200 : 500, inputTokens: i, outputTokens: i % 7 ? 2 : null, cachedTokens: i % 4 ? i : null, latencyMs: i % 11 ? 100 + i : null, credits: 0.5,
       });
     }
     services.requestLog.flush();
@@ -56,12 +56,12 @@ describe("request-log rollups", () => {
     expect(r.pending()).toBe(rows - 123);
     expect(r.catchUp()).toBe(rows - 123);
     expect(r.pending()).toBe(0);
-    const direct = services.db.$client.query(`SELECT count(*) AS n, sum(status >= 400) AS e, sum(coalesce(input_tokens,0)) AS i, sum(coalesce(output_tokens,0)) AS o,
-      sum(coalesce(latency_ms,0)) AS l, count(latency_ms) AS lc FROM request_log`).get() as { n: number; e: number; i: number; o: number; l: number; lc: number };
+    const direct = services.db.$client.query(`SELECT count(*) AS n, sum(status >= 400) AS e, sum(coalesce(input_tokens,0)) AS i, sum(coalesce(output_tokens,0)) AS o, sum(coalesce(cached_tokens,0)) AS c,
+      sum(coalesce(latency_ms,0)) AS l, count(latency_ms) AS lc FROM request_log`).get() as { n: number; e: number; i: number; o: number; c: number; l: number; lc: number };
     for (const step of [MINUTE, HOUR, DAY] as const) {
       const pts = r.series(step, step, 0, now + DAY);
       const sum = (f: (p: (typeof pts)[number]) => number) => pts.reduce((a, p) => a + f(p), 0);
-      expect({ n: sum((p) => p.requests), e: sum((p) => p.errors), i: sum((p) => p.inputTokens), o: sum((p) => p.outputTokens), l: sum((p) => p.latencyMsSum), lc: sum((p) => p.latencyCount) }).toEqual(direct);
+      expect({ n: sum((p) => p.requests), e: sum((p) => p.errors), i: sum((p) => p.inputTokens), o: sum((p) => p.outputTokens), c: sum((p) => p.cachedTokens), l: sum((p) => p.latencyMsSum), lc: sum((p) => p.latencyCount) }).toEqual(direct);
     }
     const byModel = r.breakdown(HOUR, "model", 0, now + DAY);
     expect(byModel.map((m) => [m.value, m.requests])).toEqual([["m-a", 333], ["", 167]]);

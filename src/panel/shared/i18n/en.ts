@@ -50,6 +50,7 @@ export const en = {
   "chart.tokens": "Tokens",
   "chart.input": "Input tokens",
   "chart.output": "Output tokens",
+  "chart.cached": "Cached input tokens",
   "chart.latency": "Average latency (ms)",
   "chart.other": "other",
 
@@ -263,6 +264,7 @@ export const en = {
   "requests.f.ttft": "First token",
   "requests.f.input": "Input tokens",
   "requests.f.output": "Output tokens",
+  "requests.f.cached": "Cached input tokens",
   "requests.f.credits": "Credits",
   "requests.f.stop": "Stop reason",
   "requests.f.errorType": "Error type",

@@ -49,6 +49,7 @@ export const zhCN: Record<MessageKey, string> = {
   "chart.tokens": "令牌数",
   "chart.input": "输入令牌",
   "chart.output": "输出令牌",
+  "chart.cached": "缓存命中的输入令牌",
   "chart.latency": "平均延迟（毫秒）",
   "chart.other": "其他",
 
@@ -262,6 +263,7 @@ export const zhCN: Record<MessageKey, string> = {
   "requests.f.ttft": "首字时间",
   "requests.f.input": "输入令牌",
   "requests.f.output": "输出令牌",
+  "requests.f.cached": "缓存命中的输入令牌",
   "requests.f.credits": "消耗额度",
   "requests.f.stop": "停止原因",
   "requests.f.errorType": "错误类型",
