@@ -1,7 +1,7 @@
-import { Page } from "../shared/layout";
-import { StateBadge } from "../shared/components/badges";
-import { CreditsBar } from "../shared/components/credits";
-import { Time } from "../shared/components/time";
+import { Page } from "../../../views/layouts/panel";
+import { StateBadge } from "../../../views/components/badges";
+import { CreditsBar } from "../../../views/components/credits";
+import { Time } from "../../../views/components/time";
 import type { AccountView } from "../../pool/types";
 import type { Tr } from "../shared/i18n/tr";
 import { ACCOUNT_SORTS, type AccountQuery, STATE_FILTERS, queryString } from "./query";
@@ -30,7 +30,7 @@ function PacingLine(props: { tr: Tr; a: AccountView; now: number }) {
 /**
  * One account as its own <tbody>: the facts on the first row, the actions (and the note of the last
  * action) on a second, so the table fits a laptop width. Actions swap the whole tbody in place; on
- * a phone each tbody becomes a card (shared/assets/panel.css). The label is an editable text area
+ * a phone each tbody becomes a card (views/assets/panel.css). The label is an editable text area
  * that grows with its text, so a long label shows whole. Tokens never appear, only the fingerprint.
  */
 export function AccountRowView(props: { tr: Tr; a: AccountView; now: number; note?: string }) {

@@ -1,13 +1,13 @@
-import { Page } from "../shared/layout";
-import { COLORS, type ChartData, TimeChart } from "../shared/components/chart";
-import { CopyField } from "../shared/components/copy";
+import { Page } from "../../../views/layouts/panel";
+import { COLORS, type ChartData, TimeChart } from "../../../views/components/chart";
+import { CopyField } from "../../../views/components/copy";
 import type { Series } from "../shared/rolling";
 import type { PoolSummary } from "../../pool/types";
 import type { QueueStats } from "../../pool/types";
 import { pct } from "../shared/format";
-import { Time } from "../shared/components/time";
+import { Time } from "../../../views/components/time";
 import type { Tr } from "../shared/i18n/tr";
-import { CreditsCard, type PoolCredits } from "../shared/components/credits";
+import { CreditsCard, type PoolCredits } from "../../../views/components/credits";
 
 export type DashboardData = {
   tr: Tr; csrf: string; version: string; now: number; baseUrl: string; clientKey: string | null;

@@ -2,7 +2,7 @@ import type { PanelCtx } from "../context";
 import { guardedGroup, htmlResponse } from "../context";
 import { hostOf } from "../../admin/guard";
 import type { Tr } from "../shared/i18n/tr";
-import { poolCredits } from "../shared/components/credits";
+import { poolCredits } from "../../../views/components/credits";
 import { DashboardLive, DashboardPage } from "./page";
 
 const MINUTE = 60_000;

@@ -1,8 +1,8 @@
-import { Page } from "../shared/layout";
-import { CopyField } from "../shared/components/copy";
+import { Page } from "../../../views/layouts/panel";
+import { CopyField } from "../../../views/components/copy";
 import type { ClientKey } from "../../keys/client-keys";
 import type { KeyUsage } from "../shared/rolling";
-import { Time } from "../shared/components/time";
+import { Time } from "../../../views/components/time";
 import type { Tr } from "../shared/i18n/tr";
 import type { KeyLimitUsage } from "../../keys/limiter";
 

@@ -1,7 +1,7 @@
-import { Page } from "../shared/layout";
-import { StatusBadge } from "../shared/components/badges";
+import { Page } from "../../../views/layouts/panel";
+import { StatusBadge } from "../../../views/components/badges";
 import { PAGE_SIZE, type RequestDetail, type RequestFilter, type RequestRow } from "../../logs/request-log";
-import { Time } from "../shared/components/time";
+import { Time } from "../../../views/components/time";
 import type { Tr } from "../shared/i18n/tr";
 import type { MessageKey } from "../shared/i18n";
 

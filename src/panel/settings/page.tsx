@@ -1,4 +1,4 @@
-import { Page } from "../shared/layout";
+import { Page } from "../../../views/layouts/panel";
 import type { RuntimeSettings } from "../../db/settings-store";
 import type { Tr } from "../shared/i18n/tr";
 import type { MessageKey } from "../shared/i18n";

@@ -1,6 +1,6 @@
-import { Page } from "../shared/layout";
-import { COLORS, PALETTE, type ChartData, TimeChart } from "../shared/components/chart";
-import { CreditsCard, type PoolCredits } from "../shared/components/credits";
+import { Page } from "../../../views/layouts/panel";
+import { COLORS, PALETTE, type ChartData, TimeChart } from "../../../views/components/chart";
+import { CreditsCard, type PoolCredits } from "../../../views/components/credits";
 import type { Share } from "../../logs/request-rollup";
 import type { Tr } from "../shared/i18n/tr";
 import { isoDay, pct } from "../shared/format";

@@ -1,7 +1,7 @@
-import type { Tr } from "../i18n/tr";
+import type { Tr } from "../../src/panel/shared/i18n/tr";
 
 /**
- * A time-series chart drawn in the browser by uPlot (embedded in the binary, see shared/assets.ts):
+ * A time-series chart drawn in the browser by uPlot (embedded in the binary, see src/panel/shared/assets.ts):
  * axes with time labels, a legend, and a cursor readout of every series at the pointed time. The
  * data rides in a data- attribute (escaped like any attribute; panel.js parses it), so nothing
  * user-controlled is ever written into a script. The caption and totals are plain text, so the
