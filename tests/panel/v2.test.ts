@@ -137,7 +137,7 @@ describe("settings errors", () => {
   test("pacing settings are shown in friendly units, saved in the store's, and their errors speak those units", async () => {
     const page = await (await req("/settings", { headers: { cookie: `${cookie}; kiro_lang=en` } })).text();
     const pacing = page.slice(page.indexOf('id="pacing-settings"'));
-    expect(pacing).toContain("Requests per account per window (requests/min)");
+    expect(pacing).toContain("<span>Requests per account per window</span>");
     const before = s.settings.runtime;
     expect(pacing).toContain(`name="accountRpm" value="${before.accountRpm}"`);
     expect(pacing).toContain(`name="pacingWindowMs" value="${before.pacingWindowMs / 1000}"`);
@@ -150,7 +150,7 @@ describe("settings errors", () => {
     expect(bad.status).toBe(422);
     const html = await bad.text();
     expect(html).toContain("Cooldown after a &quot;suspicious activity&quot; 429 must be at least 1 min.");
-    expect(html).toContain("Requests per account per window must be at most 10000 requests/min.");
+    expect(html).toContain("Requests per account per window must be at most 10000.");
     const zh = await (await req("/settings", { ...form({ ...base, queueWaitMs: "601" }), headers: { cookie: `${cookie}; kiro_lang=zh-CN`, "content-type": "application/x-www-form-urlencoded" } })).text();
     expect(zh).toContain("排队最长等待时间不能大于 600 秒。");
     const ok = await req("/settings", form(base));

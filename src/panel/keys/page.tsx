@@ -79,11 +79,13 @@ export function KeyRow(props: { tr: Tr; k: ClientKey; day?: KeyUsage; live?: Key
       <td data-label={t("keys.col.tokens24")} class="num" safe>{tr.num(day.tokens)}</td>
       <td data-label={t("keys.col.tokensMonth")} class="num" safe>{k.monthlyTokenBudget != null ? `${tr.num(used)} / ${tr.num(k.monthlyTokenBudget)}` : tr.num(used)}</td>
       <td data-label={t("keys.col.answered")} class="num total-requests" safe>{tr.int(k.requests)}</td>
-      <td data-label={t("keys.col.limits")} class="nowrap"><LimitsCell tr={tr} k={k} live={props.live ?? NO_LIVE} /></td>
+      <td data-label={t("keys.col.limits")} class="limits-cell">
+        <LimitsCell tr={tr} k={k} live={props.live ?? NO_LIVE} />
+        {status === "active" ? <LimitsForm tr={tr} k={k} error={props.limitsError} /> : ""}
+      </td>
       <td data-label={t("keys.col.lastUsed")} safe>{tr.ago(k.lastUsedAt, props.now)}</td>
       <td data-label={t("keys.col.status")}><span class={`badge s-${status === "active" ? "active" : "disabled"}`} safe>{t(`keys.status.${status}`)}</span></td>
       <td class="row-actions">
-        {status === "active" ? <LimitsForm tr={tr} k={k} error={props.limitsError} /> : ""}
         {status === "active" && !k.builtin
           ? <button type="button" class="small danger" hx-post={`/keys/${encodeURIComponent(k.id)}/revoke`} hx-target="closest tr" hx-swap="outerHTML" hx-confirm={t("keys.revokeConfirm", { name: k.name })} safe>{t("keys.revoke")}</button>
           : ""}

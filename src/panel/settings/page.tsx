@@ -6,7 +6,7 @@ import type { MessageKey } from "../shared/i18n";
 export type NumberField = {
   name: keyof RuntimeSettings;
   label: MessageKey;
-  unit: "s" | "min" | "days" | "MiB" | "perMin" | "";
+  unit: "s" | "min" | "days" | "MiB" | "";
   scale: number;
   help?: MessageKey;
   /** Where the field is shown: the general block or the pacing block. */
@@ -22,7 +22,7 @@ export const NUMBER_FIELDS: NumberField[] = [
   { name: "logRetentionDays", label: "settings.retention", unit: "days", scale: 1, group: "general" },
   { name: "responsesRetentionDays", label: "settings.responsesRetention", unit: "days", scale: 1, help: "settings.responsesRetention.help", group: "general" },
   { name: "responsesStoreMaxMb", label: "settings.responsesCap", unit: "MiB", scale: 1, help: "settings.responsesCap.help", group: "general" },
-  { name: "accountRpm", label: "settings.accountRpm", unit: "perMin", scale: 1, help: "settings.accountRpm.help", group: "pacing" },
+  { name: "accountRpm", label: "settings.accountRpm", unit: "", scale: 1, help: "settings.accountRpm.help", group: "pacing" },
   { name: "pacingWindowMs", label: "settings.pacingWindow", unit: "s", scale: 1000, help: "settings.pacingWindow.help", group: "pacing" },
   { name: "accountMinSpacingMs", label: "settings.minSpacing", unit: "s", scale: 1000, help: "settings.minSpacing.help", group: "pacing" },
   { name: "perAccountConcurrency", label: "settings.concurrency", unit: "", scale: 1, help: "settings.concurrency.help", group: "pacing" },
