@@ -97,6 +97,8 @@ export const requestLog = sqliteTable(
     ttftMs: integer("ttft_ms"),
     inputTokens: integer("input_tokens"),
     outputTokens: integer("output_tokens"),
+    /** Input tokens served from the upstream's prompt cache (part of the input, as the client's usage reports it). */
+    cachedTokens: integer("cached_tokens"),
     credits: real("credits"),
     attempts: integer("attempts").notNull().default(1),
     stopReason: text("stop_reason"),
@@ -175,6 +177,7 @@ export const requestRollup = sqliteTable(
     errors: integer("errors").notNull().default(0),
     inputTokens: integer("input_tokens").notNull().default(0),
     outputTokens: integer("output_tokens").notNull().default(0),
+    cachedTokens: integer("cached_tokens").notNull().default(0),
     latencyMsSum: integer("latency_ms_sum").notNull().default(0),
     latencyCount: integer("latency_count").notNull().default(0),
     credits: real("credits").notNull().default(0),

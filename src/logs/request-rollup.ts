@@ -29,7 +29,7 @@ const DIM_COLUMN = {
 } as const;
 
 /** Sums of one bucket (or one dimension value over a range). */
-export type Totals = { requests: number; errors: number; inputTokens: number; outputTokens: number; latencyMsSum: number; latencyCount: number; credits: number };
+export type Totals = { requests: number; errors: number; inputTokens: number; outputTokens: number; cachedTokens: number; latencyMsSum: number; latencyCount: number; credits: number };
 export type Point = Totals & { bucket: number };
 export type Share = Totals & { value: string };
 
@@ -38,6 +38,7 @@ const SUMS = {
   errors: sql<number>`sum(${requestRollup.errors})`.mapWith(Number),
   inputTokens: sql<number>`sum(${requestRollup.inputTokens})`.mapWith(Number),
   outputTokens: sql<number>`sum(${requestRollup.outputTokens})`.mapWith(Number),
+  cachedTokens: sql<number>`sum(${requestRollup.cachedTokens})`.mapWith(Number),
   latencyMsSum: sql<number>`sum(${requestRollup.latencyMsSum})`.mapWith(Number),
   latencyCount: sql<number>`sum(${requestRollup.latencyCount})`.mapWith(Number),
   credits: sql<number>`sum(${requestRollup.credits})`.mapWith(Number),
@@ -93,6 +94,7 @@ export class RequestRollups {
       errors: sql<number>`sum(${requestLog.status} >= 400)`.as("errors"),
       inputTokens: sql<number>`coalesce(sum(${requestLog.inputTokens}), 0)`.as("input_tokens"),
       outputTokens: sql<number>`coalesce(sum(${requestLog.outputTokens}), 0)`.as("output_tokens"),
+      cachedTokens: sql<number>`coalesce(sum(${requestLog.cachedTokens}), 0)`.as("cached_tokens"),
       latencyMsSum: sql<number>`coalesce(sum(${requestLog.latencyMs}), 0)`.as("latency_ms_sum"),
       latencyCount: sql<number>`count(${requestLog.latencyMs})`.as("latency_count"),
       credits: sql<number>`coalesce(sum(${requestLog.credits}), 0)`.as("credits"),
@@ -102,7 +104,7 @@ export class RequestRollups {
       target: [requestRollup.step, requestRollup.dim, requestRollup.bucket, requestRollup.value],
       set: {
         requests: add(requestRollup.requests), errors: add(requestRollup.errors), inputTokens: add(requestRollup.inputTokens),
-        outputTokens: add(requestRollup.outputTokens), latencyMsSum: add(requestRollup.latencyMsSum),
+        outputTokens: add(requestRollup.outputTokens), cachedTokens: add(requestRollup.cachedTokens), latencyMsSum: add(requestRollup.latencyMsSum),
         latencyCount: add(requestRollup.latencyCount), credits: add(requestRollup.credits),
       },
     }).run();

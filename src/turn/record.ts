@@ -67,6 +67,7 @@ export class TurnLog {
         ttftMs: this.ttftMs ?? null,
         inputTokens: this.usage?.inputTokens ?? this.inputEstimate ?? null,
         outputTokens: this.usage?.outputTokens ?? null,
+        cachedTokens: this.usage?.cacheReadInputTokens ?? null,
         credits: this.usage?.credits ?? null,
         attempts: Math.max(1, this.attempts),
         stopReason: this.stopReason ?? null,

@@ -92,8 +92,8 @@ describe("compiled binary (dist/kiro-server)", () => {
         sse: "node_modules/htmx-ext-sse/dist/sse.min.js",
         uplot: "node_modules/uplot/dist/uPlot.iife.min.js",
         uplotCss: "node_modules/uplot/dist/uPlot.min.css",
-        css: "src/panel/shared/assets/panel.css",
-        js: "src/panel/shared/assets/panel.js",
+        css: "views/assets/panel.css",
+        js: "views/assets/panel.js",
       };
       for (const [key, url] of Object.entries(ASSET_URLS) as [keyof typeof ASSET_URLS, string][]) {
         const asset = await fetch(`http://127.0.0.1:${port}${url}`);

@@ -4,12 +4,15 @@ import { dirname, join, relative, resolve } from "node:path";
 import ts from "typescript";
 
 /**
- * The panel's shape: one folder per page (routes + view), shared pieces in shared/, imports one
+ * The panel's shape: one folder per page (routes + view) under src/panel/, shared code in
+ * src/panel/shared/, the shared layout, components and static files under views/; imports one
  * way only, and every view inside what `xss-scan` (CI) checks: it scans the .tsx files of tsconfig.json.
  */
 const root = resolve(import.meta.dir, "..", "..");
 const panel = join(root, "src", "panel");
+const views = join(root, "views");
 const files = [...new Bun.Glob("**/*.{ts,tsx}").scanSync(panel)].map((f) => join(panel, f));
+const viewFiles = [...new Bun.Glob("**/*.{ts,tsx}").scanSync(views)].map((f) => join(views, f));
 
 function imports(file: string): string[] {
   const text = readFileSync(file, "utf8");
@@ -19,13 +22,26 @@ function imports(file: string): string[] {
 const inside = (dir: string, path: string) => !relative(dir, path).startsWith("..");
 
 describe("panel layout", () => {
-  test("xss-scan sees every panel view (all .tsx files are in tsconfig.json)", () => {
+  test("xss-scan sees every panel view (all .tsx files of src/panel and views/ are in tsconfig.json)", () => {
     const { config } = ts.readConfigFile(join(root, "tsconfig.json"), ts.sys.readFile);
     const parsed = ts.parseJsonConfigFileContent(config, ts.sys, root);
     const scanned = new Set(parsed.fileNames.map((f) => resolve(f)));
-    const views = files.filter((f) => f.endsWith(".tsx"));
-    expect(views.length).toBeGreaterThan(15);
-    expect(views.filter((f) => !scanned.has(f))).toEqual([]);
+    const tsx = [...files, ...viewFiles].filter((f) => f.endsWith(".tsx"));
+    expect(tsx.length).toBeGreaterThan(20);
+    expect(viewFiles.filter((f) => f.endsWith(".tsx")).length).toBeGreaterThanOrEqual(7); // the layout and the components
+    expect(tsx.filter((f) => !scanned.has(f))).toEqual([]);
+  });
+
+  test("views/ holds the shared layout, components and static files, and never reaches into a page or the route wiring", () => {
+    expect(viewFiles).toContain(join(views, "layouts", "panel.tsx"));
+    for (const a of ["panel.css", "panel.js"]) expect(Bun.file(join(views, "assets", a)).size).toBeGreaterThan(1000);
+    const pages = new Bun.Glob("*/routes.tsx");
+    const pageDirs = [...pages.scanSync(panel)].map((f) => join(panel, dirname(f)));
+    const bad = viewFiles.flatMap((f) => imports(f).filter((t) => pageDirs.some((d) => inside(d, t)) || t === join(panel, "routes.tsx") || t === join(panel, "context.ts"))
+      .map((t) => `${relative(root, f)} → ${relative(root, t)}`));
+    expect(bad).toEqual([]);
+    // Nothing is left behind in the old places.
+    expect(files.filter((f) => inside(join(panel, "shared", "components"), f) || f === join(panel, "shared", "layout.tsx"))).toEqual([]);
   });
 
   test("each page folder holds its routes and its view; pages never import each other", () => {

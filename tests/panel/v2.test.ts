@@ -47,7 +47,7 @@ describe("request-log rollups", () => {
     for (let i = 0; i < rows; i++) {
       services.requestLog.record({
         requestId: `r${i}`, at: base + i * 13_000, dialect: "openai", model: i % 3 ? "m-a" : null, accountId: `acc-${i % 4}`,
-        clientKeyId: i % 5 ? "k1" : null, status: i % 9 ? 200 : 500, inputTokens: i, outputTokens: i % 7 ? 2 : null, latencyMs: i % 11 ? 100 + i : null, credits: 0.5,
+        clientKeyId: i % 5 ? "k1" : null, status: i % 9 ? 200 : 500, inputTokens: i, outputTokens: i % 7 ? 2 : null, cachedTokens: i % 4 ? i : null, latencyMs: i % 11 ? 100 + i : null, credits: 0.5,
       });
     }
     services.requestLog.flush();
@@ -56,12 +56,12 @@ describe("request-log rollups", () => {
     expect(r.pending()).toBe(rows - 123);
     expect(r.catchUp()).toBe(rows - 123);
     expect(r.pending()).toBe(0);
-    const direct = services.db.$client.query(`SELECT count(*) AS n, sum(status >= 400) AS e, sum(coalesce(input_tokens,0)) AS i, sum(coalesce(output_tokens,0)) AS o,
-      sum(coalesce(latency_ms,0)) AS l, count(latency_ms) AS lc FROM request_log`).get() as { n: number; e: number; i: number; o: number; l: number; lc: number };
+    const direct = services.db.$client.query(`SELECT count(*) AS n, sum(status >= 400) AS e, sum(coalesce(input_tokens,0)) AS i, sum(coalesce(output_tokens,0)) AS o, sum(coalesce(cached_tokens,0)) AS c,
+      sum(coalesce(latency_ms,0)) AS l, count(latency_ms) AS lc FROM request_log`).get() as { n: number; e: number; i: number; o: number; c: number; l: number; lc: number };
     for (const step of [MINUTE, HOUR, DAY] as const) {
       const pts = r.series(step, step, 0, now + DAY);
       const sum = (f: (p: (typeof pts)[number]) => number) => pts.reduce((a, p) => a + f(p), 0);
-      expect({ n: sum((p) => p.requests), e: sum((p) => p.errors), i: sum((p) => p.inputTokens), o: sum((p) => p.outputTokens), l: sum((p) => p.latencyMsSum), lc: sum((p) => p.latencyCount) }).toEqual(direct);
+      expect({ n: sum((p) => p.requests), e: sum((p) => p.errors), i: sum((p) => p.inputTokens), o: sum((p) => p.outputTokens), c: sum((p) => p.cachedTokens), l: sum((p) => p.latencyMsSum), lc: sum((p) => p.latencyCount) }).toEqual(direct);
     }
     const byModel = r.breakdown(HOUR, "model", 0, now + DAY);
     expect(byModel.map((m) => [m.value, m.requests])).toEqual([["m-a", 333], ["", 167]]);
@@ -133,6 +133,31 @@ describe("settings errors", () => {
     expect(html).toContain('value="0.2"'); // what was typed stays for correcting
     expect(s.settings.runtime.cooldownBaseMs).toBe(2000);
   });
+
+  test("pacing settings are shown in friendly units, saved in the store's, and their errors speak those units", async () => {
+    const page = await (await req("/settings", { headers: { cookie: `${cookie}; kiro_lang=en` } })).text();
+    const pacing = page.slice(page.indexOf('id="pacing-settings"'));
+    expect(pacing).toContain("<span>Requests per account per window</span>");
+    const before = s.settings.runtime;
+    expect(pacing).toContain(`name="accountRpm" value="${before.accountRpm}"`);
+    expect(pacing).toContain(`name="pacingWindowMs" value="${before.pacingWindowMs / 1000}"`);
+    expect(pacing).toContain(`name="accountMinSpacingMs" value="${before.accountMinSpacingMs / 1000}"`);
+    expect(pacing).toContain(`name="queueWaitMs" value="${before.queueWaitMs / 1000}"`);
+    expect(pacing).toContain(`name="abuseCooldownMs" value="${before.abuseCooldownMs / 60_000}"`);
+    expect(pacing).toContain(`name="perAccountConcurrency" value="${before.perAccountConcurrency}"`);
+    const base = { strategy: before.strategy, accountRpm: "12", pacingWindowMs: "60", accountMinSpacingMs: "0.5", queueWaitMs: "10", abuseCooldownMs: "45", perAccountConcurrency: "3" };
+    const bad = await req("/settings", form({ ...base, abuseCooldownMs: "0.5", accountRpm: "20000" }));
+    expect(bad.status).toBe(422);
+    const html = await bad.text();
+    expect(html).toContain("Cooldown after a &quot;suspicious activity&quot; 429 must be at least 1 min.");
+    expect(html).toContain("Requests per account per window must be at most 10000.");
+    const zh = await (await req("/settings", { ...form({ ...base, queueWaitMs: "601" }), headers: { cookie: `${cookie}; kiro_lang=zh-CN`, "content-type": "application/x-www-form-urlencoded" } })).text();
+    expect(zh).toContain("排队最长等待时间不能大于 600 秒。");
+    const ok = await req("/settings", form(base));
+    expect(ok.status).toBe(200);
+    expect(s.settings.runtime).toMatchObject({ accountRpm: 12, pacingWindowMs: 60_000, accountMinSpacingMs: 500, queueWaitMs: 10_000, abuseCooldownMs: 2_700_000, perAccountConcurrency: 3 });
+    s.settings.update({ accountRpm: before.accountRpm, accountMinSpacingMs: before.accountMinSpacingMs, queueWaitMs: before.queueWaitMs, abuseCooldownMs: before.abuseCooldownMs, perAccountConcurrency: before.perAccountConcurrency });
+  });
 });
 
 describe("keys", () => {
@@ -146,6 +171,52 @@ describe("keys", () => {
     const page = await (await req("/keys")).text();
     expect(page).toContain('id="key-form" data-reset-on-success="1"');
     for (const label of ["Requests, 24 h", "Tokens, 24 h", "Tokens this month", "Answered, all time"]) expect(page).toContain(label);
+  });
+
+  test("rate limits are set on create, edited afterwards, and the row shows live use and limit hits", async () => {
+    const tooBig = await req("/keys", form({ name: "limited", rpm: "2000000" }));
+    expect(tooBig.status).toBe(422);
+    expect(await tooBig.text()).toContain("Requests per minute must be at most 1,000,000.");
+    const frac = await req("/keys", form({ name: "limited", tpm: "1.5" }));
+    expect(await frac.text()).toContain("Tokens per minute must be a whole number of at least 1 (or empty for no limit).");
+    expect(s.keys.list().some((k) => k.name === "limited")).toBe(false);
+
+    const r = await req("/keys", form({ name: "limited", rpm: "2", tpm: "", concurrency: "3" }));
+    expect(r.status).toBe(200);
+    const k = s.keys.list().find((x) => x.name === "limited")!;
+    expect([k.rpmLimit, k.tpmLimit, k.concurrencyLimit]).toEqual([2, null, 3]);
+
+    // Two requests admitted, a third refused by requests/min: the row says so.
+    const a = s.keyLimiter.admit(k, 100);
+    const b = s.keyLimiter.admit(k, 0);
+    expect(s.keyLimiter.admit(k, 0)).toBeInstanceOf(Error);
+    if (a instanceof Error || b instanceof Error) throw new Error("admitted requests were refused");
+    a.done(1500);
+    const row = (html: string) => html.slice(html.indexOf(`id="key-${k.id}"`), html.indexOf("</tr>", html.indexOf(`id="key-${k.id}"`)));
+    const table = row(await (await req("/keys/table")).text());
+    expect(table).toContain('data-limit="rpm"><span class="muted">Requests</span> <span class="num">2 / 2</span>');
+    expect(table).toContain('data-limit="tpm"><span class="muted">Tokens</span> <span class="num">1,500 / —</span>');
+    expect(table).toContain('data-limit="concurrency"><span class="muted">At once</span> <span class="num">1 / 3</span>');
+    expect(table).toContain("1 refused by a limit");
+    expect(table).toContain("requests/min: 1 · tokens/min: 0 · at once: 0");
+    b.done(0);
+
+    const bad = await req(`/keys/${k.id}/limits`, form({ rpm: "0", tpm: "", concurrency: "3" }));
+    expect(bad.status).toBe(422);
+    const badRow = await bad.text();
+    expect(badRow).toContain("Requests per minute must be a whole number of at least 1");
+    expect(badRow).toContain('<details class="limits-edit" open');
+    expect(s.keys.list().find((x) => x.id === k.id)!.rpmLimit).toBe(2);
+
+    const ok = await req(`/keys/${k.id}/limits`, form({ rpm: "", tpm: "50000", concurrency: "1" }));
+    expect(ok.status).toBe(200);
+    const after = s.keys.list().find((x) => x.id === k.id)!;
+    expect([after.rpmLimit, after.tpmLimit, after.concurrencyLimit]).toEqual([null, 50000, 1]);
+    expect(await ok.text()).toContain("1,500 / 50,000");
+    expect((await req("/keys/nope/limits", form({ rpm: "1" }))).status).toBe(404);
+    const zh = await (await req("/keys/table", { headers: { cookie: `${cookie}; kiro_lang=zh-CN` } })).text();
+    expect(zh).toContain("最近一分钟 / 上限");
+    expect(zh).toContain("1 次因超限被拒");
   });
 });
 

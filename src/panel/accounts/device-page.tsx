@@ -1,8 +1,8 @@
 import type { Tr } from "../shared/i18n/tr";
 import type { AccountView } from "../../pool/types";
 import type { DeviceFlow } from "./device-login";
-import { CreditsBar } from "../shared/components/credits";
-import { Time } from "../shared/components/time";
+import { CreditsBar } from "../../../views/components/credits";
+import { Time } from "../../../views/components/time";
 
 /** The sign-in card: AWS Builder ID, or IAM Identity Center with its start URL and region. */
 export function DeviceLoginCard(props: { tr: Tr; region: string }) {

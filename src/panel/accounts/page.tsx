@@ -1,7 +1,7 @@
-import { Page } from "../shared/layout";
-import { StateBadge } from "../shared/components/badges";
-import { CreditsBar } from "../shared/components/credits";
-import { Time } from "../shared/components/time";
+import { Page } from "../../../views/layouts/panel";
+import { StateBadge } from "../../../views/components/badges";
+import { CreditsBar } from "../../../views/components/credits";
+import { Time } from "../../../views/components/time";
 import type { AccountView } from "../../pool/types";
 import type { Tr } from "../shared/i18n/tr";
 import { ACCOUNT_SORTS, type AccountQuery, STATE_FILTERS, queryString } from "./query";
@@ -10,9 +10,27 @@ import { DeviceLoginCard } from "./device-page";
 export const ACCOUNT_COLUMNS = 9;
 
 /**
+ * The account's pacing: requests started in the pacing window against the per-account limit, and
+ * when it may start the next one (only while it has to wait).
+ */
+function PacingLine(props: { tr: Tr; a: AccountView; now: number }) {
+  const { tr, now } = props;
+  const p = props.a.pacing;
+  const t = tr.t;
+  const window = tr.int(Math.round(p.windowMs / 1000));
+  const used = p.limit > 0 ? t("accounts.pacing.of", { n: tr.int(p.recentRequests), limit: tr.int(p.limit), s: window }) : t("accounts.pacing.noLimit", { n: tr.int(p.recentRequests), s: window });
+  return (
+    <small class={`muted pacing${p.limit > 0 && p.recentRequests >= p.limit ? " warn-text" : ""}`} data-pacing={`${p.recentRequests}/${p.limit}`} title={t("accounts.pacing.help")}>
+      <span safe>{used}</span>
+      {p.nextSlotAt && p.nextSlotAt > now ? <> · <span safe>{t("accounts.pacing.next")}</span> <Time tr={tr} at={p.nextSlotAt} kind="until" now={now} /></> : ""}
+    </small>
+  );
+}
+
+/**
  * One account as its own <tbody>: the facts on the first row, the actions (and the note of the last
  * action) on a second, so the table fits a laptop width. Actions swap the whole tbody in place; on
- * a phone each tbody becomes a card (shared/assets/panel.css). The label is an editable text area
+ * a phone each tbody becomes a card (views/assets/panel.css). The label is an editable text area
  * that grows with its text, so a long label shows whole. Tokens never appear, only the fingerprint.
  */
 export function AccountRowView(props: { tr: Tr; a: AccountView; now: number; note?: string }) {
@@ -35,7 +53,10 @@ export function AccountRowView(props: { tr: Tr; a: AccountView; now: number; not
           <code class="fp" title={t("accounts.fingerprint")} safe>{a.fingerprint}</code>
         </td>
         <td data-label={t("accounts.col.auth")} safe>{a.kind === "idc" ? "IdC" : a.kind === "api_key" ? "API key" : t("accounts.kind.social")}</td>
-        <td data-label={t("accounts.col.state")} class="state-cell"><StateBadge tr={tr} state={a.state} reason={a.stateReason ?? null} until={a.stateUntil ?? null} now={now} /></td>
+        <td data-label={t("accounts.col.state")} class="state-cell">
+          <StateBadge tr={tr} state={a.state} reason={a.stateReason ?? null} until={a.stateUntil ?? null} now={now} />
+          <PacingLine tr={tr} a={a} now={now} />
+        </td>
         <td data-label={t("accounts.col.plan")} class="plan" safe>{q?.subscription ?? "—"}</td>
         <td data-label={t("accounts.col.credits")} class="credits-cell">
           {q ? (

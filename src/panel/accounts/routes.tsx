@@ -5,7 +5,7 @@ import { entryName, parseImportText } from "../../pool/import";
 import type { AccountInput, UpsertResult } from "../../pool/types";
 import type { Tr } from "../shared/i18n/tr";
 import type { MessageKey } from "../shared/i18n";
-import { JobReport } from "../shared/components/job";
+import { JobReport } from "../../../views/components/job";
 import { AccountRowView, AccountsPage, AccountsTable, GoneAccount } from "./page";
 import { parseAccountQuery, selectAccounts } from "./query";
 

@@ -1,4 +1,4 @@
-import { Bare, LangSwitch } from "../shared/layout";
+import { Bare, LangSwitch } from "../../../views/layouts/panel";
 import type { Tr } from "../shared/i18n/tr";
 
 export function LoginPage(props: { tr: Tr; error?: string }) {

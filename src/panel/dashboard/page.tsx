@@ -1,17 +1,29 @@
-import { Page } from "../shared/layout";
-import { COLORS, type ChartData, TimeChart } from "../shared/components/chart";
-import { CopyField } from "../shared/components/copy";
+import { Page } from "../../../views/layouts/panel";
+import { COLORS, type ChartData, TimeChart } from "../../../views/components/chart";
+import { CopyField } from "../../../views/components/copy";
 import type { Series } from "../shared/rolling";
 import type { PoolSummary } from "../../pool/types";
+import type { QueueStats } from "../../pool/types";
 import { pct } from "../shared/format";
-import { Time } from "../shared/components/time";
+import { Time } from "../../../views/components/time";
 import type { Tr } from "../shared/i18n/tr";
-import { CreditsCard, type PoolCredits } from "../shared/components/credits";
+import { CreditsCard, type PoolCredits } from "../../../views/components/credits";
 
 export type DashboardData = {
   tr: Tr; csrf: string; version: string; now: number; baseUrl: string; clientKey: string | null;
-  pool: PoolSummary; soonest: { cooling?: number; exhausted?: number }; hour: Series; day: Series; credits: PoolCredits;
+  pool: PoolSummary; soonest: { cooling?: number; exhausted?: number }; hour: Series; day: Series; credits: PoolCredits; queue: QueueStats;
 };
+
+/** The wait queue, shown only while requests wait for an account with head-room. */
+function QueueNotice(props: { tr: Tr; q: QueueStats }) {
+  const { tr, q } = props;
+  if (!q.waiting) return "";
+  return (
+    <p class="notice" id="wait-queue" role="status" safe>
+      {tr.t("dash.queue", { n: tr.int(q.waiting), s: tr.int(Math.round(q.oldestWaitMs / 1000)), served: tr.int(q.servedTotal), timedOut: tr.int(q.timedOutTotal) })}
+    </p>
+  );
+}
 
 const MODEL = "claude-sonnet-4-5";
 
@@ -29,6 +41,7 @@ export function snippets(baseUrl: string, key: string) {
     curl: `curl ${shellQuote(`${baseUrl}/v1/chat/completions`)} \\\n  -H ${shellQuote(`Authorization: Bearer ${key}`)} \\\n  -H 'Content-Type: application/json' \\\n  -d ${shellQuote(body)}`,
     openai: `from openai import OpenAI\n\nclient = OpenAI(base_url=${strLit(`${baseUrl}/v1`)}, api_key=${strLit(key)})\nr = client.chat.completions.create(model="${MODEL}", messages=[{"role": "user", "content": "Hello!"}])\nprint(r.choices[0].message.content)`,
     anthropic: `from anthropic import Anthropic\n\nclient = Anthropic(base_url=${strLit(baseUrl)}, api_key=${strLit(key)})\nm = client.messages.create(model="${MODEL}", max_tokens=1024, messages=[{"role": "user", "content": "Hello!"}])\nprint(m.content[0].text)`,
+    codex: `kiro-server codex-config --base-url ${shellQuote(`${baseUrl}/v1`)}\nexport KIRO_API_KEY=${shellQuote(key)}\ncodex`,
     claudeCode: `export ANTHROPIC_BASE_URL=${shellQuote(baseUrl)}\nexport ANTHROPIC_AUTH_TOKEN=${shellQuote(key)}\nclaude`,
     continue: JSON.stringify({ models: [{ title: "Claude (kiro-server)", provider: "openai", model: MODEL, apiBase: `${baseUrl}/v1`, apiKey: key }] }, null, 2),
     continueYaml: [
@@ -52,7 +65,7 @@ function seriesChart(tr: Tr, s: Series, metric: "requests" | "tokens"): ChartDat
 }
 
 /** Pool summary, error rates, credits and charts: the part of the dashboard that refreshes itself. */
-export function DashboardLive(d: Pick<DashboardData, "tr" | "now" | "pool" | "soonest" | "hour" | "day" | "credits">) {
+export function DashboardLive(d: Pick<DashboardData, "tr" | "now" | "pool" | "soonest" | "hour" | "day" | "credits" | "queue">) {
   const p = d.pool;
   const { tr } = d;
   const t = tr.t;
@@ -68,6 +81,7 @@ export function DashboardLive(d: Pick<DashboardData, "tr" | "now" | "pool" | "so
         <div class="stat"><b safe>{pct(d.hour.errors, d.hour.requests)}</b><span safe>{t("dash.errorsHour")}</span></div>
         <div class="stat"><b safe>{pct(d.day.errors, d.day.requests)}</b><span safe>{t("dash.errorsDay")}</span></div>
       </section>
+      <QueueNotice tr={tr} q={d.queue} />
       {p.total ? <CreditsCard tr={tr} credits={d.credits} now={d.now} /> : ""}
       <section class="charts">
         <TimeChart tr={tr} id="chart-hour-requests" title={t("dash.chart.requestsHour")} data={seriesChart(tr, d.hour, "requests")}
@@ -104,7 +118,7 @@ export function DashboardPage(d: DashboardData) {
   return (
     <Page tr={tr} title={t("nav.dashboard")} csrf={d.csrf} active="/" version={d.version} charts>
       {empty ? <EmptyPool tr={tr} /> : ""}
-      <DashboardLive tr={tr} now={d.now} pool={d.pool} soonest={d.soonest} hour={d.hour} day={d.day} credits={d.credits} />
+      <DashboardLive tr={tr} now={d.now} pool={d.pool} soonest={d.soonest} hour={d.hour} day={d.day} credits={d.credits} queue={d.queue} />
       <section class="card">
         <h2 safe>{t("dash.connect")}</h2>
         {empty ? <p class="notice" safe>{t("dash.connect.needAccount")}</p> : ""}
@@ -116,6 +130,7 @@ export function DashboardPage(d: DashboardData) {
             <details><summary safe>{t("dash.snip.openai")}</summary><CopyField tr={tr} id="snip-openai" value={snip.openai} multiline /></details>
             <details><summary safe>{t("dash.snip.anthropic")}</summary><CopyField tr={tr} id="snip-anthropic" value={snip.anthropic} multiline /></details>
             <details><summary>Claude Code</summary><CopyField tr={tr} id="snip-claude" value={snip.claudeCode} multiline /></details>
+            <details><summary safe>{t("dash.snip.codex")}</summary><CopyField tr={tr} id="snip-codex" value={snip.codex} multiline /><small class="muted" safe>{t("dash.snip.codexHelp")}</small></details>
             <details><summary safe>{t("dash.snip.continue")}</summary><CopyField tr={tr} id="snip-continue-yaml" value={snip.continueYaml} multiline /></details>
             <details><summary safe>{t("dash.snip.continueOld")}</summary><CopyField tr={tr} id="snip-continue" value={snip.continue} multiline /></details>
           </div>

@@ -2,7 +2,7 @@ import type { PanelCtx } from "../context";
 import { guardedGroup, htmlResponse } from "../context";
 import { hostOf } from "../../admin/guard";
 import type { Tr } from "../shared/i18n/tr";
-import { poolCredits } from "../shared/components/credits";
+import { poolCredits } from "../../../views/components/credits";
 import { DashboardLive, DashboardPage } from "./page";
 
 const MINUTE = 60_000;
@@ -31,7 +31,7 @@ function soonest(ctx: PanelCtx): { cooling?: number; exhausted?: number } {
 /** Everything the self-refreshing part of the dashboard shows, from cached state only. */
 function live(ctx: PanelCtx, tr: Tr) {
   return {
-    tr, now: Date.now(), pool: ctx.s.pool.summary(), soonest: soonest(ctx), credits: poolCredits(ctx.s.pool.list()),
+    tr, now: Date.now(), pool: ctx.s.pool.summary(), soonest: soonest(ctx), credits: poolCredits(ctx.s.pool.list()), queue: ctx.s.pool.queueStats(),
     hour: ctx.rolling.series(MINUTE, 60), day: ctx.rolling.series(HOUR, 24),
   };
 }

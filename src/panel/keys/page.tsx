@@ -1,16 +1,64 @@
-import { Page } from "../shared/layout";
-import { CopyField } from "../shared/components/copy";
+import { Page } from "../../../views/layouts/panel";
+import { CopyField } from "../../../views/components/copy";
 import type { ClientKey } from "../../keys/client-keys";
 import type { KeyUsage } from "../shared/rolling";
-import { Time } from "../shared/components/time";
+import { Time } from "../../../views/components/time";
 import type { Tr } from "../shared/i18n/tr";
+import type { KeyLimitUsage } from "../../keys/limiter";
+
+const NO_LIVE: KeyLimitUsage = { requestsLastMinute: 0, tokensLastMinute: 0, inflight: 0, hits: { rpm: 0, tpm: 0, concurrency: 0 } };
+
+/**
+ * A key's rate limits against its live use: requests and tokens of the last minute and requests
+ * running now, each over its limit ("—" = no limit), and how many requests a limit turned away
+ * since the server started.
+ */
+function LimitsCell(props: { tr: Tr; k: ClientKey; live: KeyLimitUsage }) {
+  const { tr, k, live } = props;
+  const t = tr.t;
+  const of = (used: number, limit: number | null, fmt: (n: number) => string) => `${fmt(used)} / ${limit != null ? fmt(limit) : t("keys.noLimit")}`;
+  const rows = [
+    ["rpm", t("keys.limit.rpm"), of(live.requestsLastMinute, k.rpmLimit, tr.int)],
+    ["tpm", t("keys.limit.tpm"), of(live.tokensLastMinute, k.tpmLimit, tr.int)],
+    ["concurrency", t("keys.limit.concurrency"), of(live.inflight, k.concurrencyLimit, tr.int)],
+  ] as const;
+  const hits = live.hits.rpm + live.hits.tpm + live.hits.concurrency;
+  const hitTitle = t("keys.hits.detail", { rpm: tr.int(live.hits.rpm), tpm: tr.int(live.hits.tpm), concurrency: tr.int(live.hits.concurrency) });
+  return (
+    <div class="limits">
+      {rows.map(([kind, label, text]) => <div class="limit" data-limit={kind}><span class="muted" safe>{label}</span> <span class="num" safe>{text}</span></div>)}
+      <small class={hits ? "warn-text limit-hits" : "muted limit-hits"} title={hitTitle} safe>{t("keys.hits", { n: tr.int(hits) })}</small>
+    </div>
+  );
+}
+
+/** The form that changes a key's rate limits, folded until opened (open with its error after a refusal). */
+function LimitsForm(props: { tr: Tr; k: ClientKey; error?: string }) {
+  const { tr, k } = props;
+  const t = tr.t;
+  const input = (name: string, label: string, value: number | null) => (
+    <label><span safe>{label}</span> <input name={name} type="number" min="1" step="1" value={value != null ? String(value) : ""} placeholder={t("keys.noLimitHint")} /></label>
+  );
+  return (
+    <details class="limits-edit" open={props.error ? true : undefined}>
+      <summary safe>{t("keys.editLimits")}</summary>
+      <form hx-post={`/keys/${encodeURIComponent(k.id)}/limits`} hx-target="closest tr" hx-swap="outerHTML" class="stack">
+        {props.error ? <p class="error" role="alert" safe>{props.error}</p> : ""}
+        {input("rpm", t("keys.f.rpm"), k.rpmLimit)}
+        {input("tpm", t("keys.f.tpm"), k.tpmLimit)}
+        {input("concurrency", t("keys.f.concurrency"), k.concurrencyLimit)}
+        <button type="submit" class="small" safe>{t("keys.saveLimits")}</button>
+      </form>
+    </details>
+  );
+}
 
 /**
  * Client keys. The numbers say what they count: requests and tokens of the last 24 hours (every
  * request, errors included, from the request log), tokens this calendar month (what the budget
  * counts), and answered requests since the key was made (requests that got an answer with usage).
  */
-export function KeyRow(props: { tr: Tr; k: ClientKey; day?: KeyUsage; now: number }) {
+export function KeyRow(props: { tr: Tr; k: ClientKey; day?: KeyUsage; live?: KeyLimitUsage; now: number; limitsError?: string }) {
   const { k, tr } = props;
   const t = tr.t;
   const month = new Date(props.now).toISOString().slice(0, 7);
@@ -31,6 +79,10 @@ export function KeyRow(props: { tr: Tr; k: ClientKey; day?: KeyUsage; now: numbe
       <td data-label={t("keys.col.tokens24")} class="num" safe>{tr.num(day.tokens)}</td>
       <td data-label={t("keys.col.tokensMonth")} class="num" safe>{k.monthlyTokenBudget != null ? `${tr.num(used)} / ${tr.num(k.monthlyTokenBudget)}` : tr.num(used)}</td>
       <td data-label={t("keys.col.answered")} class="num total-requests" safe>{tr.int(k.requests)}</td>
+      <td data-label={t("keys.col.limits")} class="limits-cell">
+        <LimitsCell tr={tr} k={k} live={props.live ?? NO_LIVE} />
+        {status === "active" ? <LimitsForm tr={tr} k={k} error={props.limitsError} /> : ""}
+      </td>
       <td data-label={t("keys.col.lastUsed")} safe>{tr.ago(k.lastUsedAt, props.now)}</td>
       <td data-label={t("keys.col.status")}><span class={`badge s-${status === "active" ? "active" : "disabled"}`} safe>{t(`keys.status.${status}`)}</span></td>
       <td class="row-actions">
@@ -62,7 +114,7 @@ export function NewKeyNotice(props: { tr: Tr; name: string; secret: string; unkn
   );
 }
 
-export function KeysTable(props: { tr: Tr; keys: ClientKey[]; usage: Map<string, KeyUsage>; now: number }) {
+export function KeysTable(props: { tr: Tr; keys: ClientKey[]; usage: Map<string, KeyUsage>; live: (id: string) => KeyLimitUsage; now: number }) {
   const t = props.tr.t;
   const th = (key: Parameters<typeof t>[0], hint?: Parameters<typeof t>[0], cls = "") => <th class={cls} title={hint ? t(hint) : undefined} safe>{t(key)}</th>;
   return (
@@ -73,11 +125,11 @@ export function KeysTable(props: { tr: Tr; keys: ClientKey[]; usage: Map<string,
             {th("keys.col.name")}{th("keys.col.key")}{th("keys.col.models")}{th("keys.col.expires")}
             {th("keys.col.requests24", "keys.hint.requests24", "num")}{th("keys.col.tokens24", "keys.hint.tokens24", "num")}
             {th("keys.col.tokensMonth", "keys.hint.tokensMonth", "num")}{th("keys.col.answered", "keys.hint.answered", "num")}
-            {th("keys.col.lastUsed")}{th("keys.col.status")}<th></th>
+            {th("keys.col.limits", "keys.hint.limits")}{th("keys.col.lastUsed")}{th("keys.col.status")}<th></th>
           </tr>
         </thead>
         <tbody>
-          {props.keys.map((k) => <KeyRow tr={props.tr} k={k} day={props.usage.get(k.id)} now={props.now} />)}
+          {props.keys.map((k) => <KeyRow tr={props.tr} k={k} day={props.usage.get(k.id)} live={props.live(k.id)} now={props.now} />)}
         </tbody>
       </table>
       <p class="muted small" safe>{t("keys.legend")}</p>
@@ -85,7 +137,7 @@ export function KeysTable(props: { tr: Tr; keys: ClientKey[]; usage: Map<string,
   );
 }
 
-export function KeysPage(props: { tr: Tr; csrf: string; version: string; keys: ClientKey[]; usage: Map<string, KeyUsage>; now: number; modelNames: string[] }) {
+export function KeysPage(props: { tr: Tr; csrf: string; version: string; keys: ClientKey[]; usage: Map<string, KeyUsage>; live: (id: string) => KeyLimitUsage; now: number; modelNames: string[] }) {
   const t = props.tr.t;
   return (
     <Page tr={props.tr} title={t("keys.title")} csrf={props.csrf} active="/keys" version={props.version}>
@@ -97,13 +149,16 @@ export function KeysPage(props: { tr: Tr; csrf: string; version: string; keys: C
             hx-get="/keys/check-models" hx-trigger="input changed delay:400ms" hx-target="#model-warning" hx-swap="outerHTML" /></label>
           <label><span safe>{t("keys.f.expires")}</span> <input name="expires" type="date" /></label>
           <label><span safe>{t("keys.f.budget")}</span> <input name="budget" type="number" min="1" step="1" /></label>
+          <label><span safe>{t("keys.f.rpm")}</span> <input name="rpm" type="number" min="1" step="1" placeholder={t("keys.noLimitHint")} /></label>
+          <label><span safe>{t("keys.f.tpm")}</span> <input name="tpm" type="number" min="1" step="1" placeholder={t("keys.noLimitHint")} /></label>
+          <label><span safe>{t("keys.f.concurrency")}</span> <input name="concurrency" type="number" min="1" step="1" placeholder={t("keys.noLimitHint")} /></label>
           <button type="submit" safe>{t("keys.f.submit")}</button>
         </form>
         <datalist id="model-names">{props.modelNames.map((m) => <option value={m} />)}</datalist>
         <ModelWarning tr={props.tr} unknown={[]} />
         <div id="key-result"></div>
       </details>
-      <KeysTable tr={props.tr} keys={props.keys} usage={props.usage} now={props.now} />
+      <KeysTable tr={props.tr} keys={props.keys} usage={props.usage} live={props.live} now={props.now} />
     </Page>
   );
 }

@@ -1,6 +1,6 @@
-import { Page } from "../shared/layout";
+import { Page } from "../../../views/layouts/panel";
 import type { BusEvent, LogLevel } from "../../logs/bus";
-import { Time } from "../shared/components/time";
+import { Time } from "../../../views/components/time";
 import type { Tr } from "../shared/i18n/tr";
 
 export const LEVELS: LogLevel[] = ["debug", "info", "warn", "error"];

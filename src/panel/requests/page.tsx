@@ -1,7 +1,7 @@
-import { Page } from "../shared/layout";
-import { StatusBadge } from "../shared/components/badges";
+import { Page } from "../../../views/layouts/panel";
+import { StatusBadge } from "../../../views/components/badges";
 import { PAGE_SIZE, type RequestDetail, type RequestFilter, type RequestRow } from "../../logs/request-log";
-import { Time } from "../shared/components/time";
+import { Time } from "../../../views/components/time";
 import type { Tr } from "../shared/i18n/tr";
 import type { MessageKey } from "../shared/i18n";
 
@@ -61,7 +61,7 @@ export function RequestDetailView(props: { tr: Tr; r: RequestDetail; bodiesLogge
     ["requests.f.dialect", r.dialect], ["requests.f.model", r.model ?? "—"], ["requests.f.account", r.accountLabel || r.accountId || "—"],
     ["requests.f.stream", t(r.stream ? "yes" : "no")], ["requests.f.status", String(r.status)], ["requests.f.attempts", String(r.attempts)],
     ["requests.f.latency", tr.ms(r.latencyMs)], ["requests.f.ttft", tr.ms(r.ttftMs)], ["requests.f.input", tr.int(r.inputTokens)],
-    ["requests.f.output", tr.int(r.outputTokens)], ["requests.f.credits", r.credits == null ? "—" : String(r.credits)],
+    ["requests.f.output", tr.int(r.outputTokens)], ["requests.f.cached", tr.int(r.cachedTokens)], ["requests.f.credits", r.credits == null ? "—" : String(r.credits)],
     ["requests.f.stop", r.stopReason ?? "—"], ["requests.f.errorType", r.errorType ?? "—"], ["requests.f.error", r.errorMessage ?? "—"],
   ];
   return (

@@ -1,20 +1,33 @@
-import { Page } from "../shared/layout";
+import { Page } from "../../../views/layouts/panel";
 import type { RuntimeSettings } from "../../db/settings-store";
 import type { Tr } from "../shared/i18n/tr";
 import type { MessageKey } from "../shared/i18n";
 
-export type NumberField = { name: keyof RuntimeSettings; label: MessageKey; unit: "s" | "days" | "MiB" | ""; scale: number; help?: MessageKey };
+export type NumberField = {
+  name: keyof RuntimeSettings;
+  label: MessageKey;
+  unit: "s" | "min" | "days" | "MiB" | "";
+  scale: number;
+  help?: MessageKey;
+  /** Where the field is shown: the general block or the pacing block. */
+  group: "general" | "pacing";
+};
 
 /** Numeric settings shown in friendly units (seconds/days) and stored in the store's units. */
 export const NUMBER_FIELDS: NumberField[] = [
-  { name: "cooldownBaseMs", label: "settings.cooldownBase", unit: "s", scale: 1000, help: "settings.cooldownBase.help" },
-  { name: "cooldownMaxMs", label: "settings.cooldownMax", unit: "s", scale: 1000 },
-  { name: "maxConsecutiveFailures", label: "settings.maxFailures", unit: "", scale: 1 },
-  { name: "perAccountConcurrency", label: "settings.concurrency", unit: "", scale: 1 },
-  { name: "firstTokenTimeoutMs", label: "settings.firstToken", unit: "s", scale: 1000 },
-  { name: "logRetentionDays", label: "settings.retention", unit: "days", scale: 1 },
-  { name: "responsesRetentionDays", label: "settings.responsesRetention", unit: "days", scale: 1, help: "settings.responsesRetention.help" },
-  { name: "responsesStoreMaxMb", label: "settings.responsesCap", unit: "MiB", scale: 1, help: "settings.responsesCap.help" },
+  { name: "cooldownBaseMs", label: "settings.cooldownBase", unit: "s", scale: 1000, help: "settings.cooldownBase.help", group: "general" },
+  { name: "cooldownMaxMs", label: "settings.cooldownMax", unit: "s", scale: 1000, group: "general" },
+  { name: "maxConsecutiveFailures", label: "settings.maxFailures", unit: "", scale: 1, group: "general" },
+  { name: "firstTokenTimeoutMs", label: "settings.firstToken", unit: "s", scale: 1000, group: "general" },
+  { name: "logRetentionDays", label: "settings.retention", unit: "days", scale: 1, group: "general" },
+  { name: "responsesRetentionDays", label: "settings.responsesRetention", unit: "days", scale: 1, help: "settings.responsesRetention.help", group: "general" },
+  { name: "responsesStoreMaxMb", label: "settings.responsesCap", unit: "MiB", scale: 1, help: "settings.responsesCap.help", group: "general" },
+  { name: "accountRpm", label: "settings.accountRpm", unit: "", scale: 1, help: "settings.accountRpm.help", group: "pacing" },
+  { name: "pacingWindowMs", label: "settings.pacingWindow", unit: "s", scale: 1000, help: "settings.pacingWindow.help", group: "pacing" },
+  { name: "accountMinSpacingMs", label: "settings.minSpacing", unit: "s", scale: 1000, help: "settings.minSpacing.help", group: "pacing" },
+  { name: "perAccountConcurrency", label: "settings.concurrency", unit: "", scale: 1, help: "settings.concurrency.help", group: "pacing" },
+  { name: "queueWaitMs", label: "settings.queueWait", unit: "s", scale: 1000, help: "settings.queueWait.help", group: "pacing" },
+  { name: "abuseCooldownMs", label: "settings.abuseCooldown", unit: "min", scale: 60_000, help: "settings.abuseCooldown.help", group: "pacing" },
 ];
 
 export const unitText = (tr: Tr, unit: NumberField["unit"]) => (unit ? tr.t(`unit.${unit}`) : "");
@@ -26,6 +39,17 @@ export function SettingsForm(props: { tr: Tr; s: RuntimeSettings; message?: stri
   const { s, tr } = props;
   const t = tr.t;
   const errorOf = (name: string) => props.errors?.find((e) => e.name === name)?.text;
+  const numberField = (f: NumberField) => {
+    const err = errorOf(f.name);
+    const unit = unitText(tr, f.unit);
+    return (
+      <label class={err ? "invalid" : ""}>
+        <span safe>{t(f.label) + (unit ? ` (${unit})` : "")}</span>
+        <input type="number" name={f.name} value={String((s[f.name] as number) / f.scale)} min="0" step="any" required aria-invalid={err ? "true" : undefined} />
+        {err ? <small class="error field-error" data-field={f.name} safe>{err}</small> : f.help ? <small class="muted" safe>{t(f.help)}</small> : ""}
+      </label>
+    );
+  };
   const general = props.errors?.filter((e) => !NUMBER_FIELDS.some((f) => f.name === e.name) && e.name !== "strategy") ?? [];
   return (
     <form id="settings-form" hx-post="/settings" hx-swap="outerHTML" class="card stack">
@@ -38,21 +62,16 @@ export function SettingsForm(props: { tr: Tr; s: RuntimeSettings; message?: stri
         </select>
         {errorOf("strategy") ? <small class="error field-error" safe>{errorOf("strategy")!}</small> : ""}
       </label>
-      {NUMBER_FIELDS.map((f) => {
-        const err = errorOf(f.name);
-        const unit = unitText(tr, f.unit);
-        return (
-          <label class={err ? "invalid" : ""}>
-            <span safe>{t(f.label) + (unit ? ` (${unit})` : "")}</span>
-            <input type="number" name={f.name} value={String((s[f.name] as number) / f.scale)} min="0" step="any" required aria-invalid={err ? "true" : undefined} />
-            {err ? <small class="error field-error" data-field={f.name} safe>{err}</small> : f.help ? <small class="muted" safe>{t(f.help)}</small> : ""}
-          </label>
-        );
-      })}
+      {NUMBER_FIELDS.filter((f) => f.group === "general").map(numberField)}
       <label class="check">
         <input type="checkbox" name="logRequestBodies" value="on" checked={s.logRequestBodies} />
         <span safe>{t("settings.logBodies")}</span>
       </label>
+      <fieldset class="stack" id="pacing-settings">
+        <legend safe>{t("settings.pacing")}</legend>
+        <small class="muted" safe>{t("settings.pacing.help")}</small>
+        {NUMBER_FIELDS.filter((f) => f.group === "pacing").map(numberField)}
+      </fieldset>
       <button type="submit" safe>{t("settings.save")}</button>
     </form>
   );

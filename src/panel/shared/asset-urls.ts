@@ -4,8 +4,8 @@ export const ASSET_URLS = {
   sse: "/assets/htmx-ext-sse-2.2.4.js",
   uplot: "/assets/uplot-1.6.32.min.js",
   uplotCss: "/assets/uplot-1.6.32.min.css",
-  css: "/assets/panel-3.css",
-  js: "/assets/panel-3.js",
+  css: "/assets/panel-4.css",
+  js: "/assets/panel-4.js",
 } as const;
 
 /** The panel icon (an SVG held in src/panel/shared/assets.ts, not a file on disk). */

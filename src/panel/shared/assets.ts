@@ -3,8 +3,8 @@ import htmxPath from "htmx.org/dist/htmx.min.js" with { type: "file" };
 import ssePath from "htmx-ext-sse/dist/sse.min.js" with { type: "file" };
 import uplotPath from "uplot/dist/uPlot.iife.min.js" with { type: "file" };
 import uplotCssPath from "uplot/dist/uPlot.min.css" with { type: "file" };
-import cssPath from "./assets/panel.css" with { type: "file" };
-import jsPath from "./assets/panel.js" with { type: "file" };
+import cssPath from "../../../views/assets/panel.css" with { type: "file" };
+import jsPath from "../../../views/assets/panel.js" with { type: "file" };
 import { ASSET_URLS, ICON_URL } from "./asset-urls";
 import { hostRefusal } from "../../admin/guard";
 

@@ -3,7 +3,7 @@ import type { Locale } from "./i18n";
 /**
  * Numbers, durations and dates in the panel's two locales (pure; no user text is produced here).
  * Dates are written in UTC on the server and rewritten to the viewer's local time, with the same
- * rules, by src/panel/shared/assets/panel.js.
+ * rules, by views/assets/panel.js.
  */
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 

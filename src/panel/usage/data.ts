@@ -41,7 +41,7 @@ export function usageData(rollups: RequestRollups, range: Range, now: number): U
   const x: number[] = [];
   for (let b = from; b < to; b += s.group) x.push(b);
   const index = new Map(x.map((b, i) => [b, i]));
-  const empty = (bucket: number): Point => ({ bucket, requests: 0, errors: 0, inputTokens: 0, outputTokens: 0, latencyMsSum: 0, latencyCount: 0, credits: 0 });
+  const empty = (bucket: number): Point => ({ bucket, requests: 0, errors: 0, inputTokens: 0, outputTokens: 0, cachedTokens: 0, latencyMsSum: 0, latencyCount: 0, credits: 0 });
   const totals = x.map(empty);
   for (const p of rollups.series(s.step, s.group, from, to)) {
     const i = index.get(p.bucket);
@@ -64,8 +64,8 @@ export function usageData(rollups: RequestRollups, range: Range, now: number): U
     else { other[i]! += p.requests; anyOther = true; }
   }
   const sum = totals.reduce((a, p) => ({
-    requests: a.requests + p.requests, errors: a.errors + p.errors, inputTokens: a.inputTokens + p.inputTokens, outputTokens: a.outputTokens + p.outputTokens,
+    requests: a.requests + p.requests, errors: a.errors + p.errors, inputTokens: a.inputTokens + p.inputTokens, outputTokens: a.outputTokens + p.outputTokens, cachedTokens: a.cachedTokens + p.cachedTokens,
     latencyMsSum: a.latencyMsSum + p.latencyMsSum, latencyCount: a.latencyCount + p.latencyCount, credits: a.credits + p.credits,
-  }), { requests: 0, errors: 0, inputTokens: 0, outputTokens: 0, latencyMsSum: 0, latencyCount: 0, credits: 0 });
+  }), { requests: 0, errors: 0, inputTokens: 0, outputTokens: 0, cachedTokens: 0, latencyMsSum: 0, latencyCount: 0, credits: 0 });
   return { range, from, to, group: s.group, x, totals, byModel, otherModels: anyOther ? other : null, breakdown, sum };
 }

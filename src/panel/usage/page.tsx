@@ -1,6 +1,6 @@
-import { Page } from "../shared/layout";
-import { COLORS, PALETTE, type ChartData, TimeChart } from "../shared/components/chart";
-import { CreditsCard, type PoolCredits } from "../shared/components/credits";
+import { Page } from "../../../views/layouts/panel";
+import { COLORS, PALETTE, type ChartData, TimeChart } from "../../../views/components/chart";
+import { CreditsCard, type PoolCredits } from "../../../views/components/credits";
 import type { Share } from "../../logs/request-rollup";
 import type { Tr } from "../shared/i18n/tr";
 import { isoDay, pct } from "../shared/format";
@@ -21,7 +21,7 @@ function Breakdown(props: { tr: Tr; id: string; title: string; rows: Share[]; na
             <thead>
               <tr>
                 <th safe>{t("usage.col.name")}</th><th class="num" safe>{t("chart.requests")}</th><th class="num" safe>{t("usage.col.errorRate")}</th>
-                <th class="num" safe>{t("chart.input")}</th><th class="num" safe>{t("chart.output")}</th><th class="num" safe>{t("usage.col.latency")}</th>
+                <th class="num" safe>{t("chart.input")}</th><th class="num" safe>{t("chart.output")}</th><th class="num" safe>{t("chart.cached")}</th><th class="num" safe>{t("usage.col.latency")}</th>
                 <th class="num" safe>{t("usage.col.credits")}</th>
               </tr>
             </thead>
@@ -33,6 +33,7 @@ function Breakdown(props: { tr: Tr; id: string; title: string; rows: Share[]; na
                   <td data-label={t("usage.col.errorRate")} class="num" safe>{pct(r.errors, r.requests)}</td>
                   <td data-label={t("chart.input")} class="num" safe>{tr.num(r.inputTokens)}</td>
                   <td data-label={t("chart.output")} class="num" safe>{tr.num(r.outputTokens)}</td>
+                  <td data-label={t("chart.cached")} class="num cached" safe>{tr.num(r.cachedTokens)}</td>
                   <td data-label={t("usage.col.latency")} class="num">{r.latencyCount ? tr.ms(r.latencyMsSum / r.latencyCount) : "—"}</td>
                   <td data-label={t("usage.col.credits")} class="num" safe>{tr.num(Math.round(r.credits * 100) / 100)}</td>
                 </tr>
@@ -60,10 +61,11 @@ function charts(tr: Tr, d: UsageData): Array<{ id: string; title: string; data: 
       ] },
     },
     {
-      id: "usage-tokens", title: t("usage.chart.tokens"), totals: [[t("chart.input"), tr.num(d.sum.inputTokens)], [t("chart.output"), tr.num(d.sum.outputTokens)]],
+      id: "usage-tokens", title: t("usage.chart.tokens"), totals: [[t("chart.input"), tr.num(d.sum.inputTokens)], [t("chart.output"), tr.num(d.sum.outputTokens)], [t("chart.cached"), tr.num(d.sum.cachedTokens)]],
       data: { x, step, series: [
         { label: t("chart.input"), values: d.totals.map((p) => p.inputTokens), color: COLORS.input, kind: "bars" },
         { label: t("chart.output"), values: d.totals.map((p) => p.outputTokens), color: COLORS.output, kind: "bars" },
+        { label: t("chart.cached"), values: d.totals.map((p) => p.cachedTokens), color: COLORS.cached, kind: "bars" },
       ] },
     },
     {
@@ -92,6 +94,7 @@ export function UsagePage(props: { tr: Tr; csrf: string; version: string; data: 
         <div class="stat bad"><b safe>{pct(d.sum.errors, d.sum.requests)}</b><span safe>{t("usage.col.errorRate")}</span></div>
         <div class="stat"><b safe>{tr.num(d.sum.inputTokens)}</b><span safe>{t("chart.input")}</span></div>
         <div class="stat"><b safe>{tr.num(d.sum.outputTokens)}</b><span safe>{t("chart.output")}</span></div>
+        <div class="stat" id="usage-cached"><b safe>{tr.num(d.sum.cachedTokens)}</b><span safe>{t("chart.cached")}</span></div>
         <div class="stat"><b>{d.sum.latencyCount ? tr.ms(d.sum.latencyMsSum / d.sum.latencyCount) : "—"}</b><span safe>{t("usage.col.latency")}</span></div>
       </section>
       <CreditsCard tr={tr} credits={props.credits} now={props.now} />

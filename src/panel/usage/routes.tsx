@@ -1,6 +1,6 @@
 import type { PanelCtx } from "../context";
 import { guardedGroup, htmlResponse } from "../context";
-import { poolCredits } from "../shared/components/credits";
+import { poolCredits } from "../../../views/components/credits";
 import { DAY } from "../../logs/request-rollup";
 import { RANGES, type Range, usageData } from "./data";
 import { csvStream } from "./csv";

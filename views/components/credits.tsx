@@ -1,5 +1,5 @@
-import type { AccountView } from "../../../pool/types";
-import type { Tr } from "../i18n/tr";
+import type { AccountView } from "../../src/pool/types";
+import type { Tr } from "../../src/panel/shared/i18n/tr";
 import { Time } from "./time";
 
 /** Share of the limit at which a credits bar turns to a warning. */

@@ -1,8 +1,8 @@
-import type { Tr } from "../i18n/tr";
+import type { Tr } from "../../src/panel/shared/i18n/tr";
 
 /**
  * A moment in time as <time datetime="ISO">: the server writes UTC (labelled, so the page reads
- * right without JS) and src/panel/shared/assets/panel.js rewrites the text to the viewer's local
+ * right without JS) and views/assets/panel.js rewrites the text to the viewer's local
  * time in the page's language. `kind` picks the format: "when" (clock today, date otherwise),
  * "until" (a coming moment), "log" (clock with milliseconds, for log lines), "full" (date and time).
  */

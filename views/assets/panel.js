@@ -99,6 +99,13 @@ document.addEventListener("htmx:load", function (ev) {
   var el = ev.target;
   if (el && (el.id === "log-view" || el.id === "feed" || (el.querySelector && el.querySelector("#feed")))) { pinned = true; toBottom(); }
 });
+// Where the reader is right before a line is added decides, not only the last scroll event: scroll
+// events are delivered a frame late, so a line arriving just after the reader scrolled up would
+// otherwise still pull the view down.
+document.addEventListener("htmx:sseBeforeMessage", function () {
+  var box = feedBox();
+  if (box) pinned = box.scrollHeight - box.scrollTop - box.clientHeight < 24;
+});
 document.addEventListener("htmx:sseMessage", function () {
   var ol = document.getElementById("log-lines");
   if (!ol) return;

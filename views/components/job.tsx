@@ -1,5 +1,5 @@
-import type { Tr } from "../i18n/tr";
-import type { Job, JobOutcome } from "../jobs";
+import type { Tr } from "../../src/panel/shared/i18n/tr";
+import type { Job, JobOutcome } from "../../src/panel/shared/jobs";
 
 const OUTCOMES: JobOutcome[] = ["added", "updated", "skipped", "failed", "ok"];
 

@@ -1,8 +1,8 @@
 import type { PropsWithChildren } from "@kitajs/html";
-import { ASSET_URLS, ICON_URL } from "./asset-urls";
-import { LOCALES, LOCALE_NAMES } from "./i18n";
-import type { MessageKey } from "./i18n";
-import type { Tr } from "./i18n/tr";
+import { ASSET_URLS, ICON_URL } from "../../src/panel/shared/asset-urls";
+import { LOCALES, LOCALE_NAMES } from "../../src/panel/shared/i18n";
+import type { MessageKey } from "../../src/panel/shared/i18n";
+import type { Tr } from "../../src/panel/shared/i18n/tr";
 
 const NAV: Array<[string, MessageKey]> = [
   ["/", "nav.dashboard"],

@@ -1,4 +1,4 @@
-import type { Tr } from "../i18n/tr";
+import type { Tr } from "../../src/panel/shared/i18n/tr";
 import { Time } from "./time";
 
 /** Account state with its reason, e.g. "exhausted — 402 monthly limit — until Dec 1". */

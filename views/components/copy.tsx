@@ -1,4 +1,4 @@
-import type { Tr } from "../i18n/tr";
+import type { Tr } from "../../src/panel/shared/i18n/tr";
 
 /**
  * A value with a copy button (handled by panel.js; the value itself is escaped). Multi-line values

@@ -1,7 +1,7 @@
-import type { Tr } from "../i18n/tr";
+import type { Tr } from "../../src/panel/shared/i18n/tr";
 
 /**
- * A time-series chart drawn in the browser by uPlot (embedded in the binary, see shared/assets.ts):
+ * A time-series chart drawn in the browser by uPlot (embedded in the binary, see src/panel/shared/assets.ts):
  * axes with time labels, a legend, and a cursor readout of every series at the pointed time. The
  * data rides in a data- attribute (escaped like any attribute; panel.js parses it), so nothing
  * user-controlled is ever written into a script. The caption and totals are plain text, so the
@@ -10,7 +10,7 @@ import type { Tr } from "../i18n/tr";
 export type ChartSeries = { label: string; values: Array<number | null>; color: string; axis?: "left" | "right"; kind?: "line" | "bars" };
 export type ChartData = { x: number[]; series: ChartSeries[]; unit?: string; rightUnit?: string; step: number };
 
-export const COLORS = { requests: "#3858e9", errors: "#c53030", input: "#1f8a4c", output: "#b7791f", latency: "#7b3fc4", credits: "#0f7c8c" } as const;
+export const COLORS = { requests: "#3858e9", errors: "#c53030", input: "#1f8a4c", output: "#b7791f", cached: "#d53f8c", latency: "#7b3fc4", credits: "#0f7c8c" } as const;
 export const PALETTE = ["#3858e9", "#1f8a4c", "#b7791f", "#c53030", "#7b3fc4", "#0f7c8c", "#d53f8c", "#687086"];
 
 export function TimeChart(props: { tr: Tr; id: string; title: string; data: ChartData; totals?: Array<[string, string]> }) {
