@@ -95,6 +95,18 @@ export function planWebSearch(req: CanonicalRequest): WebSearchPlan | undefined 
   return { mode: "model", tool, declaration: webSearchDeclaration(tool) };
 }
 
+/**
+ * A name for a server tool that no client tool uses: `base`, else `base_2`, `base_3` … The
+ * OpenAI APIs declare web search without a name, so the model-facing name is ours to choose.
+ */
+export function freeToolName(base: string, tools: readonly ToolDefinition[]): string {
+  const taken = new Set(tools.map((t) => t.name));
+  if (!taken.has(base)) return base;
+  let n = 2;
+  while (taken.has(`${base}_${n}`)) n++;
+  return `${base}_${n}`;
+}
+
 /** A client tool with the server tool's name makes the request ambiguous (the API refuses it). */
 export function conflictingToolName(req: CanonicalRequest): string | undefined {
   const names = new Set((req.serverTools ?? []).map((t) => t.name));
