@@ -45,7 +45,9 @@ const MAX_QUERY_CHARS = 500;
 
 /** The request as the upstream sees it in model mode: the tool declared as a function tool. */
 export function modelModeRequest(req: CanonicalRequest, plan: Extract<WebSearchPlan, { mode: "model" }>): CanonicalRequest {
-  return { ...req, tools: [...req.tools, plan.declaration], serverTools: [] };
+  const out: CanonicalRequest = { ...req, tools: [...req.tools, plan.declaration], serverTools: [] };
+  if (plan.forceFirst) out.toolChoice = { type: "tool", name: plan.declaration.name };
+  return out;
 }
 
 /** Runs one search within the budget. Only searches the service answered count as performed. */
@@ -115,6 +117,8 @@ export async function* runWebSearchTurn(
       return performed;
     }
     refusedBefore = exhausted;
+    // A forced first search is done: from now on the model decides (else it would search forever).
+    if (plan.forceFirst && round === 0) current = { ...current, toolChoice: { type: "auto" } };
     current = continueWithResults(current, interceptor.assistantParts(), results);
   }
 }

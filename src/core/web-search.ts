@@ -39,7 +39,8 @@ const CITED_TEXT_MAX = 150;
 
 export type WebSearchPlan =
   | { mode: "direct"; tool: ServerToolRequest; query: string }
-  | { mode: "model"; tool: ServerToolRequest; declaration: ToolDefinition };
+  /** `forceFirst`: the model must call the search in its first round (a forced search it answers). */
+  | { mode: "model"; tool: ServerToolRequest; declaration: ToolDefinition; forceFirst?: boolean };
 
 export function webSearchTool(req: CanonicalRequest): ServerToolRequest | undefined {
   return req.serverTools?.find((t) => t.type === "web_search");
@@ -91,6 +92,7 @@ export function planWebSearch(req: CanonicalRequest): WebSearchPlan | undefined 
   if (!tool) return undefined;
   const choice = req.toolChoice;
   const forced = (choice?.type === "tool" && choice.name === tool.name) || (choice?.type === "any" && req.tools.length === 0);
+  if (forced && tool.forcedAnswer === "model") return { mode: "model", tool, declaration: webSearchDeclaration(tool), forceFirst: true };
   if (forced) return { mode: "direct", tool, query: directQuery(req) };
   return { mode: "model", tool, declaration: webSearchDeclaration(tool) };
 }

@@ -170,3 +170,16 @@ describe("bad web_search_options → 400 naming the field", () => {
     });
   }
 });
+
+describe("tool_choice", () => {
+  test("required with only web_search_options: the first round must search, the answer cites the results", async () => {
+    const before = chatCalls().length;
+    const body = await (await post(e.url, e.clientKey, ask({ tool_choice: "required" }))).json();
+    expect(body.choices[0].message.content).toBe(ANSWER);
+    expectCitations(body.choices[0].message.content, body.choices[0].message.annotations);
+    const rounds = chatCalls().slice(before).map((q) => JSON.stringify(q.body));
+    expect(rounds).toHaveLength(2);
+    expect(rounds[0]).toContain('You must respond by calling the tool \\"web_search\\"');
+    expect(rounds[1]).not.toContain("You must respond by calling");
+  });
+});

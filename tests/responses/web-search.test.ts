@@ -226,3 +226,29 @@ describe("bad tool options → 400 naming the field", () => {
     });
   }
 });
+
+describe("tool_choice", () => {
+  const FORCE = 'You must respond by calling the tool \\"web_search\\"';
+
+  test("naming the hosted tool forces the first round to search; the model then answers freely", async () => {
+    const before = chatCalls().length;
+    const r = await post(e.url, e.clientKey, { model: MODEL, input: `[[fake:web_answer]] ${QUERY}`, tools: [{ type: "web_search_preview" }], tool_choice: { type: "web_search_preview" } });
+    const body = await r.json();
+    expect(body.output.map((o: any) => o.type)).toEqual(["message", "web_search_call", "message"]);
+    expectCitations(body.output[2].content[0].text, body.output[2].content[0].annotations);
+    const rounds = chatCalls().slice(before).map((q) => JSON.stringify(q.body));
+    expect(rounds).toHaveLength(2);
+    expect(rounds[0]).toContain(FORCE);
+    expect(rounds[1]).not.toContain(FORCE);
+  });
+
+  test("allowed_tools without the hosted tool: no search tool upstream", async () => {
+    e.fake.enqueue(textScenario("fine"));
+    const before = chatCalls().length;
+    const fn = { type: "function", name: "get_time", parameters: { type: "object", properties: {} } };
+    const r = await post(e.url, e.clientKey, { model: MODEL, input: "hi", tools: [fn, { type: "web_search" }], tool_choice: { type: "allowed_tools", mode: "auto", tools: [{ type: "function", name: "get_time" }] } });
+    expect(r.status).toBe(200);
+    const tools = (chatCalls()[before]!.body as any).conversationState.currentMessage.userInputMessage.userInputMessageContext.tools;
+    expect(tools.map((t: any) => t.toolSpecification.name)).toEqual(["get_time"]);
+  });
+});

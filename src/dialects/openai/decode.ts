@@ -75,7 +75,7 @@ export function decodeChatRequest(raw: unknown, opts: DecodeOptions): DecodedCha
   // Web search as the search models offer it: the model may search (docs/web-search.md). The
   // options' context size and location have no effect (Kiro's search takes only a query).
   const webSearch = b.web_search_options != null;
-  if (webSearch) request.serverTools = [{ type: "web_search", name: freeToolName("web_search", tools.defs), version: "web_search_options" }];
+  if (webSearch) request.serverTools = [{ type: "web_search", name: freeToolName("web_search", tools.defs), version: "web_search_options", forcedAnswer: "model" }];
   return { request, stream: b.stream === true, includeUsage: b.stream_options?.include_usage === true, responseFormat, legacyFunctions, webSearch };
 }
 

@@ -62,7 +62,8 @@ export function decodeTools(tools: unknown[] | null | undefined): ToolMap {
       search ??= s;
     } else addTool(map, t, at);
   });
-  if (search) map.serverTools.push({ ...search, name: freeToolName("web_search", map.defs) });
+  // A forced search (tool_choice names the hosted tool) is answered by the model after it searched.
+  if (search) map.serverTools.push({ ...search, name: freeToolName("web_search", map.defs), forcedAnswer: "model" });
   return map;
 }
 
@@ -143,12 +144,15 @@ export function decodeToolChoice(tc: unknown, map: ToolMap): ToolChoice | undefi
       (Array.isArray(tc.tools) ? tc.tools : []).map((x) => (isObj(x) ? (typeof x.name === "string" ? x.name : x.type === "local_shell" ? LOCAL_SHELL : undefined) : undefined)).filter(Boolean),
     );
     map.defs = map.defs.filter((d) => allowed.has(d.name));
+    if (!(Array.isArray(tc.tools) ? tc.tools : []).some((x) => isObj(x) && HOSTED_WEB_SEARCH_TYPES.has(x.type as string))) map.serverTools.length = 0;
     choice = tc.mode === "required" ? { type: "any" } : { type: "auto" };
+  } else if (isObj(tc) && HOSTED_WEB_SEARCH_TYPES.has(tc.type as string) && map.serverTools.length) {
+    choice = { type: "tool", name: map.serverTools[0]!.name };
   } else if (isObj(tc) && typeof tc.type === "string") {
-    // A hosted tool (web_search…) or an MCP server: the model chooses whether to use it.
+    // Another hosted tool or an MCP server: not available here, so the model chooses.
     choice = { type: "auto" };
   } else {
     throw invalidParam("tool_choice", "Invalid value for 'tool_choice': expected \"auto\", \"none\", \"required\" or a tool object.");
   }
-  return map.defs.length ? choice : undefined;
+  return map.defs.length || map.serverTools.length ? choice : undefined;
 }
