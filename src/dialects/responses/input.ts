@@ -12,10 +12,11 @@ import { webSearchCallAsText } from "./web-search";
  * `developer` messages become system text wherever they appear (Codex sends its whole prompt as
  * developer messages). Calls (`function_call`, `custom_tool_call`, `local_shell_call`) become the
  * assistant's tool_use keyed by `call_id`; their outputs the user's tool_result. Reasoning items
- * carrying our `encrypted_content` give the model back its thinking; `web_search_call` items become
- * assistant text naming the search (./web-search.ts), put before the next message (a search
- * that is the last item is skipped: the history must not end with it); other reasoning items, and item types with
- * no upstream meaning (tool_search_call/_output), are skipped and reported through `skipped`.
+ * carrying our `encrypted_content` give the model back its thinking; `web_search_call` items
+ * become assistant text naming the search (./web-search.ts), put before the next message (a
+ * search that is the last item is skipped: the history must not end with it); other reasoning
+ * items, and item types with no upstream meaning (tool_search_call/_output), are skipped and
+ * reported through `skipped`.
  */
 export type Item = Record<string, unknown>;
 
