@@ -50,6 +50,12 @@ export type ServerToolRequest = {
   allowedDomains?: string[];
   /** Never results from these domains. */
   blockedDomains?: string[];
+  /**
+   * What a forced search (tool_choice names the tool) answers with: the cited digest of the
+   * results without a model round ("digest", the default: Claude Code's WebSearch), or the
+   * model's answer after it had to search first ("model": OpenAI's forced web search).
+   */
+  forcedAnswer?: "digest" | "model";
 };
 
 export type ToolChoice =

@@ -45,11 +45,13 @@ const MAX_QUERY_CHARS = 500;
 
 /** The request as the upstream sees it in model mode: the tool declared as a function tool. */
 export function modelModeRequest(req: CanonicalRequest, plan: Extract<WebSearchPlan, { mode: "model" }>): CanonicalRequest {
-  return { ...req, tools: [...req.tools, plan.declaration], serverTools: [] };
+  const out: CanonicalRequest = { ...req, tools: [...req.tools, plan.declaration], serverTools: [] };
+  if (plan.forceFirst) out.toolChoice = { type: "tool", name: plan.declaration.name };
+  return out;
 }
 
 /** Runs one search within the budget. Only searches the service answered count as performed. */
-async function runOne(query: string, budget: WebSearchBudget, deps: WebSearchDeps): Promise<SearchOutcome> {
+async function runOne(query: string, budget: WebSearchBudget, deps: Pick<WebSearchDeps, "search">): Promise<SearchOutcome> {
   if (!query) return { ok: false, code: "invalid_tool_input", message: "the search query is empty" };
   if (query.length > MAX_QUERY_CHARS) return { ok: false, code: "query_too_long", message: `the query is longer than ${MAX_QUERY_CHARS} characters` };
   if (!budget.take()) return { ok: false, code: "max_uses_exceeded", message: "max_uses reached for this answer" };
@@ -57,15 +59,49 @@ async function runOne(query: string, budget: WebSearchBudget, deps: WebSearchDep
 }
 
 /**
- * The events of one answer. The generator's return value is the number of searches the service
- * answered with results (usage.server_tool_use.web_search_requests); refused or failed ones do
- * not count.
+ * The events of one answer, one event at a time (see runWebSearchBatches, which it wraps). The
+ * generator's return value is the number of searches the service answered with results
+ * (usage.server_tool_use.web_search_requests); refused or failed ones do not count.
  */
 export async function* runWebSearchTurn(
   req: CanonicalRequest,
   plan: WebSearchPlan,
   deps: WebSearchDeps,
 ): AsyncGenerator<WebSearchTurnEvent, number> {
+  const { round, ...rest } = deps;
+  const batches = runWebSearchBatches(req, plan, {
+    ...rest,
+    async *round(r) {
+      for await (const ev of round(r)) yield [ev];
+    },
+  });
+  let r = await batches.next();
+  try {
+    while (!r.done) {
+      yield* r.value;
+      r = await batches.next();
+    }
+  } finally {
+    if (!r.done) await batches.return(0);
+  }
+  return r.value;
+}
+
+export type WebSearchBatchDeps = Omit<WebSearchDeps, "round"> & {
+  /** One upstream round, in the batches it arrives in (one network chunk each), ending with one `stop`. */
+  round(req: CanonicalRequest): AsyncIterable<CanonicalEvent[]>;
+};
+
+/**
+ * The events of one answer in batches: a round's batch passes on as one batch (its search calls
+ * taken out), so a turn that declares the tool but never searches is relayed as the upstream
+ * sent it. Returns the number of searches the service answered with results.
+ */
+export async function* runWebSearchBatches(
+  req: CanonicalRequest,
+  plan: WebSearchPlan,
+  deps: WebSearchBatchDeps,
+): AsyncGenerator<WebSearchTurnEvent[], number> {
   const budget = new WebSearchBudget(plan.tool.maxUses);
   const newId = deps.newId ?? newServerToolUseId;
   let performed = 0;
@@ -78,10 +114,7 @@ export async function* runWebSearchTurn(
   if (plan.mode === "direct") {
     const outcome = await search(plan.query);
     const [use, result] = searchEvents(newId(), plan.query, outcome, plan.tool);
-    yield use!;
-    yield result!;
-    yield* digestEvents(plan.query, result!);
-    yield { type: "stop", reason: "end_turn" };
+    yield [use!, result!, ...digestEvents(plan.query, result!), { type: "stop", reason: "end_turn" }];
     return performed;
   }
 
@@ -91,30 +124,40 @@ export async function* runWebSearchTurn(
   for (let round = 0; ; round++) {
     const interceptor = new WebSearchInterceptor(plan.declaration.name);
     let stop: { reason: StopReason; stopSequence?: string } = { reason: "end_turn" };
-    for await (const ev of deps.round(current)) {
-      if (ev.type === "stop") stop = { reason: ev.reason, stopSequence: ev.stopSequence };
-      else yield* interceptor.feed(ev);
+    for await (const batch of deps.round(current)) {
+      let out: WebSearchTurnEvent[] = [];
+      for (const ev of batch) {
+        if (ev.type === "stop") stop = { reason: ev.reason, stopSequence: ev.stopSequence };
+        else {
+          const passed = interceptor.feed(ev);
+          // The common case (an event passed on as it is) keeps the batch itself.
+          if (passed.length === 1 && passed[0] === ev) out.push(ev);
+          else out = out.concat(passed);
+        }
+      }
+      if (out.length) yield out;
     }
     // No search asked for, a truncated round, or out of rounds: this round's ending is the answer's.
     const exhausted = budget.exhausted;
     if (interceptor.calls.length === 0 || stop.reason === "max_tokens" || round + 1 >= MAX_SEARCH_ROUNDS || (exhausted && refusedBefore)) {
       if (interceptor.calls.length && stop.reason === "tool_use" && interceptor.clientCalls === 0) stop = { reason: "end_turn" };
-      yield stop.stopSequence !== undefined ? { type: "stop", reason: stop.reason, stopSequence: stop.stopSequence } : { type: "stop", reason: stop.reason };
+      yield [stop.stopSequence !== undefined ? { type: "stop", reason: stop.reason, stopSequence: stop.stopSequence } : { type: "stop", reason: stop.reason }];
       return performed;
     }
     const results: Array<{ call: (typeof interceptor.calls)[number]; text: string; isError: boolean }> = [];
     for (const call of interceptor.calls) {
       const outcome = await search(call.query);
       const [use, result] = searchEvents(newId(), call.query, outcome, plan.tool);
-      yield use!;
-      yield result!;
+      yield [use!, result!];
       results.push({ call, text: resultTextForModel(call.query, result!), isError: result!.type === "web_search_error" });
     }
     if (interceptor.clientCalls > 0) {
-      yield { type: "stop", reason: "tool_use" };
+      yield [{ type: "stop", reason: "tool_use" }];
       return performed;
     }
     refusedBefore = exhausted;
+    // A forced first search is done: from now on the model decides (else it would search forever).
+    if (plan.forceFirst && round === 0) current = { ...current, toolChoice: { type: "auto" } };
     current = continueWithResults(current, interceptor.assistantParts(), results);
   }
 }

@@ -39,7 +39,8 @@ const CITED_TEXT_MAX = 150;
 
 export type WebSearchPlan =
   | { mode: "direct"; tool: ServerToolRequest; query: string }
-  | { mode: "model"; tool: ServerToolRequest; declaration: ToolDefinition };
+  /** `forceFirst`: the model must call the search in its first round (a forced search it answers). */
+  | { mode: "model"; tool: ServerToolRequest; declaration: ToolDefinition; forceFirst?: boolean };
 
 export function webSearchTool(req: CanonicalRequest): ServerToolRequest | undefined {
   return req.serverTools?.find((t) => t.type === "web_search");
@@ -91,8 +92,21 @@ export function planWebSearch(req: CanonicalRequest): WebSearchPlan | undefined 
   if (!tool) return undefined;
   const choice = req.toolChoice;
   const forced = (choice?.type === "tool" && choice.name === tool.name) || (choice?.type === "any" && req.tools.length === 0);
+  if (forced && tool.forcedAnswer === "model") return { mode: "model", tool, declaration: webSearchDeclaration(tool), forceFirst: true };
   if (forced) return { mode: "direct", tool, query: directQuery(req) };
   return { mode: "model", tool, declaration: webSearchDeclaration(tool) };
+}
+
+/**
+ * A name for a server tool that no client tool uses: `base`, else `base_2`, `base_3` … The
+ * OpenAI APIs declare web search without a name, so the model-facing name is ours to choose.
+ */
+export function freeToolName(base: string, tools: readonly ToolDefinition[]): string {
+  const taken = new Set(tools.map((t) => t.name));
+  if (!taken.has(base)) return base;
+  let n = 2;
+  while (taken.has(`${base}_${n}`)) n++;
+  return `${base}_${n}`;
 }
 
 /** A client tool with the server tool's name makes the request ambiguous (the API refuses it). */

@@ -17,7 +17,7 @@ import type { CanonicalEvent, CanonicalRequest, Usage } from "../core/canonical"
 import { reportedMidStream } from "../core/error-table";
 import { mergeUsage } from "../core/usage";
 import type { SearchOutcome, WebSearchPlan } from "../core/web-search";
-import { runWebSearchTurn } from "../core/web-search-loop";
+import { runWebSearchBatches } from "../core/web-search-loop";
 import { KiroError } from "../kiro/errors";
 import { webSearch, type McpSearchOutcome } from "../kiro/mcp";
 import { isUnavailable, type PoolLease } from "../pool/types";
@@ -96,7 +96,7 @@ export async function openServerToolTurn(
   const unlink = () => ctx.signal.removeEventListener("abort", onClientAbort);
   const totals = new RoundUsage();
 
-  async function* round(r: CanonicalRequest): AsyncGenerator<CanonicalEvent> {
+  async function* round(r: CanonicalRequest): AsyncGenerator<CanonicalEvent[]> {
     const o = await openWithFailover(s, r, { ...ctx, signal: abort.signal }, log);
     log.account ??= o.lease;
     const used: Partial<Usage> = {};
@@ -105,14 +105,19 @@ export async function openServerToolTurn(
     try {
       let next: IteratorResult<CanonicalEvent[]> = o.first ? { done: false, value: o.first } : { done: true, value: undefined };
       while (!next.done) {
-        for (const ev of next.value) {
-          if (ev.type !== "usage") {
-            yield ev;
-            continue;
+        // Usage is summed here (RoundUsage); everything else passes on in the upstream's batches.
+        let batch = next.value;
+        if (batch.some((ev) => ev.type === "usage")) {
+          batch = [];
+          for (const ev of next.value) {
+            if (ev.type !== "usage") batch.push(ev);
+            else {
+              mergeUsage(used, ev.usage);
+              if (ev.contextUsagePercentage !== undefined) pct = ev.contextUsagePercentage;
+            }
           }
-          mergeUsage(used, ev.usage);
-          if (ev.contextUsagePercentage !== undefined) pct = ev.contextUsagePercentage;
         }
+        if (batch.length) yield batch;
         next = await o.iterator.next();
       }
       done = true;
@@ -169,12 +174,12 @@ export async function openServerToolTurn(
   }
 
   async function* events(): AsyncGenerator<CanonicalEvent[]> {
-    const loop = runWebSearchTurn(req, plan, { round, search });
+    const loop = runWebSearchBatches(req, plan, { round, search });
     let finished = false;
     try {
       let r = await loop.next();
       while (!r.done) {
-        yield [r.value];
+        yield r.value;
         r = await loop.next();
       }
       finished = true;

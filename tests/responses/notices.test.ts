@@ -54,19 +54,19 @@ describe("through POST /v1/responses", () => {
     await e?.stop();
   });
 
-  test("Codex's web_search tool, sent every turn, is reported at info once and then at debug", async () => {
+  test("Codex's tool_search tool, sent every turn, is reported at info once and then at debug", async () => {
     for (const text of ["one", "two", "three"]) {
       e.fake.enqueue(textScenario(text));
       const r = await fetch(`${e.url}/v1/responses`, {
         method: "POST",
         headers: { authorization: `Bearer ${e.clientKey}`, "content-type": "application/json" },
-        body: JSON.stringify({ model: "claude-sonnet-4-5", input: "hi", tools: [{ type: "web_search", external_web_access: false }] }),
+        body: JSON.stringify({ model: "claude-sonnet-4-5", input: "hi", tools: [{ type: "tool_search", execution: "client", description: "# Tool discovery" }] }),
       });
       expect(r.status).toBe(200);
       expect((await r.json()).output_text).toBe(text);
     }
     const notices = logged.filter((l) => l.msg.includes("hosted tools dropped"));
     expect(notices.map((l) => l.level)).toEqual(["info", "debug", "debug"]);
-    expect(notices[0]!.msg).toContain("web_search");
+    expect(notices[0]!.msg).toContain("tool_search");
   });
 });

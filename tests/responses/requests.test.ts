@@ -67,7 +67,8 @@ describe("accepted as real clients send it", () => {
     expect(events.at(-1)!.data.type).toBe("response.completed");
     const cs = upstream();
     const names = cs.currentMessage.userInputMessage.userInputMessageContext.tools.map((t: any) => t.toolSpecification.name).sort();
-    expect(names).toEqual(["exec_command", "spawn_agent"]);
+    // The hosted web_search tool is served (tests/responses/web-search.test.ts): declared as a function.
+    expect(names).toEqual(["exec_command", "spawn_agent", "web_search"]);
     expect(JSON.stringify(cs)).toContain("You are Codex.");
     expect(cs.currentMessage.userInputMessage.userInputMessageContext.toolResults[0].toolUseId).toBe("call_abc");
   });

@@ -2,6 +2,7 @@ import type {
   AssistantPart, CanonicalMessage, CanonicalRequest, ResolvedModel, ThinkingSetting, ToolChoice, ToolDefinition, UserPart,
 } from "../../core/canonical";
 import { TurnError } from "../../core/errors";
+import { freeToolName } from "../../core/web-search";
 import { invalidParam } from "./errors";
 import { imageFromUrl } from "./images";
 import { responseFormatInstruction, type ResponseFormat } from "./response-format";
@@ -15,6 +16,8 @@ export type DecodedChat = {
   responseFormat?: ResponseFormat;
   /** The request used legacy `functions` (no `tools`): answer with `function_call`, not `tool_calls`. */
   legacyFunctions: boolean;
+  /** `web_search_options` was sent: kiro-server searches, the answer cites with url_citation annotations. */
+  webSearch: boolean;
 };
 
 export type DecodeOptions = {
@@ -69,7 +72,11 @@ export function decodeChatRequest(raw: unknown, opts: DecodeOptions): DecodedCha
     responseFormatInstruction: instruction,
     metadata: { conversationId: opts.conversationId ?? b.user ?? undefined, dialect: "openai" },
   };
-  return { request, stream: b.stream === true, includeUsage: b.stream_options?.include_usage === true, responseFormat, legacyFunctions };
+  // Web search as the search models offer it: the model may search (docs/web-search.md). The
+  // options' context size and location have no effect (Kiro's search takes only a query).
+  const webSearch = b.web_search_options != null;
+  if (webSearch) request.serverTools = [{ type: "web_search", name: freeToolName("web_search", tools.defs), version: "web_search_options", forcedAnswer: "model" }];
+  return { request, stream: b.stream === true, includeUsage: b.stream_options?.include_usage === true, responseFormat, legacyFunctions, webSearch };
 }
 
 /** reasoning_effort → adaptive thinking; the Kiro builder picks native fields or tags per model. */

@@ -12,6 +12,7 @@ import { ChatStreamEncoder, errorChunk, sseData, SSE_DONE, SSE_PING } from "./en
 import { openaiErrorResponse } from "./errors";
 import type { ResponseFormat } from "./response-format";
 import { newCompletionId } from "./shared";
+import { annotationsChunk, ChatCitations, withCitations } from "./web-search";
 
 /** What only the OpenAI encoders need from the request. */
 export type OpenAIExtra = {
@@ -19,6 +20,8 @@ export type OpenAIExtra = {
   responseFormat?: ResponseFormat;
   /** The request used legacy `functions`: answer with `function_call`, not `tool_calls`. */
   legacyFunctions: boolean;
+  /** `web_search_options` was sent: the answer carries url_citation annotations (./web-search.ts). */
+  webSearch?: boolean;
 };
 
 /** Conversation key for account affinity: the X-Conversation-Id header, at most 200 characters. */
@@ -46,29 +49,34 @@ export const openaiDialect: Dialect<OpenAIExtra> = {
     return {
       request: d.request,
       stream: d.stream,
-      extra: { includeUsage: d.includeUsage, responseFormat: d.responseFormat, legacyFunctions: d.legacyFunctions },
+      extra: { includeUsage: d.includeUsage, responseFormat: d.responseFormat, legacyFunctions: d.legacyFunctions, webSearch: d.webSearch },
     };
   },
 
-  fold(events, turn, d) {
-    return encodeChatCompletion(events, {
+  async fold(events, turn, d) {
+    const cites = d.extra.webSearch ? new ChatCitations() : undefined;
+    const completion = await encodeChatCompletion(cites ? withCitations(events, cites) : events, {
       id: newCompletionId(),
       created: Math.floor(Date.now() / 1000),
       model: turn.model,
       responseFormat: d.extra.responseFormat,
       legacyFunctions: d.extra.legacyFunctions,
     });
+    if (cites) completion.choices[0]!.message.annotations = cites.annotations();
+    return completion;
   },
 
   stream(turn, d): StreamEncoder {
-    const enc = new ChatStreamEncoder({
+    const opts = {
       id: newCompletionId(),
       created: Math.floor(Date.now() / 1000),
       model: turn.model,
       includeUsage: d.extra.includeUsage,
       responseFormat: d.extra.responseFormat,
       legacyFunctions: d.extra.legacyFunctions,
-    });
+    };
+    const enc = new ChatStreamEncoder(opts);
+    if (d.extra.webSearch) return citingStream(enc, opts);
     return {
       start: () => "",
       batch(events) {
@@ -87,3 +95,37 @@ export const openaiDialect: Dialect<OpenAIExtra> = {
 
   error: (err, requestId) => openaiErrorResponse(err, requestId),
 };
+
+/**
+ * A web search answer's stream: the search events are not shown, and the annotations go out in
+ * one chunk right before the finish chunk (at the turn's `stop`, or at the end without one).
+ */
+function citingStream(enc: ChatStreamEncoder, opts: { id: string; created: number; model: string; includeUsage: boolean }): StreamEncoder {
+  const cites = new ChatCitations();
+  let annotated = false;
+  const annotate = () => {
+    if (annotated) return "";
+    annotated = true;
+    const list = cites.annotations();
+    return list.length ? sseData(annotationsChunk(opts, list)) : "";
+  };
+  return {
+    start: () => "",
+    batch(events) {
+      let str = "";
+      for (const e of events) {
+        const m = cites.map(e);
+        if (!m) continue;
+        if (m.type === "stop") str += annotate();
+        str += enc.sse(m);
+      }
+      return str;
+    },
+    end() {
+      let tail = annotate();
+      for (const c of enc.end()) tail += sseData(c);
+      return tail + SSE_DONE;
+    },
+    fail: (err) => sseData(errorChunk(err)),
+  };
+}

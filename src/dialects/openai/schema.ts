@@ -72,6 +72,19 @@ const responseFormat = z.discriminatedUnion("type", [
 
 const positiveInt = z.number().int().positive();
 
+/** `web_search_options` (search models): accepted fields; Kiro's search takes only the query. */
+const webSearchOptions = z.looseObject({
+  search_context_size: z.enum(["low", "medium", "high"]).nullish(),
+  user_location: z
+    .looseObject({
+      type: z.literal("approximate"),
+      approximate: z
+        .looseObject({ city: z.string().nullish(), country: z.string().nullish(), region: z.string().nullish(), timezone: z.string().nullish() })
+        .nullish(),
+    })
+    .nullish(),
+});
+
 export const chatRequestSchema = z.looseObject({
   model: z.string().min(1),
   messages: z.array(messageSchema).min(1),
@@ -93,6 +106,7 @@ export const chatRequestSchema = z.looseObject({
   user: z.string().nullish(),
   response_format: responseFormat.nullish(),
   reasoning_effort: z.enum(["none", "minimal", "low", "medium", "high", "xhigh", "max"]).nullish(),
+  web_search_options: webSearchOptions.nullish(),
 });
 
 export type ChatRequestBody = z.infer<typeof chatRequestSchema>;

@@ -5,6 +5,7 @@ import type { ResponsesExtra } from "./decode";
 import { failedError } from "./errors";
 import { encodeReasoning, itemId } from "./ids";
 import { LOCAL_SHELL } from "./tools";
+import { WebSearchItems } from "./web-search";
 
 /**
  * Canonical events → Responses output items, as SSE events (stream) or only the final object
@@ -16,7 +17,8 @@ import { LOCAL_SHELL } from "./tools";
  * takes items only from `output_item.done`. One item is open at a time (the upstream's block
  * order); `sequence_number` counts from 0. The terminal event (`response.completed`,
  * `response.incomplete`, `response.failed`) carries every item, because the `openai` SDK replaces
- * its snapshot with it.
+ * its snapshot with it. Web searches run by kiro-server are `web_search_call` items, and the
+ * answer's text cites their results in `url_citation` annotations (./web-search.ts).
  */
 type Item = Record<string, unknown>;
 
@@ -42,9 +44,12 @@ export class ResponseBuilder {
   private thinkingChars = 0;
   private otherChars = 0;
   private finished = false;
+  private readonly searches: WebSearchItems;
 
   constructor(private readonly x: ResponsesExtra, private readonly model: string, private readonly streaming: boolean) {
     if (x.format) this.held = "";
+    const sink = { add: this.add.bind(this), done: this.done.bind(this), emit: this.emit.bind(this) };
+    this.searches = new WebSearchItems(sink, x.includeSources === true);
   }
 
   /** The SSE text produced since the last call. */
@@ -103,6 +108,19 @@ export class ResponseBuilder {
       case "stop":
         this.stop ??= e.reason;
         return;
+      case "server_tool_use":
+        this.closeOpen();
+        this.releaseHeld();
+        this.searches.push(e);
+        return;
+      case "web_search_result":
+      case "web_search_error":
+        this.searches.push(e);
+        return;
+      case "cited_text":
+        this.searches.push(e);
+        this.push({ type: "text", text: e.text });
+        return;
     }
   }
 
@@ -136,6 +154,7 @@ export class ResponseBuilder {
   fail(err: unknown): Item {
     if (this.finished) return {};
     this.closeOpen();
+    this.searches.abandon();
     this.finished = true;
     const response = this.snapshot("failed", null);
     response.error = failedError(err);
@@ -221,7 +240,9 @@ export class ResponseBuilder {
     if (!o) return;
     this.open = undefined;
     if (o.kind === "message") {
-      const part = { type: "output_text", text: o.text, annotations: [] };
+      const annotations = this.searches.annotations(o.text);
+      annotations.forEach((annotation, i) => this.emit("response.output_text.annotation.added", { item_id: o.id, output_index: o.index, content_index: 0, annotation_index: i, annotation }));
+      const part = { type: "output_text", text: o.text, annotations };
       this.emit("response.output_text.done", { item_id: o.id, output_index: o.index, content_index: 0, text: o.text, logprobs: [] });
       this.emit("response.content_part.done", { item_id: o.id, output_index: o.index, content_index: 0, part });
       this.done(o.index, { id: o.id, type: "message", status: "completed", role: "assistant", content: [{ ...part, logprobs: [] }] });

@@ -9,6 +9,7 @@ import { decodeInput, inputItems, type Item } from "./input";
 import type { FirstTimeNotices } from "./notices";
 import { decodeToolChoice, decodeTools, type ToolMap } from "./tools";
 import type { ResponseStorage } from "./storage";
+import { INCLUDE_SOURCES } from "./web-search";
 
 /** What the Responses encoders need besides the canonical request. */
 export type ResponsesExtra = {
@@ -20,6 +21,8 @@ export type ResponsesExtra = {
   format?: ResponseFormat;
   /** The client asked for reasoning.encrypted_content. */
   includeEncrypted: boolean;
+  /** The client asked for web_search_call.action.sources. */
+  includeSources?: boolean;
   /** Request fields every response object echoes. */
   echo: Record<string, unknown>;
   /** The input this response is generated from (inherited items included), each with an id. */
@@ -117,6 +120,7 @@ export function decodeResponsesRequest(raw: unknown, ctx: DecodeContext, deps: D
     responseFormatInstruction: responseFormatInstruction(format),
     metadata: { conversationId: conversationKey(b, ctx.headers), dialect: "responses" },
   };
+  if (tools.serverTools.length) request.serverTools = tools.serverTools;
 
   const createdAt = Math.floor(Date.now() / 1000);
   const extra: ResponsesExtra = {
@@ -127,6 +131,7 @@ export function decodeResponsesRequest(raw: unknown, ctx: DecodeContext, deps: D
     tools,
     format,
     includeEncrypted: (b.include ?? []).includes("reasoning.encrypted_content"),
+    includeSources: (b.include ?? []).includes(INCLUDE_SOURCES),
     echo: {
       instructions: b.instructions ?? null,
       max_output_tokens: b.max_output_tokens ?? null,

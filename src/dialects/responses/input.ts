@@ -2,6 +2,7 @@ import type { AssistantPart, CanonicalMessage, ImageMediaType, ImagePart, TextPa
 import { decodeReasoning } from "./ids";
 import { invalidParam } from "./errors";
 import { LOCAL_SHELL } from "./tools";
+import { webSearchCallAsText } from "./web-search";
 
 /**
  * Responses input items → system text + alternating canonical messages.
@@ -11,9 +12,11 @@ import { LOCAL_SHELL } from "./tools";
  * `developer` messages become system text wherever they appear (Codex sends its whole prompt as
  * developer messages). Calls (`function_call`, `custom_tool_call`, `local_shell_call`) become the
  * assistant's tool_use keyed by `call_id`; their outputs the user's tool_result. Reasoning items
- * carrying our `encrypted_content` give the model back its thinking; other reasoning items, and
- * item types with no upstream meaning (web_search_call, tool_search_call/_output), are skipped
- * and reported through `skipped`.
+ * carrying our `encrypted_content` give the model back its thinking; `web_search_call` items
+ * become assistant text naming the search (./web-search.ts), put before the next message (a
+ * search that is the last item is skipped: the history must not end with it); other reasoning
+ * items, and item types with no upstream meaning (tool_search_call/_output), are skipped and
+ * reported through `skipped`.
  */
 export type Item = Record<string, unknown>;
 
@@ -36,7 +39,15 @@ export function decodeInput(items: Item[], paramOf: (i: number) => string): Deco
   const system: string[] = [];
   const out: CanonicalMessage[] = [];
   const skipped: string[] = [];
+  // web_search_call texts wait for the next message, so they never end the history on their own.
+  let searches: string[] = [];
   const push = (m: CanonicalMessage) => {
+    if (searches.length) {
+      const text: AssistantPart = { type: "text", text: searches.join("\n") };
+      searches = [];
+      if (m.role === "assistant") m = { role: "assistant", content: [text, ...m.content] };
+      else push({ role: "assistant", content: [text] });
+    }
     const last = out[out.length - 1];
     if (last && last.role === m.role) (last.content as Array<UserPart | AssistantPart>).push(...m.content);
     else out.push(m);
@@ -95,6 +106,9 @@ export function decodeInput(items: Item[], paramOf: (i: number) => string): Deco
         else skipped.push("reasoning");
         return;
       }
+      case "web_search_call":
+        searches.push(webSearchCallAsText(item));
+        return;
       case "item_reference":
         throw invalidParam(`${at}.id`, `Item '${String(item.id)}' could not be resolved: only items of responses stored by this server (store: true) for this API key can be referenced.`);
       default:
@@ -103,6 +117,8 @@ export function decodeInput(items: Item[], paramOf: (i: number) => string): Deco
     }
   });
 
+  // A search after the last message tells the model nothing it needs to answer.
+  if (searches.length) skipped.push("web_search_call");
   // Tool results first within a user turn (the upstream expects them right after the calls).
   for (const m of out) {
     if (m.role === "user") m.content.sort((a, b) => Number(b.type === "tool_result") - Number(a.type === "tool_result"));

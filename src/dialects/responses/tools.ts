@@ -1,5 +1,7 @@
-import type { ToolChoice, ToolDefinition } from "../../core/canonical";
+import type { ServerToolRequest, ToolChoice, ToolDefinition } from "../../core/canonical";
+import { freeToolName } from "../../core/web-search";
 import { invalidParam } from "./errors";
+import { decodeHostedWebSearch, HOSTED_WEB_SEARCH_TYPES } from "./web-search";
 
 /**
  * Responses `tools` → canonical tools, and what the encoder must remember to map calls back:
@@ -9,8 +11,10 @@ import { invalidParam } from "./errors";
  *   `custom_tool_call` whose `input` is that string, unwrapped;
  * - `namespace` → its inner tools, flattened (calls carry the namespace back);
  * - `local_shell` → a function `local_shell` whose calls come back as `local_shell_call`;
- * - hosted tools the upstream cannot run (`web_search*`, `tool_search`, `file_search`, …) are
- *   dropped with a notice: every client tool is still declared, and a 400 would stop Codex.
+ * - the hosted web search tool (`web_search`, `web_search_preview` and their dated types) → the
+ *   canonical server tool (`serverTools`), which kiro-server runs itself (./web-search.ts);
+ * - other hosted tools the upstream cannot run (`tool_search`, `file_search`, …) are dropped
+ *   with a notice: every client tool is still declared, and a 400 would stop Codex.
  */
 export type ToolMap = {
   defs: ToolDefinition[];
@@ -20,6 +24,8 @@ export type ToolMap = {
   namespaces: Map<string, string>;
   localShell: boolean;
   dropped: string[];
+  /** The hosted web search tool, when declared (its name is one no client tool uses). */
+  serverTools: ServerToolRequest[];
 };
 
 export const LOCAL_SHELL = "local_shell";
@@ -46,8 +52,18 @@ type Raw = Record<string, unknown>;
 const isObj = (v: unknown): v is Raw => typeof v === "object" && v !== null && !Array.isArray(v);
 
 export function decodeTools(tools: unknown[] | null | undefined): ToolMap {
-  const map: ToolMap = { defs: [], custom: new Set(), namespaces: new Map(), localShell: false, dropped: [] };
-  (tools ?? []).forEach((t, i) => addTool(map, t, `tools[${i}]`));
+  const map: ToolMap = { defs: [], custom: new Set(), namespaces: new Map(), localShell: false, dropped: [], serverTools: [] };
+  let search: Omit<ServerToolRequest, "name"> | undefined;
+  (tools ?? []).forEach((t, i) => {
+    const at = `tools[${i}]`;
+    if (isObj(t) && HOSTED_WEB_SEARCH_TYPES.has(t.type as string)) {
+      // Declared twice (web_search and web_search_preview): one search tool, the first one's options.
+      const s = decodeHostedWebSearch(t, at);
+      search ??= s;
+    } else addTool(map, t, at);
+  });
+  // A forced search (tool_choice names the hosted tool) is answered by the model after it searched.
+  if (search) map.serverTools.push({ ...search, name: freeToolName("web_search", map.defs), forcedAnswer: "model" });
   return map;
 }
 
@@ -82,8 +98,8 @@ function addTool(map: ToolMap, t: unknown, at: string, namespace?: string): void
       map.localShell = true;
       return;
     default:
-      // Hosted tools (web_search, web_search_preview, tool_search, file_search, computer_use,
-      // code_interpreter, image_generation, mcp) run on OpenAI's side; nothing here runs them.
+      // Hosted tools (tool_search, file_search, computer_use, code_interpreter,
+      // image_generation, mcp) run on OpenAI's side; nothing here runs them.
       map.dropped.push(type);
   }
 }
@@ -128,12 +144,15 @@ export function decodeToolChoice(tc: unknown, map: ToolMap): ToolChoice | undefi
       (Array.isArray(tc.tools) ? tc.tools : []).map((x) => (isObj(x) ? (typeof x.name === "string" ? x.name : x.type === "local_shell" ? LOCAL_SHELL : undefined) : undefined)).filter(Boolean),
     );
     map.defs = map.defs.filter((d) => allowed.has(d.name));
+    if (!(Array.isArray(tc.tools) ? tc.tools : []).some((x) => isObj(x) && HOSTED_WEB_SEARCH_TYPES.has(x.type as string))) map.serverTools.length = 0;
     choice = tc.mode === "required" ? { type: "any" } : { type: "auto" };
+  } else if (isObj(tc) && HOSTED_WEB_SEARCH_TYPES.has(tc.type as string) && map.serverTools.length) {
+    choice = { type: "tool", name: map.serverTools[0]!.name };
   } else if (isObj(tc) && typeof tc.type === "string") {
-    // A hosted tool (web_search…) or an MCP server: not available here, so the model chooses.
+    // Another hosted tool or an MCP server: not available here, so the model chooses.
     choice = { type: "auto" };
   } else {
     throw invalidParam("tool_choice", "Invalid value for 'tool_choice': expected \"auto\", \"none\", \"required\" or a tool object.");
   }
-  return map.defs.length ? choice : undefined;
+  return map.defs.length || map.serverTools.length ? choice : undefined;
 }
