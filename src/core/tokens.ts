@@ -2,4 +2,4 @@
  * Token counting for the HTTP surfaces (count_tokens, usage): re-exported here so routes and
  * dialects stay out of src/kiro, as with src/core/models.ts.
  */
-export { estimateInputTokens, countTextTokens } from "../kiro/request/estimate";
+export { estimateInputTokens, estimateInputTokensAsync, countTextTokens } from "../kiro/request/estimate";

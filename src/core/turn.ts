@@ -21,7 +21,7 @@ import type { ClientKey } from "../keys/client-keys";
 import { openChat } from "../kiro/client";
 import { KiroError, SYNTHETIC_REASONS } from "../kiro/errors";
 import { listModels, resolveModel, type ModelInfo } from "../kiro/models";
-import { estimateInputTokens } from "../kiro/request/estimate";
+import { estimateInputTokensAsync } from "../kiro/request/estimate";
 import { isUnavailable, type PoolLease, type PoolUnavailable } from "../pool/types";
 
 export type TurnContext = {
@@ -84,7 +84,7 @@ export async function runTurn(s: Services, req: CanonicalRequest, ctx: TurnConte
     // prompts) runs in a macrotask, i.e. after the upstream request has been dispatched, so it
     // overlaps the upstream's thinking time instead of adding to time-to-first-byte.
     const opening = openWithFailover(s, req, ctx, log);
-    const estimating = new Promise<number>((resolve) => setImmediate(() => resolve((log.inputEstimate = estimateInputTokens(req)))));
+    const estimating = new Promise((resolve) => setImmediate(resolve)).then(async () => (log.inputEstimate = await estimateInputTokensAsync(req)));
     let opened: Opened;
     try {
       opened = await opening;

@@ -5,7 +5,7 @@ import { sseWriter } from "./sse-writer";
 import { TurnError } from "../core/errors";
 import { runTurn, validModelNames } from "../core/turn";
 import { resolveModel } from "../core/models";
-import { estimateInputTokens } from "../core/tokens";
+import { estimateInputTokensAsync } from "../core/tokens";
 import { calibratedInputTokens } from "../core/usage";
 import { decodeAnthropicRequest } from "../dialects/anthropic/decode";
 import { AnthropicStreamEncoder, PING_FRAME, newMessageId } from "../dialects/anthropic/encode-stream";
@@ -83,7 +83,7 @@ export const anthropicRoutes = (s: Services, opts: AnthropicRouteOptions = {}) =
       if (!resolveModel(req.model)) {
         throw new TurnError("not_found", `model '${req.model}' is not available; valid models: ${validModelNames().join(", ")}`, { param: "model" });
       }
-      return new Response(JSON.stringify({ input_tokens: inputTokensFor(req.model, estimateInputTokens(req)) }), { headers: jsonHeaders(requestId) });
+      return new Response(JSON.stringify({ input_tokens: inputTokensFor(req.model, await estimateInputTokensAsync(req)) }), { headers: jsonHeaders(requestId) });
     } catch (err) {
       return errorResponse(s, err, requestId);
     }
