@@ -8,6 +8,7 @@ import { adminRoutes } from "./http/admin-routes";
 import { metricsRoutes } from "./http/metrics-routes";
 import { newRequestId } from "./http/request-id";
 import { jsonError } from "./http/json-error";
+import { bodyLimitHook } from "./http/body-limit";
 import { takeSummarised } from "./logs/turn-summary";
 
 /**
@@ -16,6 +17,8 @@ import { takeSummarised } from "./logs/turn-summary";
  */
 export function createApp(s: Services) {
   return new Elysia()
+    // Oversized bodies are refused (dialect-shaped 413) before anything reads or parses them.
+    .onRequest(bodyLimitHook(s.config.maxBodyMb))
     .derive({ as: "global" }, ({ request }) => ({ requestId: request.headers.get("x-request-id")?.slice(0, 64) || newRequestId() }))
     .onAfterHandle({ as: "global" }, ({ set, requestId }) => {
       set.headers["x-request-id"] = requestId;

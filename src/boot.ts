@@ -14,6 +14,7 @@ import { VERSION } from "./version";
 import { setModelFallback } from "./kiro/models";
 import { AccountPool } from "./pool/pool";
 import { importAuthTokenEnv } from "./pool/startup";
+import { upstreamSlotsFor } from "./kiro/slots";
 
 export type BootReport = { clientKey: string; clientKeySource: "env" | "generated" | "stored"; adminTokenSource: "env" | "generated" | "stored"; keyFileCreated: boolean };
 
@@ -62,7 +63,8 @@ export async function bootServices(config: AppConfig, opts: { bus?: EventBus } =
   }
 
   const log = createLogger(bus);
-  const upstream = { region: config.region, apiUrl: config.apiUrl, authUrl: config.authUrl, oidcUrl: config.oidcUrl, proxy: config.proxy };
+  const slots = upstreamSlotsFor(config.maxUpstreamRequests, config.upstreamQueueMs, log);
+  const upstream = { region: config.region, apiUrl: config.apiUrl, authUrl: config.authUrl, oidcUrl: config.oidcUrl, proxy: config.proxy, slots };
   const pool = new AccountPool({ db, box, bus, log, settings, upstream });
   if (config.authToken) await importAuthTokenEnv(pool, config.authToken, log);
 

@@ -9,6 +9,7 @@ import { attachStdoutLogger } from "./logs/stdout";
 import { startBackground } from "./background";
 import { VERSION } from "./version";
 import { formatLogLine } from "./logs/stdout";
+import { ensureFetchLimit } from "./kiro/fetch-limit";
 
 /** One stdout line in the configured format that bypasses the bus (and its redaction). */
 function printDirect(format: "pretty" | "json", msg: string): void {
@@ -26,6 +27,8 @@ async function main(argv: string[]): Promise<number> {
     return runImportCommand(config, args.rest.slice(1), argv);
   }
   if (args.rest.length) throw new ConfigError(`unknown command "${args.rest[0]}" (see --help)`);
+  // Bun's fetch limit can only be raised at process start: this may restart the process (same pid).
+  const fetchLimit = await ensureFetchLimit(config.maxUpstreamRequests);
 
   const bus = new EventBus();
   attachStdoutLogger(bus, { level: config.logLevel, format: config.logFormat });
@@ -41,6 +44,9 @@ async function main(argv: string[]): Promise<number> {
   const base = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`;
   const log = services.log;
   log.info(`kiro-server ${VERSION} listening on ${base}`);
+  if (fetchLimit.kind === "unavailable") {
+    log.warn(`upstream connections limited to ${fetchLimit.limit} (Bun's fetch limit), not ${config.maxUpstreamRequests}: ${fetchLimit.why}`);
+  }
   // The login URL carries the admin token: it goes to stdout only (a person starting the server,
   // or Kiro Account Manager's log view, needs it), never onto the bus, the ring or the live-log page.
   printDirect(config.logFormat, `admin panel: ${base}/login?token=${encodeURIComponent(services.adminToken)}`);

@@ -20,6 +20,7 @@ import type { Services } from "../services";
 import type { ClientKey } from "../keys/client-keys";
 import { openChat } from "../kiro/client";
 import { KiroError, SYNTHETIC_REASONS } from "../kiro/errors";
+import { UpstreamQueueTimeout } from "../kiro/slots";
 import { listModels, resolveModel, type ModelInfo } from "../kiro/models";
 import { estimateInputTokensAsync } from "../kiro/request/estimate";
 import { isUnavailable, type PoolLease, type PoolUnavailable } from "../pool/types";
@@ -160,6 +161,11 @@ async function openWithFailover(s: Services, req: CanonicalRequest, ctx: TurnCon
           lease.release();
           throw err;
         }
+        if (err instanceof UpstreamQueueTimeout) {
+          // Our own connection limit, not the account's or the upstream's fault: no failover.
+          lease.release();
+          throw new TurnError("no_account", err.upstreamMessage, { status: 503, retryAfterSeconds: 5, cause: err });
+        }
         const kerr = err instanceof KiroError ? err : new KiroError("transient", err instanceof Error ? err.message : String(err), { cause: err });
         if (ctx.signal.aborted) {
           lease.release();
@@ -215,6 +221,7 @@ async function openOnce(
       signal: abort.signal,
       conversationId: req.metadata.conversationId,
       attempt,
+      idleTimeoutMs: s.config.streamIdleMs,
     });
     const iterator = batches[Symbol.asyncIterator]();
     const r = await iterator.next();

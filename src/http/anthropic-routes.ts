@@ -2,6 +2,7 @@ import { Elysia } from "elysia";
 import type { Services } from "../services";
 import { authenticateClient } from "./client-auth";
 import { sseWriter } from "./sse-writer";
+import { maxBodyBytes, readBodyText } from "./body-limit";
 import { TurnError } from "../core/errors";
 import { runTurn, validModelNames } from "../core/turn";
 import { resolveModel } from "../core/models";
@@ -32,7 +33,7 @@ export const anthropicRoutes = (s: Services, opts: AnthropicRouteOptions = {}) =
     server?.timeout(request, 0);
     try {
       const key = requireKey(s, request);
-      const body = await readJson(request);
+      const body = await readJson(request, maxBodyBytes(s.config.maxBodyMb));
       const { req, stream } = decodeAnthropicRequest(body, {
         conversationHeader: request.headers.get("x-conversation-id"),
       });
@@ -79,7 +80,7 @@ export const anthropicRoutes = (s: Services, opts: AnthropicRouteOptions = {}) =
   const countTokens = async ({ request, requestId }: RouteCtx) => {
     try {
       requireKey(s, request);
-      const { req } = decodeAnthropicRequest(await readJson(request), { forCounting: true });
+      const { req } = decodeAnthropicRequest(await readJson(request, maxBodyBytes(s.config.maxBodyMb)), { forCounting: true });
       if (!resolveModel(req.model)) {
         throw new TurnError("not_found", `model '${req.model}' is not available; valid models: ${validModelNames().join(", ")}`, { param: "model" });
       }
@@ -122,8 +123,8 @@ function requireKey(s: Services, request: Request): ClientKey | null {
   return key;
 }
 
-async function readJson(request: Request): Promise<unknown> {
-  const text = await request.text();
+async function readJson(request: Request, maxBytes: number): Promise<unknown> {
+  const text = await readBodyText(request, maxBytes);
   if (!text.trim()) throw new TurnError("invalid_request", "request body is empty; expected a JSON object");
   try {
     return JSON.parse(text);

@@ -7,6 +7,7 @@ import { newRequestId } from "./request-id";
 import { decodeChatRequest, type DecodedChat } from "../dialects/openai/decode";
 import { encodeChatCompletion } from "../dialects/openai/encode-json";
 import { sseWriter } from "./sse-writer";
+import { maxBodyBytes, readBodyText } from "./body-limit";
 import { ChatStreamEncoder, errorChunk, sseData, SSE_DONE, SSE_PING } from "../dialects/openai/encode-stream";
 import { openaiErrorResponse } from "../dialects/openai/errors";
 import { findModel, modelList } from "../dialects/openai/models";
@@ -49,8 +50,9 @@ export const openaiRoutes = (s: Services, opts: OpenAIRouteOptions = {}) => {
 
     let body: unknown;
     try {
-      body = JSON.parse(await request.text());
-    } catch {
+      body = JSON.parse(await readBodyText(request, maxBodyBytes(s.config.maxBodyMb)));
+    } catch (err) {
+      if (err instanceof TurnError) return openaiErrorResponse(err, requestId);
       return openaiErrorResponse(new TurnError("invalid_request", "We could not parse the JSON body of your request.", { param: "body" }), requestId);
     }
 

@@ -69,6 +69,7 @@ async function refreshSocial(input: RefreshInput, upstream: KiroUpstreamConfig, 
     signal,
     timeoutMs: REFRESH_TIMEOUT_MS,
     source: "refresh",
+    slots: upstream.slots,
   });
   return readResult(res);
 }
@@ -97,6 +98,7 @@ async function refreshIdc(input: RefreshInput, upstream: KiroUpstreamConfig, sig
     signal,
     timeoutMs: REFRESH_TIMEOUT_MS,
     source: "refresh",
+    slots: upstream.slots,
   });
   return readResult(res);
 }

@@ -103,6 +103,7 @@ export async function openChat(
         signal: opts.signal,
         timeoutMs: opts.headersTimeoutMs,
         source: "chat",
+        slots: opts.upstream.slots,
       });
     } catch (err) {
       if (err instanceof KiroError && err.cls === "endpoint_unavailable" && moreLeft) {

@@ -1,3 +1,5 @@
+import type { UpstreamSlots } from "./slots";
+
 /** What the Kiro module needs to know about where the upstream is. Built from app config. */
 export type KiroUpstreamConfig = {
   /** Default API region (KIRO_REGION), e.g. "us-east-1". */
@@ -10,4 +12,6 @@ export type KiroUpstreamConfig = {
   oidcUrl?: string;
   /** HTTPS_PROXY / KIRO_PROXY; an account may override it. */
   proxy?: string;
+  /** Upstream connection slots shared by every call (KIRO_MAX_UPSTREAM_REQUESTS); none = unbounded. */
+  slots?: UpstreamSlots;
 };
