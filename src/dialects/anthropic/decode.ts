@@ -18,6 +18,7 @@ import type {
   UserPart,
 } from "../../core/canonical";
 import { TurnError } from "../../core/errors";
+import { MAX_JSON_DEPTH, tooDeep } from "../../core/json-depth";
 
 const IMAGE_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp"] as const;
 
@@ -86,6 +87,8 @@ export function decodeAnthropicRequest(body: unknown, opts: DecodeOptions = {}):
   if (!body || typeof body !== "object" || Array.isArray(body)) {
     throw new TurnError("invalid_request", "request body must be a JSON object");
   }
+  const deep = tooDeep(body);
+  if (deep) throw bad(deep.slice(0, 8).join("."), `nested more than ${MAX_JSON_DEPTH} levels deep`);
   const parsed = (opts.forCounting ? baseSchema : messagesSchema).safeParse(body, { error: issueText });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
