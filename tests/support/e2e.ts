@@ -9,6 +9,7 @@
  */
 import { createApp } from "../../src/app";
 import type { Services } from "../../src/services";
+import type { AppConfig } from "../../src/config/schema";
 import { startFakeKiro, type FakeAccount, type FakeAccountInit, type FakeKiro } from "../fake-kiro/server";
 import { TEST_CLIENT_KEY, makeServices } from "./app";
 
@@ -32,10 +33,10 @@ export function fakeRefreshToken(): string {
   return "aorA" + Buffer.from(crypto.getRandomValues(new Uint8Array(150))).toString("base64url").slice(0, 176);
 }
 
-export async function startE2E(opts: { accounts?: FakeAccountSpec[] } = {}): Promise<E2E> {
+export async function startE2E(opts: { accounts?: FakeAccountSpec[]; config?: Partial<AppConfig> } = {}): Promise<E2E> {
   const fake = await startFakeKiro();
   const up = fake.upstream;
-  const services = await makeServices({ region: up.region, apiUrl: up.apiUrl, authUrl: up.authUrl, oidcUrl: up.oidcUrl });
+  const services = await makeServices({ region: up.region, apiUrl: up.apiUrl, authUrl: up.authUrl, oidcUrl: up.oidcUrl, ...opts.config });
   const accounts: FakeAccount[] = [];
   const accountIds: string[] = [];
   const specs = opts.accounts ?? [{}];
