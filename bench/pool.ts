@@ -20,7 +20,7 @@ const tAdd = performance.now();
 for (let i = 0; i < N; i++) {
   const r = await s.pool.upsert({ kind: "social", refreshToken: `aorAbench-${i}-`.padEnd(200, "b"), label: `bench-${i}` });
   // Half the accounts have a polled quota (varied credits), half are unknown yet.
-  if (i % 2 === 0) s.pool.applyQuota(s.pool.rec(r.id)!, { used: 0, limit: 50 + (i % 500), remaining: 50 + (i % 500), fetchedAt: Date.now() });
+  if (i % 2 === 0) s.pool.applyQuota(r.id, { used: 0, limit: 50 + (i % 500), remaining: 50 + (i % 500), fetchedAt: Date.now() });
 }
 const addMs = performance.now() - tAdd;
 s.pool.flush();

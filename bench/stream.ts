@@ -1,267 +1,409 @@
 /**
- * Streaming overhead benchmark: CPU time per 1000 upstream frames and added time-to-first-byte
- * of kiro-server's dialect routes, against a raw byte passthrough of the same upstream stream.
+ * Streaming cost of kiro-server's dialect routes, measured on the proxy process alone, against a
+ * raw passthrough measured the same way.
  *
- *   bun bench/stream.ts [--mode paced|burst|both] [--requests N] [--frames N] [--warmup N] [--rounds N] [--route messages|chat]
+ *   bun bench/stream.ts [--mode paced|burst|both] [--frames 400] [--short 40] [--requests 200]
+ *                       [--rounds 10] [--warmup 200] [--open 1000] [--idle-ms 5000]   (--open 0: no open streams)
+ *                       [--route messages|chat|responses] [--cpu-prof DIR] [--log-level info] [--wrap CMD]
+ *                       [--server-env K=V ...]
  *
- * The fake Kiro runs in its own process (tests/fake-kiro/main.ts) so its frame encoding is not
- * counted; this process holds the client, kiro-server and the passthrough, so the client's own
- * reading cost is in every row alike. Each request asks for `[[fake:long:N]]` (N = --frames, 400).
- * The fake writes one frame per write, paced (each encoded as it is sent) or in a burst (see
- * --mode). (Its default random 1–97-byte splits are for decoder tests: every split costs the
- * passthrough a read and a write too, which inflates the baseline and flatters the ratio.)
- * Targets (issue 5): route CPU ≤ 1.5× passthrough, added TTFB p50 < 1 ms.
+ * Four processes: the fake Kiro (bench/lib/fake-upstream.ts), kiro-server (`bun src/index.ts`, env
+ * pointing at the fake, a temp database, the fake's account in KIRO_AUTH_TOKEN), the passthrough
+ * (bench/lib/passthrough.ts), and this one, the client. Only the server's and the passthrough's
+ * CPU is counted, read from /proc for all their threads (bench/lib/proc.ts), so the client's
+ * reading cost and the fake's encoding cost are in no row.
  *
- * TTFB is "time to the first usable bytes": for a route, its first body bytes (message_start /
- * the role chunk, written as soon as the first upstream event is decoded); for the passthrough,
- * the bytes of the first *complete* upstream frame (a route can only answer once a whole frame,
- * CRC included, is in).
+ * Each request asks the fake for `[[fake:long:N]]`: N text frames of ~40 characters, then usage.
+ * Modes: "paced", the fake encodes each frame as it writes it and yields between frames (nearly
+ * every frame is its own network read, as when a model produces events milliseconds apart);
+ * "burst", all frames are encoded first and written back to back (reads carry many frames).
  *
- * One target per route (passthrough, anthropic, openai), measured in interleaved rounds (measureAll).
+ * Per mode, after the warm-up (JavaScriptCore keeps compiling the route's functions into higher
+ * tiers for the first few hundred requests; a server runs for hours, the steady state is what
+ * counts), --rounds interleaved rounds each send every target --requests/--rounds requests of
+ * --short frames and as many of --frames frames. A window's CPU is the process's CPU from the
+ * start of its window to the start of the next window of the same process, so garbage collected
+ * or code compiled later while the process is otherwise idle is still billed to it. Per-request
+ * CPU at two answer lengths gives, by a straight line through both, a fixed cost per request and a
+ * cost per frame; ratios are medians over rounds of route / passthrough in the same round (this
+ * shared VM's speed drifts by ±20 % over tens of seconds).
+ *
+ * Then, in the first mode only, kiro-server's resident memory: after the warm-up, after 1,000
+ * requests, after --idle-ms idle; then, on a fresh server with enough accounts, with --open streams
+ * held open mid-answer at once.
+ *
+ * --cpu-prof DIR starts kiro-server under `bun --cpu-prof` (profile written to DIR when the server
+ * stops; the passthrough's to DIR/passthrough); use it with --mode burst --route chat to profile
+ * one route, and read it with `bun bench/lib/cpuprofile.ts FILE`.
  */
-import { createApp } from "../src/app";
-import type { CanonicalRequest } from "../src/core/canonical";
-import { buildKiroRequest } from "../src/kiro/request/build";
-import { kiroHeaders } from "../src/kiro/request/headers";
-import { isUnavailable } from "../src/pool/types";
-import type { Services } from "../src/services";
-import { TEST_CLIENT_KEY, makeServices } from "../tests/support/app";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { CpuTracker, minorFaults, rssMiB, statCpuMs, windowCpu, type Mark } from "./lib/proc";
+import { anthropicTarget, benchRefreshTokens, chatTarget, longPrompt, passthroughTarget, responsesTarget, timedRequest, type Target } from "./lib/stream-clients";
 
-/** The value after `--name` on the command line, if given. */
+// Bun's fetch allows 256 requests in flight per process (more wait, silently) unless this variable,
+// read once at start, says otherwise; the open-streams step needs more, so re-run with it set.
+if (!process.env.BUN_CONFIG_MAX_HTTP_REQUESTS) {
+  const self = Bun.spawn([process.execPath, ...process.argv.slice(1)], {
+    env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: "4096" },
+    stdio: ["inherit", "inherit", "inherit"],
+  });
+  process.exit(await self.exited);
+}
+
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
+const num = (name: string, dflt: number) => (arg(name) !== undefined ? Number(arg(name)) : dflt);
 
-// --frames N: answer length in upstream frames. Per-request costs (validation, request building,
-// pool, fetch set-up) are spread over the frames, so short and long answers show different ratios.
-const FRAMES_PER_REQUEST = Number(arg("frames")) || 400;
-const PROMPT = `Write a long answer [[fake:long:${FRAMES_PER_REQUEST}]]`;
-const REQUESTS = Number(arg("requests")) || 300;
-/** --rounds N: interleaved rounds the requests are split into (see measureAll). */
-const ROUNDS = Number(arg("rounds")) || 10;
-/**
- * --warmup N requests per row before measuring (default 200). A server runs for hours, so the
- * steady state is what counts: JSC keeps compiling the route's functions into higher tiers for
- * the first few hundred requests (its JIT threads' CPU lands in the process's CPU time), while
- * the native passthrough has nothing to compile. Measured per-thread (/proc/self/task): after
- * 20 requests the JIT workers still took ~150 µs per request, after 800 ~90.
- */
-const WARMUP = arg("warmup") !== undefined ? Number(arg("warmup")) : 200;
-/**
- * --mode paced|burst|both (default both). "paced": the fake encodes each frame as it writes it, as
- * a real upstream sends each event as the model produces it, so nearly every frame is its own
- * network read (the realistic case: Kiro's events come milliseconds apart). "burst": all frames
- * are encoded first and written back to back, so reads carry many frames (a stream that was held
- * up somewhere). Per-read costs dominate the first, per-frame costs the second.
- */
+const LONG = num("frames", 400);
+const SHORT = num("short", 40);
+const REQUESTS = num("requests", 200);
+const ROUNDS = num("rounds", 10);
+const WARMUP = num("warmup", 200);
+const OPEN = num("open", 1000);
+const IDLE_MS = num("idle-ms", 5000);
 const MODES = (arg("mode") ?? "both") === "both" ? ["paced", "burst"] : [arg("mode")!];
-/** --route: measure one route only (with the passthrough), e.g. under --cpu-prof. */
 const ONLY = arg("route");
+const CPU_PROF = arg("cpu-prof");
+const LOG_LEVEL = arg("log-level") ?? "info";
+/** --wrap "CMD ARGS": run kiro-server under this command (e.g. "strace -f -c -o FILE"); its CPU numbers are then the wrapper's. */
+const WRAP = arg("wrap")?.split(" ").filter(Boolean) ?? [];
+/** --server-env K=V (repeatable): extra environment for kiro-server, e.g. an allocator setting to try. */
+const SERVER_ENV = Object.fromEntries(
+  process.argv.flatMap((a, i) => (process.argv[i - 1] === "--server-env" && a.includes("=") ? [[a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)]] : [])),
+);
+const ROOT = resolve(import.meta.dir, "..");
+const CLIENT_KEY = "bench-client-key";
+/** Requests one account may serve at once: the default of the perAccountConcurrency setting. */
+const PER_ACCOUNT = 4;
 
-type Ctx = { services: Services; appUrl: string; passthroughUrl: string; stop: () => Promise<void> };
-type Row = { name: string; cpuMsPer1000Frames: number; ratio: number; ttfbP50Ms: number; ttfbP90Ms: number };
+// ------------------------------------------------------------------------------- processes
 
-// ------------------------------------------------------------------------------- setup
+type Proc = ReturnType<typeof Bun.spawn>;
 
-async function startFake(mode: string): Promise<{ apiUrl: string; authUrl: string; oidcUrl: string; refreshToken: string; kill: () => void }> {
-  const refreshToken = `aorA${"benchRefreshTokenForTheFakeKiro".repeat(4)}`;
-  const proc = Bun.spawn(["bun", "tests/fake-kiro/main.ts", "--port", "0", "--refresh-token", refreshToken, "--no-rotate", mode === "burst" ? "--burst" : "--per-frame"], {
-    stdout: "pipe",
-    stderr: "inherit",
-  });
-  const reader = proc.stdout.getReader();
+/** Spawns a bench helper and returns it with the JSON line it prints once ready. */
+async function spawnReady<T>(args: string[], env: Record<string, string>): Promise<{ proc: Proc; info: T }> {
+  const proc = Bun.spawn([process.execPath, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdout: "pipe", stderr: "inherit" });
+  const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
   let out = "";
-  while (!/KIRO_OIDC_URL=\S+/.test(out)) {
+  while (!out.includes("\n")) {
     const { value, done } = await reader.read();
-    if (done) throw new Error(`fake Kiro exited: ${out}`);
+    if (done) throw new Error(`${args[0]} exited before it was ready: ${out}`);
     out += new TextDecoder().decode(value);
   }
   reader.releaseLock();
-  const get = (k: string) => new RegExp(`${k}=(\\S+)`).exec(out)![1]!;
-  return { apiUrl: get("KIRO_API_URL"), authUrl: get("KIRO_AUTH_URL"), oidcUrl: get("KIRO_OIDC_URL"), refreshToken, kill: () => proc.kill() };
+  return { proc, info: JSON.parse(out.slice(0, out.indexOf("\n"))) as T };
 }
 
-async function setup(mode: string): Promise<Ctx> {
-  const fake = await startFake(mode);
-  const services = await makeServices({ apiUrl: fake.apiUrl, authUrl: fake.authUrl, oidcUrl: fake.oidcUrl });
-  await services.pool.upsert({ kind: "social", refreshToken: fake.refreshToken, label: "bench", source: "bench" });
-  services.log.info = () => {};
+function freePort(): number {
+  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+  const port = s.port!;
+  s.stop(true);
+  return port;
+}
 
-  const app = createApp(services);
-  app.listen({ port: 0, hostname: "127.0.0.1", reusePort: false });
-  const appUrl = `http://127.0.0.1:${app.server!.port}`;
+type Procs = { fake: Proc; server: Proc; passthrough: Proc; serverUrl: string; passthroughUrl: string; stop: () => Promise<void> };
 
-  // The passthrough relays the same upstream bytes untouched: same request, same account.
-  const lease = services.pool.acquire({});
-  if (isUnavailable(lease)) throw new Error(lease.message);
-  const creds = await lease.credentials();
-  lease.release();
-  const canonical: CanonicalRequest = {
-    model: "claude-sonnet-4-6",
-    system: "",
-    messages: [{ role: "user", content: [{ type: "text", text: PROMPT }] }],
-    tools: [],
-    maxTokens: 32000,
-    stopSequences: [],
-    thinking: { type: "disabled" },
-    metadata: { dialect: "anthropic" },
+/** The fake, the passthrough and kiro-server with `accounts` accounts, until kiro-server answers. */
+async function startAll(mode: string, accounts = 1): Promise<Procs> {
+  const tokens = benchRefreshTokens(accounts);
+  const dir = mkdtempSync(join(tmpdir(), "kiro-stream-bench-"));
+  const started: Proc[] = [];
+  const stopAll = async () => {
+    for (const p of started.reverse()) {
+      p.kill("SIGTERM");
+      await p.exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
   };
-  const built = buildKiroRequest(canonical, { profileArn: creds.profileArn });
-  const body = built.json;
-  const pass = Bun.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    async fetch(req) {
-      // A proxy reads what the client sent before it can forward anything.
-      await req.text();
-      const headers = kiroHeaders({ accessToken: creds.accessToken, machineId: creds.machineId, authKind: creds.authKind });
-      const up = await fetch(`${fake.apiUrl.replace("{region}", "us-east-1")}/generateAssistantResponse`, { method: "POST", headers, body });
-      return new Response(up.body, { status: up.status, headers: { "content-type": up.headers.get("content-type") ?? "application/octet-stream" } });
-    },
-  });
-  return {
-    services,
-    appUrl,
-    passthroughUrl: `http://127.0.0.1:${pass.port}`,
-    stop: async () => {
-      await app.stop(true);
-      pass.stop(true);
-      for (const fn of services.onShutdown.splice(0)) await fn();
-      fake.kill();
-    },
-  };
+  try {
+    const fake = await spawnReady<{ apiUrl: string; authUrl: string; oidcUrl: string }>(
+      ["bench/lib/fake-upstream.ts", "--accounts", String(accounts), "--chunking", mode === "burst" ? "burst" : "frame"],
+      {},
+    );
+    started.push(fake.proc);
+    const { apiUrl, authUrl, oidcUrl } = fake.info;
+
+    // The passthrough gets its own access token for the same (non-rotating) account.
+    const refreshed = await fetch(`${authUrl.replace("{region}", "us-east-1")}/refreshToken`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ refreshToken: tokens[0] }),
+    });
+    const { accessToken } = (await refreshed.json()) as { accessToken: string };
+    const ptProf = CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${resolve(CPU_PROF, "passthrough")}`] : [];
+    const pt = await spawnReady<{ port: number }>([...ptProf, "bench/lib/passthrough.ts"], { PT_API_URL: apiUrl, PT_ACCESS_TOKEN: accessToken });
+    started.push(pt.proc);
+
+    const port = freePort();
+    const prof = CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${resolve(CPU_PROF)}`, "--cpu-prof-md"] : [];
+    const server = Bun.spawn([...WRAP, process.execPath, ...prof, "src/index.ts"], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        HOME: dir,
+        HOST: "127.0.0.1",
+        PORT: String(port),
+        KIRO_KV_PATH: join(dir, "kiro.db"),
+        KIRO_CLIENT_TOKEN: CLIENT_KEY,
+        KIRO_ADMIN_TOKEN: "bench-admin-token",
+        KIRO_AUTH_TOKEN: JSON.stringify(tokens.map((refreshToken, i) => ({ auth: "Social", refreshToken, description: `bench ${i}` }))),
+        KIRO_API_URL: apiUrl,
+        KIRO_AUTH_URL: authUrl,
+        KIRO_OIDC_URL: oidcUrl,
+        LOG_LEVEL,
+        // As for the client: more than 256 upstream streams at once (open-streams step).
+        BUN_CONFIG_MAX_HTTP_REQUESTS: process.env.BUN_CONFIG_MAX_HTTP_REQUESTS!,
+        ...SERVER_ENV,
+      },
+      stdout: "ignore",
+      stderr: "inherit",
+    });
+    started.push(server);
+    const serverUrl = `http://127.0.0.1:${port}`;
+    const ready = anthropicTarget(serverUrl, CLIENT_KEY, server.pid);
+    for (const t0 = Date.now(); ; await Bun.sleep(20)) {
+      if (server.exitCode !== null) throw new Error(`kiro-server exited with code ${server.exitCode}`);
+      if (Date.now() - t0 > 15_000) throw new Error("kiro-server did not serve a request within 15 s");
+      const ok = await timedRequest(ready, longPrompt(SHORT), true).then(
+        (r) => (ready.check(r.body, SHORT), true),
+        () => false,
+      );
+      if (ok) break;
+    }
+    return { fake: fake.proc, server, passthrough: pt.proc, serverUrl, passthroughUrl: `http://127.0.0.1:${pt.info.port}`, stop: stopAll };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
 }
 
 // ------------------------------------------------------------------------------- measuring
 
-/** True once the bytes read so far hold something a client could act on (see file comment). */
-type Usable = (received: Uint8Array[]) => boolean;
-const anyBytes: Usable = (r) => r.some((c) => c.length > 0);
-/** The first event-stream frame is complete: its 4-byte total_length is known and reached. */
-const firstFrame: Usable = (r) => {
-  const all = Buffer.concat(r);
-  return all.length >= 4 && all.length >= all.readUInt32BE(0);
-};
+type Window = { target: number; frames: number; requests: number; firstText: number[]; reads: number; cpuNs: number; threads: Map<string, number> };
 
-type Target = { name: string; once: () => Promise<Response>; check: (body: string) => void; usable: Usable };
-type Sample = { cpuMs: number; requests: number; ttfb: number[] };
-
-/** One streamed request read to the end; returns its time to the first usable bytes. */
-async function timedRequest(t: Target): Promise<number> {
-  const t0 = performance.now();
-  const r = await t.once();
-  const reader = r.body!.getReader();
-  let ttfb = -1;
-  const received: Uint8Array[] = [];
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (ttfb < 0) {
-      if (value) received.push(value);
-      if (done || t.usable(received)) ttfb = performance.now() - t0;
-    }
-    if (done) return ttfb;
-  }
-}
-
-async function sample(t: Target, requests: number): Promise<Sample> {
-  Bun.gc(true);
-  const ttfb: number[] = [];
-  const cpu0 = process.cpuUsage();
-  for (let i = 0; i < requests; i++) ttfb.push(await timedRequest(t));
-  // Each target pays for collecting its own garbage: a full GC inside its window, so a route's
-  // garbage is not collected (and billed) during the next target's requests.
-  Bun.gc(true);
-  const cpu = process.cpuUsage(cpu0);
-  return { cpuMs: (cpu.user + cpu.system) / 1000, requests, ttfb };
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * p)]!;
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
+const median = (xs: number[]) => pct(xs, 0.5);
 
 /**
- * Paired measurement: after the warm-up, ROUNDS rounds each run every target for REQUESTS/ROUNDS
- * requests, and a route's ratio is the median over rounds of its CPU against the passthrough's CPU
- * *in the same round*. This machine's speed drifts by ±20 % over tens of seconds (shared 2-core
- * VM); measuring the passthrough once and the routes later folded that drift into the ratio.
+ * Interleaved rounds; returns every window. CPU of a window runs from its start to the start of
+ * the next window of the same process (or the end of the run, after a short settle).
  */
-async function measureAll(targets: Target[]): Promise<Row[]> {
-  for (const t of targets) for (let i = 0; i < WARMUP; i++) t.check(await (await t.once()).text());
-  const perRound = Math.max(1, Math.round(REQUESTS / ROUNDS));
-  const samples: Sample[][] = targets.map(() => []);
+async function measure(targets: Target[]): Promise<{ windows: Window[]; statMs: Map<number, number>; faults: Map<number, number> }> {
+  const perWindow = Math.max(1, Math.round(REQUESTS / ROUNDS));
+  const windows: Window[] = [];
+  const open = new Map<number, { w: Window; snap: Mark }>();
+  const pids = [...new Set(targets.map((t) => t.pid))];
+  const trackers = new Map(pids.map((p) => [p, new CpuTracker(p)]));
+  const stat0 = new Map(pids.map((p) => [p, statCpuMs(p)]));
+  const faults0 = new Map(pids.map((p) => [p, minorFaults(p)]));
+  const close = (pid: number, snap: Mark) => {
+    const prev = open.get(pid);
+    if (!prev) return;
+    prev.w.threads = windowCpu(prev.snap, snap);
+    for (const ns of prev.w.threads.values()) prev.w.cpuNs += ns;
+  };
   for (let round = 0; round < ROUNDS; round++) {
-    for (let i = 0; i < targets.length; i++) samples[i]!.push(await sample(targets[i]!, perRound));
+    // Alternate which length goes first, so neither always inherits the other's leftovers.
+    // and which route: a process's last window of a round also holds its idle time until the next.
+    const lengths = round % 2 ? [LONG, SHORT] : [SHORT, LONG];
+    const order = targets.map((t, i) => [i, t] as const);
+    if (round % 2) order.splice(1, order.length - 1, ...order.slice(1).reverse());
+    for (const [i, t] of order) {
+      for (const frames of lengths) {
+        const snap = trackers.get(t.pid)!.mark();
+        close(t.pid, snap);
+        const w: Window = { target: i, frames, requests: perWindow, firstText: [], reads: 0, cpuNs: 0, threads: new Map() };
+        open.set(t.pid, { w, snap });
+        windows.push(w);
+        for (let k = 0; k < perWindow; k++) {
+          const r = await timedRequest(t, longPrompt(frames), false);
+          w.firstText.push(r.firstTextMs);
+          w.reads += r.reads;
+        }
+      }
+    }
   }
-  const perFrame = (x: Sample) => (x.cpuMs / (x.requests * FRAMES_PER_REQUEST)) * 1000;
-  return targets.map((t, i) => {
-    const mine = samples[i]!;
-    const ttfb = mine.flatMap((x) => x.ttfb);
-    return {
-      name: t.name,
-      cpuMsPer1000Frames: median(mine.map(perFrame)),
-      ratio: median(mine.map((x, r) => perFrame(x) / perFrame(samples[0]![r]!))),
-      ttfbP50Ms: pct(ttfb, 0.5),
-      ttfbP90Ms: pct(ttfb, 0.9),
-    };
-  });
-}
-
-function passthrough(c: Ctx): Target {
+  await Bun.sleep(300);
+  for (const pid of pids) close(pid, trackers.get(pid)!.mark());
+  for (const tr of trackers.values()) tr.stop();
   return {
-    name: "raw passthrough",
-    // The same request as the /v1/messages row sends (body and headers), so both pay to send it.
-    once: () => fetch(c.passthroughUrl, { method: "POST", headers: { "x-api-key": TEST_CLIENT_KEY, "content-type": "application/json" }, body: ANTHROPIC_BODY }),
-    check: (b) => {
-      if (b.length < FRAMES_PER_REQUEST * 100) throw new Error("passthrough returned a short body");
-    },
-    usable: firstFrame,
+    windows,
+    statMs: new Map(pids.map((p) => [p, statCpuMs(p) - stat0.get(p)!])),
+    faults: new Map(pids.map((p) => [p, minorFaults(p) - faults0.get(p)!])),
   };
 }
 
-const ANTHROPIC_BODY = JSON.stringify({ model: "claude-sonnet-4-6", max_tokens: 32000, stream: true, messages: [{ role: "user", content: PROMPT }] });
-
-function anthropic(c: Ctx): Target {
-  return {
-    name: "POST /v1/messages",
-    once: () => fetch(`${c.appUrl}/v1/messages`, { method: "POST", headers: { "x-api-key": TEST_CLIENT_KEY, "content-type": "application/json" }, body: ANTHROPIC_BODY }),
-    check: (b) => {
-      if (!b.includes("event: message_stop")) throw new Error(`/v1/messages did not complete: ${b.slice(0, 300)}`);
-    },
-    usable: anyBytes,
-  };
+function report(mode: string, targets: Target[], m: Awaited<ReturnType<typeof measure>>): void {
+  const perReqUs = (w: Window) => w.cpuNs / 1000 / w.requests;
+  const by = (i: number, frames: number) => m.windows.filter((w) => w.target === i && w.frames === frames);
+  const rounds = (i: number, frames: number) => by(i, frames).map(perReqUs);
+  console.log(
+    `\n${mode}: answers of ${LONG} and ${SHORT} frames, ${REQUESTS} requests of each per target in ${ROUNDS} interleaved rounds, after ${WARMUP} warm-up requests per target.`,
+  );
+  console.log("CPU is the serving process's own (all threads); first text = the client holds the first complete text event.\n");
+  console.log(
+    "target                       CPU µs/req  × pass-   fixed µs   µs per   CPU µs/req  × pass-   first text ms   added ms      client reads",
+  );
+  console.log(
+    `                             ${String(LONG).padStart(4)} frames  through   /request   frame    ${String(SHORT).padStart(4)} frames  through   p50     p90     p50    p90    per request`,
+  );
+  const base = { long: rounds(0, LONG), short: rounds(0, SHORT), ft: by(0, LONG).flatMap((w) => w.firstText) };
+  for (const [i, t] of targets.entries()) {
+    const L = rounds(i, LONG);
+    const S = rounds(i, SHORT);
+    // Per round: the straight line through (SHORT, S) and (LONG, L).
+    const perFrame = L.map((l, r) => (l - S[r]!) / (LONG - SHORT));
+    const fixed = S.map((s, r) => s - SHORT * perFrame[r]!);
+    const ft = by(i, LONG).flatMap((w) => w.firstText);
+    const cells = [
+      median(L).toFixed(0).padStart(10),
+      median(L.map((l, r) => l / base.long[r]!)).toFixed(2).padStart(9),
+      median(fixed).toFixed(0).padStart(10),
+      median(perFrame).toFixed(2).padStart(8),
+      median(S).toFixed(0).padStart(12),
+      median(S.map((s, r) => s / base.short[r]!)).toFixed(2).padStart(9),
+      pct(ft, 0.5).toFixed(2).padStart(9),
+      pct(ft, 0.9).toFixed(2).padStart(8),
+      (pct(ft, 0.5) - pct(base.ft, 0.5)).toFixed(2).padStart(7),
+      (pct(ft, 0.9) - pct(base.ft, 0.9)).toFixed(2).padStart(7),
+      (by(i, LONG).reduce((a, w) => a + w.reads, 0) / by(i, LONG).reduce((a, w) => a + w.requests, 0)).toFixed(0).padStart(10),
+    ];
+    console.log(t.name.padEnd(27) + cells.join(""));
+  }
+  // Where each process's CPU went, by thread, per request (both lengths together).
+  console.log("\nCPU by thread, µs per request (both lengths):");
+  for (const [i, t] of targets.entries()) {
+    const ws = m.windows.filter((w) => w.target === i);
+    const n = ws.reduce((a, w) => a + w.requests, 0);
+    const sum = new Map<string, number>();
+    for (const w of ws) for (const [name, ns] of w.threads) sum.set(name, (sum.get(name) ?? 0) + ns);
+    const parts = [...sum].filter(([, ns]) => ns / 1000 / n >= 1).sort((a, b) => b[1] - a[1]).map(([name, ns]) => `${name} ${(ns / 1000 / n).toFixed(0)}`);
+    console.log(`  ${t.name.padEnd(27)}${parts.join(", ")}`);
+  }
+  const cross: string[] = [];
+  const faults: string[] = [];
+  for (const [pid, ms] of m.statMs) {
+    const mine = m.windows.filter((w) => targets[w.target]!.pid === pid);
+    const who = pid === targets[0]!.pid ? "passthrough" : "kiro-server";
+    cross.push(`${who} ${mine.reduce((a, w) => a + w.cpuNs / 1e6, 0).toFixed(0)} ms in its windows, ${ms.toFixed(0)} ms by /proc/<pid>/stat`);
+    faults.push(`${who} ${(m.faults.get(pid)! / mine.reduce((a, w) => a + w.requests, 0)).toFixed(1)}`);
+  }
+  console.log(`Minor page faults per request (allocator churn), both lengths: ${faults.join(", ")}`);
+  console.log(`Cross-check over the measured run (agree within ~20 ms): ${cross.join("; ")}`);
 }
 
-function openai(c: Ctx): Target {
-  const body = JSON.stringify({ model: "claude-sonnet-4-6", stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: PROMPT }] });
-  return {
-    name: "POST chat/completions",
-    once: () => fetch(`${c.appUrl}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${TEST_CLIENT_KEY}`, "content-type": "application/json" }, body }),
-    check: (b) => {
-      if (!b.endsWith("data: [DONE]\n\n")) throw new Error(`/v1/chat/completions did not complete: ${b.slice(0, 300)}`);
-    },
-    usable: anyBytes,
-  };
+// ------------------------------------------------------------------------------- memory
+
+/** RSS after 1,000 requests (topped up with long answers), and after --idle-ms idle. */
+async function memoryAfterRequests(p: Procs, server: Target[], served: number): Promise<string[]> {
+  const pid = p.server.pid;
+  let n = served;
+  for (let i = 0; n < 1000; i++, n++) await timedRequest(server[i % server.length]!, longPrompt(LONG), false);
+  const rows = [`after ${n} requests ${rssMiB(pid).toFixed(1)}`];
+  await Bun.sleep(IDLE_MS);
+  rows.push(`then ${(IDLE_MS / 1000).toFixed(0)} s idle ${rssMiB(pid).toFixed(1)}`);
+  return rows;
+}
+
+/**
+ * RSS with --open streams held open mid-answer at once, on a fresh kiro-server whose pool has
+ * enough accounts for them (each serves PER_ACCOUNT at a time), warmed by 200 requests first.
+ * The fake sends each held stream a few text frames, then nothing (bench/lib/fake-upstream.ts).
+ */
+async function openStreams(mode: string): Promise<string> {
+  const accounts = Math.ceil(OPEN / PER_ACCOUNT);
+  const p = await startAll(mode, accounts);
+  try {
+    const pid = p.server.pid;
+    const t = anthropicTarget(p.serverUrl, CLIENT_KEY, pid);
+    for (let i = 0; i < 200; i++) await timedRequest(t, longPrompt(LONG), false);
+    await Bun.sleep(500);
+    const before = rssMiB(pid);
+    const abort = new AbortController();
+    const t0 = performance.now();
+    const readers = await Promise.all(
+      Array.from({ length: OPEN }, async () => {
+        const r = await t.send("Hold this stream open", abort.signal);
+        if (r.status !== 200) throw new Error(`${t.name}: a held stream got HTTP ${r.status}: ${(await r.text()).slice(0, 300)}`);
+        const reader = r.body!.getReader();
+        const decoder = new TextDecoder();
+        let text = "";
+        while (!t.firstText(text)) {
+          const { value, done } = await reader.read();
+          if (done) throw new Error(`${t.name}: a held stream ended: ${text.slice(0, 600)}`);
+          text += decoder.decode(value, { stream: true });
+        }
+        return reader;
+      }),
+    );
+    const openedS = (performance.now() - t0) / 1000;
+    await Bun.sleep(500);
+    const open = rssMiB(pid);
+    abort.abort();
+    await Promise.allSettled(readers.map((r) => r.cancel()));
+    return (
+      `${OPEN} streams open at once (${t.name}, ${accounts} accounts, all mid-answer after ${openedS.toFixed(1)} s): ` +
+      `${before.toFixed(1)} MiB before, ${open.toFixed(1)} MiB open, ${(((open - before) * 1024) / OPEN).toFixed(1)} KiB per open stream`
+    );
+  } finally {
+    await p.stop();
+  }
 }
 
 // ------------------------------------------------------------------------------- main
 
-for (const mode of MODES) {
-  const ctx = await setup(mode);
+const startedAt = performance.now();
+let memoryRows: string[] = [];
+for (const [modeIndex, mode] of MODES.entries()) {
+  const p = await startAll(mode);
   try {
-    const targets = [passthrough(ctx)];
-    if (ONLY !== "chat") targets.push(anthropic(ctx));
-    if (ONLY !== "messages") targets.push(openai(ctx));
-    const rows = await measureAll(targets);
-    const base = rows[0]!;
-    console.log(`\n${mode}: ${REQUESTS} streamed requests per route × ${FRAMES_PER_REQUEST} upstream frames each, in ${ROUNDS} interleaved rounds, after ${WARMUP} warm-up requests per route\n`);
-    console.log("route                 CPU ms/1000 frames   × passthrough   TTFB p50 ms   added p50 ms   TTFB p90 ms");
-    for (const r of rows) {
-      console.log(
-        `${r.name.padEnd(22)}${r.cpuMsPer1000Frames.toFixed(2).padStart(18)}${r.ratio.toFixed(2).padStart(16)}` +
-          `${r.ttfbP50Ms.toFixed(2).padStart(14)}${(r.ttfbP50Ms - base.ttfbP50Ms).toFixed(2).padStart(15)}${r.ttfbP90Ms.toFixed(2).padStart(14)}`,
-      );
+    const pid = p.server.pid;
+    const all: Target[] = [
+      passthroughTarget(p.passthroughUrl, CLIENT_KEY, p.passthrough.pid),
+      anthropicTarget(p.serverUrl, CLIENT_KEY, pid),
+      chatTarget(p.serverUrl, CLIENT_KEY, pid),
+      responsesTarget(p.serverUrl, CLIENT_KEY, pid),
+    ];
+    const wanted = { messages: "POST /v1/messages", chat: "POST /v1/chat/completions", responses: "POST /v1/responses" } as Record<string, string>;
+    // Count what kiro-server is sent (e.g. to divide a --wrap strace's totals by).
+    let sentToServer = 1; // the start-up check
+    for (const t of all.slice(1)) {
+      const send = t.send;
+      t.send = (prompt, signal) => (sentToServer++, send(prompt, signal));
     }
+    const targets: Target[] = [all[0]!];
+    for (const t of all.slice(1)) {
+      if (ONLY && wanted[ONLY] !== t.name) continue;
+      const probe = await t.send(longPrompt(1));
+      await probe.text();
+      if (probe.status === 404) console.log(`(${t.name}: the server answers 404, skipped)`);
+      else targets.push(t);
+    }
+    let served = 0;
+    for (const t of targets) {
+      for (let i = 0; i < WARMUP; i++) {
+        const frames = i % 2 ? LONG : SHORT;
+        t.check((await timedRequest(t, longPrompt(frames), true)).body, frames);
+        if (t.pid === pid) served++;
+      }
+    }
+    const warm = `after the warm-up (${served} requests) ${rssMiB(pid).toFixed(1)}`;
+    const m = await measure(targets);
+    report(mode, targets, m);
+    served += m.windows.filter((w) => w.target > 0).reduce((a, w) => a + w.requests, 0);
+    if (modeIndex === 0) memoryRows = [warm, ...(await memoryAfterRequests(p, targets.slice(1), served))];
+    console.log(`(kiro-server was sent ${sentToServer} requests in this mode)`);
   } finally {
-    await ctx.stop();
+    await p.stop();
+  }
+  if (memoryRows.length) {
+    console.log(`\nkiro-server RSS MiB (one account): ${memoryRows.join(" · ")}`);
+    if (OPEN > 0) console.log(await openStreams(mode));
+    memoryRows = [];
   }
 }
+console.log(`\n(bench ran ${((performance.now() - startedAt) / 1000).toFixed(0)} s)`);

@@ -2,8 +2,9 @@ import { SecretBox, keyFilePathFor } from "./crypto/secret-box";
 import { openDb } from "./db/client";
 import { runMigrations } from "./db/migrate";
 import { verifySecretKey } from "./db/secrets-check";
-import { SettingsStore } from "./db/settings-store";
+import { SettingsStore, runtimeDefaults } from "./db/settings-store";
 import { ClientKeys } from "./keys/client-keys";
+import { KeyLimiter } from "./keys/limiter";
 import { EventBus } from "./logs/bus";
 import { createLogger } from "./logs/logger";
 import { LogRing } from "./logs/ring";
@@ -11,7 +12,10 @@ import { RequestLogWriter } from "./logs/request-log";
 import type { AppConfig } from "./config/schema";
 import type { Services } from "./services";
 import { VERSION } from "./version";
-import { setModelFallback } from "./kiro/models";
+import { ModelCatalog } from "./core/models";
+import { InputCalibration } from "./core/usage";
+import { InputTokenEstimator } from "./core/tokens/estimate";
+import { TurnSummaries } from "./logs/turn-summary";
 import { AccountPool } from "./pool/pool";
 import { importAuthTokenEnv } from "./pool/startup";
 import { upstreamSlotsFor } from "./kiro/slots";
@@ -45,12 +49,15 @@ export async function bootServices(config: AppConfig, opts: { bus?: EventBus } =
   }
   await verifySecretKey(db, box, keySource);
 
-  const settings = new SettingsStore(db, { strategy: config.strategy });
+  const settings = new SettingsStore(db, runtimeDefaults(config));
   const fallbackLogged = new Set<string>();
-  setModelFallback(config.modelFallback, (requested, servedBy) => {
-    if (fallbackLogged.has(requested) || fallbackLogged.size > 1000) return;
-    fallbackLogged.add(requested);
-    createLogger(bus).info(`model "${requested}" is not served by Kiro: using ${servedBy} (KIRO_MODEL_FALLBACK=strict refuses instead)`);
+  const models = new ModelCatalog({
+    fallback: config.modelFallback,
+    onFallback(requested, servedBy) {
+      if (fallbackLogged.has(requested) || fallbackLogged.size > 1000) return;
+      fallbackLogged.add(requested);
+      createLogger(bus).info(`model "${requested}" is not served by Kiro: using ${servedBy} (KIRO_MODEL_FALLBACK=strict refuses instead)`);
+    },
   });
   const keys = new ClientKeys(db, box);
   const client = await keys.ensureBuiltin(config.clientToken);
@@ -64,8 +71,10 @@ export async function bootServices(config: AppConfig, opts: { bus?: EventBus } =
 
   const log = createLogger(bus);
   const slots = upstreamSlotsFor(config.maxUpstreamRequests, config.upstreamQueueMs, log);
-  const upstream = { region: config.region, apiUrl: config.apiUrl, authUrl: config.authUrl, oidcUrl: config.oidcUrl, proxy: config.proxy, slots };
+  const upstream = { region: config.region, apiUrl: config.apiUrl, authUrl: config.authUrl, oidcUrl: config.oidcUrl, proxy: config.proxy, slots, streamIdleMs: config.streamIdleMs };
   const pool = new AccountPool({ db, box, bus, log, settings, upstream });
+  // The catalogue follows what the accounts serve (their stored lists first, then every poll).
+  pool.onModelLists((served) => models.setServed(served));
   if (config.authToken) await importAuthTokenEnv(pool, config.authToken, log);
 
   const services: Services = {
@@ -78,10 +87,15 @@ export async function bootServices(config: AppConfig, opts: { bus?: EventBus } =
     log,
     ring: new LogRing(bus),
     keys,
+    keyLimiter: new KeyLimiter(),
     settings,
     requestLog: new RequestLogWriter(db, bus),
     upstream,
     pool,
+    models,
+    calibration: new InputCalibration(),
+    summaries: new TurnSummaries(),
+    tokens: new InputTokenEstimator(),
     adminToken,
     onShutdown: [() => pool.close()],
   };

@@ -10,6 +10,7 @@ import { startBackground } from "./background";
 import { VERSION } from "./version";
 import { formatLogLine } from "./logs/stdout";
 import { ensureFetchLimit } from "./kiro/fetch-limit";
+import { isPostgresUrl } from "./db/pg/url";
 
 /** One stdout line in the configured format that bypasses the bus (and its redaction). */
 function printDirect(format: "pretty" | "json", msg: string): void {
@@ -18,6 +19,11 @@ function printDirect(format: "pretty" | "json", msg: string): void {
 
 /** Entry point: config → store → services → HTTP. Every failure is one clear line, no stack trace. */
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "codex-config") return (await import("./cli/codex-config")).runCodexConfigCommand(argv.slice(1));
+  if (argv.includes("migrate-store")) {
+    const { runMigrateStoreCommand } = await import("./cli/migrate-store");
+    return runMigrateStoreCommand(argv);
+  }
   // The import subcommand's own switches are read by runImportCommand, not by the config loader.
   const { config, args } = loadConfig(argv.filter((a) => a !== "--from-kiro-ide" && a !== "--from-kiro-cli"));
   if (args.help) { console.log(helpText(VERSION)); return 0; }
@@ -27,6 +33,10 @@ async function main(argv: string[]): Promise<number> {
     return runImportCommand(config, args.rest.slice(1), argv);
   }
   if (args.rest.length) throw new ConfigError(`unknown command "${args.rest[0]}" (see --help)`);
+  if (isPostgresUrl(config.databaseUrl)) {
+    const { startOnPostgres } = await import("./db/pg/engine");
+    await startOnPostgres(config, { url: config.databaseUrl });
+  }
   // Bun's fetch limit can only be raised at process start: this may restart the process (same pid).
   const fetchLimit = await ensureFetchLimit(config.maxUpstreamRequests);
 
@@ -56,7 +66,8 @@ async function main(argv: string[]): Promise<number> {
   // The logger redacts every key-shaped string; a generated key must still be shown once, so it
   // goes straight to stdout (not to the bus, the ring buffer or the panel's live log).
   if (report.clientKeySource === "generated") printDirect(config.logFormat, `client API key: ${report.clientKey}`);
-  log.info(`database ${config.dbPath}`);
+  log.info(`database ${config.dbPath}, instance ${config.instanceId}`);
+  if (config.databaseUrl) log.warn("DATABASE_URL is not a postgres:// URL: ignored, the SQLite file above is used");
   const pool = services.pool.summary();
   if (pool.total === 0) log.warn("no Kiro accounts yet: add one in the admin panel (Accounts), set KIRO_AUTH_TOKEN, or run `kiro-server import --from-kiro-ide`");
   else log.info(`${pool.total} Kiro account(s), ${pool.usable} usable now`);

@@ -5,10 +5,15 @@ import type { EventBus } from "./logs/bus";
 import type { Logger } from "./logs/logger";
 import type { LogRing } from "./logs/ring";
 import type { ClientKeys } from "./keys/client-keys";
+import type { KeyLimiter } from "./keys/limiter";
 import type { SettingsStore } from "./db/settings-store";
 import type { RequestLogWriter } from "./logs/request-log";
 import type { KiroUpstreamConfig } from "./kiro/config";
 import type { AccountPool } from "./pool/pool";
+import type { ModelCatalog } from "./core/models";
+import type { InputCalibration } from "./core/usage";
+import type { InputTokenEstimator } from "./core/tokens/estimate";
+import type { TurnSummaries } from "./logs/turn-summary";
 
 /**
  * Everything a route needs, built once at start (src/boot.ts) or by tests (tests/support).
@@ -24,11 +29,21 @@ export type Services = {
   log: Logger;
   ring: LogRing;
   keys: ClientKeys;
+  /** Rate limits per client key (requests / tokens per minute, requests at once). */
+  keyLimiter: KeyLimiter;
   settings: SettingsStore;
   requestLog: RequestLogWriter;
   upstream: KiroUpstreamConfig;
   /** Kiro accounts: selection, failover state, refresh (src/pool). */
   pool: AccountPool;
+  /** The model catalogue with the configured fallback mode (KIRO_MODEL_FALLBACK). */
+  models: ModelCatalog;
+  /** Per-model input-token calibration, learnt from upstream usage (in memory). */
+  calibration: InputCalibration;
+  /** Which requests the turn runner already summarised in the live log. */
+  summaries: TurnSummaries;
+  /** Prompt-token estimates (cached per text segment). */
+  tokens: InputTokenEstimator;
   adminToken: string;
   /** Timers and background work to stop on shutdown. */
   onShutdown: Array<() => void | Promise<void>>;

@@ -1,5 +1,7 @@
 import { SETTINGS, configSchema, type AppConfig, type SettingName } from "./schema";
 import { defaultDbPath } from "./paths";
+import { hostname } from "node:os";
+import { isPostgresUrl } from "../db/pg/url";
 
 /** A configuration problem the user must fix: printed as one line, exit code 2. */
 export class ConfigError extends Error {
@@ -51,7 +53,13 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     const shown = SETTINGS[name].env.includes("TOKEN") || name === "secretKey" ? "(hidden)" : JSON.stringify(raw[name]);
     throw new ConfigError(`invalid setting ${sourceOf[name] ?? name}=${shown}: expected ${SETTINGS[name].allowed}`);
   }
-  return { config: { ...parsed.data, dbPath: parsed.data.dbPath ?? defaultDbPath(env) }, args };
+  if (isPostgresUrl(parsed.data.databaseUrl) && !parsed.data.secretKey) {
+    throw new ConfigError(
+      `${sourceOf.databaseUrl ?? "DATABASE_URL"} selects PostgreSQL, which several instances share: set KIRO_SECRET_KEY (or --secret-key), the same on every instance, so each can decrypt the stored tokens`,
+    );
+  }
+  const instanceId = parsed.data.instanceId ?? `${hostname().split(".")[0]!.replace(/[^A-Za-z0-9_-]/g, "-") || "kiro"}-${process.pid}`;
+  return { config: { ...parsed.data, dbPath: parsed.data.dbPath ?? defaultDbPath(env), instanceId }, args };
 }
 
 export function helpText(version: string): string {
@@ -67,7 +75,9 @@ export function helpText(version: string): string {
     "  kiro-server import FILE               import accounts from a JSON file",
     "  kiro-server import --from-kiro-ide    import the Kiro IDE's logged-in account",
     "  kiro-server import --from-kiro-cli    import kiro-cli's logged-in account",
+    "  kiro-server migrate-store --to URL    copy this SQLite store into PostgreSQL (needs KIRO_SECRET_KEY)",
     "    (KIRO_IDE_TOKEN_PATH / KIRO_CLI_DB_PATH override where those are read from)",
+    "  kiro-server codex-config              set up the Codex CLI for this server (codex-config --help)",
     "",
     "Options (flag, environment variable; flags win over the environment):",
     ...rows,

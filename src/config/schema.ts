@@ -12,6 +12,8 @@ export const SETTINGS = {
   port: { env: "PORT", flag: "--port", schema: port.default(7860), help: "port to listen on", allowed: "an integer 0-65535" },
   host: { env: "HOST", flag: "--host", schema: z.string().min(1).default("127.0.0.1"), help: "address to bind (127.0.0.1 keeps it local)", allowed: "a host name or IP address" },
   dbPath: { env: "KIRO_KV_PATH", flag: "--db", schema: z.string().min(1).optional(), help: "SQLite database file (default: user data dir)", allowed: "a file path" },
+  databaseUrl: { env: "DATABASE_URL", flag: "--database-url", schema: z.string().optional(), help: "postgres://… shares one PostgreSQL among several instances (otherwise: the SQLite file)", allowed: "a postgres:// or postgresql:// URL" },
+  instanceId: { env: "KIRO_INSTANCE_ID", flag: "--instance-id", schema: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/).optional(), help: "this instance's name in logs, metrics and the request log (default: hostname-pid)", allowed: "1-64 letters, digits, . _ : -" },
   clientToken: { env: "KIRO_CLIENT_TOKEN", flag: "--client-token", schema: z.string().min(1).optional(), help: "client API key for /v1 (generated and stored if unset)", allowed: "a non-empty string" },
   authToken: { env: "KIRO_AUTH_TOKEN", flag: "--auth-token", schema: z.string().min(1).optional(), help: "accounts to import at start: kiro2api JSON array, or a path to such a file", allowed: "a JSON array or a file path" },
   adminToken: { env: "KIRO_ADMIN_TOKEN", flag: "--admin-token", schema: z.string().min(8).optional(), help: "admin panel login secret (generated and stored if unset)", allowed: "a string of at least 8 characters" },
@@ -25,6 +27,10 @@ export const SETTINGS = {
   logFormat: { env: "LOG_FORMAT", flag: "--log-format", schema: z.enum(["pretty", "json"]).default("pretty"), help: "stdout log format", allowed: "pretty or json" },
   strategy: { env: "KIRO_STRATEGY", flag: "--strategy", schema: z.enum(["balanced", "round-robin", "priority"]).default("balanced"), help: "account selection strategy", allowed: "balanced, round-robin or priority" },
   modelFallback: { env: "KIRO_MODEL_FALLBACK", flag: "--model-fallback", schema: z.enum(["family", "strict"]).default("family"), help: "unlisted claude-opus/sonnet/haiku names: serve with the newest of the family, or refuse (strict)", allowed: "family or strict" },
+  accountRpm: { env: "KIRO_ACCOUNT_RPM", flag: "--account-rpm", schema: z.coerce.number().int().min(0).max(10000).optional(), help: "requests one account may start per minute, 0 = no limit (default 20; Settings wins once saved)", allowed: "an integer 0-10000" },
+  accountMinSpacingMs: { env: "KIRO_ACCOUNT_MIN_SPACING_MS", flag: "--account-min-spacing-ms", schema: z.coerce.number().int().min(0).max(600000).optional(), help: "least time between two requests on one account (default 1000)", allowed: "milliseconds 0-600000" },
+  accountConcurrency: { env: "KIRO_ACCOUNT_CONCURRENCY", flag: "--account-concurrency", schema: z.coerce.number().int().min(1).max(64).optional(), help: "requests one account serves at once (default 2)", allowed: "an integer 1-64" },
+  queueWaitMs: { env: "KIRO_QUEUE_WAIT_MS", flag: "--queue-wait-ms", schema: z.coerce.number().int().min(0).max(600000).optional(), help: "how long a request waits for a paced account before a 429 (default 30000)", allowed: "milliseconds 0-600000" },
   keepAliveMs: { env: "KIRO_KEEPALIVE_MS", flag: "--keepalive-ms", schema: z.coerce.number().int().min(1000).max(120000).default(10000), help: "keep-alive ping interval on quiet streams", allowed: "milliseconds 1000-120000" },
   shutdownGraceMs: { env: "KIRO_SHUTDOWN_GRACE_MS", flag: "--shutdown-grace-ms", schema: z.coerce.number().int().min(0).max(600000).default(15000), help: "how long in-flight requests may finish on shutdown", allowed: "milliseconds 0-600000" },
   // Claude Code sends base64 images (up to ~5 MB each) inside long conversations; the Messages API's
@@ -43,4 +49,4 @@ export const configSchema = z.object(
   },
 );
 
-export type AppConfig = z.infer<typeof configSchema> & { dbPath: string };
+export type AppConfig = z.infer<typeof configSchema> & { dbPath: string; instanceId: string };

@@ -33,6 +33,25 @@ export type ToolDefinition = {
   inputSchema: Record<string, unknown>;
 };
 
+/**
+ * A server tool: one the client asks the server to run itself instead of returning a call to
+ * the client (Anthropic `web_search_20250305` and later versions of the same type; OpenAI's web
+ * search options map here too). kiro-server runs it through the upstream; only web search exists.
+ */
+export type ServerToolRequest = {
+  type: "web_search";
+  /** The name the client declared (Anthropic: always "web_search"). */
+  name: string;
+  /** The client's versioned type, e.g. "web_search_20250305" (logs only). */
+  version?: string;
+  /** Searches allowed in one answer; undefined = the client set no limit. */
+  maxUses?: number;
+  /** Only results from these domains (a domain includes its subdomains; a path narrows it). */
+  allowedDomains?: string[];
+  /** Never results from these domains. */
+  blockedDomains?: string[];
+};
+
 export type ToolChoice =
   | { type: "auto" }
   | { type: "any" } // OpenAI "required"
@@ -59,15 +78,19 @@ export type ResolvedModel = {
   maxOutputTokens: number;
   /** The upstream model reasons natively (no <thinking> tag prompt needed). */
   nativeThinking: boolean;
+  /** Legacy enum-style upstream id (CLAUDE_*_V1_0), for hosts that refuse the dotted one. */
+  legacyId?: string;
 };
 
 export type CanonicalRequest = {
-  /** Model name as the client sent it (e.g. "claude-sonnet-4-5"). */
-  model: string;
+  /** The model, resolved once by the decoder (`model.requested` is the name the client sent). */
+  model: ResolvedModel;
   /** System text, in order (top-level system + system-role messages folded in). */
   system: string;
   messages: CanonicalMessage[];
   tools: ToolDefinition[];
+  /** Server tools the client declared (absent or empty = none). */
+  serverTools?: ServerToolRequest[];
   toolChoice?: ToolChoice;
   parallelToolCalls?: boolean;
   /** Output cap enforced by kiro-server on the event stream (upstream ignores it). */
@@ -83,7 +106,7 @@ export type CanonicalRequest = {
     /** Opaque conversation/session key used for account affinity. */
     conversationId?: string;
     /** Which dialect produced the request, for logs only. */
-    dialect: "openai" | "anthropic";
+    dialect: "openai" | "anthropic" | "responses";
   };
 };
 
@@ -102,7 +125,30 @@ export type Usage = {
   cacheWriteInputTokens?: number;
   /** Credits charged (Kiro meteringEvent), not tokens. */
   credits?: number;
+  /** Web searches kiro-server ran for the answer (server tool), when the request declared the tool. */
+  webSearchRequests?: number;
 };
+
+export type WebSearchHit = {
+  url: string;
+  title: string;
+  snippet?: string;
+  /** Epoch ms. */
+  publishedDate?: number;
+};
+
+/** The error codes a client understands (Anthropic's web search error codes). */
+export type WebSearchErrorCode = "invalid_tool_input" | "unavailable" | "max_uses_exceeded" | "too_many_requests" | "query_too_long";
+
+export type WebCitation = { url: string; title: string; citedText: string };
+
+/** What the turn runner tells the encoders about a server-side web search (docs/web-search.md). */
+export type WebSearchEvent =
+  | { type: "server_tool_use"; id: string; name: "web_search"; input: { query: string } }
+  | { type: "web_search_result"; toolUseId: string; hits: WebSearchHit[] }
+  | { type: "web_search_error"; toolUseId: string; code: WebSearchErrorCode; message: string }
+  /** Answer text that cites search results (a plain `text` event has no citations). */
+  | { type: "cited_text"; text: string; citations: WebCitation[] };
 
 /**
  * Events yielded by the upstream client and the turn runner. Tool calls are well-formed:
@@ -116,4 +162,6 @@ export type CanonicalEvent =
   | { type: "tool_args"; id: string; json: string }
   | { type: "tool_end"; id: string }
   | { type: "usage"; usage: Partial<Usage>; contextUsagePercentage?: number }
-  | { type: "stop"; reason: StopReason; stopSequence?: string };
+  | { type: "stop"; reason: StopReason; stopSequence?: string }
+  /** Only in turns whose request declared a server tool (CanonicalRequest.serverTools). */
+  | WebSearchEvent;

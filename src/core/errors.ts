@@ -1,7 +1,8 @@
 /**
  * Failures of a turn, in terms a client dialect can map to its own error shape and status.
- * The turn runner converts upstream KiroErrors and pool states into these; dialects never see
- * Kiro error classes.
+ * The turn runner converts upstream KiroErrors and pool states into these (which upstream error
+ * class becomes which kind is ERROR_TABLE in ./error-table.ts); dialects never see Kiro error
+ * classes.
  */
 export type TurnErrorKind =
   | "invalid_request" // 400

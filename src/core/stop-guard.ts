@@ -5,8 +5,8 @@
  * chunk decides it. max_tokens counts text, thinking and tool-argument JSON (see TokenBudget).
  */
 import type { CanonicalEvent, StopReason } from "./canonical";
-import { countTextTokens } from "../kiro/request/estimate";
-import { sharedTokenizer } from "../kiro/request/tokenizer";
+import { countTextTokens } from "./tokens/estimate";
+import { sharedTokenizer } from "./tokens/tokenizer";
 
 export type GuardStop = { reason: StopReason; stopSequence?: string };
 

@@ -1,5 +1,5 @@
 /**
- * Final usage of a turn (kiro-upstream.md §9), in order of preference:
+ * Final usage of a turn, in order of preference:
  *   1. the upstream's own token counts (metadataEvent.tokenUsage);
  *   2. contextUsagePercentage × model window = input + output, minus the local output estimate;
  *   3. the local tokenizer estimate of the prompt (settleInputTokens then scales it by the
@@ -8,7 +8,7 @@
  * tool-argument JSON.
  */
 import type { Usage } from "./canonical";
-import { countTextTokens } from "../kiro/request/estimate";
+import { countTextTokens } from "./tokens/estimate";
 
 /**
  * Characters tokenized exactly; longer output is extrapolated from this sample (bounded CPU).
@@ -49,17 +49,18 @@ export type UsageInputs = {
   /** What the upstream sent (merged over all usage events), possibly empty. */
   upstream: Partial<Usage>;
   contextUsagePercentage?: number;
-  /** Model context window (resolveModel().contextWindow). */
+  /** Model context window (req.model.contextWindow). */
   contextWindow: number;
-  /** Local prompt estimate (estimateInputTokens). */
+  /** Local prompt estimate (InputTokenEstimator.estimate). */
   estimatedInputTokens: number;
   /** Local output estimate, computed only when needed. */
   outputEstimate: () => number;
   /**
-   * The upstream model id: when given, an upstream-derived input count teaches that model's
-   * calibration and a local estimate is replaced by the calibrated one (settleInputTokens).
+   * The upstream model id and the server's calibration: when given, an upstream-derived input
+   * count teaches that model's ratio and a local estimate is replaced by the calibrated one
+   * (InputCalibration.settle).
    */
-  calibrationKey?: string;
+  calibration?: { key: string; table: InputCalibration };
 };
 
 export function finalUsage(u: UsageInputs): Usage {
@@ -77,7 +78,8 @@ export function finalUsage(u: UsageInputs): Usage {
   if (up.cacheReadInputTokens !== undefined) out.cacheReadInputTokens = up.cacheReadInputTokens;
   if (up.cacheWriteInputTokens !== undefined) out.cacheWriteInputTokens = up.cacheWriteInputTokens;
   if (up.credits !== undefined) out.credits = up.credits;
-  if (u.calibrationKey !== undefined) settleInputTokens(u.calibrationKey, out, up, u.contextUsagePercentage, u.estimatedInputTokens);
+  if (up.webSearchRequests !== undefined) out.webSearchRequests = up.webSearchRequests;
+  if (u.calibration) u.calibration.table.settle(u.calibration.key, out, up, u.contextUsagePercentage, u.estimatedInputTokens);
   return out;
 }
 
@@ -110,54 +112,49 @@ const CALIBRATION_ALPHA = 0.3;
  */
 export const CALIBRATION_MIN_TOKENS = 1000;
 
-const ratios = new Map<string, number>();
+/**
+ * The ratios, one per upstream model id. Created once at boot (src/boot.ts) and passed to the turn
+ * runner and count_tokens; tests make their own.
+ */
+export class InputCalibration {
+  private readonly ratios = new Map<string, number>();
 
-/** The current ratio for a model (1 until the upstream has reported on a large enough prompt). */
-export function inputCalibration(modelKey: string): number {
-  return ratios.get(modelKey) ?? 1;
-}
+  /** The current ratio for a model (1 until the upstream has reported on a large enough prompt). */
+  ratio(modelKey: string): number {
+    return this.ratios.get(modelKey) ?? 1;
+  }
 
-/** A local input estimate scaled to what the upstream would report for the same prompt. */
-export function calibratedInputTokens(modelKey: string, estimate: number): number {
-  const r = ratios.get(modelKey);
-  return r === undefined || estimate <= 0 ? estimate : Math.max(1, Math.round(estimate * r));
-}
+  /** A local input estimate scaled to what the upstream would report for the same prompt. */
+  calibrated(modelKey: string, estimate: number): number {
+    const r = this.ratios.get(modelKey);
+    return r === undefined || estimate <= 0 ? estimate : Math.max(1, Math.round(estimate * r));
+  }
 
-/** One upstream input count (cached tokens included) for a prompt the local tokenizer estimated. */
-export function observeInputTokens(modelKey: string, upstreamInput: number, estimate: number): void {
-  if (!(estimate >= CALIBRATION_MIN_TOKENS) || !(upstreamInput > 0)) return;
-  const sample = clamp(upstreamInput / estimate);
-  const prev = ratios.get(modelKey);
-  ratios.set(modelKey, prev === undefined ? sample : clamp(prev + CALIBRATION_ALPHA * (sample - prev)));
-}
+  /** One upstream input count (cached tokens included) for a prompt the local tokenizer estimated. */
+  observe(modelKey: string, upstreamInput: number, estimate: number): void {
+    if (!(estimate >= CALIBRATION_MIN_TOKENS) || !(upstreamInput > 0)) return;
+    const sample = clamp(upstreamInput / estimate);
+    const prev = this.ratios.get(modelKey);
+    this.ratios.set(modelKey, prev === undefined ? sample : clamp(prev + CALIBRATION_ALPHA * (sample - prev)));
+  }
 
-/** Forgets every ratio (tests). */
-export function resetInputCalibration(): void {
-  ratios.clear();
+  /**
+   * Applied by finalUsage when the turn runner passes a calibration: an upstream-derived input
+   * count teaches the ratio; a local estimate (no upstream count) is replaced by the calibrated
+   * estimate, the number count_tokens reports for the same body.
+   */
+  settle(modelKey: string, usage: Usage, upstream: Partial<Usage>, contextUsagePercentage: number | undefined, estimatedInputTokens: number): void {
+    if (hasUpstreamInput(upstream, contextUsagePercentage)) {
+      const total = usage.inputTokens + (usage.cacheReadInputTokens ?? 0) + (usage.cacheWriteInputTokens ?? 0);
+      this.observe(modelKey, total, estimatedInputTokens);
+    } else {
+      usage.inputTokens = this.calibrated(modelKey, estimatedInputTokens);
+    }
+  }
 }
 
 function clamp(r: number): number {
   return Math.min(CALIBRATION_MAX, Math.max(CALIBRATION_MIN, r));
-}
-
-/**
- * Applied by finalUsage when the turn runner passes a calibrationKey: an upstream-derived input
- * count teaches the calibration; a local estimate (no upstream count) is replaced by the
- * calibrated estimate, the number count_tokens reports for the same body.
- */
-export function settleInputTokens(
-  modelKey: string,
-  usage: Usage,
-  upstream: Partial<Usage>,
-  contextUsagePercentage: number | undefined,
-  estimatedInputTokens: number,
-): void {
-  if (hasUpstreamInput(upstream, contextUsagePercentage)) {
-    const total = usage.inputTokens + (usage.cacheReadInputTokens ?? 0) + (usage.cacheWriteInputTokens ?? 0);
-    observeInputTokens(modelKey, total, estimatedInputTokens);
-  } else {
-    usage.inputTokens = calibratedInputTokens(modelKey, estimatedInputTokens);
-  }
 }
 
 /** Whether finalUsage took the input count from the upstream (token counts or context percentage). */

@@ -1,4 +1,4 @@
-import { sqliteTable, text, integer, real, index, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { sqliteTable, text, integer, real, index, uniqueIndex, primaryKey } from "drizzle-orm/sqlite-core";
 
 /**
  * All persistent state. Columns ending in `Enc` hold AES-256-GCM ciphertext (src/crypto/secret-box.ts),
@@ -37,6 +37,9 @@ export const accounts = sqliteTable(
     lastErrorAt: integer("last_error_at"),
     quotaJson: text("quota_json"),
     quotaFetchedAt: integer("quota_fetched_at"),
+    /** The account's last ListAvailableModels answer: JSON array of {id, displayName?, maxInputTokens?, maxOutputTokens?}. */
+    modelsJson: text("models_json"),
+    modelsFetchedAt: integer("models_fetched_at"),
     source: text("source").notNull().default("panel"),
     sourcePath: text("source_path"),
     createdAt: integer("created_at").notNull(),
@@ -60,6 +63,10 @@ export const clientKeys = sqliteTable(
     allowedModels: text("allowed_models"), // JSON array or null = all
     expiresAt: integer("expires_at"),
     monthlyTokenBudget: integer("monthly_token_budget"),
+    /** Rate limits of this key (null = none): requests per minute, tokens per minute, requests at once (src/keys/limiter.ts). */
+    rpmLimit: integer("rpm_limit"),
+    tpmLimit: integer("tpm_limit"),
+    concurrencyLimit: integer("concurrency_limit"),
     tokensThisMonth: integer("tokens_this_month").notNull().default(0),
     budgetMonth: text("budget_month"), // "2026-11": which month tokensThisMonth counts
     requests: integer("requests").notNull().default(0),
@@ -125,3 +132,58 @@ export const accountFingerprints = sqliteTable(
   },
   (t) => [index("account_fingerprints_account").on(t.accountId)],
 );
+
+/**
+ * Stored OpenAI Responses (`store` true, the default): what `previous_response_id`,
+ * `GET /v1/responses/{id}` and `…/input_items` read. Scoped to the client key that created them;
+ * removed after their expiry and, oldest first, when the table outgrows its size cap
+ * (src/db/responses-store.ts).
+ */
+export const storedResponses = sqliteTable(
+  "stored_responses",
+  {
+    id: text("id").primaryKey(),
+    clientKeyId: text("client_key_id").notNull(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    /** Length of the three JSON columns together (what the size cap counts). */
+    bytes: integer("bytes").notNull(),
+    /** The response object as the client received it. */
+    responseJson: text("response_json").notNull(),
+    /** Every input item the response was generated from (inherited ones included), with ids. */
+    inputJson: text("input_json").notNull(),
+    /** The output items in the form a continuation replays (reasoning keeps its signed content). */
+    outputJson: text("output_json").notNull(),
+  },
+  (t) => [index("stored_responses_key").on(t.clientKeyId, t.createdAt), index("stored_responses_expiry").on(t.expiresAt)],
+);
+
+/**
+ * Request-log aggregates for the panel's usage charts (src/logs/request-rollup.ts): per time bucket
+ * (`step` = one minute, hour or day in ms; `bucket` = its start) and per dimension (`dim` = "total",
+ * "model", "account" or "key"; `value` = the model name, account id or client-key id, "" for total
+ * or unknown). Built from request_log rows past the cursor, so pages read thousands of rows, not millions.
+ */
+export const requestRollup = sqliteTable(
+  "request_rollup",
+  {
+    step: integer("step").notNull(),
+    dim: text("dim", { enum: ["total", "model", "account", "key"] }).notNull(),
+    bucket: integer("bucket").notNull(),
+    value: text("value").notNull(),
+    requests: integer("requests").notNull().default(0),
+    errors: integer("errors").notNull().default(0),
+    inputTokens: integer("input_tokens").notNull().default(0),
+    outputTokens: integer("output_tokens").notNull().default(0),
+    latencyMsSum: integer("latency_ms_sum").notNull().default(0),
+    latencyCount: integer("latency_count").notNull().default(0),
+    credits: real("credits").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.step, t.dim, t.bucket, t.value] })],
+);
+
+/** How far request_rollup has read request_log: the last row id counted (one row, name "request_log"). */
+export const rollupCursor = sqliteTable("rollup_cursor", {
+  name: text("name").primaryKey(),
+  lastId: integer("last_id").notNull(),
+});

@@ -12,15 +12,54 @@ export const runtimeSettingsSchema = z.object({
   cooldownMaxMs: z.number().int().min(1000).max(86_400_000).default(300_000),
   /** Consecutive failures that auto-disable an account. */
   maxConsecutiveFailures: z.number().int().min(1).max(100).default(5),
-  /** Requests one account may serve at once. */
-  perAccountConcurrency: z.number().int().min(1).max(64).default(4),
+  /** Requests one account may serve at once (pacing: a request waits rather than exceed it). */
+  perAccountConcurrency: z.number().int().min(1).max(64).default(2),
+  /**
+   * Pacing per account (defaults and why: README, "Pacing"): requests one account may start per
+   * pacing window (0 = no limit), the window (a minute; shorter only to test), and the least time
+   * between two requests started on one account (0 = none).
+   */
+  accountRpm: z.number().int().min(0).max(10_000).default(20),
+  pacingWindowMs: z.number().int().min(1000).max(3_600_000).default(60_000),
+  accountMinSpacingMs: z.number().int().min(0).max(600_000).default(1000),
+  /**
+   * How long a request waits in the first-come-first-served queue when every account that could
+   * serve it is at its pacing or concurrency limit; then it is answered 429 with Retry-After
+   * (0 = answer at once).
+   */
+  queueWaitMs: z.number().int().min(0).max(600_000).default(30_000),
+  /** First cooldown after a 429 that says "suspicious activity" (abuse detection), doubled per repeat. */
+  abuseCooldownMs: z.number().int().min(60_000).max(86_400_000).default(1_800_000),
   logRequestBodies: z.boolean().default(false),
   logRetentionDays: z.number().int().min(1).max(3650).default(30),
   firstTokenTimeoutMs: z.number().int().min(5000).max(600_000).default(90_000),
+  /** Stored OpenAI Responses (`store` true) are kept this long for `previous_response_id` and GET. */
+  responsesRetentionDays: z.number().int().min(1).max(365).default(30),
+  /** Size cap of all stored Responses together (MiB); the oldest go first when it is exceeded. */
+  responsesStoreMaxMb: z.number().int().min(1).max(100_000).default(512),
 });
 export type RuntimeSettings = z.infer<typeof runtimeSettingsSchema>;
 
 const RUNTIME_KEY = "runtime_settings";
+
+/** The start-up configuration's values for runtime settings (flags / env): defaults until a value is saved in Settings. */
+export type RuntimeDefaultsSource = {
+  strategy?: RuntimeSettings["strategy"];
+  accountRpm?: number;
+  accountMinSpacingMs?: number;
+  accountConcurrency?: number;
+  queueWaitMs?: number;
+};
+
+export function runtimeDefaults(c: RuntimeDefaultsSource): Partial<RuntimeSettings> {
+  const out: Partial<RuntimeSettings> = {};
+  if (c.strategy !== undefined) out.strategy = c.strategy;
+  if (c.accountRpm !== undefined) out.accountRpm = c.accountRpm;
+  if (c.accountMinSpacingMs !== undefined) out.accountMinSpacingMs = c.accountMinSpacingMs;
+  if (c.accountConcurrency !== undefined) out.perAccountConcurrency = c.accountConcurrency;
+  if (c.queueWaitMs !== undefined) out.queueWaitMs = c.queueWaitMs;
+  return out;
+}
 
 export class SettingsStore {
   private cached: RuntimeSettings;

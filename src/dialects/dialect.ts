@@ -6,7 +6,9 @@
  *                                                           or dialect.stream (SSE)
  *
  * and answers every failure with dialect.error. A dialect is one folder under src/dialects/
- * exporting a `Dialect`, plus one registration line in src/http/dialects.ts.
+ * exporting a `Dialect`, plus one registration line in src/http/dialects.ts. Further JSON routes of
+ * the same API (e.g. reading a stored response back) are declared in `routes` and served by the
+ * same path with the same authentication and error shape.
  *
  * Dialects import only src/core (canonical types, errors, model catalogue, token counting);
  * never src/kiro, src/pool or another dialect.
@@ -61,6 +63,25 @@ export interface StreamEncoder {
   fail(err: TurnError): string;
 }
 
+/** What a dialect's further route receives once the client key was accepted. */
+export type DialectRouteRequest = {
+  /** The path parameters named in `DialectRoute.path`, URL-decoded. */
+  params: Record<string, string>;
+  query: URLSearchParams;
+  /** The authenticated client key's id. */
+  clientKeyId: string;
+  signal: AbortSignal;
+};
+
+/** A further JSON route of a dialect's API (no turn): e.g. GET /v1/responses/:id. */
+export type DialectRoute = {
+  method: "GET" | "DELETE";
+  /** Path with `:name` parameters, e.g. "/v1/responses/:id/input_items". */
+  path: string;
+  /** → the JSON body of the 200, or throws a TurnError (answered with `Dialect.error`). */
+  handle(req: DialectRouteRequest): unknown;
+};
+
 export interface Dialect<X = unknown> {
   readonly name: DialectName;
   /** POST paths served (e.g. ["/v1/messages", "/messages"]); any query string is accepted. */
@@ -77,4 +98,13 @@ export interface Dialect<X = unknown> {
   error(err: TurnError, requestId: string): Response;
   /** Response headers for a 200 (e.g. Anthropic's `request-id`). */
   headers?(requestId: string): Record<string, string>;
+  /**
+   * Body text → JSON value, throwing the dialect's TurnError("invalid_request") for an empty or
+   * malformed body. Default: JSON.parse, "request body is not valid JSON".
+   */
+  parse?(text: string): unknown;
+  /** The 401 message for a missing or wrong client key (which header carries it). */
+  readonly unauthorizedMessage?: string;
+  /** Further JSON routes of this API (stored objects …), served with the same key check and errors. */
+  readonly routes?: readonly DialectRoute[];
 }

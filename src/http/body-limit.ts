@@ -1,7 +1,8 @@
 /**
  * The request-body size limit (KIRO_MAX_BODY_MB), answered in the client's own error shape before
  * anything is parsed:
- *  - a declared Content-Length over the limit is refused in onRequest (bodyLimitHook);
+ *  - a declared Content-Length over the limit is refused in onRequest (bodyLimitHook, registered by
+ *    each dialect route for its own paths with its own error shape), before routing or reading;
  *  - a body without Content-Length (chunked) is read by readBodyText, which refuses as soon as
  *    the limit is passed, so at most the limit plus one network chunk is ever held.
  * In both cases the rest of the body is read and thrown away before the answer: a client still
@@ -10,11 +11,9 @@
  * memory and is bounded by serverBodyBackstop.
  * Bun's own `maxRequestBodySize` answers a bare 413 with no body (measured: "HTTP/1.1 413 Request
  * Entity Too Large" and nothing else), so src/server.ts sets it to serverBodyBackstop and it only
- * acts for bodies far over the limit.
+ * acts for bodies far over the limit (and for routes that are not a dialect's).
  */
 import { TurnError } from "../core/errors";
-import { anthropicErrorResponse } from "../dialects/anthropic/errors";
-import { openaiErrorResponse } from "../dialects/openai/errors";
 import { newRequestId } from "./request-id";
 
 const MB = 1024 * 1024;
@@ -33,17 +32,6 @@ function tooLarge(size: number | undefined, limit: number): TurnError {
   return new TurnError("invalid_request", `${what} this server's limit of ${(limit / MB).toFixed(0)} MB (KIRO_MAX_BODY_MB)`, { status: 413, param: "body" });
 }
 
-/** Paths answered in the Anthropic shape; every other path gets the OpenAI shape. */
-function isAnthropicPath(path: string): boolean {
-  return /(^|\/)messages(\/count_tokens)?\/?$/.test(path);
-}
-
-/** The dialect-shaped 413 for a request to `path`. */
-export function bodyTooLargeResponse(path: string, requestId: string, size: number | undefined, limit: number): Response {
-  const err = tooLarge(size, limit);
-  return isAnthropicPath(path) ? anthropicErrorResponse(err, requestId) : openaiErrorResponse(err, requestId);
-}
-
 /** Reads and drops what is left of a body, up to `upTo` more bytes (then gives up and cancels). */
 async function discard(reader: ReadableStreamDefaultReader<Uint8Array>, upTo: number): Promise<void> {
   let seen = 0;
@@ -60,32 +48,45 @@ async function discard(reader: ReadableStreamDefaultReader<Uint8Array>, upTo: nu
   await reader.cancel().catch(() => {});
 }
 
+/** A POST path as a dialect lists it, matched with or without a trailing slash. */
+function servedPath(paths: readonly string[]): (pathname: string) => boolean {
+  const set = new Set(paths.map((p) => p.replace(/\/+$/, "")));
+  return (pathname) => set.has(pathname.replace(/\/+$/, ""));
+}
+
 /**
- * Elysia onRequest hook: refuses a declared Content-Length over the limit (any route, before the
- * body is read or parsed). Returns undefined to let the request through.
+ * Elysia onRequest hook for the POST `paths` of one dialect: a declared Content-Length over the
+ * limit gets `answer` (the dialect's error shape) before the body is read or parsed. Returns
+ * undefined to let every other request through. onRequest hooks run for every request of the app,
+ * whichever plugin registers them, hence the path check.
  */
-export function bodyLimitHook(maxBodyMb: number) {
+export function bodyLimitHook(maxBodyMb: number, paths: readonly string[], answer: (err: TurnError, requestId: string) => Response) {
   const limit = maxBodyBytes(maxBodyMb);
   const backstop = serverBodyBackstop(maxBodyMb);
+  const served = servedPath(paths);
   return async ({ request }: { request: Request }): Promise<Response | undefined> => {
     const declared = request.headers.get("content-length");
-    if (declared === null) return undefined;
+    if (declared === null || request.method !== "POST") return undefined;
     const size = Number(declared);
     if (!Number.isFinite(size) || size <= limit) return undefined;
+    if (!served(new URL(request.url).pathname)) return undefined;
     const requestId = request.headers.get("x-request-id")?.slice(0, 64) || newRequestId();
     if (request.body) await discard(request.body.getReader(), backstop);
-    return bodyTooLargeResponse(new URL(request.url).pathname, requestId, size, limit);
+    return answer(tooLarge(size, limit), requestId);
   };
 }
 
 /**
  * The body as text (invalid UTF-8 becomes U+FFFD, as Request.text() does), refusing more than
- * `maxBytes` with a 413 TurnError. A declared size is checked first; otherwise the stream is
- * read chunk by chunk and cancelled as soon as it passes the limit.
+ * `maxBytes` with a 413 TurnError. A declared size is checked first (the rest of the body is
+ * drained); otherwise the stream is read chunk by chunk and cancelled as soon as it passes the limit.
  */
 export async function readBodyText(request: Request, maxBytes: number): Promise<string> {
   const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > maxBytes) throw tooLarge(Number(declared), maxBytes);
+  if (declared !== null && Number(declared) > maxBytes) {
+    if (request.body) await discard(request.body.getReader(), 3 * maxBytes);
+    throw tooLarge(Number(declared), maxBytes);
+  }
   if (declared !== null || !request.body) return request.text();
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];

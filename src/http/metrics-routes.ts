@@ -5,11 +5,13 @@ import { allowedHosts, isAllowedHost } from "../admin/host-guard";
 import { hostOf, sessionOf } from "../admin/guard";
 import { sessionsFor } from "../admin/session";
 import { MetricsRegistry, histogramLines, label } from "../metrics/registry";
+import { accountPacingMetrics, keyLimitMetrics, queueMetrics } from "../metrics/pacing";
 
 /**
  * GET /metrics — Prometheus text format. Needs a client key (`Authorization: Bearer …`, which is
  * what Prometheus' `authorization` scrape setting sends) or an admin session: it names accounts.
- * Pool gauges come from the pool's in-memory state; nothing here calls Kiro.
+ * Pool gauges (pacing and the wait queue included) and client-key limit counters come from
+ * in-memory state; nothing here calls Kiro.
  */
 export const metricsRoutes = (s: Services) => {
   const registry = new MetricsRegistry(s.bus);
@@ -72,5 +74,9 @@ function render(s: Services, r: MetricsRegistry): string {
   per("kiro_account_errors_total", "counter", "Upstream errors per account.", (a) => a.errors);
   per("kiro_account_inflight", "gauge", "Requests running on the account now.", (a) => a.inflight);
   per("kiro_account_credits_remaining", "gauge", "Remaining credits from the last quota poll.", (a) => a.quota?.remaining);
+  accountPacingMetrics(metric, accounts, Date.now());
+  queueMetrics(metric, s.pool.queueStats());
+  const names = new Map(s.keys.list().map((k) => [k.id, k.name]));
+  keyLimitMetrics(metric, s.keyLimiter.all().map((u) => ({ ...u, name: names.get(u.keyId) ?? u.keyId })));
   return lines.join("\n") + "\n";
 }

@@ -1,6 +1,6 @@
 import type { CanonicalEvent } from "../core/canonical";
 
-/** What a dialect route supplies to turn relayed event batches into its SSE text. */
+/** What the dialect route supplies to turn relayed event batches into the dialect's SSE text. */
 export type SseHooks = {
   /** Text written before the first batch (e.g. Anthropic's message_start). */
   start?(): string;
@@ -19,7 +19,7 @@ export type SseHooks = {
 const textEncoder = new TextEncoder();
 
 /**
- * The SSE body both dialects stream: one write per upstream batch (everything one network chunk
+ * The SSE body every dialect streams (src/http/dialect-route.ts): one write per upstream batch (everything one network chunk
  * of the upstream completed, so nothing waits for later bytes), `ping` after `pingMs` of silence
  * checked by one interval timer per stream, a mid-stream failure turned into the dialect's error
  * text, and the turn (with its upstream request) cancelled when the client goes away.

@@ -1,10 +1,19 @@
 import type { Statement } from "bun:sqlite";
 import { eq, isNull } from "drizzle-orm";
+import { z } from "zod";
 import type { Db } from "../db/client";
 import { clientKeys } from "../db/schema";
 import type { SecretBox } from "../crypto/secret-box";
 
 export type ClientKey = typeof clientKeys.$inferSelect;
+
+/** A key's rate limits as the panel or an API sets them: a positive whole number, or null for none. */
+export const keyLimitsSchema = z.object({
+  rpmLimit: z.number().int().min(1).max(1_000_000).nullable().optional(),
+  tpmLimit: z.number().int().min(1).max(1_000_000_000).nullable().optional(),
+  concurrencyLimit: z.number().int().min(1).max(10_000).nullable().optional(),
+});
+export type KeyLimitsInput = z.infer<typeof keyLimitsSchema>;
 
 export const sha256Hex = (s: string) => new Bun.CryptoHasher("sha256").update(s).digest("hex");
 export const newKeyString = () => "sk-kiro-" + Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString("base64url");
@@ -63,16 +72,31 @@ export class ClientKeys {
     return this.db.select().from(clientKeys).all();
   }
 
-  async create(input: { name: string; allowedModels?: string[] | null; expiresAt?: number | null; monthlyTokenBudget?: number | null }): Promise<{ key: string; record: ClientKey }> {
+  async create(input: { name: string; allowedModels?: string[] | null; expiresAt?: number | null; monthlyTokenBudget?: number | null } & KeyLimitsInput): Promise<{ key: string; record: ClientKey }> {
     const key = newKeyString();
+    const limits = keyLimitsSchema.parse({ rpmLimit: input.rpmLimit, tpmLimit: input.tpmLimit, concurrencyLimit: input.concurrencyLimit });
     const record = {
       id: crypto.randomUUID(), name: input.name, keyHash: sha256Hex(key), keyPrefix: key.slice(0, 12), builtin: false,
       allowedModels: input.allowedModels?.length ? JSON.stringify(input.allowedModels) : null,
       expiresAt: input.expiresAt ?? null, monthlyTokenBudget: input.monthlyTokenBudget ?? null, createdAt: Date.now(),
+      rpmLimit: limits.rpmLimit ?? null, tpmLimit: limits.tpmLimit ?? null, concurrencyLimit: limits.concurrencyLimit ?? null,
     };
     this.db.insert(clientKeys).values(record).run();
     this.reload();
     return { key, record: this.db.select().from(clientKeys).where(eq(clientKeys.id, record.id)).get()! };
+  }
+
+  /** Sets a key's rate limits (absent fields unchanged, null = no limit); the record as stored, or undefined for an unknown key. Throws ZodError on bad values. */
+  setLimits(id: string, input: KeyLimitsInput): ClientKey | undefined {
+    const limits = keyLimitsSchema.parse(input);
+    const patch: Partial<ClientKey> = {};
+    if (limits.rpmLimit !== undefined) patch.rpmLimit = limits.rpmLimit;
+    if (limits.tpmLimit !== undefined) patch.tpmLimit = limits.tpmLimit;
+    if (limits.concurrencyLimit !== undefined) patch.concurrencyLimit = limits.concurrencyLimit;
+    if (!this.db.select({ id: clientKeys.id }).from(clientKeys).where(eq(clientKeys.id, id)).get()) return undefined;
+    if (Object.keys(patch).length) this.db.update(clientKeys).set(patch).where(eq(clientKeys.id, id)).run();
+    this.reload();
+    return this.db.select().from(clientKeys).where(eq(clientKeys.id, id)).get();
   }
 
   revoke(id: string): void {

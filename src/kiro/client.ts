@@ -1,5 +1,6 @@
 /**
- * openChat: one GenerateAssistantResponse call (kiro-upstream.md §1.3, §4, §6, §7).
+ * openChat: one GenerateAssistantResponse call, sent with the model's upstream id (resolved when the
+ * request was decoded).
  * Resolves once the upstream answered 200 (events not consumed yet); otherwise throws a
  * classified KiroError. Endpoint families are tried in order and fall back only on
  * 404 / DNS / connect failures (and, for an account without an ARN, family A's
@@ -25,7 +26,7 @@ import { decodeKiroBatches } from "./stream/decode";
 export type KiroCredentials = {
   accessToken: string;
   authKind: KiroAuthKind;
-  /** Configured API region; a profileArn's region wins (§1.2). */
+  /** Configured API region; the region inside a profileArn wins over it. */
   region: string;
   profileArn?: string;
   machineId: string;
@@ -46,7 +47,7 @@ export type OpenChatOptions = {
   idleTimeoutMs?: number;
 };
 
-/** The official client's socket inactivity timeout (CLIENT_TIMEOUT_MS, doc §10). */
+/** The official client's socket inactivity timeout (its CLIENT_TIMEOUT_MS). */
 export const STREAM_IDLE_TIMEOUT_MS = 245_000;
 
 /**
@@ -116,12 +117,12 @@ export async function openChat(
     if (res.status === 200) {
       if (!skippedForArn) selector.reportWorking(region, ep);
       if (!res.body) throw new KiroError("transient", "upstream answered 200 without a body", { status: 200 });
-      // <thinking> tags are only parsed when thinking was requested (doc §6.6): otherwise a
+      // <thinking> tags are only parsed when thinking was requested: otherwise a
       // literal "<thinking>" in an ordinary answer would vanish into a thinking block.
       const batches = decodeKiroBatches(res.body, {
         restoreToolName: (n) => built.toolNames.restore(n),
         thinkingTags: req.thinking.type !== "disabled",
-        idleTimeoutMs: opts.idleTimeoutMs ?? STREAM_IDLE_TIMEOUT_MS,
+        idleTimeoutMs: opts.idleTimeoutMs ?? opts.upstream.streamIdleMs ?? STREAM_IDLE_TIMEOUT_MS,
       });
       return { modelId: built.modelId, batches, events: flatten(batches) };
     }
@@ -131,9 +132,9 @@ export async function openChat(
       last = err;
       continue;
     }
-    // §1.3 rule 3 exception: family A insists on an ARN this account does not have → use the
-    // next family, and remember that for this account only (other accounts may have ARNs, so
-    // the region's family choice stays).
+    // The one exception to "never fall back on a live answer": family A insists on an ARN this
+    // account does not have → use the next family, and remember that for this account only
+    // (other accounts may have ARNs, so the region's family choice stays).
     if (
       err.reason === SYNTHETIC_REASONS.profileArnRequired &&
       !creds.profileArn &&

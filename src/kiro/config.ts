@@ -14,4 +14,6 @@ export type KiroUpstreamConfig = {
   proxy?: string;
   /** Upstream connection slots shared by every call (KIRO_MAX_UPSTREAM_REQUESTS); none = unbounded. */
   slots?: UpstreamSlots;
+  /** Silence after which a chat stream is given up (KIRO_STREAM_IDLE_MS); default STREAM_IDLE_TIMEOUT_MS. */
+  streamIdleMs?: number;
 };

@@ -1,23 +1,13 @@
 /**
- * Upstream error classes. One class per pool action (see docs/errors.md for the table).
- * classifyUpstreamError() (same file) is the single function that maps an upstream answer
- * (HTTP status + body + headers, in-stream exception, refresh-endpoint answer or network
- * failure) to one of these.
+ * Upstream failures → one UpstreamErrorClass each. classifyUpstreamError() is the single function
+ * that maps an upstream answer (HTTP status + body + headers, in-stream exception, refresh-endpoint
+ * answer or network failure) to a class, through the ordered rule table CLASSIFY_RULES below.
+ * What each class means for the pool and for the client is the error table in
+ * src/core/error-table.ts; docs/errors.md is rendered from both.
  */
-export type UpstreamErrorClass =
-  | "expired_token" // bearer invalid / 401: refresh once and retry the same account
-  | "dead_refresh_token" // invalid_grant, Bad credentials, InvalidClient: disable account
-  | "suspended" // TEMPORARILY_SUSPENDED etc: disable with the service's message
-  | "account_blocked" // FEATURE_NOT_SUPPORTED, KMS/profile misconfig: disable
-  | "quota_exhausted" // 402 MONTHLY_REQUEST_COUNT / overage / daily: exhausted until reset
-  | "throttled" // 429 per-account rate: cool down, next account
-  | "model_capacity" // INSUFFICIENT_MODEL_CAPACITY / high load: backoff retry, no penalty
-  | "invalid_model" // INVALID_MODEL_ID
-  | "bad_request" // 400 with reason: return to client
-  | "input_too_long" // CONTENT_LENGTH_EXCEEDS_THRESHOLD etc: return to client
-  | "forbidden" // other 403: count failure, next account
-  | "endpoint_unavailable" // 404 / DNS / connect refused: try next endpoint family
-  | "transient"; // 5xx, network, timeout: next account (bounded)
+import { SYNTHETIC_REASONS, type UpstreamErrorClass } from "../core/error-table";
+
+export { SYNTHETIC_REASONS, type UpstreamErrorClass };
 
 export class KiroError extends Error {
   readonly cls: UpstreamErrorClass;
@@ -45,11 +35,6 @@ export class KiroError extends Error {
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Classification (kiro-upstream.md §7, rows 1–34, and §2.6). The real bearer-invalid 403 has no
-// exception name, so we classify by status + `reason` + message substrings, never by name alone.
-// ---------------------------------------------------------------------------------------------
-
 export type ClassifyInput = {
   status?: number;
   /** Raw response text or an already parsed JSON value. */
@@ -59,23 +44,14 @@ export type ClassifyInput = {
   exceptionType?: string;
   /** What fetch threw (DNS, connect refused, reset, timeout…). */
   networkError?: unknown;
-  /** Which endpoint answered: the refresh endpoints have their own dead-token rules (rows 32–34). */
+  /** Which endpoint answered: the refresh endpoints have their own dead-token rules. */
   source?: "chat" | "refresh" | "side";
 };
 
 /**
- * Synthetic `reason` values for rows whose pool action differs from the class default but whose
- * upstream answer carries no reason of its own. Real upstream reasons are kept verbatim.
+ * Exception name → HTTP status (the service's REST-JSON bindings), used for in-stream
+ * exceptions, which arrive inside a 200 response.
  */
-export const SYNTHETIC_REASONS = {
-  reauthRequired: "REAUTH_REQUIRED", // row 2
-  profileArnRequired: "PROFILE_ARN_REQUIRED", // row 24
-  suspiciousActivity: "SUSPICIOUS_ACTIVITY", // row 16
-  highLoad: "HIGH_LOAD", // row 27 without MODEL_TEMPORARILY_UNAVAILABLE
-  timeout: "TIMEOUT", // our own timer fired before upstream answered
-} as const;
-
-/** Exception name → HTTP status (SDK restJson1 bindings), used for in-stream exceptions. */
 const EXCEPTION_STATUS: Record<string, number> = {
   ValidationException: 400,
   AccessDeniedException: 403,
@@ -87,22 +63,8 @@ const EXCEPTION_STATUS: Record<string, number> = {
   ServiceUnavailableException: 503,
 };
 
-const QUOTA_REASONS = ["MONTHLY_REQUEST_COUNT", "OVERAGE_REQUEST_LIMIT_EXCEEDED", "DAILY_REQUEST_COUNT"];
-const INPUT_TOO_LONG_REASONS = ["CONTENT_LENGTH_EXCEEDS_THRESHOLD", "PROMPT_TOO_LONG"];
-const KMS_REASONS = [
-  "INVALID_KMS_GRANT",
-  "CUSTOMER_KMS_KEY_DISABLED",
-  "CUSTOMER_KMS_KEY_INVALID_KEY_POLICY",
-  "MISMATCHED_KMS_KEY",
-];
-const BUILDER_BUG_403_REASONS = [
-  "UNAUTHORIZED_CUSTOMIZATION_RESOURCE_ACCESS",
-  "UNAUTHORIZED_WORKSPACE_CONTEXT_FEATURE_ACCESS",
-];
-const SUSPENDED_MARKERS = ["temporarily suspended", "temporarily is suspended", "locked your account"];
-const DEAD_REFRESH_MARKERS = ["invalid_grant", "invalid refresh token provided", "bad credentials", "invalidclient", "invalid_client"];
-/** fetch error codes meaning "this host is not served here" (row 26): try the next family. */
-const UNREACHABLE_CODES = new Set([
+/** fetch error codes meaning "this host is not served here": try the next endpoint family. */
+export const UNREACHABLE_CODES: ReadonlySet<string> = new Set([
   "ENOTFOUND",
   "EAI_AGAIN",
   "EAI_NONAME",
@@ -119,6 +81,154 @@ const UNREACHABLE_CODES = new Set([
   "ERR_SSL_WRONG_VERSION_NUMBER",
   "TLSHandshakeFailed",
 ]);
+
+// ---------------------------------------------------------------------------------------------
+// The ordered rule table. The first rule that matches decides the class. A rule matches when
+// its `source` (if any) and `status` (if any) fit and, when it names signals, at least one of
+// them is present. The real bearer-invalid 403 carries no exception name, so rules go by status,
+// `reason` and message text, and use exception names only as one more signal.
+// ---------------------------------------------------------------------------------------------
+
+export type StatusMatch = number | { min: number; max?: number };
+
+export type ClassifyRule = {
+  cls: UpstreamErrorClass;
+  /** Only answers of the token refresh endpoints. */
+  source?: "refresh";
+  status?: StatusMatch;
+  /** The upstream `reason` (also nested as `{"error":{"reason"}}`) is one of these. */
+  reasons?: readonly string[];
+  /** Appears anywhere in the reason or the raw body (case-sensitive, e.g. when the service wraps it). */
+  tokens?: readonly string[];
+  /** The body or message contains this, ignoring case (written lower-case here). */
+  text?: readonly string[];
+  /** The exception name (x-amzn-errortype header, body `code` / `__type`, in-stream `:exception-type`). */
+  names?: readonly string[];
+  /**
+   * The error's `reason` when the upstream sent none: a fixed (often synthetic) value, the token
+   * that matched, or the exception name.
+   */
+  fallbackReason?: string | { from: "token" | "name" };
+  /** The upstream answers this rule is for (rendered into docs/errors.md). */
+  note: string;
+};
+
+const QUOTA_REASONS = ["MONTHLY_REQUEST_COUNT", "OVERAGE_REQUEST_LIMIT_EXCEEDED", "DAILY_REQUEST_COUNT"];
+
+export const CLASSIFY_RULES: readonly ClassifyRule[] = [
+  // Token refresh endpoints (OIDC for IAM Identity Center accounts, the social-login service).
+  {
+    cls: "dead_refresh_token",
+    source: "refresh",
+    text: ["invalid_grant", "invalid refresh token provided", "bad credentials", "invalidclient", "invalid_client"],
+    names: ["InvalidGrantException", "InvalidClientException"],
+    fallbackReason: { from: "name" },
+    note: "Refresh endpoint: 400 `invalid_grant` / `Invalid refresh token provided`, 401 `InvalidClientException` (client registration expired), social 401 `Bad credentials`",
+  },
+  {
+    cls: "transient",
+    source: "refresh",
+    fallbackReason: { from: "name" },
+    note: "Any other refresh-endpoint answer (429, 5xx, other 400s): retry the refresh later",
+  },
+  // Chat and side calls: reasons and texts that decide whatever the status.
+  {
+    cls: "quota_exhausted",
+    tokens: QUOTA_REASONS,
+    fallbackReason: { from: "token" },
+    note: "Monthly, overage or daily quota used up: 402 or 429, matched anywhere in the body",
+  },
+  {
+    cls: "model_capacity",
+    tokens: ["INSUFFICIENT_MODEL_CAPACITY"],
+    text: ["experiencing high traffic"],
+    fallbackReason: "INSUFFICIENT_MODEL_CAPACITY",
+    note: "The model has no capacity (seen as 429, 400 and 503)",
+  },
+  {
+    cls: "expired_token",
+    text: ["the bearer token included in the request is invalid"],
+    note: "Access token expired or revoked: 403 (sometimes 401) with no exception name",
+  },
+  {
+    cls: "expired_token",
+    text: ["user is not authorized to make this call"],
+    fallbackReason: SYNTHETIC_REASONS.reauthRequired,
+    note: "403 AccessDeniedException: the token is no longer accepted; recurring after a refresh means re-login",
+  },
+  {
+    cls: "suspended",
+    tokens: ["TEMPORARILY_SUSPENDED"],
+    text: ["temporarily suspended", "temporarily is suspended", "locked your account"],
+    fallbackReason: "TEMPORARILY_SUSPENDED",
+    note: "Account suspended: 403 with the reason, or (one endpoint family) `reason: null` and only the message",
+  },
+  {
+    cls: "account_blocked",
+    reasons: ["FEATURE_NOT_SUPPORTED", "INVALID_KMS_GRANT", "CUSTOMER_KMS_KEY_DISABLED", "CUSTOMER_KMS_KEY_INVALID_KEY_POLICY", "MISMATCHED_KMS_KEY"],
+    note: "403 plan lacks the feature; 400/409 enterprise profile with an unusable encryption key",
+  },
+  {
+    cls: "bad_request",
+    reasons: ["UNAUTHORIZED_CUSTOMIZATION_RESOURCE_ACCESS", "UNAUTHORIZED_WORKSPACE_CONTEXT_FEATURE_ACCESS"],
+    note: "403 for a customization or workspace field we should never send: retrying on any account cannot help",
+  },
+  {
+    cls: "input_too_long",
+    names: ["ContentLengthExceededException"],
+    fallbackReason: { from: "name" },
+    note: "`ContentLengthExceededException`, if it is ever classified (the stream decoder normally turns it into stop reason `max_tokens`)",
+  },
+  {
+    cls: "input_too_long",
+    reasons: ["CONTENT_LENGTH_EXCEEDS_THRESHOLD", "PROMPT_TOO_LONG"],
+    text: ["input is too long", "exceeded max chat context length"],
+    note: "400 prompt longer than the model's context",
+  },
+  {
+    cls: "invalid_model",
+    reasons: ["INVALID_MODEL_ID"],
+    text: ["invalid model. please select a different model"],
+    fallbackReason: "INVALID_MODEL_ID",
+    note: "400 `Invalid model. Please select a different model.`: this account's plan lacks the model",
+  },
+  {
+    cls: "bad_request",
+    text: ["profilearn is required"],
+    fallbackReason: SYNTHETIC_REASONS.profileArnRequired,
+    note: "400 from an endpoint family that needs a profile ARN the account does not have (the Kiro client then tries the next family)",
+  },
+  {
+    cls: "transient",
+    reasons: ["CONVERSATION_LIMIT_EXCEEDED"],
+    note: "402 conversation limit: neither the client's mistake nor the account's",
+  },
+  {
+    cls: "throttled",
+    text: ["due to suspicious activity"],
+    fallbackReason: SYNTHETIC_REASONS.suspiciousActivity,
+    note: "429 abuse throttle `Due to suspicious activity…`: long cooldown",
+  },
+  {
+    cls: "model_capacity",
+    reasons: ["MODEL_TEMPORARILY_UNAVAILABLE"],
+    text: ["encountered unexpectedly high load"],
+    fallbackReason: SYNTHETIC_REASONS.highLoad,
+    note: "500 model temporarily unavailable / `Encountered unexpectedly high load…`",
+  },
+  // Whatever else: by status (an in-stream exception's status comes from its name).
+  { cls: "bad_request", status: 400, note: "Any other 400: malformed request, tool, image or document problems" },
+  { cls: "expired_token", status: 401, note: "Any other 401: refresh once, then as a 403" },
+  { cls: "quota_exhausted", status: 402, note: "Any other 402" },
+  { cls: "forbidden", status: 403, note: "Any other 403, including nameless ones" },
+  { cls: "endpoint_unavailable", status: 404, note: "404 with any body: this endpoint is not served here" },
+  { cls: "throttled", status: 429, note: "Any other 429: per-account rate limit" },
+  { cls: "model_capacity", status: 503, note: "503 ServiceUnavailableException: the service's throttling, retried with backoff" },
+  { cls: "transient", status: { min: 500 }, note: "Other 5xx" },
+  { cls: "transient", status: 408, note: "408 request timeout" },
+  { cls: "bad_request", status: { min: 400, max: 499 }, note: "Any other 4xx" },
+  { cls: "transient", note: "No status at all, or an unnamed in-stream failure" },
+];
 
 type Parsed = { json?: Record<string, unknown>; text: string };
 
@@ -159,7 +269,7 @@ export function parseRetryAfter(value: string | undefined | null, now = Date.now
   return Math.max(0, at - now);
 }
 
-/** SDK naming rule: x-amzn-errortype (before ':'), body code, body __type (after '#'). */
+/** Exception naming rule: x-amzn-errortype (before ':'), body code, body __type (after '#'). */
 function errorName(input: ClassifyInput, json?: Record<string, unknown>): string | undefined {
   const h = header(input.headers, "x-amzn-errortype");
   if (h) return h.split(":")[0]!.trim();
@@ -193,20 +303,66 @@ function classifyNetwork(input: ClassifyInput): KiroError {
   const code = networkCode(err);
   const message = err instanceof Error ? err.message : String(err);
   const text = `network error${code ? ` ${code}` : ""}: ${message}`;
-  // Refresh hosts do not change with the family, so there is nothing to fall back to (row 34).
+  // Refresh hosts do not change with the endpoint family, so there is nothing to fall back to.
   if (input.source !== "refresh" && code && UNREACHABLE_CODES.has(code)) {
     return new KiroError("endpoint_unavailable", text, { reason: code, cause: err });
   }
   return new KiroError("transient", text, { reason: code, cause: err });
 }
 
-function has(hay: string, needles: readonly string[]): boolean {
-  return needles.some((n) => hay.includes(n));
+/** What the rules look at, extracted once per answer. */
+type Signals = {
+  source?: ClassifyInput["source"];
+  status?: number;
+  reason?: string;
+  name?: string;
+  /** Body text and message, lower-cased. */
+  lowerText: string;
+  /** Upstream reason and body text, as sent. */
+  rawText: string;
+};
+
+function statusFits(m: StatusMatch | undefined, status: number | undefined): boolean {
+  if (m === undefined) return true;
+  if (status === undefined) return false;
+  if (typeof m === "number") return status === m;
+  return status >= m.min && (m.max === undefined || status <= m.max);
 }
 
-/** Map one upstream failure to the class that decides the pool action (§7). */
+/** Whether the rule matches, and the token it matched (for `fallbackReason: {from: "token"}`). */
+function matchRule(rule: ClassifyRule, s: Signals): { token?: string } | undefined {
+  if (rule.source === "refresh" && s.source !== "refresh") return undefined;
+  if (!statusFits(rule.status, s.status)) return undefined;
+  const hasSignals = rule.reasons || rule.tokens || rule.text || rule.names;
+  if (!hasSignals) return {};
+  const token = rule.tokens?.find((t) => s.rawText.includes(t));
+  if (token) return { token };
+  if (s.reason !== undefined && rule.reasons?.includes(s.reason)) return {};
+  if (rule.text?.some((t) => s.lowerText.includes(t))) return {};
+  if (s.name !== undefined && rule.names?.includes(s.name)) return {};
+  return undefined;
+}
+
+/** Index of the first matching rule (the last rule matches anything) and the token it matched. */
+function firstMatchingRule(s: Signals): { index: number; token?: string } {
+  for (let index = 0; index < CLASSIFY_RULES.length; index++) {
+    const m = matchRule(CLASSIFY_RULES[index]!, s);
+    if (m) return { index, token: m.token };
+  }
+  throw new Error("CLASSIFY_RULES must end with a rule that matches anything");
+}
+
+/** Map one upstream failure to the class that decides the pool action and the client's error. */
 export function classifyUpstreamError(input: ClassifyInput): KiroError {
-  if (input.networkError !== undefined) return classifyNetwork(input);
+  return classifyWithRule(input).error;
+}
+
+/**
+ * The classification and what decided it: the index of the CLASSIFY_RULES entry, or "network"
+ * for a failure without an answer (classified by its error code, see UNREACHABLE_CODES).
+ */
+export function classifyWithRule(input: ClassifyInput): { error: KiroError; rule: number | "network" } {
+  if (input.networkError !== undefined) return { error: classifyNetwork(input), rule: "network" };
 
   const { json, text } = parseBody(input.body);
   const name = errorName(input, json);
@@ -218,160 +374,17 @@ export function classifyUpstreamError(input: ClassifyInput): KiroError {
   const status = input.status && input.status !== 200 ? input.status : (statusFromName ?? input.status);
   const message = rawMessage || (name ? name : status ? `HTTP ${status}` : "upstream error");
   const retryAfterMs = parseRetryAfter(header(input.headers, "retry-after"));
-  const lowerText = `${text} ${message}`.toLowerCase();
-  const upperAll = `${upstreamReason ?? ""} ${text}`;
-  const make = (cls: UpstreamErrorClass, reason = upstreamReason) =>
-    new KiroError(cls, message, { status, reason, retryAfterMs });
 
-  if (input.source === "refresh") {
-    // Rows 32–33 / §2.6: the refresh token or client registration is dead.
-    if (has(lowerText, DEAD_REFRESH_MARKERS) || name === "InvalidGrantException" || name === "InvalidClientException") {
-      return make("dead_refresh_token", upstreamReason ?? name);
-    }
-    return make("transient", upstreamReason ?? name); // row 34: keep old token, retry later
-  }
-
-  // Rows 9, 10, 12, 13: quota reasons win wherever they appear (LSP matches anywhere in the body).
-  const quota = QUOTA_REASONS.find((r) => upperAll.includes(r));
-  if (quota) return make("quota_exhausted", upstreamReason ?? quota);
-  // Row 14: capacity is the model's problem, not the account's.
-  if (upperAll.includes("INSUFFICIENT_MODEL_CAPACITY") || lowerText.includes("experiencing high traffic")) {
-    return make("model_capacity", upstreamReason ?? "INSUFFICIENT_MODEL_CAPACITY");
-  }
-  // Row 1 (403, sometimes 401).
-  if (lowerText.includes("the bearer token included in the request is invalid")) return make("expired_token");
-  // Row 2.
-  if (lowerText.includes("user is not authorized to make this call")) {
-    return make("expired_token", upstreamReason ?? SYNTHETIC_REASONS.reauthRequired);
-  }
-  // Row 3.
-  if (upperAll.includes("TEMPORARILY_SUSPENDED") || has(lowerText, SUSPENDED_MARKERS)) {
-    return make("suspended", upstreamReason ?? "TEMPORARILY_SUSPENDED");
-  }
-  // Row 4.
-  if (upstreamReason === "FEATURE_NOT_SUPPORTED") return make("account_blocked");
-  // Row 25.
-  if (upstreamReason && KMS_REASONS.includes(upstreamReason)) return make("account_blocked");
-  // Row 5: we sent something we never should; no retry on any account.
-  if (upstreamReason && BUILDER_BUG_403_REASONS.includes(upstreamReason)) return make("bad_request");
-  // Row 17 (also ContentLengthExceededException when someone classifies row 30 as an error).
-  if (
-    (upstreamReason && INPUT_TOO_LONG_REASONS.includes(upstreamReason)) ||
-    lowerText.includes("input is too long") ||
-    lowerText.includes("exceeded max chat context length") ||
-    name === "ContentLengthExceededException"
-  ) {
-    return make("input_too_long", upstreamReason ?? (name === "ContentLengthExceededException" ? name : undefined));
-  }
-  // Row 18.
-  if (upstreamReason === "INVALID_MODEL_ID" || lowerText.includes("invalid model. please select a different model")) {
-    return make("invalid_model", upstreamReason ?? "INVALID_MODEL_ID");
-  }
-  // Row 24: family A without an ARN; client.ts falls back to family B for profile-less accounts.
-  if (lowerText.includes("profilearn is required")) {
-    return make("bad_request", upstreamReason ?? SYNTHETIC_REASONS.profileArnRequired);
-  }
-  // Row 11: retry with a new conversationId, then fail over: not a client error, not the account's fault.
-  if (upstreamReason === "CONVERSATION_LIMIT_EXCEEDED") return make("transient");
-  // Row 16: abuse throttle, longer cooldown.
-  if (lowerText.includes("due to suspicious activity")) {
-    return make("throttled", upstreamReason ?? SYNTHETIC_REASONS.suspiciousActivity);
-  }
-  // Row 27.
-  if (
-    upstreamReason === "MODEL_TEMPORARILY_UNAVAILABLE" ||
-    lowerText.includes("encountered unexpectedly high load")
-  ) {
-    return make("model_capacity", upstreamReason ?? SYNTHETIC_REASONS.highLoad);
-  }
-
-  switch (status) {
-    case 400: // rows 19–23 (reason kept so the turn runner can apply 22/23 retries)
-      return make("bad_request");
-    case 401: // row 8: refresh once, then as 403
-      return make("expired_token");
-    case 402: // unknown 402 reasons are still quota answers
-      return make("quota_exhausted");
-    case 403: // rows 6–7
-      return make("forbidden");
-    case 404: // row 26
-      return make("endpoint_unavailable");
-    case 429: // row 15
-      return make("throttled");
-    case 503: // row 29: throttling class in the LSP → backoff retry without penalty
-      return make("model_capacity");
-  }
-  if (status !== undefined && status >= 500) return make("transient"); // row 28
-  if (status === 408) return make("transient"); // row 28
-  if (status !== undefined && status >= 400) return make("bad_request");
-  return make("transient"); // rows 28/31: unnamed in-stream failure or no status at all
+  const { index, token } = firstMatchingRule({
+    source: input.source,
+    status,
+    reason: upstreamReason,
+    name,
+    lowerText: `${text} ${message}`.toLowerCase(),
+    rawText: `${upstreamReason ?? ""} ${text}`,
+  });
+  const rule = CLASSIFY_RULES[index]!;
+  const fb = rule.fallbackReason;
+  const fallback = typeof fb === "string" ? fb : fb?.from === "token" ? token : fb?.from === "name" ? name : undefined;
+  return { error: new KiroError(rule.cls, message, { status, reason: upstreamReason ?? fallback, retryAfterMs }), rule: index };
 }
-
-/** The pool action per class (rendered in docs/errors.md). */
-export const ERROR_ACTIONS: Record<UpstreamErrorClass, { action: string; description: string }> = {
-  expired_token: {
-    action: "refresh_and_retry_same",
-    description:
-      "Access token expired or revoked (403/401 bearer invalid, 'User is not authorized', other 401). Force one refresh and retry once on the same account; if it recurs with a fresh token count a failure and fail over (REAUTH_REQUIRED recurring → disable). Client: 401 only if no account is left.",
-  },
-  dead_refresh_token: {
-    action: "disable",
-    description:
-      "Refresh token or client registration is dead (invalid_grant, Invalid refresh token provided, InvalidClientException, Bad credentials). Disable the account until re-imported; fail over.",
-  },
-  suspended: {
-    action: "disable",
-    description:
-      "Account suspended (TEMPORARILY_SUSPENDED, 'temporarily (is) suspended', 'locked your account'). Disable with the service's message; never retry on this account. Client: 503 if no account is left.",
-  },
-  account_blocked: {
-    action: "disable",
-    description:
-      "Plan/feature blocked (FEATURE_NOT_SUPPORTED) or enterprise profile misconfigured (KMS reasons). Disable with the reason; fail over. Client: 503 if no account is left.",
-  },
-  quota_exhausted: {
-    action: "exhaust_until_reset",
-    description:
-      "Monthly/overage/daily quota used (MONTHLY_REQUEST_COUNT, OVERAGE_REQUEST_LIMIT_EXCEEDED, DAILY_REQUEST_COUNT, other 402). Unusable until nextDateReset (daily: next 00:00 UTC); fail over, no retry. All exhausted → client 429 with Retry-After = earliest reset.",
-  },
-  throttled: {
-    action: "cool_down",
-    description:
-      "Per-account rate limit (429 without a quota/capacity reason; SUSPICIOUS_ACTIVITY gets a long base). Cool down this account (Retry-After or exponential), fail over immediately. All cooling → client 429.",
-  },
-  model_capacity: {
-    action: "backoff_retry",
-    description:
-      "Model/service overloaded (INSUFFICIENT_MODEL_CAPACITY, MODEL_TEMPORARILY_UNAVAILABLE, high-load 500, 503). Backoff retry (≤ 3 attempts), may try another account, no penalty. Client: 529 overloaded / 503.",
-  },
-  invalid_model: {
-    action: "return_to_client",
-    description:
-      "INVALID_MODEL_ID. Opus on a FREE account → fail over to a paid account; else retry once with the legacy id if one exists; else 400 model_not_found.",
-  },
-  bad_request: {
-    action: "return_to_client",
-    description:
-      "Request shape rejected (REQUEST_BODY_INVALID*, 'Improperly formed request.', TOOL_*, IMAGE_*, DOCUMENT_*, other 400). No retry, log the redacted body. Special reasons: THINKING_SIGNATURE_INVALID → retry once without reasoningContent; INVALID_CONVERSATION_ID → retry once with a new id; PROFILE_ARN_REQUIRED → get an ARN or use family B; UNAUTHORIZED_* (403) → builder bug, client 500.",
-  },
-  input_too_long: {
-    action: "return_to_client",
-    description:
-      "Prompt too long (CONTENT_LENGTH_EXCEEDS_THRESHOLD, PROMPT_TOO_LONG, 'Input is too long', 'Exceeded max chat context length.'). No retry, no fail over; client 400 prompt is too long / context_length_exceeded.",
-  },
-  forbidden: {
-    action: "count_failure_next_account",
-    description:
-      "Any other 403 (incl. nameless/Unknown; also a profileArn sent for a profile-less identity). Count a failure (3 consecutive → disable), fail over. Client: 403 if no account is left.",
-  },
-  endpoint_unavailable: {
-    action: "next_endpoint_family",
-    description:
-      "404 / DNS failure / connect refused or timed out / TLS failure. Try the next endpoint family; not an account failure. Client: 502 if every family fails.",
-  },
-  transient: {
-    action: "backoff_retry_then_next_account",
-    description:
-      "5xx, 408, socket reset, our timeout, unnamed in-stream failure, refresh 429/5xx/network, CONVERSATION_LIMIT_EXCEEDED. Backoff retry up to 3 attempts total, fail over after the 2nd; soft failure. Refresh: keep the old token until real expiry. Client: 502.",
-  },
-};

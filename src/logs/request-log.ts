@@ -1,10 +1,14 @@
 import type { Statement } from "bun:sqlite";
-import { getTableColumns, lt } from "drizzle-orm";
+import { and, type Column, desc, eq, getTableColumns, gte, lt, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { requestLog } from "../db/schema";
 import type { EventBus } from "./bus";
 
 export type RequestLogEntry = typeof requestLog.$inferInsert;
+/** A stored row, every column. */
+export type RequestDetail = typeof requestLog.$inferSelect;
+/** A row as the log list shows it: every column but the stored body. */
+export type RequestRow = Omit<RequestDetail, "requestBody">;
 
 /**
  * Writes finished requests to the request_log table. Rows are queued and inserted in one short
@@ -63,4 +67,82 @@ function toDriver(v: unknown): string | number | null {
   if (v === undefined || v === null) return null;
   if (typeof v === "boolean") return v ? 1 : 0;
   return v as string | number;
+}
+
+/** The one column list for list views: every column of the table but the (possibly large) request body. */
+const { requestBody: _body, ...LIST_COLUMNS } = getTableColumns(requestLog);
+
+export const PAGE_SIZE = 50;
+/** The list columns' names in table order (the CSV export's header). */
+export const LIST_COLUMN_KEYS = Object.keys(LIST_COLUMNS) as Array<keyof RequestRow>;
+
+/** Filters of the request log page. Model, account and key match by prefix. */
+export type RequestFilter = { status?: "ok" | "error"; model?: string; account?: string; key?: string; dialect?: string; before?: number };
+
+/** Requests, tokens and errors of one client key (or none) in one minute. */
+export type MinuteCount = { clientKeyId: string | null; minute: number; requests: number; tokens: number; errors: number };
+
+/** Text for a LIKE pattern that matches itself literally (escape character: backslash). */
+export function likeLiteral(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** `column LIKE 'text%'` with the text taken literally. SQLite's LIKE ignores ASCII case, which suits a search box. */
+const startsWith = (column: Column, text: string) => sql`${column} LIKE ${likeLiteral(text) + "%"} ESCAPE '\\'`;
+
+/**
+ * Read-side queries over the request log (for the panel). Request paging is keyset on the id, so
+ * no page costs more than its own rows whatever the table size.
+ */
+export class RequestLogQueries {
+  constructor(private readonly db: Db) {}
+
+  /** One page of the log, newest first; `before` is the last id of the previous page. */
+  page(f: RequestFilter): RequestRow[] {
+    const where: SQL[] = [];
+    if (f.before) where.push(lt(requestLog.id, f.before));
+    if (f.status === "ok") where.push(lt(requestLog.status, 400));
+    if (f.status === "error") where.push(gte(requestLog.status, 400));
+    if (f.dialect) where.push(eq(requestLog.dialect, f.dialect));
+    if (f.model) where.push(startsWith(requestLog.model, f.model));
+    if (f.account) where.push(startsWith(requestLog.accountLabel, f.account));
+    if (f.key) where.push(startsWith(requestLog.clientKeyName, f.key));
+    return this.db.select(LIST_COLUMNS).from(requestLog).where(and(...where)).orderBy(desc(requestLog.id)).limit(PAGE_SIZE).all();
+  }
+
+  /** One row with its stored body, or null when it is gone (pruned, or never existed). */
+  get(id: number): RequestDetail | null {
+    if (!Number.isSafeInteger(id)) return null;
+    return this.db.select().from(requestLog).where(eq(requestLog.id, id)).get() ?? null;
+  }
+
+  /**
+   * Rows with `from <= at < to` in time order (every column but the body), read in keyset pages of
+   * `batch` rows so an export of millions of rows never holds them all in memory.
+   */
+  *range(from: number, to: number, batch = 2000): Generator<RequestRow[]> {
+    let after: { at: number; id: number } | null = null;
+    for (;;) {
+      const cond: SQL[] = [gte(requestLog.at, from), lt(requestLog.at, to)];
+      if (after) cond.push(sql`(${requestLog.at}, ${requestLog.id}) > (${after.at}, ${after.id})`);
+      const rows = this.db.select(LIST_COLUMNS).from(requestLog).where(and(...cond)).orderBy(requestLog.at, requestLog.id).limit(batch).all();
+      if (!rows.length) return;
+      yield rows;
+      if (rows.length < batch) return;
+      const last = rows[rows.length - 1]!;
+      after = { at: last.at, id: last.id };
+    }
+  }
+
+  /** Per-minute counts (total and per client key) since `since`: one GROUP BY over the indexed `at` range. */
+  minuteCounts(since: number): MinuteCount[] {
+    const minute = sql<number>`${requestLog.at} / 60000`;
+    return this.db.select({
+      clientKeyId: requestLog.clientKeyId,
+      minute,
+      requests: sql<number>`count(*)`,
+      tokens: sql<number>`coalesce(sum(coalesce(${requestLog.inputTokens}, 0) + coalesce(${requestLog.outputTokens}, 0)), 0)`,
+      errors: sql<number>`sum(${requestLog.status} >= 400)`,
+    }).from(requestLog).where(gte(requestLog.at, since)).groupBy(requestLog.clientKeyId, minute).all();
+  }
 }

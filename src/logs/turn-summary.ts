@@ -1,15 +1,19 @@
 /**
  * Remembers which requests the turn runner already summarised in the log, so the app-level
  * access log only speaks up for /v1 requests that never reached a turn (bad key, bad body).
+ * One instance per server, created at boot and shared by the turn runner and src/app.ts.
  */
-const summarised = new Set<string>();
+export class TurnSummaries {
+  private readonly summarised = new Set<string>();
 
-export function markSummarised(requestId: string): void {
-  summarised.add(requestId);
-  // Bounded: ids are consumed by takeSummarised right after the response; this only guards leaks.
-  if (summarised.size > 10_000) summarised.clear();
-}
+  mark(requestId: string): void {
+    this.summarised.add(requestId);
+    // Bounded: ids are consumed by take() right after the response; this only guards leaks.
+    if (this.summarised.size > 10_000) this.summarised.clear();
+  }
 
-export function takeSummarised(requestId: string): boolean {
-  return summarised.delete(requestId);
+  /** Whether the turn summarised this request (and forget it). */
+  take(requestId: string): boolean {
+    return this.summarised.delete(requestId);
+  }
 }

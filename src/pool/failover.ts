@@ -1,10 +1,20 @@
 /**
- * The failover policy table: KiroError class → what the caller does next (FailureDecision) and
- * what happens to the account (StateChange). Pure: the pool applies the change. Rows follow
- * kiro-upstream.md §7 and docs/CONTRACTS.md (src/pool).
+ * The failover policy: KiroError → what the caller does next (FailureDecision) and what happens
+ * to the account (StateChange). Which decision and which kind of state change a class gets is
+ * read from the error table (src/core/error-table.ts, rendered in docs/errors.md); this file
+ * computes the details: cooldown lengths, reset dates, the wording of state reasons. Pure: the
+ * pool applies the change.
  */
-import { SYNTHETIC_REASONS, type KiroError, type UpstreamErrorClass } from "../kiro/errors";
-import type { FailureDecision } from "./types";
+import {
+  type AccountStateChangeKind,
+  ERROR_TABLE,
+  type PoolAction,
+  SYNTHETIC_REASONS,
+  UPSTREAM_ERROR_CLASSES,
+  type UpstreamErrorClass,
+} from "../core/error-table";
+import type { KiroError } from "../kiro/errors";
+import type { PolicyDecision as FailureDecision } from "./types";
 
 export type StateChange =
   | { kind: "none" }
@@ -28,6 +38,8 @@ export type LeaseContext = {
   quotaResetAt?: number;
   cooldownBaseMs: number;
   cooldownMaxMs: number;
+  /** First cooldown after an abuse-detection 429 ("suspicious activity"). */
+  abuseCooldownMs?: number;
   random: () => number;
 };
 
@@ -37,10 +49,14 @@ export type PolicyOutcome = { decision: FailureDecision; change: StateChange };
 export const MAX_CAPACITY_RETRIES = 2;
 const CAPACITY_BASE_MS = 500;
 const CAPACITY_MAX_MS = 8_000;
-/** §7 row 16: abuse throttle gets a long base. */
-const SUSPICIOUS_BASE_MS = 15 * 60_000;
+/** "Due to suspicious activity…" (an abuse throttle) gets a long base: the abuseCooldownMs setting, else this. */
+const SUSPICIOUS_BASE_MS = 30 * 60_000;
+/** An abuse cooldown doubles per repeat up to this many times its base. */
+const SUSPICIOUS_MAX_FACTOR = 8;
+/** A reset time the service gives is followed up to this far ahead (beyond: a garbled header). */
+const UPSTREAM_RESET_CAP_MS = 24 * 3_600_000;
 
-/** 1st of next month, 00:00 UTC (AIC), when the quota reset date is unknown. */
+/** 1st of next month, 00:00 UTC (when the monthly quota resets), when the reset date is unknown. */
 export function firstOfNextMonthUtc(now: number): number {
   const d = new Date(now);
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
@@ -51,60 +67,112 @@ export function nextMidnightUtc(now: number): number {
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1);
 }
 
-/** Exponential cooldown with ±20 % jitter, capped; a Retry-After from the service wins. */
-export function cooldownMs(ctx: Pick<LeaseContext, "throttleStreak" | "cooldownBaseMs" | "cooldownMaxMs" | "random">, retryAfterMs?: number, base = ctx.cooldownBaseMs): number {
-  if (retryAfterMs !== undefined && retryAfterMs > 0) return Math.min(retryAfterMs, Math.max(ctx.cooldownMaxMs, base));
-  const exp = Math.min(Math.max(ctx.cooldownMaxMs, base), base * 2 ** Math.min(ctx.throttleStreak, 20));
+/**
+ * Exponential cooldown with ±20 % jitter, capped at `max`; when the service says when its limit
+ * resets (Retry-After), the cooldown ends exactly then instead (up to a day ahead).
+ */
+export function cooldownMs(
+  ctx: Pick<LeaseContext, "throttleStreak" | "cooldownBaseMs" | "cooldownMaxMs" | "random">,
+  retryAfterMs?: number,
+  base = ctx.cooldownBaseMs,
+  max = Math.max(ctx.cooldownMaxMs, base),
+): number {
+  if (retryAfterMs !== undefined && retryAfterMs > 0) return Math.min(retryAfterMs, UPSTREAM_RESET_CAP_MS);
+  const exp = Math.min(max, base * 2 ** Math.min(ctx.throttleStreak, 20));
   return Math.round(exp * (0.8 + 0.4 * ctx.random()));
+}
+
+/**
+ * Abuse detection ("suspicious activity"): the abuseCooldownMs setting, doubled per consecutive
+ * 429 up to eight times that, and never shorter than the reset the service gives — going back
+ * to the account as soon as the limit lifts is what turns the temporary limit into a suspension.
+ */
+export function abuseCooldownMs(ctx: Pick<LeaseContext, "throttleStreak" | "cooldownBaseMs" | "cooldownMaxMs" | "random" | "abuseCooldownMs">, retryAfterMs?: number): number {
+  const base = ctx.abuseCooldownMs ?? SUSPICIOUS_BASE_MS;
+  const own = cooldownMs(ctx, undefined, base, Math.max(ctx.cooldownMaxMs, base * SUSPICIOUS_MAX_FACTOR));
+  return retryAfterMs !== undefined && retryAfterMs > 0 ? Math.max(own, Math.min(retryAfterMs, UPSTREAM_RESET_CAP_MS)) : own;
 }
 
 const NEXT: FailureDecision = { action: "next_account" };
 const RETURN: FailureDecision = { action: "return_to_client" };
+const NONE: StateChange = { kind: "none" };
 
 type Rule = (err: KiroError, ctx: LeaseContext) => PolicyOutcome;
 
-export const POLICY: Record<UpstreamErrorClass, Rule> = {
-  expired_token: (err, ctx) => {
-    if (!ctx.refreshedOnce) return { decision: { action: "retry_same", forceRefresh: true }, change: { kind: "none" } };
-    // A fresh token was rejected again: "User is not authorized" recurring means re-login.
-    if (err.reason === "REAUTH_REQUIRED") return { decision: NEXT, change: { kind: "disable", reason: `re-login required: ${err.upstreamMessage}` } };
-    return { decision: NEXT, change: { kind: "count_failure" } };
-  },
-  dead_refresh_token: () => ({ decision: NEXT, change: { kind: "disable", reason: "refresh token rejected" } }),
-  suspended: (err) => ({ decision: NEXT, change: { kind: "disable", reason: `suspended: ${err.upstreamMessage}` } }),
-  account_blocked: (err) => ({ decision: NEXT, change: { kind: "disable", reason: `blocked: ${err.upstreamMessage}` } }),
-  quota_exhausted: (err, ctx) => {
-    const until =
-      err.reason === "DAILY_REQUEST_COUNT"
-        ? nextMidnightUtc(ctx.now)
-        : ctx.quotaResetAt && ctx.quotaResetAt > ctx.now
-          ? ctx.quotaResetAt
-          : firstOfNextMonthUtc(ctx.now);
-    return { decision: NEXT, change: { kind: "exhaust", until, reason: `quota exhausted (${err.reason ?? err.status ?? "402"})` } };
-  },
-  throttled: (err, ctx) => {
-    const base = err.reason === "SUSPICIOUS_ACTIVITY" ? SUSPICIOUS_BASE_MS : ctx.cooldownBaseMs;
-    const ms = cooldownMs(ctx, err.retryAfterMs, base);
-    return { decision: NEXT, change: { kind: "cool", until: ctx.now + ms, reason: `throttled (${err.reason ?? err.status ?? "429"})` } };
-  },
-  model_capacity: (_err, ctx) => {
-    if (ctx.capacityRetries >= MAX_CAPACITY_RETRIES) return { decision: NEXT, change: { kind: "none" } };
-    // Full jitter (AWS SDK style) so parallel requests do not retry in lockstep.
+/** The account state a class row asks for, given this failure's reason and whether it had an answer. */
+export function stateKindFor(action: PoolAction, err: KiroError): AccountStateChangeKind {
+  if (err.reason !== undefined && action.stateByReason?.[err.reason]) return action.stateByReason[err.reason]!;
+  if (action.stateWithoutAnswer && isOutage(err)) return action.stateWithoutAnswer;
+  return action.state;
+}
+
+/** The state reason shown on the panel when an account is disabled. */
+function disableReason(err: KiroError): string {
+  if (err.reason === SYNTHETIC_REASONS.reauthRequired) return `re-login required: ${err.upstreamMessage}`;
+  switch (err.cls) {
+    case "dead_refresh_token":
+      return "refresh token rejected";
+    case "suspended":
+      return `suspended: ${err.upstreamMessage}`;
+    default:
+      return `blocked: ${err.upstreamMessage}`;
+  }
+}
+
+function stateChange(kind: AccountStateChangeKind, err: KiroError, ctx: LeaseContext): StateChange {
+  switch (kind) {
+    case "none":
+    case "count_failure":
+    case "model_unsupported":
+      return { kind };
+    case "disable":
+      return { kind, reason: disableReason(err) };
+    case "exhaust": {
+      const until =
+        err.reason === "DAILY_REQUEST_COUNT"
+          ? nextMidnightUtc(ctx.now)
+          : ctx.quotaResetAt && ctx.quotaResetAt > ctx.now
+            ? ctx.quotaResetAt
+            : firstOfNextMonthUtc(ctx.now);
+      return { kind, until, reason: `quota exhausted (${err.reason ?? err.status ?? "402"})` };
+    }
+    case "cool": {
+      if (err.reason === SYNTHETIC_REASONS.suspiciousActivity) {
+        return { kind, until: ctx.now + abuseCooldownMs(ctx, err.retryAfterMs), reason: "abuse detection: Kiro reported suspicious activity (429)" };
+      }
+      return { kind, until: ctx.now + cooldownMs(ctx, err.retryAfterMs), reason: `throttled (${err.reason ?? err.status ?? "429"})` };
+    }
+  }
+}
+
+/** A same-account retry the row asks for, or undefined when it is used up (or there is none). */
+function retrySame(action: PoolAction, ctx: LeaseContext): FailureDecision | undefined {
+  if (action.retrySame === "once_after_refresh") return ctx.refreshedOnce ? undefined : { action: "retry_same", forceRefresh: true };
+  if (action.retrySame === "with_backoff") {
+    if (ctx.capacityRetries >= MAX_CAPACITY_RETRIES) return undefined;
+    // A random wait between half and all of the cap, so parallel requests do not retry in lockstep.
     const cap = Math.min(CAPACITY_MAX_MS, CAPACITY_BASE_MS * 2 ** ctx.capacityRetries);
-    return { decision: { action: "retry_same", delayMs: Math.round(cap / 2 + (cap / 2) * ctx.random()) }, change: { kind: "none" } };
-  },
-  // Row 18: usually opus on a FREE plan. Another account may serve it; the pool turns this into
-  // return_to_client when no other account could.
-  invalid_model: () => ({ decision: NEXT, change: { kind: "model_unsupported" } }),
-  bad_request: () => ({ decision: RETURN, change: { kind: "none" } }),
-  input_too_long: () => ({ decision: RETURN, change: { kind: "none" } }),
-  forbidden: () => ({ decision: NEXT, change: { kind: "count_failure" } }),
-  // An outage of the service or of our network is nobody's account's fault: counting it toward
-  // auto-disable would switch off the whole pool for minutes after a blip. Only an answer the
-  // service gave (5xx with a status) counts as a soft failure of the account.
-  endpoint_unavailable: () => ({ decision: NEXT, change: { kind: "none" } }),
-  transient: (err) => ({ decision: NEXT, change: isOutage(err) ? { kind: "none" } : { kind: "count_failure" } }),
-};
+    return { action: "retry_same", delayMs: Math.round(cap / 2 + (cap / 2) * ctx.random()) };
+  }
+  return undefined;
+}
+
+function ruleFor(cls: UpstreamErrorClass): Rule {
+  const row = ERROR_TABLE[cls];
+  // A client's mistake is returned as it is: no retry, and the account is not touched.
+  if (row.fault === "client") return () => ({ decision: RETURN, change: NONE });
+  const action = row.pool;
+  return (err, ctx) => {
+    const retry = retrySame(action, ctx);
+    if (retry) return { decision: retry, change: NONE };
+    return { decision: action.then === "return_to_client" ? RETURN : NEXT, change: stateChange(stateKindFor(action, err), err, ctx) };
+  };
+}
+
+/** Class → rule, built from the error table. */
+export const POLICY: Readonly<Record<UpstreamErrorClass, Rule>> = Object.fromEntries(
+  UPSTREAM_ERROR_CLASSES.map((cls) => [cls, ruleFor(cls)]),
+) as Record<UpstreamErrorClass, Rule>;
 
 /** No HTTP answer at all (network error, our first-token timer, a cut stream) or no endpoint. */
 export function isOutage(err: KiroError): boolean {

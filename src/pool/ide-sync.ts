@@ -1,5 +1,5 @@
 /**
- * Follows the Kiro IDE's token file (kiro-upstream.md §3.1). The IDE rotates its refresh token
+ * Follows the Kiro IDE's token file (~/.aws/sso/cache/kiro-auth-token.json). The IDE rotates its refresh token
  * when it refreshes; when it does, our copy of the old token may already be dead, so a changed
  * file is adopted within seconds for the account imported from that file. Polling stat() once a
  * second is cheap and survives editors/IDEs that replace the file by rename (fs.watch loses those).
@@ -34,7 +34,7 @@ export class IdeSync {
   /** Paths of the IDE files accounts were imported from (new imports are picked up on the next poll). */
   private paths(): Set<string> {
     const out = new Set<string>();
-    for (const rec of this.pool.records()) if (rec.row.source === "kiro-ide" && rec.row.sourcePath) out.add(rec.row.sourcePath);
+    for (const a of this.pool.importedFrom("kiro-ide")) if (a.sourcePath) out.add(a.sourcePath);
     return out;
   }
 
@@ -68,9 +68,9 @@ export class IdeSync {
         if (!input) continue;
         // The account most recently taken from this file, same kind: the IDE's current login.
         let target: { id: string; at: number } | undefined;
-        for (const rec of this.pool.records()) {
-          if (rec.row.source !== "kiro-ide" || rec.row.sourcePath !== path || rec.row.kind !== input.kind) continue;
-          if (!target || rec.row.updatedAt > target.at) target = { id: rec.row.id, at: rec.row.updatedAt };
+        for (const a of this.pool.importedFrom("kiro-ide")) {
+          if (a.sourcePath !== path || a.kind !== input.kind) continue;
+          if (!target || a.updatedAt > target.at) target = { id: a.id, at: a.updatedAt };
         }
         if (!target) continue;
         // The pool checks who the new login is: the same person → adopt, someone else → new account.

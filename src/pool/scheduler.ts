@@ -1,6 +1,5 @@
 /**
- * Background work beside the request path (architecture.md: nothing on the request path waits on
- * housekeeping):
+ * Background work beside the request path (nothing on the request path waits on housekeeping):
  *  - proactive refresh ~10 min before expiry, jittered per account so a pool imported at once does
  *    not refresh at once; bounded concurrency; the TokenManager keeps it single-flight per account
  *    (a request needing the same account joins the same refresh instead of starting another);
@@ -10,9 +9,10 @@
  */
 import { createHash } from "node:crypto";
 import { KiroError } from "../kiro/errors";
-import { getUsageLimits } from "../kiro/usage";
-import type { AccountPool, Rec } from "./pool";
-import { AUTO_DISABLED } from "./pool";
+import type { KiroUpstreamConfig } from "../kiro/config";
+import type { AccountPool } from "./pool";
+import { AUTO_DISABLED } from "./records";
+import type { AccountView } from "./types";
 
 export type SchedulerOptions = {
   tickMs?: number;
@@ -38,7 +38,11 @@ export class PoolScheduler {
   private readonly o: Required<Omit<SchedulerOptions, "now">>;
   private readonly now: () => number;
 
-  constructor(private readonly pool: AccountPool, private readonly upstream: Parameters<typeof getUsageLimits>[1], private readonly log: { info: (m: string, f?: Record<string, unknown>) => void; warn: (m: string, f?: Record<string, unknown>) => void }, opts: SchedulerOptions = {}) {
+  /**
+   * `_upstream` is unused (the pool holds the upstream configuration); kept so existing callers
+   * compile.
+   */
+  constructor(private readonly pool: AccountPool, _upstream: KiroUpstreamConfig, private readonly log: { info: (m: string, f?: Record<string, unknown>) => void; warn: (m: string, f?: Record<string, unknown>) => void }, opts: SchedulerOptions = {}) {
     this.o = {
       tickMs: opts.tickMs ?? 30_000,
       refreshAheadMs: opts.refreshAheadMs ?? 10 * 60_000,
@@ -48,7 +52,7 @@ export class PoolScheduler {
       probeIntervalMs: opts.probeIntervalMs ?? 5 * 60_000,
     };
     this.now = opts.now ?? Date.now;
-    pool.quotaWanted = (id) => this.enqueue(`quota:${id}`, () => this.pollQuota(id));
+    pool.onQuotaWanted((id) => this.enqueue(`quota:${id}`, () => this.pollQuota(id)));
   }
 
   start(): void {
@@ -63,7 +67,7 @@ export class PoolScheduler {
     this.timer = undefined;
     this.queue.length = 0;
     this.queued.clear();
-    if (this.pool.quotaWanted) this.pool.quotaWanted = undefined;
+    this.pool.onQuotaWanted(undefined);
   }
 
   /** Resolves when every queued task has finished (tests). */
@@ -79,16 +83,16 @@ export class PoolScheduler {
     this.pool.recoverDue(now);
     const probe = now - this.lastProbeAt >= this.o.probeIntervalMs;
     if (probe) this.lastProbeAt = now;
-    for (const rec of this.pool.records()) {
-      const id = rec.row.id;
+    for (const a of this.pool.list()) {
+      const id = a.id;
       const b = this.backoff.get(id);
       if (b && b.nextAt > now) continue;
-      if (rec.row.state === "disabled") {
-        if (probe && rec.row.stateReason?.startsWith(AUTO_DISABLED)) this.enqueue(`probe:${id}`, () => this.probe(id));
+      if (a.state === "disabled") {
+        if (probe && a.stateReason?.startsWith(AUTO_DISABLED)) this.enqueue(`probe:${id}`, () => this.probe(id));
         continue;
       }
-      if (this.refreshDue(rec, now)) this.enqueue(`refresh:${id}`, () => this.refresh(id));
-      else if (this.quotaDue(rec, now)) this.enqueue(`quota:${id}`, () => this.pollQuota(id));
+      if (this.refreshDue(a, now)) this.enqueue(`refresh:${id}`, () => this.refresh(id));
+      else if (this.quotaDue(a, now)) this.enqueue(`quota:${id}`, () => this.pollQuota(id));
     }
   }
 
@@ -96,15 +100,15 @@ export class PoolScheduler {
     return createHash("sha256").update(id).digest().readUInt32BE(0) % Math.max(1, span);
   }
 
-  private refreshDue(rec: Rec, now: number): boolean {
-    if (rec.row.kind === "api_key") return false;
-    const exp = rec.row.accessExpiresAt;
-    return exp == null || exp - now < this.o.refreshAheadMs + this.offset(rec.row.id, this.o.jitterMs);
+  private refreshDue(a: AccountView, now: number): boolean {
+    if (a.kind === "api_key") return false;
+    const exp = a.accessExpiresAt;
+    return exp == null || exp - now < this.o.refreshAheadMs + this.offset(a.id, this.o.jitterMs);
   }
 
-  private quotaDue(rec: Rec, now: number): boolean {
-    const at = rec.row.quotaFetchedAt;
-    return at == null || now - at > this.o.quotaIntervalMs + this.offset(`q${rec.row.id}`, this.o.jitterMs);
+  private quotaDue(a: AccountView, now: number): boolean {
+    const at = a.quotaFetchedAt;
+    return at == null || now - at > this.o.quotaIntervalMs + this.offset(`q${a.id}`, this.o.jitterMs);
   }
 
   private enqueue(key: string, run: () => Promise<void>): void {
@@ -133,27 +137,26 @@ export class PoolScheduler {
   private failed(id: string, what: string, err: unknown): void {
     const b = this.backoff.get(id) ?? { failures: 0, nextAt: 0 };
     b.failures++;
-    // ≥ 30 s apart (§2.4), doubling, capped at 10 min.
+    // At least 30 s apart (the auth service throttles faster retries), doubling, capped at 10 min.
     b.nextAt = this.now() + Math.min(30_000 * 2 ** (b.failures - 1), 10 * 60_000);
     this.backoff.set(id, b);
-    this.log.warn(`background ${what} failed for account ${this.pool.rec(id)?.row.label ?? id}: ${err instanceof KiroError ? err.cls : String(err)}`, { accountId: id });
+    this.log.warn(`background ${what} failed for account ${this.pool.get(id)?.label ?? id}: ${err instanceof KiroError ? err.cls : String(err)}`, { accountId: id });
   }
 
   private async refresh(id: string): Promise<void> {
-    const rec = this.pool.rec(id);
-    if (!rec || rec.row.state === "disabled" || !this.refreshDue(rec, this.now())) return;
+    const a = this.pool.get(id);
+    if (!a || a.state === "disabled" || !this.refreshDue(a, this.now())) return;
     try {
-      await this.pool.credentialsFor(rec, true, rec.plain.access);
+      await this.pool.refreshAhead(id, this.o.refreshAheadMs + this.offset(id, this.o.jitterMs));
       this.backoff.delete(id);
     } catch (err) {
-      this.pool.refreshFailed(rec, err);
       this.failed(id, "refresh", err);
     }
   }
 
   private async pollQuota(id: string): Promise<void> {
-    const rec = this.pool.rec(id);
-    if (!rec || rec.row.state === "disabled") return;
+    const a = this.pool.get(id);
+    if (!a || a.state === "disabled") return;
     try {
       await this.pool.checkQuota(id);
       this.backoff.delete(id);
@@ -163,16 +166,12 @@ export class PoolScheduler {
   }
 
   private async probe(id: string): Promise<void> {
-    const rec = this.pool.rec(id);
-    if (!rec) return;
+    const a = this.pool.get(id);
+    if (!a) return;
     try {
-      const creds = await this.pool.credentialsFor(rec, rec.row.kind !== "api_key", rec.plain.access);
-      const q = await getUsageLimits(creds, this.upstream);
-      this.pool.applyQuota(rec, q);
-      this.pool.probeSucceeded(id);
-      this.log.info(`probe: account ${rec.row.label} works again`, { accountId: id });
+      await this.pool.probe(id);
+      this.log.info(`probe: account ${a.label} works again`, { accountId: id });
     } catch (err) {
-      if (err instanceof KiroError && err.cls === "dead_refresh_token") this.pool.refreshFailed(rec, err);
       this.failed(id, "probe", err);
     }
   }

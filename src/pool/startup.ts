@@ -2,8 +2,8 @@
  * Pool wiring used by src/boot.ts and src/background.ts (kept here so those shared files only
  * gain a line each).
  */
-import type { Services } from "../services";
 import type { Logger } from "../logs/logger";
+import type { KiroUpstreamConfig } from "../kiro/config";
 import type { AccountPool } from "./pool";
 import { PoolScheduler, type SchedulerOptions } from "./scheduler";
 import { IdeSync, type IdeSyncOptions } from "./ide-sync";
@@ -18,7 +18,7 @@ export async function importAuthTokenEnv(pool: AccountPool, value: string, log: 
 }
 
 /** Starts proactive refresh, quota polling, probes and the IDE file follower. */
-export function startPoolBackground(s: Services, opts: { scheduler?: SchedulerOptions; ideSync?: IdeSyncOptions } = {}): { scheduler: PoolScheduler; ideSync: IdeSync } {
+export function startPoolBackground(s: { pool: AccountPool; upstream: KiroUpstreamConfig; log: Logger; onShutdown: Array<() => void | Promise<void>> }, opts: { scheduler?: SchedulerOptions; ideSync?: IdeSyncOptions } = {}): { scheduler: PoolScheduler; ideSync: IdeSync } {
   const scheduler = new PoolScheduler(s.pool, s.upstream, s.log, opts.scheduler);
   const ideSync = new IdeSync(s.pool, s.log, opts.ideSync);
   scheduler.start();

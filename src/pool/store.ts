@@ -1,6 +1,6 @@
 /**
  * Account repository. Secrets are sealed with services.box BEFORE a write starts (WebCrypto is
- * async; an await inside a bun:sqlite transaction would commit half a write, stack.md §7), then
+ * async; an await inside a bun:sqlite transaction would commit half a write), then
  * each write is one short synchronous IMMEDIATE transaction — a kill -9 leaves either the old or
  * the new row, never a rotated refresh token without its account.
  */

@@ -6,14 +6,30 @@ import type { Usage } from "../core/canonical";
 import type { KiroCredentials } from "../kiro/client";
 import type { KiroError } from "../kiro/errors";
 import type { QuotaSnapshot } from "../kiro/usage";
+import type { PacingView } from "./pacing";
+
+export type { PacingView } from "./pacing";
+export type { QueueStats } from "./queue";
 
 export type AccountKind = "social" | "idc" | "api_key";
 export type AccountState = "active" | "cooling" | "exhausted" | "disabled";
 
-export type FailureDecision = {
+/** What the failover policy (failover.ts) decides for one failed attempt. */
+export type PolicyDecision = {
   action: "retry_same" | "next_account" | "return_to_client";
   delayMs?: number;
   forceRefresh?: boolean;
+};
+
+/** The policy's decision as a lease's failure() returns it, after the account's state changed. */
+export type FailureDecision = PolicyDecision & {
+  /**
+   * True when this failure left the account unusable for the current request: its state is no
+   * longer active (cooling, exhausted, disabled) or it refused the requested model. The turn
+   * runner counts such a hand-over as free; a soft one (transient, forbidden) counts toward its
+   * limit.
+   */
+  lasting: boolean;
 };
 
 export type PoolLease = {
@@ -25,7 +41,14 @@ export type PoolLease = {
   release(): void;
 };
 
-export type UnavailableReason = "none_configured" | "all_cooling" | "all_exhausted" | "all_disabled" | "all_busy";
+/**
+ * `all_busy`: the synchronous acquire() found every candidate at its concurrency or pacing limit
+ * (or already tried, or without the model); `all_at_limit`: acquireWait() waited the queueWaitMs
+ * setting in the queue and every account that could serve stayed at its limit — a rate limit for
+ * the client (429 with Retry-After = retryAt); `model_not_served`: no usable account's plan includes
+ * the requested model (a client matter, not a busy pool).
+ */
+export type UnavailableReason = "none_configured" | "all_cooling" | "all_exhausted" | "all_disabled" | "all_busy" | "all_at_limit" | "model_not_served";
 
 export type PoolUnavailable = {
   unavailable: true;
@@ -89,6 +112,10 @@ export type AccountView = {
   accessExpiresAt?: number;
   hasClientSecret: boolean;
   quota?: QuotaSnapshot;
+  /** When the quota was last fetched (epoch ms). */
+  quotaFetchedAt?: number;
+  /** Pacing: requests started in the last pacing window, the limit, and the next free slot. */
+  pacing: PacingView;
   source: string;
   sourcePath?: string;
   createdAt: number;

@@ -8,6 +8,10 @@ declare module "htmx-ext-sse/dist/sse.min.js" {
   const path: string;
   export default path;
 }
+declare module "uplot/dist/uPlot.iife.min.js" {
+  const path: string;
+  export default path;
+}
 declare module "*.css" {
   const path: string;
   export default path;

@@ -7,21 +7,22 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:tes
 import Anthropic1 from "@anthropic-ai/sdk";
 import { startE2E, type E2E } from "../support/e2e";
 import { textScenario, textSteps, usageSteps } from "../fake-kiro/scenarios";
-import { resolveModel } from "../../src/core/models";
-import { countTextTokens } from "../../src/core/tokens";
-import {
-  CALIBRATION_MIN_TOKENS,
-  calibratedInputTokens,
-  finalUsage,
-  inputCalibration,
-  observeInputTokens,
-  resetInputCalibration,
-} from "../../src/core/usage";
+import { countTextTokens } from "../../src/core/tokens/estimate";
+import { CALIBRATION_MIN_TOKENS, InputCalibration, finalUsage } from "../../src/core/usage";
+import { model } from "../support/models";
 import { parseSse } from "./sse";
 
-// Calibration is process-wide state: start clean and leave nothing behind for other files.
-beforeEach(() => resetInputCalibration());
-afterAll(() => resetInputCalibration());
+// Each test its own calibration (the server's lives in its services, created at boot).
+let cal = new InputCalibration();
+beforeEach(() => {
+  cal = new InputCalibration();
+});
+const inputCalibration = (key: string) => cal.ratio(key);
+const calibratedInputTokens = (key: string, estimate: number) => cal.calibrated(key, estimate);
+const observeInputTokens = (key: string, upstream: number, estimate: number) => cal.observe(key, upstream, estimate);
+const resetInputCalibration = () => {
+  cal = new InputCalibration();
+};
 
 describe("calibration API", () => {
   test("first observation sets the ratio, later ones move it as a moving average", () => {
@@ -47,7 +48,15 @@ describe("calibration API", () => {
   });
 
   test("finalUsage with a calibrationKey learns from upstream input and calibrates a local estimate", () => {
-    const base = { contextWindow: 200_000, estimatedInputTokens: 4000, outputEstimate: () => 10, calibrationKey: "k" };
+    const base = {
+      contextWindow: 200_000,
+      estimatedInputTokens: 4000,
+      outputEstimate: () => 10,
+      // A getter: resetInputCalibration() below swaps the table.
+      get calibration() {
+        return { key: "k", table: cal };
+      },
+    };
     // 3 % of 200k = 6,000 total, minus 10 output → 5,990 input for a 4,000-token estimate.
     expect(finalUsage({ ...base, upstream: {}, contextUsagePercentage: 3 }).inputTokens).toBe(5990);
     expect(inputCalibration("k")).toBeCloseTo(5990 / 4000, 6);
@@ -60,7 +69,7 @@ describe("calibration API", () => {
     expect(finalUsage({ ...base, upstream: {} }).inputTokens).toBe(calibratedInputTokens("k", 4000));
     // Without a key nothing is learnt or changed.
     resetInputCalibration();
-    expect(finalUsage({ ...base, calibrationKey: undefined, upstream: {}, contextUsagePercentage: 3 }).inputTokens).toBe(5990);
+    expect(finalUsage({ ...base, calibration: undefined, upstream: {}, contextUsagePercentage: 3 }).inputTokens).toBe(5990);
     expect(inputCalibration("k")).toBe(1);
   });
 });
@@ -86,7 +95,7 @@ describe("count_tokens agrees with the usage the upstream reported", () => {
     expect(local).toBeGreaterThan(CALIBRATION_MIN_TOKENS);
 
     // The upstream counts 40 % more input than our tokenizer: pct × window = input + output.
-    const window = resolveModel(MODEL)!.contextWindow;
+    const window = model(MODEL).contextWindow;
     const upstreamInput = Math.round(local * 1.4);
     const answer = "Done.";
     const pct = ((upstreamInput + countTextTokens(answer)) / window) * 100;
@@ -117,10 +126,11 @@ describe("count_tokens agrees with the usage the upstream reported", () => {
     const c = new Anthropic1({ baseURL: e.url, apiKey: e.clientKey, maxRetries: 0 });
     const small = { model: MODEL, messages: [{ role: "user" as const, content: "hi" }] };
     const before = (await c.messages.countTokens(small)).input_tokens;
+    const ratio = e.services.calibration.ratio(model(MODEL).upstreamId);
     // Default fake usage: 12.34 % of the window for a two-token prompt.
     e.fake.enqueue(textScenario("Hello."));
     await c.messages.create({ ...small, max_tokens: 16 });
     expect((await c.messages.countTokens(small)).input_tokens).toBe(before);
-    expect(inputCalibration(resolveModel(MODEL)!.kiroId)).toBe(1);
+    expect(e.services.calibration.ratio(model(MODEL).upstreamId)).toBe(ratio);
   });
 });

@@ -1,6 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { decodeAnthropicRequest } from "../../src/dialects/anthropic/decode";
+import { decodeAnthropicRequest as decodeWith, type DecodeOptions } from "../../src/dialects/anthropic/decode";
 import { TurnError } from "../../src/core/errors";
+import { model } from "../support/models";
+
+/** The decoder as the dialect route calls it: models resolved through the catalogue. */
+const decodeAnthropicRequest = (body: unknown, opts: Partial<DecodeOptions> = {}) => decodeWith(body, { resolveModel: model, ...opts });
 
 const base = { model: "claude-sonnet-4-6", max_tokens: 100 };
 const HI = [{ role: "user", content: "hi" }];
@@ -143,5 +147,20 @@ describe("anthropic decode", () => {
     // A tool_result alone is content; an assistant prefill may end the list.
     expect(decode({ messages: [{ role: "user", content: [{ type: "tool_result", tool_use_id: "t1" }] }] }).messages.length).toBe(1);
     expect(decode({ messages: [{ role: "user", content: "hi" }, { role: "assistant", content: "Sure," }] }).messages.length).toBe(2);
+  });
+});
+
+describe("model resolution at decode", () => {
+  test("the request carries the resolved model (family fallback included)", () => {
+    expect(decode({ messages: HI }).model).toMatchObject({ requested: "claude-sonnet-4-6", upstreamId: "claude-sonnet-4.6", contextWindow: 1_000_000 });
+    expect(decode({ model: "claude-opus-5-5", messages: HI }).model).toMatchObject({ requested: "claude-opus-5-5", name: "claude-opus-4-6", upstreamId: "claude-opus-4.6" });
+  });
+
+  test("an unknown model is a 404 on `model`, reported after a malformed body (count_tokens too)", () => {
+    const nf = fails({ model: "gpt-4o", messages: HI });
+    expect(nf).toMatchObject({ kind: "not_found", status: 404, param: "model" });
+    expect(nf.message).toContain("valid models: claude-sonnet-4-5");
+    expect(fails({ model: "gpt-4o", messages: HI, max_tokens: 0 }).param).toBe("max_tokens");
+    expect(() => decodeAnthropicRequest({ model: "gpt-4o", messages: HI }, { forCounting: true })).toThrow(/valid models/);
   });
 });

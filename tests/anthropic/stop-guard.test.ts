@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import type { CanonicalEvent } from "../../src/core/canonical";
 import { StopGuard } from "../../src/core/stop-guard";
 import { OutputMeter, finalUsage } from "../../src/core/usage";
-import { countTextTokens } from "../../src/kiro/request/estimate";
+import { countTextTokens } from "../../src/core/tokens/estimate";
 
 function run(guard: StopGuard, events: CanonicalEvent[]): CanonicalEvent[] {
   const out: CanonicalEvent[] = [];

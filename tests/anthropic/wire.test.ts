@@ -1,8 +1,7 @@
 /** Raw-wire assertions on /v1/messages (api-conformance.md §5.1 A1–A12, E1–E7) with fetch. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Elysia } from "elysia";
 import { startE2E, type E2E } from "../support/e2e";
-import { anthropicRoutes } from "../../src/http/anthropic-routes";
+import { createApp } from "../../src/app";
 import { textEvent, textScenario } from "../fake-kiro/scenarios";
 import { validateGenerateAssistantRequest } from "../fake-kiro/validator";
 import { assertConformantStream, parseSse } from "./sse";
@@ -100,7 +99,7 @@ describe("stream structure", () => {
   });
 
   test("pings during a quiet upstream at the configured interval (A10)", async () => {
-    const app = new Elysia().derive({ as: "global" }, () => ({ requestId: "req_ping" })).use(anthropicRoutes(e.services, { pingIntervalMs: 60 }));
+    const app = createApp(e.services, { keepAliveMs: 60 });
     app.listen({ port: 0, hostname: "127.0.0.1", reusePort: false });
     try {
       e.fake.enqueue({ steps: [textEvent("a"), { delayMs: 400 }, textEvent("b")] });
@@ -145,9 +144,10 @@ describe("routing, auth, errors", () => {
   });
 
   test("server tools and URL images are rejected clearly", async () => {
-    const r = await post("/v1/messages", msg("x", { tools: [{ type: "web_search_20250305", name: "web_search", max_uses: 3 }] }));
+    // web_search is served (tests/turn/web-search.test.ts); other server tools are not.
+    const r = await post("/v1/messages", msg("x", { tools: [{ type: "code_execution_20250522", name: "code_execution" }] }));
     expect(r.status).toBe(400);
-    expect((await r.json()).error.message).toContain("web_search");
+    expect((await r.json()).error.message).toContain("code_execution");
     const r2 = await post("/v1/messages", {
       model: "claude-sonnet-4-6",
       max_tokens: 10,

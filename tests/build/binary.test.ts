@@ -10,7 +10,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
-import { ASSET_URLS } from "../../src/admin/asset-urls";
+import { ASSET_URLS } from "../../src/panel/shared/asset-urls";
+import { usePostgres } from "../support/postgres";
 
 const root = resolve(import.meta.dir, "..", "..");
 const binary = join(root, "dist", "kiro-server");
@@ -89,8 +90,10 @@ describe("compiled binary (dist/kiro-server)", () => {
       const sources: Record<keyof typeof ASSET_URLS, string> = {
         htmx: "node_modules/htmx.org/dist/htmx.min.js",
         sse: "node_modules/htmx-ext-sse/dist/sse.min.js",
-        css: "views/panel.css",
-        js: "views/panel.js",
+        uplot: "node_modules/uplot/dist/uPlot.iife.min.js",
+        uplotCss: "node_modules/uplot/dist/uPlot.min.css",
+        css: "src/panel/shared/assets/panel.css",
+        js: "src/panel/shared/assets/panel.js",
       };
       for (const [key, url] of Object.entries(ASSET_URLS) as [keyof typeof ASSET_URLS, string][]) {
         const asset = await fetch(`http://127.0.0.1:${port}${url}`);
@@ -172,7 +175,7 @@ describe("compiled binary (dist/kiro-server)", () => {
       const login = await fetch(`${base}/login`);
       const page = await login.text();
       expect(page).toContain("<form");
-      const { ASSET_URLS } = await import("../../src/admin/asset-urls");
+      const { ASSET_URLS } = await import("../../src/panel/shared/asset-urls");
       const htmx = await fetch(`${base}${ASSET_URLS.htmx}`);
       expect(htmx.status).toBe(200);
       expect(await htmx.text()).toContain("htmx");
@@ -181,5 +184,17 @@ describe("compiled binary (dist/kiro-server)", () => {
       await proc.exited;
       await fake.stop();
     }
+  }, 30_000);
+});
+
+const pg = usePostgres();
+describe.skipIf(!pg.available)("compiled binary on PostgreSQL", () => {
+  test("the PostgreSQL migrations are embedded too: DATABASE_URL start applies them from /$bunfs", async () => {
+    const url = await pg.newDatabase("binary");
+    const proc = Bun.spawn([binary], { cwd, env: cleanEnv({ DATABASE_URL: url, KIRO_SECRET_KEY: "binary-check-secret-key-123" }), stdout: "pipe", stderr: "pipe" });
+    const [code, err] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
+    const pgJournal = JSON.parse(readFileSync(join(root, "migrations", "pg", "meta", "_journal.json"), "utf8")) as { entries: unknown[] };
+    expect(err).toContain(`schema: ${pgJournal.entries.length} migration(s), ${pgJournal.entries.length} applied now`);
+    expect(code).toBe(2); // serving from PostgreSQL is not wired yet (docs/multi-instance.md)
   }, 30_000);
 });

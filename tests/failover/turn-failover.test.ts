@@ -120,12 +120,14 @@ describe("plan-aware selection", () => {
     expect(e.accounts[0]!.chatCalls).toBe(1);
   });
 
-  test("only accounts without the model → 503 that says no plan includes it, no upstream call", async () => {
+  test("only accounts without the model → 404 naming the model and what is available (never a retryable 503), no upstream call", async () => {
     const e = await setup([{ models: FREE_MODELS }]);
     await e.services.pool.checkQuota(e.accountIds[0]!);
     const res = await ask(e, "claude-opus-4-5");
-    expect(res.status).toBe(503);
-    expect(((await res.json()) as any).error.message).toContain("no account's plan includes model claude-opus-4.5");
+    expect(res.status).toBe(404);
+    const message = ((await res.json()) as any).error.message;
+    expect(message).toContain("claude-opus-4-5");
+    expect(message).toContain(`valid models: ${e.services.models.names().join(", ")}`);
     expect(e.accounts[0]!.chatCalls).toBe(0);
   });
 });

@@ -11,10 +11,13 @@
  * Routes (all on one host; any family template pointed here works):
  *   POST /refreshToken                 social refresh {refreshToken} → {accessToken, refreshToken, profileArn, expiresIn}
  *   POST /token                        IdC OIDC CreateToken (camelCase JSON, grantType refresh_token)
+ *   POST /client/register, /device_authorization, /token (device_code grant): the device sign-in
+ *                                      flow, in oidc-device.ts (driven through fake.oidcDevice)
  *   POST /generateAssistantResponse    restJson chat (event stream)
  *   POST /  x-amz-target: AmazonCodeWhispererStreamingService.GenerateAssistantResponse   awsJson chat
  *   POST /  x-amz-target: AmazonCodeWhispererService.{GetUsageLimits,ListAvailableModels,ListAvailableProfiles}
  *   GET  /getUsageLimits?…             GET /ListAvailableModels?…      POST /ListAvailableProfiles, /listAvailableProfiles
+ *   POST /mcp                          MCP JSON-RPC (tools/list, tools/call web_search): see mcp.ts
  *   anything else                      404 ResourceNotFoundException (unknown operation) — lets tests
  *                                      point a family at `${fake.url}/gone` to simulate a retired host.
  *
@@ -28,6 +31,9 @@
  * "Input is too long.", else "Improperly formed request."); then the scenario: `[[fake:NAME]]` directive in the
  * current user message > the account's queue > the global queue > the default scenario > an echo
  * ("Fake Kiro says: <last user text>").
+ *
+ * Model lists and per-account plans: models.ts (chat refuses a model the account's list lacks
+ * with 400 INVALID_MODEL_ID). More directives (truncated tool calls, model echo): directives.ts.
  *
  * Directive names (`[[fake:NAME]]` anywhere in the current user message text):
  *   text            short plain answer ("Hello from fake Kiro.")
@@ -53,8 +59,10 @@
  *   transient500Calls next N chat calls → 500 InternalServerException
  *   slowFirstByteMs   delay before the chat answer (headers included)
  *   inputTooLong      chat → 400 CONTENT_LENGTH_EXCEEDS_THRESHOLD (also: body > maxBodyBytes)
+ *   abuse*            the "suspicious activity" 429, on demand or past a rate (abuse.ts)
  */
 import { scenarioStream, type Scenario } from "./scenarios";
+import { createOidcDevice, type OidcDevice } from "./oidc-device";
 import {
   abruptCloseScenario,
   badCrcScenario,
@@ -71,8 +79,13 @@ import {
   usageScenario,
 } from "./scenarios";
 import { validateGenerateAssistantRequest } from "./validator";
+import { extraDirectiveScenario } from "./directives";
+import { webAnswerScenario } from "./web-answer";
+import { mcpAnswer, type FakeMcpBehaviour } from "./mcp";
+import { FAKE_MODELS, fakeModelsBody, maxInputCharsFor, planRefusal } from "./models";
+import { abuseAnswer, type AbuseBehaviour } from "./abuse";
 
-export type FakeBehaviour = {
+export type FakeBehaviour = AbuseBehaviour & {
   dead?: boolean;
   suspended?: boolean;
   quota?: boolean;
@@ -102,6 +115,8 @@ export type FakeAccountInit = {
   quota?: FakeQuota;
   /** Social default: the doc's EHGA3GRVQMUK ARN; IdC default: a fake enterprise profile; null = none (Builder ID). */
   profileArn?: string | null;
+  /** MCP (web search) behaviour; default: the plan includes web search. */
+  mcp?: FakeMcpBehaviour;
 };
 
 export type FakeAccount = {
@@ -118,6 +133,7 @@ export type FakeAccount = {
   readonly profileArn?: string;
   behaviour: FakeBehaviour;
   quota: FakeQuota;
+  mcp: FakeMcpBehaviour;
   /** Chat calls that reached this account (after the bearer check). */
   readonly chatCalls: number;
   /** Make every access token issued so far expire now. */
@@ -144,6 +160,8 @@ export type FakeKiro = {
   setDefaultScenario(s: Scenario | undefined): void;
   requests: RecordedRequest[];
   refreshCalls: Array<{ refreshToken: string; at: number; kind: "social" | "idc" }>;
+  /** The OIDC device sign-in flow: approve/deny codes as the person at the browser would. */
+  oidcDevice: OidcDevice;
   readonly aborts: number;
   reset(): void;
   stop(): Promise<void>;
@@ -269,7 +287,7 @@ function directiveScenario(name: string, body: any, arg?: number): Scenario | un
     case "bad_crc":
       return badCrcScenario();
   }
-  return undefined;
+  return extraDirectiveScenario(name, body, arg);
 }
 
 export type FakeKiroOptions = {
@@ -341,6 +359,7 @@ export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKir
       profileArn,
       behaviour: a.behaviour ?? {},
       quota: a.quota ?? {},
+      mcp: a.mcp ?? {},
       get chatCalls() {
         return st.chatCalls;
       },
@@ -421,6 +440,8 @@ export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKir
 
   function behaviourError(st: AccountState, raw: string): Response | undefined {
     const b = st.pub.behaviour;
+    const abuse = abuseAnswer(b, `user-${st.init.refreshToken.slice(-6)}`);
+    if (abuse) return abuse;
     if (b.suspended) {
       return typedError(403, "AccessDeniedException", "Your User ID (fake) temporarily is suspended. Please contact support.", "TEMPORARILY_SUSPENDED");
     }
@@ -478,16 +499,19 @@ export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKir
     if (fail) return fail;
     const denied = authorizationError(st, rec.body);
     if (denied) return denied;
-    const v = validateGenerateAssistantRequest(rec.body);
+    const v = validateGenerateAssistantRequest(rec.body, { maxInputChars: maxInputCharsFor(rec.body) });
     if (!v.ok) {
       return typedError(400, "ValidationException", validationMessage(v.reason), v.reason ?? null, { "x-fake-validation": v.message.slice(0, 500) });
     }
+    const refused = planRefusal(st.init.models, rec.body);
+    if (refused) return typedError(400, "ValidationException", refused.message, refused.reason);
     const text = lastUserText(rec.body);
     // `[[fake:NAME]]`, or `[[fake:NAME:N]]` for scenarios with a size (long:N = N frames).
     const m = /\[\[fake:([a-z_]+)(?::(\d+))?\]\]/.exec(text);
     const directive = m?.[1];
     const scenario =
       (directive ? directiveScenario(directive, rec.body, m?.[2] ? Number(m[2]) : undefined) : undefined) ??
+      webAnswerScenario(rec.body) ??
       st.queue.shift() ??
       globalQueue.shift() ??
       defaultScenario ??
@@ -548,6 +572,14 @@ export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKir
     return json(200, profilesBody(who.pub.profileArn));
   }
 
+  function mcp(req: Request, rec: RecordedRequest, raw: string): Response {
+    const who = bearer(req, rec);
+    if (who instanceof Response) return who;
+    const fail = behaviourError(who, raw);
+    if (fail) return fail;
+    return mcpAnswer(rec.body, rec.headers, { profileArn: who.pub.profileArn, mcp: who.pub.mcp }, { json, typedError });
+  }
+
   const server = Bun.serve({
     port: opts.port ?? 0,
     hostname: opts.hostname ?? "127.0.0.1",
@@ -560,9 +592,14 @@ export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKir
       const prefixed = url.pathname.startsWith(FAMILY_A_PREFIX + "/");
       const familyA = prefixed || opts.requireProfileArn === true;
       const p = prefixed ? url.pathname.slice(FAMILY_A_PREFIX.length) : url.pathname;
+      if (req.method === "POST") {
+        const device = oidcDevice.handle(p, rec.body);
+        if (device) return device;
+      }
       if (req.method === "POST" && p === "/refreshToken") return socialRefresh(rec);
       if (req.method === "POST" && p === "/token") return idcRefresh(rec);
       if (req.method === "POST" && p === "/generateAssistantResponse") return chat(req, rec, raw, familyA);
+      if (req.method === "POST" && p === "/mcp") return mcp(req, rec, raw);
       if (req.method === "POST" && p === "/" && target) {
         const op = target.split(".").pop();
         if (op === "GenerateAssistantResponse") return chat(req, rec, raw, familyA);
@@ -578,6 +615,7 @@ export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKir
   });
 
   const url = `http://${server.hostname}:${server.port}`;
+  const oidcDevice = createOidcDevice(url, { addAccount, issueAccess: (rt) => issueAccess(byRefresh.get(rt)!), token });
   return {
     url,
     upstream: { apiUrl: url, authUrl: url, oidcUrl: url, region: "us-east-1" },
@@ -593,6 +631,7 @@ export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKir
     },
     requests,
     refreshCalls,
+    oidcDevice,
     get aborts() {
       return aborts;
     },
@@ -604,6 +643,7 @@ export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKir
       defaultScenario = undefined;
       requests.length = 0;
       refreshCalls.length = 0;
+      oidcDevice.reset();
       aborts = 0;
     },
     async stop() {
@@ -689,29 +729,9 @@ export function usageLimitsBody(q: FakeQuota, user: { email: string; userId: str
   };
 }
 
-const MODEL = (id: string, name: string, rate: number, maxIn = 200000, maxOut = 64000) => ({
-  modelId: id,
-  modelName: name,
-  supportedInputTypes: ["TEXT", "IMAGE"],
-  tokenLimits: { maxInputTokens: maxIn, maxOutputTokens: maxOut },
-  promptCaching: { supportsPromptCaching: true, maximumCacheCheckpointsPerRequest: 4, minimumTokensPerCacheCheckpoint: 1024 },
-  additionalModelRequestFieldsSchema: { type: "object", properties: { output_config: { type: "object" } } },
-  rateMultiplier: rate,
-  rateUnit: "Credit",
-});
-
-export const AVAILABLE_MODELS = [
-  { modelId: "auto", modelName: "Auto", rateMultiplier: 1.0, rateUnit: "Credit", supportedInputTypes: ["TEXT", "IMAGE"], promptCaching: { supportsPromptCaching: false } },
-  MODEL("claude-sonnet-4.5", "Claude Sonnet 4.5", 1.3),
-  MODEL("claude-sonnet-4", "Claude Sonnet 4", 1.3),
-  MODEL("claude-haiku-4.5", "Claude Haiku 4.5", 0.4),
-  MODEL("claude-opus-4.5", "Claude Opus 4.5", 2.2),
-];
-
-export function modelsBody(only?: string[]): Record<string, unknown> {
-  const models = only ? AVAILABLE_MODELS.filter((m) => only.includes(m.modelId)) : AVAILABLE_MODELS;
-  return { defaultModel: { modelId: "auto" }, models, nextToken: null };
-}
+/** Kept for callers of the old names; the catalogue lives in models.ts. */
+export const AVAILABLE_MODELS = FAKE_MODELS;
+export const modelsBody = fakeModelsBody;
 
 export function profilesBody(profileArn: string | undefined): Record<string, unknown> {
   return {

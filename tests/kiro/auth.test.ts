@@ -245,8 +245,9 @@ describe("TokenManager", () => {
     const fa = fake.addAccount({ refreshToken: RT("tm7"), kind: "idc", accessTokenTtlSec: 60 });
     const tm = new TokenManager({ upstream, minAttemptIntervalMs: 0 });
     const acct = account(RT("tm7"), { kind: "idc", clientId: fa.clientId, clientSecret: fa.clientSecret });
-    const t1 = await tm.getAccessToken(acct); // 60 s TTL is inside the 5-min window → next call refreshes
-    const t2 = await tm.getAccessToken(acct);
+    const t1 = await tm.getAccessToken(acct);
+    // The service rejects t1 (forced refresh): the refresh must present the rotated token.
+    const t2 = await tm.getAccessToken(acct, { force: true, rejectedToken: t1 });
     expect(t2).not.toBe(t1);
     expect(fake.refreshCalls.map((c) => c.refreshToken)).toEqual([RT("tm7"), acct.stored[0]!.refreshToken!]);
     expect(acct.refreshToken).toBe(fa.currentRefreshToken);

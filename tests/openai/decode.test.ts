@@ -1,6 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { decodeChatRequest } from "../../src/dialects/openai/decode";
+import { decodeChatRequest as decodeWith, type DecodeOptions } from "../../src/dialects/openai/decode";
 import { TurnError } from "../../src/core/errors";
+import { model } from "../support/models";
+
+/** The decoder as the dialect route calls it: models resolved through the catalogue. */
+const decodeChatRequest = (body: unknown, opts: Partial<DecodeOptions> = {}) => decodeWith(body, { resolveModel: model, ...opts });
 
 const PNG_1PX = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
 
@@ -88,9 +92,9 @@ describe("decodeChatRequest", () => {
   });
 
   test("conversation id header wins over user; none → undefined", async () => {
-    const a = await decodeChatRequest({ model: "m", messages: [{ role: "user", content: "x" }], user: "u" }, { conversationId: "conv-9" });
+    const a = await decodeChatRequest({ model: "claude-sonnet-4-5", messages: [{ role: "user", content: "x" }], user: "u" }, { conversationId: "conv-9" });
     expect(a.request.metadata.conversationId).toBe("conv-9");
-    const b = await decodeChatRequest({ model: "m", messages: [{ role: "user", content: "x" }], stop: ["a", "b"] });
+    const b = await decodeChatRequest({ model: "claude-sonnet-4-5", messages: [{ role: "user", content: "x" }], stop: ["a", "b"] });
     expect(b.request.metadata.conversationId).toBeUndefined();
     expect(b.request.stopSequences).toEqual(["a", "b"]);
     expect(b.request.thinking).toEqual({ type: "disabled" });
@@ -108,30 +112,30 @@ describe("decodeChatRequest", () => {
       }],
     });
     expect(request.messages[0]!.content[1]).toEqual({ type: "image", mediaType: "image/png", data: PNG_1PX });
-    const e = await rejects({ model: "m", messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "https://example.com/cat.png" } }] }] });
+    const e = await rejects({ model: "claude-sonnet-4-5", messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "https://example.com/cat.png" } }] }] });
     expect(e.param).toBe("messages[0].content[0].image_url.url");
     expect(e.message).toContain("data URL");
   });
 
   test("clear 400s naming the param", async () => {
-    expect((await rejects({ model: "m", messages: [{ role: "user", content: "x" }], n: 2 })).param).toBe("n");
+    expect((await rejects({ model: "claude-sonnet-4-5", messages: [{ role: "user", content: "x" }], n: 2 })).param).toBe("n");
     expect((await rejects({ messages: [{ role: "user", content: "x" }] })).param).toBe("model");
-    expect((await rejects({ model: "m", messages: [] })).param).toBe("messages");
-    expect((await rejects({ model: "m", messages: [{ role: "wizard", content: "x" }] })).param).toBe("messages[0].role");
-    expect((await rejects({ model: "m", messages: [{ role: "user", content: "x" }], max_tokens: -1 })).param).toBe("max_tokens");
-    const img = await rejects({ model: "m", messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "data:image/bmp;base64,AAAA" } }] }] });
+    expect((await rejects({ model: "claude-sonnet-4-5", messages: [] })).param).toBe("messages");
+    expect((await rejects({ model: "claude-sonnet-4-5", messages: [{ role: "wizard", content: "x" }] })).param).toBe("messages[0].role");
+    expect((await rejects({ model: "claude-sonnet-4-5", messages: [{ role: "user", content: "x" }], max_tokens: -1 })).param).toBe("max_tokens");
+    const img = await rejects({ model: "claude-sonnet-4-5", messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "data:image/bmp;base64,AAAA" } }] }] });
     expect(img.param).toBe("messages[0].content[0].image_url.url");
     expect(img.status).toBe(400);
-    const audio = await rejects({ model: "m", messages: [{ role: "user", content: [{ type: "input_audio", input_audio: { data: "", format: "wav" } }] }] });
+    const audio = await rejects({ model: "claude-sonnet-4-5", messages: [{ role: "user", content: [{ type: "input_audio", input_audio: { data: "", format: "wav" } }] }] });
     expect(audio.param).toBe("messages[0].content[0].type");
-    const tc = await rejects({ model: "m", messages: [{ role: "user", content: "x" }], tools: [{ type: "function", function: { name: "f" } }], tool_choice: { type: "function", function: { name: "g" } } });
+    const tc = await rejects({ model: "claude-sonnet-4-5", messages: [{ role: "user", content: "x" }], tools: [{ type: "function", function: { name: "f" } }], tool_choice: { type: "function", function: { name: "g" } } });
     expect(tc.param).toBe("tool_choice");
-    expect((await rejects({ model: "m", messages: [{ role: "user", content: "x" }], tools: [{ type: "custom", custom: { name: "x" } }] })).param).toBe("tools[0].type");
+    expect((await rejects({ model: "claude-sonnet-4-5", messages: [{ role: "user", content: "x" }], tools: [{ type: "custom", custom: { name: "x" } }] })).param).toBe("tools[0].type");
   });
 
   test("response_format becomes an instruction", async () => {
     const { request, responseFormat } = await decodeChatRequest({
-      model: "m",
+      model: "claude-sonnet-4-5",
       messages: [{ role: "user", content: "x" }],
       response_format: { type: "json_schema", json_schema: { name: "person", schema: { type: "object", required: ["name"] } } },
     });
@@ -150,7 +154,7 @@ describe("decodeChatRequest", () => {
 
   test("legacy functions: function_call none/auto/{name} → toolChoice; one call per reply", async () => {
     const functions = [{ name: "f", parameters: { type: "object", properties: {} } }, { name: "g" }];
-    const base = { model: "m", messages: [{ role: "user", content: "x" }], functions };
+    const base = { model: "claude-sonnet-4-5", messages: [{ role: "user", content: "x" }], functions };
     const d = decodeChatRequest(base);
     expect(d.legacyFunctions).toBe(true);
     expect(d.request.tools.map((t) => t.name)).toEqual(["f", "g"]);
@@ -165,6 +169,21 @@ describe("decodeChatRequest", () => {
     const both = decodeChatRequest({ ...base, tools: [{ type: "function", function: { name: "t" } }], tool_choice: "required", function_call: "none" });
     expect(both.request.toolChoice).toEqual({ type: "any" });
     expect(both.legacyFunctions).toBe(false);
-    expect(decodeChatRequest({ model: "m", messages: [{ role: "user", content: "x" }] }).legacyFunctions).toBe(false);
+    expect(decodeChatRequest({ model: "claude-sonnet-4-5", messages: [{ role: "user", content: "x" }] }).legacyFunctions).toBe(false);
+  });
+});
+
+describe("model resolution at decode", () => {
+  test("the request carries the resolved model; no limit → the model's own output cap", () => {
+    const { request } = decodeChatRequest({ model: "claude-3-7-sonnet-latest", messages: [{ role: "user", content: "x" }] });
+    expect(request.model).toMatchObject({ requested: "claude-3-7-sonnet-latest", name: "claude-3-7-sonnet-20250219", upstreamId: "claude-sonnet-4.5" });
+    expect(request.maxTokens).toBe(64_000);
+  });
+
+  test("an unknown model is a 404 on `model` naming the valid ones, reported after a malformed body", async () => {
+    const nf = await rejects({ model: "gpt-4o", messages: [{ role: "user", content: "x" }] });
+    expect(nf).toMatchObject({ kind: "not_found", status: 404, param: "model" });
+    expect(nf.message).toContain("valid models: claude-sonnet-4-5");
+    expect((await rejects({ model: "gpt-4o", messages: [] })).param).toBe("messages");
   });
 });

@@ -1,18 +1,17 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Elysia } from "elysia";
 import Anthropic from "@anthropic-ai/sdk";
 import { startE2E, type E2E } from "../support/e2e";
-import { openaiRoutes } from "../../src/http/openai-routes";
+import { createApp } from "../../src/app";
 import { textSteps, usageSteps } from "../fake-kiro/scenarios";
 import { assertConformantStream, parseOpenAISse } from "./helpers";
 
 let e: E2E;
-let quick: Elysia;
+let quick: ReturnType<typeof createApp>;
 let quickUrl: string;
 beforeAll(async () => {
   e = await startE2E();
   // Same services, but keep-alives after 100 ms of silence instead of 15 s.
-  quick = new Elysia().use(openaiRoutes(e.services, { keepAliveMs: 100 })) as unknown as Elysia;
+  quick = createApp(e.services, { keepAliveMs: 100 });
   quick.listen({ port: 0, hostname: "127.0.0.1" });
   quickUrl = `http://127.0.0.1:${quick.server!.port}`;
 });
@@ -87,7 +86,7 @@ describe("GET /v1/models (shared with Anthropic clients)", () => {
     const b = await r.json();
     expect(b).toMatchObject({ object: "list", has_more: false, first_id: "claude-sonnet-4-5" });
     for (const m of b.data) {
-      expect(m).toMatchObject({ object: "model", type: "model", owned_by: "anthropic" });
+      expect(m).toMatchObject({ object: "model", type: "model", owned_by: m.id.startsWith("claude-") ? "anthropic" : "kiro" });
       expect(typeof m.created).toBe("number");
       expect(m.created_at).toMatch(/^\d{4}-\d{2}-\d{2}T00:00:00Z$/);
       expect(typeof m.display_name).toBe("string");

@@ -51,7 +51,8 @@ describe.skipIf(!existsSync(exe))("admin panel in Chromium", () => {
     expect(await page.locator("#base-url").textContent()).toBe(e.url);
     expect(await page.locator("#snip-claude").textContent()).toContain(`ANTHROPIC_BASE_URL='${e.url}'`);
     expect(await page.locator("#snip-continue-yaml").textContent()).toContain(`apiKey: "${e.clientKey}"`);
-    expect(await page.locator(".chart svg").count()).toBe(4);
+    await page.locator('#dash-live .uchart[data-rendered="1"]').nth(3).waitFor(); // uPlot drew all four charts
+    expect(await page.locator("#dash-live .uchart .u-legend").count()).toBe(4);
     // Summary and charts poll their own fragment while the tab is visible.
     expect(await page.locator("#dash-live").getAttribute("hx-trigger")).toContain("every 15s");
     const live = await page.request.get(`${e.url}/dashboard/live`);
@@ -63,7 +64,7 @@ describe.skipIf(!existsSync(exe))("admin panel in Chromium", () => {
   test("adds an account with the form; the token is never shown again", async () => {
     const acct = e.fake.addAccount({ refreshToken: fakeRefreshToken() });
     await page.goto(`${e.url}/accounts`);
-    await page.locator("summary", { hasText: "Add account" }).click();
+    await page.locator("summary", { hasText: "Add with a refresh token" }).click();
     await page.fill("#add-form textarea[name=refreshToken]", acct.refreshToken);
     await page.fill("#add-form input[name=label]", "added-in-browser");
     expect(await page.locator("#idc-fields").isVisible()).toBe(false); // IdC fields only for IdC
@@ -76,7 +77,7 @@ describe.skipIf(!existsSync(exe))("admin panel in Chromium", () => {
     await page.selectOption("#add-form select[name=kind]", "social");
     await page.click("#add-form button[type=submit]");
     await page.locator("#add-result", { hasText: "Account added" }).waitFor();
-    await page.locator('#accounts-table input.label-edit[value="added-in-browser"]').waitFor();
+    await page.locator('#accounts-table textarea.label-edit[data-label="added-in-browser"]').waitFor();
     expect(await page.inputValue("#add-form textarea[name=refreshToken]")).toBe(""); // form cleared after entry
     expect(await page.content()).not.toContain(acct.refreshToken);
   }, 20_000);
@@ -98,6 +99,8 @@ describe.skipIf(!existsSync(exe))("admin panel in Chromium", () => {
         { email: "short@example.com", label: "kam-short", credentials: { refreshToken: "aorA-too-short" } },
       ],
     };
+    // The good account is real at the fake: its quota is fetched during the import.
+    e.fake.addAccount({ refreshToken: kam.accounts[0]!.refreshToken!, email: "good@example.com", quota: { used: 12, limit: 50 } });
     await page.fill("#import-form textarea[name=text]", JSON.stringify(kam));
     await page.click("#import-form button[type=submit]");
     const report = page.locator('#import-result .job[data-done="1"]');
@@ -110,18 +113,23 @@ describe.skipIf(!existsSync(exe))("admin panel in Chromium", () => {
     expect(await report.locator("tr.bad").count()).toBe(2);
     expect(await page.inputValue("#import-form textarea[name=text]")).toBe(""); // pasted tokens do not linger
     expect(await page.content()).not.toContain(kam.accounts[0]!.refreshToken!);
-    await page.locator('#accounts-table input.label-edit[value="kam-good"]').waitFor();
+    await page.locator('#accounts-table textarea.label-edit[data-label="kam-good"]').waitFor();
+    // Plan, credits and email without pressing "Check quota".
+    const good = page.locator("tbody.acct", { has: page.locator('textarea.label-edit[data-label="kam-good"]') });
+    expect(await good.locator(".email").textContent()).toBe("good@example.com");
+    expect(await good.locator(".meter-text").textContent()).toBe("12 of 50 used");
+    expect(await good.locator(".plan").textContent()).not.toBe("—");
     await shot("accounts");
   }, 20_000);
 
   test("edits a label and disables/enables an account in place", async () => {
-    const row = page.locator("tbody.acct", { has: page.locator('input.label-edit[value="kam-good"]') });
+    const row = page.locator("tbody.acct", { has: page.locator('textarea.label-edit[data-label="kam-good"]') });
     await row.locator("button", { hasText: "Disable" }).click();
-    const disabled = page.locator("tbody.acct", { has: page.locator(".badge.s-disabled") }).filter({ has: page.locator('input[value="kam-good"]') });
+    const disabled = page.locator("tbody.acct", { has: page.locator(".badge.s-disabled") }).filter({ has: page.locator('textarea[data-label="kam-good"]') });
     await disabled.waitFor();
     await disabled.locator("button", { hasText: "Enable" }).click();
-    await page.locator("tbody.acct", { has: page.locator('input[value="kam-good"]') }).locator(".note", { hasText: "enabled" }).waitFor();
-    const input = page.locator('input.label-edit[value="kam-good"]');
+    await page.locator("tbody.acct", { has: page.locator('textarea[data-label="kam-good"]') }).locator(".note", { hasText: "enabled" }).waitFor();
+    const input = page.locator('textarea.label-edit[data-label="kam-good"]');
     await input.fill("kam-renamed");
     await input.press("Tab");
     await page.locator(".note", { hasText: "label saved" }).waitFor();
@@ -238,7 +246,7 @@ describe.skipIf(!existsSync(exe))("admin panel in Chromium", () => {
     expect(overflow).toBeLessThanOrEqual(0);
     await page.setViewportSize({ width: 1280, height: 860 });
     await page.goto(`${e.url}/`);
-    expect(await page.locator(".chart figcaption b").first().textContent()).not.toBe("0"); // this hour's requests are charted
+    expect(await page.locator("#chart-hour-requests .uchart-totals b").first().textContent()).not.toBe("0"); // this hour's requests are charted
     await shot("dashboard");
   }, 20_000);
 

@@ -21,11 +21,13 @@ const req = (path: string, init: RequestInit & { host?: string } = {}) => {
 const authed = (path: string, init: RequestInit = {}) => req(path, { ...init, headers: { cookie, "x-csrf-token": csrf, ...(init.headers as Record<string, string>) } });
 const form = (o: Record<string, string>) => ({ method: "POST", body: new URLSearchParams(o), headers: { "content-type": "application/x-www-form-urlencoded" } });
 
-const PAGES = ["/", "/dashboard/live", "/accounts", "/accounts/table", "/logs", "/logs/feed", "/logs/stream", "/requests", "/requests/rows", "/requests/1", "/keys", "/keys/table", "/settings", "/jobs/x"];
+const PAGES = ["/", "/dashboard/live", "/accounts", "/accounts/table", "/accounts/device/x", "/usage", "/usage/export.csv?from=2026-01-01&to=2026-01-02",
+  "/logs", "/logs/feed", "/logs/stream", "/requests", "/requests/rows", "/requests/1", "/keys", "/keys/table", "/keys/check-models?models=x", "/settings", "/jobs/x"];
 const WRITES: Array<[string, string]> = [
   ["POST", "/accounts"], ["POST", "/accounts/import"], ["POST", "/accounts/refresh-all"], ["POST", "/accounts/check-all"],
   ["POST", "/accounts/a/enable"], ["POST", "/accounts/a/disable"], ["POST", "/accounts/a/refresh"], ["POST", "/accounts/a/quota"],
   ["POST", "/accounts/a/label"], ["DELETE", "/accounts/a"], ["POST", "/keys"], ["POST", "/keys/a/revoke"], ["POST", "/settings"],
+  ["POST", "/accounts/bulk/delete"], ["POST", "/accounts/device"], ["POST", "/accounts/device/x/cancel"],
 ];
 
 beforeAll(async () => {

@@ -1,11 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { allowedHosts, hostName, isAllowedHost, isAllowedOrigin } from "../../src/admin/host-guard";
 import { AdminSessions } from "../../src/admin/session";
-import { RollingStats } from "../../src/admin/rolling";
-import { parseImportText } from "../../src/admin/import-formats";
-import { fmtTime } from "../../src/admin/format";
-import { PanelStats, likeLiteral } from "../../src/admin/stats";
-import { shellQuote, snippets, strLit } from "../../views/pages/dashboard";
+import { RollingStats } from "../../src/panel/shared/rolling";
+import { parseImportText } from "../../src/pool/import";
+import { fmtTime } from "../../src/panel/shared/format";
+import { RequestLogQueries, likeLiteral } from "../../src/logs/request-log";
+import { shellQuote, snippets, strLit } from "../../src/panel/dashboard/page";
 import { makeServices } from "../support/app";
 import { fakeRefreshToken } from "../support/e2e";
 
@@ -52,7 +52,7 @@ describe("rolling 24 h stats", () => {
     const now = Date.now();
     s.requestLog.record({ requestId: "a", at: now - 2 * 3_600_000, dialect: "openai", status: 200, inputTokens: 10, outputTokens: 5, clientKeyId: "k1" });
     s.requestLog.record({ requestId: "b", at: now - 30 * 3_600_000, dialect: "openai", status: 200, inputTokens: 99, outputTokens: 1 }); // outside the day
-    const r = new RollingStats(s.db.$client, () => s.requestLog.flush());
+    const r = new RollingStats(new RequestLogQueries(s.db), () => s.requestLog.flush());
     s.bus.on((e) => { if (e.kind === "request") r.add(e.data as never); });
     expect(r.series(3_600_000, 24).requests).toBe(1); // seeded (flushes the queued rows first)
     s.requestLog.record({ requestId: "c", at: now, dialect: "anthropic", status: 429, inputTokens: 1, outputTokens: 0, clientKeyId: "k1" });
@@ -118,8 +118,8 @@ describe("panel time and filter helpers", () => {
       s.requestLog.record({ requestId: id, at, dialect: "openai", status: 200, model, clientKeyName: key });
     }
     s.requestLog.flush();
-    const stats = new PanelStats(s.db);
-    const ids = (f: Parameters<PanelStats["requests"]>[0]) => stats.requests(f).map((r) => r.request_id).sort();
+    const log = new RequestLogQueries(s.db);
+    const ids = (f: Parameters<RequestLogQueries["page"]>[0]) => log.page(f).map((r) => r.requestId).sort();
     expect(ids({ model: "claude-s" })).toEqual(["b", "c"]);
     expect(ids({ model: "CLAUDE-HAIKU" })).toEqual(["a"]);
     expect(ids({ key: "ci_" })).toEqual(["a"]); // _ is not a wildcard

@@ -1,5 +1,5 @@
 /**
- * One row per failover rule (docs/CONTRACTS.md src/pool, kiro-upstream.md §7), driven through the
+ * One row per failover rule (docs/CONTRACTS.md src/pool, the class table in docs/errors.md), driven through the
  * real pool + openChat against the fake Kiro: the failing account's new state, which account
  * finally served, and what the caller got. Strategy "priority" makes account A the first pick.
  */
@@ -157,6 +157,8 @@ describe("failover table", () => {
       expect(d.accountId).toBe(a.id);
       const shown = d.decision.action + (d.decision.forceRefresh ? "+forceRefresh" : "") + (d.decision.delayMs ? "+delay" : "");
       expect(shown).toBe(row.firstDecision);
+      // Lasting = the failure took A out for this request (every row's A keeps its first new state).
+      expect(d.decision.lasting).toBe(row.state !== "active");
       row.check?.({ s, aId: a.id, t0 });
       if (row.servedBy !== "B") expect(b.fake.chatCalls).toBe(0);
       s.pool.close();
@@ -174,9 +176,9 @@ describe("beyond single rows", () => {
     if (isUnavailable(lease)) throw new Error("unavailable");
     const { KiroError } = await import("../../src/kiro/errors");
     const bearer = new KiroError("expired_token", "The bearer token included in the request is invalid.", { status: 403 });
-    expect(lease.failure(bearer)).toEqual({ action: "retry_same", forceRefresh: true });
+    expect(lease.failure(bearer)).toEqual({ action: "retry_same", forceRefresh: true, lasting: false });
     await lease.credentials({ forceRefresh: true });
-    expect(lease.failure(bearer).action).toBe("next_account");
+    expect(lease.failure(bearer)).toEqual({ action: "next_account", lasting: false });
     lease.release();
     expect(s.pool.get(a.id)!.consecutiveFailures).toBe(1);
     expect((await drive(s, "again")).servedBy).toBe(a.id); // A works again once its token is fresh
@@ -196,6 +198,43 @@ describe("beyond single rows", () => {
     await sched.idle();
     expect(s.pool.get(a.id)!.state).toBe("active");
     sched.stop();
+    s.pool.close();
+  });
+
+  test("lasting: the failure that auto-disables is lasting, the ones before it are not", async () => {
+    const { s, a } = await setup({}, { settings: { maxConsecutiveFailures: 2 } });
+    const { KiroError } = await import("../../src/kiro/errors");
+    const err = () => new KiroError("transient", "Internal server error", { status: 500 });
+    const lease = s.pool.acquire();
+    if (isUnavailable(lease)) throw new Error("unavailable");
+    expect(lease.accountId).toBe(a.id);
+    expect(lease.failure(err())).toEqual({ action: "next_account", lasting: false });
+    expect(lease.failure(err())).toEqual({ action: "next_account", lasting: true });
+    lease.release();
+    expect(s.pool.get(a.id)!.state).toBe("disabled");
+    s.pool.close();
+  });
+
+  test("lasting: a refused model is lasting (next account while another serves it, else the client hears it)", async () => {
+    const { s, a, b } = await setup({});
+    const { KiroError } = await import("../../src/kiro/errors");
+    const refused = () => new KiroError("invalid_model", "Invalid model. Please select a different model.", { status: 400, reason: "INVALID_MODEL_ID" });
+    const first = s.pool.acquire({ model: "claude-opus-4.5" });
+    if (isUnavailable(first)) throw new Error("unavailable");
+    expect(first.accountId).toBe(a.id);
+    expect(first.failure(refused())).toEqual({ action: "next_account", lasting: true });
+    first.release();
+    expect(s.pool.get(a.id)!.state).toBe("active");
+    const second = s.pool.acquire({ model: "claude-opus-4.5", exclude: new Set([a.id]) });
+    if (isUnavailable(second)) throw new Error("unavailable");
+    expect(second.accountId).toBe(b.id);
+    expect(second.failure(refused())).toEqual({ action: "return_to_client", lasting: true });
+    second.release();
+    // Neither is picked for that model any more; other models still are.
+    expect(s.pool.acquire({ model: "claude-opus-4.5" })).toMatchObject({ unavailable: true });
+    const other = s.pool.acquire({ model: "claude-sonnet-4.5" });
+    expect(isUnavailable(other)).toBe(false);
+    if (!isUnavailable(other)) other.release();
     s.pool.close();
   });
 

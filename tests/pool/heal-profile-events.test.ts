@@ -10,6 +10,7 @@ import type { DomainEvent } from "../../src/logs/bus";
 import { decide, nextMidnightUtc } from "../../src/pool/failover";
 import { parseImportText } from "../../src/pool/import";
 import { AUTO_DISABLED, AccountPool, NO_PROFILE } from "../../src/pool/pool";
+import { AccountStore } from "../../src/pool/store";
 import { isUnavailable, type PoolLease } from "../../src/pool/types";
 import type { Services } from "../../src/services";
 import { startFakeKiro, type FakeKiro } from "../fake-kiro/server";
@@ -100,7 +101,7 @@ describe("self-heal", () => {
   });
 });
 
-describe("IdC profile ARN lookup (§1.3 rule 6)", () => {
+describe("IdC profile ARN lookup (first ACTIVE profile, stored once)", () => {
   const idc = (profileArn?: string | null) => ({ refreshToken: fakeRefreshToken(), kind: "idc" as const, clientId: `cid-${crypto.randomUUID()}`, clientSecret: `sec-${crypto.randomUUID()}`, profileArn });
   const profileCalls = () => fake.requests.filter((r) => /listavailableprofiles/i.test(r.path)).length;
 
@@ -128,7 +129,7 @@ describe("IdC profile ARN lookup (§1.3 rule 6)", () => {
       l.release();
     }
     expect(profileCalls()).toBe(1);
-    expect(s.pool.rec(a.id)!.row.profileArn).toBe(NO_PROFILE);
+    expect(new AccountStore(s.db).loadAll().find((r) => r.id === a.id)!.profileArn).toBe(NO_PROFILE);
     expect(s.pool.get(a.id)!.profileArn).toBeUndefined();
     s.pool.close();
   });
@@ -142,11 +143,13 @@ describe("per-account proxy", () => {
     if ("error" in k2a || "error" in kam) throw new Error("parse failed");
     const r1 = await s.pool.upsert(k2a.entries[0]!.input!);
     const r2 = await s.pool.upsert(kam.entries[0]!.input!);
-    expect(s.pool.rec(r1.id)!.row.proxy).toBe("http://user:pw@127.0.0.1:3128");
-    expect(s.pool.rec(r2.id)!.row.proxy).toBe("http://127.0.0.1:8080");
+    const stored = (id: string) => new AccountStore(s.db).loadAll().find((r) => r.id === id)!;
+    expect(stored(r1.id).proxy).toBe("http://user:pw@127.0.0.1:3128");
+    expect(stored(r2.id).proxy).toBe("http://127.0.0.1:8080");
     // An update without a proxy keeps it.
     await s.pool.upsert({ ...kam.entries[0]!.input!, proxy: undefined, label: "renamed" });
-    expect(s.pool.rec(r2.id)!.row).toMatchObject({ proxy: "http://127.0.0.1:8080", label: "renamed" });
+    expect(stored(r2.id)).toMatchObject({ proxy: "http://127.0.0.1:8080", label: "renamed" });
+    expect(s.pool.get(r2.id)!.label).toBe("renamed");
     expect(await s.pool.upsert({ kind: "social", refreshToken: fakeRefreshToken(), proxy: "socks-nonsense" })).toMatchObject({ outcome: "skipped" });
     s.pool.close();
   });
@@ -207,9 +210,9 @@ describe("failover rows not covered by the table", () => {
     const a = await addBoth(fake, s.pool, { refreshToken: fakeRefreshToken() });
     const l = leaseOf(s);
     const reauth = () => new KiroError("expired_token", "User is not authorized to make this call", { status: 403, reason: "REAUTH_REQUIRED" });
-    expect(l.failure(reauth())).toEqual({ action: "retry_same", forceRefresh: true });
+    expect(l.failure(reauth())).toEqual({ action: "retry_same", forceRefresh: true, lasting: false });
     await l.credentials({ forceRefresh: true });
-    expect(l.failure(reauth()).action).toBe("next_account");
+    expect(l.failure(reauth())).toEqual({ action: "next_account", lasting: true });
     l.release();
     expect(s.pool.get(a.id)!.state).toBe("disabled");
     expect(s.pool.get(a.id)!.stateReason).toStartWith("re-login required");

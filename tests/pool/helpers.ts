@@ -21,7 +21,7 @@ import { textRequest } from "../support/kiro";
  */
 export async function makeServices(overrides: Partial<AppConfig> = {}): Promise<Services> {
   const { config } = loadConfig([], {});
-  const { services } = await bootServices({ ...config, dbPath: ":memory:", port: 0, clientToken: "test-client-key", adminToken: "test-admin-token", logLevel: "error", ...overrides });
+  const { services } = await bootServices({ ...config, dbPath: ":memory:", port: 0, clientToken: "test-client-key", adminToken: "test-admin-token", logLevel: "error", accountRpm: 0, accountMinSpacingMs: 0, accountConcurrency: 4, ...overrides });
   return services;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Every import source (kiro-upstream.md §3) from fixtures written per the doc, bad rows included,
+ * Every import source (Kiro IDE cache, kiro-cli SQLite, Kiro Account Manager, kiro2api) from fixtures, bad rows included,
  * the CLI command, KIRO_AUTH_TOKEN at start, and following the Kiro IDE file's rotation.
  */
 import { Database } from "bun:sqlite";
@@ -9,13 +9,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runImportCommand } from "../../src/cli/import";
 import { importEntries, parseImportFile } from "../../src/pool/import";
-import { fingerprintOf } from "../../src/pool/store";
+import { AccountStore, fingerprintOf } from "../../src/pool/store";
+import type { Services } from "../../src/services";
+import { startFakeKiro } from "../fake-kiro/server";
 import { shutdownServices } from "../../src/boot";
 import { loadConfig } from "../../src/config/load";
 import { KiroError } from "../../src/kiro/errors";
 import { makeServices } from "./helpers";
 
 const FIX = join(import.meta.dir, "..", "fixtures", "import");
+/** The account's row as stored (fields the redacted view does not show). */
+const storedRow = (s: Services, id: string) => new AccountStore(s.db).loadAll().find((r) => r.id === id)!;
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "kiro-import-"));
@@ -52,7 +56,7 @@ describe("formats", () => {
     const v = s.pool.get(lines[0]!.id!)!;
     expect(v).toMatchObject({ kind: "idc", hasClientSecret: true });
     expect(v.accessExpiresAt).toBeUndefined();
-    const row = s.pool.rec(v.id)!.row;
+    const row = storedRow(s, v.id);
     expect(row.clientId).toBe("ide-idc-client-id");
     expect(await s.box.decrypt(row.clientSecretEnc!)).toStartWith("ide-idc-client-secret-");
   });
@@ -79,7 +83,7 @@ describe("formats", () => {
     expect(social).toMatchObject({ kind: "social", source: "kiro-cli", profileArn: "arn:aws:codewhisperer:us-east-1:111122223333:profile/CLIPROFILE" });
     expect(social.accessExpiresAt).toBe(Date.parse("2099-05-01T10:00:00.123Z")); // nanoseconds trimmed
     expect(idc).toMatchObject({ kind: "idc", hasClientSecret: true });
-    expect(s.pool.rec(idc.id)!.row.clientId).toBe("cli-client");
+    expect(storedRow(s, idc.id).clientId).toBe("cli-client");
   });
 
   test("KAM nested export: error status, truncated and empty rows skipped with reasons", async () => {
@@ -91,8 +95,8 @@ describe("formats", () => {
     expect(lines[4]!.why).toBe("no refreshToken");
     const social = s.pool.get(lines[0]!.id!)!;
     expect(social).toMatchObject({ kind: "social", email: "kam-social@example.com", userId: "kam-user-1", label: "kam social" });
-    // A UUID machineId from the export is kept (KRS rule: de-dashed and doubled).
-    expect(s.pool.rec(social.id)!.row.machineId).toBe("8c6f1c3e2b7d4c8e9a1b0f1e2d3c4b5a".repeat(2));
+    // A UUID machineId from the export is kept (de-dashed and doubled, as kiro.rs does).
+    expect(storedRow(s, social.id).machineId).toBe("8c6f1c3e2b7d4c8e9a1b0f1e2d3c4b5a".repeat(2));
     expect(s.pool.get(lines[1]!.id!)).toMatchObject({ kind: "idc", region: "eu-west-1", hasClientSecret: true });
   });
 
@@ -101,7 +105,7 @@ describe("formats", () => {
     expect(lines.map((l) => l.outcome)).toEqual(["added", "added", "added", "skipped"]);
     expect(lines[3]!.why).toBe("not an object");
     expect(s.pool.get(lines[1]!.id!)).toMatchObject({ kind: "idc", label: "flat idc" });
-    // §3.3: IdC iff clientId AND clientSecret are both present, whatever authMethod says.
+    // IdC iff clientId AND clientSecret are both present, whatever authMethod says.
     expect(s.pool.get(lines[2]!.id!)).toMatchObject({ kind: "social", label: "flat idc missing secret" });
   });
 
@@ -126,13 +130,24 @@ describe("formats", () => {
   });
 
   test("same person, new login (same userId): a dead stored token is replaced without a refresh", async () => {
-    const s = await makeServices();
-    const a = await s.pool.upsert({ kind: "social", refreshToken: "aorA".padEnd(150, "1"), userId: "u-1" });
-    s.pool.refreshFailed(s.pool.rec(a.id)!, new KiroError("dead_refresh_token", "Bad credentials"));
-    expect(s.pool.get(a.id)!.stateReason).toBe("refresh token rejected");
-    const b = await s.pool.upsert({ kind: "social", refreshToken: "aorA".padEnd(150, "2"), userId: "u-1" });
-    expect(b).toMatchObject({ id: a.id, outcome: "updated" });
-    expect(s.pool.get(a.id)).toMatchObject({ fingerprint: fingerprintOf("aorA".padEnd(150, "2")), state: "active" });
+    // The fake knows neither token: its refresh endpoint answers 401 "Bad credentials" (dead).
+    const fake = await startFakeKiro();
+    try {
+      const s = await makeServices({ apiUrl: fake.upstream.apiUrl, authUrl: fake.upstream.authUrl, oidcUrl: fake.upstream.oidcUrl });
+      const a = await s.pool.upsert({ kind: "social", refreshToken: "aorA".padEnd(150, "1"), userId: "u-1" });
+      const err = await s.pool.refreshNow(a.id).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(KiroError);
+      expect((err as KiroError).cls).toBe("dead_refresh_token");
+      expect(s.pool.get(a.id)!.stateReason).toBe("refresh token rejected");
+      const refreshes = fake.refreshCalls.length;
+      const b = await s.pool.upsert({ kind: "social", refreshToken: "aorA".padEnd(150, "2"), userId: "u-1" });
+      expect(b).toMatchObject({ id: a.id, outcome: "updated" });
+      expect(s.pool.get(a.id)).toMatchObject({ fingerprint: fingerprintOf("aorA".padEnd(150, "2")), state: "active" });
+      expect(fake.refreshCalls.length).toBe(refreshes);
+      s.pool.close();
+    } finally {
+      await fake.stop();
+    }
   });
 });
 

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { shutdownServices } from "../../src/boot";
-import { fingerprintOf } from "../../src/pool/store";
+import { AccountStore, fingerprintOf } from "../../src/pool/store";
 import type { Services } from "../../src/services";
 import { type FakeKiro, startFakeKiro } from "../fake-kiro/server";
 import { addBoth, drive, longToken, makeServices } from "./helpers";
@@ -29,7 +29,7 @@ const boot = (dbPath: string) =>
 
 /** Every stored row decrypts, and its fingerprint matches its refresh token. */
 async function checkRows(s: Services): Promise<void> {
-  for (const row of s.pool.store.loadAll()) {
+  for (const row of new AccountStore(s.db).loadAll()) {
     expect(fingerprintOf(await s.box.decrypt(row.refreshTokenEnc))).toBe(row.fingerprint);
     if (row.clientSecretEnc) expect(await s.box.decrypt(row.clientSecretEnc)).toStartWith("secret-");
   }

@@ -98,9 +98,13 @@ describe("scheduler", () => {
     });
     const ids: string[] = [];
     for (let i = 0; i < 8; i++) ids.push((await addBoth(fake, pool, { refreshToken: longToken(`due${i}`) })).id);
-    const farId = (await addBoth(fake, pool, { refreshToken: longToken("far") })).id;
-    pool.rec(farId)!.row.accessExpiresAt = Date.now() + 3_600_000; // not due
-    pool.rec(farId)!.row.quotaFetchedAt = Date.now(); // quota not due either
+    // One account whose token is not due (imported with an access token valid for an hour) and
+    // whose quota was just polled.
+    const far = fake.addAccount({ refreshToken: longToken("far") });
+    const tok = await refreshAccessToken({ kind: "social", refreshToken: far.refreshToken, authRegion: "us-east-1", machineId: "f".repeat(64) }, s.upstream);
+    const farId = (await pool.upsert({ kind: "social", refreshToken: tok.refreshToken ?? far.refreshToken, accessToken: tok.accessToken, expiresAt: tok.expiresAt })).id;
+    await pool.checkQuota(farId);
+    expect(pool.get(farId)!.quotaFetchedAt).toBeGreaterThan(0);
     const sched = new PoolScheduler(pool, s.upstream, s.log, { concurrency: 3, jitterMs: 1000 });
     const before = fake.refreshCalls.length;
     sched.tick();

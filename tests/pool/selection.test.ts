@@ -21,7 +21,7 @@ async function poolWith(n: number, credits?: (i: number) => number): Promise<{ s
 }
 
 function setCredits(pool: AccountPool, id: string, remaining: number) {
-  pool.applyQuota(pool.rec(id)!, { used: 0, limit: remaining, remaining, fetchedAt: Date.now() });
+  pool.applyQuota(id, { used: 0, limit: remaining, remaining, fetchedAt: Date.now() });
 }
 
 function pickMany(pool: AccountPool, n: number, opts: Parameters<AccountPool["acquire"]>[0] = {}): Map<string, number> {

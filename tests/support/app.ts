@@ -17,6 +17,10 @@ export function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
     clientToken: TEST_CLIENT_KEY,
     adminToken: TEST_ADMIN_TOKEN,
     logLevel: "error",
+    // Pacing off and the earlier concurrency unless a test sets them: tests send bursts no person would.
+    accountRpm: 0,
+    accountMinSpacingMs: 0,
+    accountConcurrency: 4,
     ...overrides,
   };
 }

@@ -8,8 +8,8 @@
  *   await e.stop();
  */
 import { createApp } from "../../src/app";
-import type { Services } from "../../src/services";
 import type { AppConfig } from "../../src/config/schema";
+import type { Services } from "../../src/services";
 import { startFakeKiro, type FakeAccount, type FakeAccountInit, type FakeKiro } from "../fake-kiro/server";
 import { TEST_CLIENT_KEY, makeServices } from "./app";
 
@@ -36,7 +36,7 @@ export function fakeRefreshToken(): string {
 export async function startE2E(opts: { accounts?: FakeAccountSpec[]; config?: Partial<AppConfig> } = {}): Promise<E2E> {
   const fake = await startFakeKiro();
   const up = fake.upstream;
-  const services = await makeServices({ region: up.region, apiUrl: up.apiUrl, authUrl: up.authUrl, oidcUrl: up.oidcUrl, ...opts.config });
+  const services = await makeServices({ ...opts.config, region: up.region, apiUrl: up.apiUrl, authUrl: up.authUrl, oidcUrl: up.oidcUrl });
   const accounts: FakeAccount[] = [];
   const accountIds: string[] = [];
   const specs = opts.accounts ?? [{}];

@@ -1,11 +1,12 @@
 import { expect } from "bun:test";
 import type { CanonicalRequest } from "../../src/core/canonical";
 import { KiroError } from "../../src/kiro/errors";
+import { model } from "./models";
 
 /** A minimal canonical request: one user text message, no tools, thinking off. */
 export function textRequest(text: string, extra: Partial<CanonicalRequest> = {}): CanonicalRequest {
   return {
-    model: "claude-sonnet-4-5",
+    model: model("claude-sonnet-4-5"),
     system: "",
     messages: [{ role: "user", content: [{ type: "text", text }] }],
     tools: [],

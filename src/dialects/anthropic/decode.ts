@@ -1,5 +1,5 @@
 /**
- * Anthropic Messages request body → CanonicalRequest (api-conformance.md §2.2, §6).
+ * Anthropic Messages request body → CanonicalRequest (POST /v1/messages and count_tokens).
  * Lenient on purpose: unknown top-level fields and unknown block types never fail a request
  * (Claude Code sends new ones every few releases); only what we cannot honour is rejected, with
  * a 400 that names the field.
@@ -10,15 +10,16 @@ import type {
   CanonicalMessage,
   CanonicalRequest,
   ImageMediaType,
+  ResolvedModel,
   ImagePart,
   TextPart,
   ThinkingSetting,
-  ToolChoice,
-  ToolDefinition,
   UserPart,
 } from "../../core/canonical";
 import { TurnError } from "../../core/errors";
 import { MAX_JSON_DEPTH, tooDeep } from "../../core/json-depth";
+import { decodeTools } from "./tools";
+import { serverBlockAsText } from "./web-search";
 
 const IMAGE_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp"] as const;
 
@@ -78,12 +79,17 @@ export type DecodeOptions = {
   conversationHeader?: string | null;
   /** count_tokens bodies have no max_tokens. */
   forCounting?: boolean;
+  /** The model catalogue (DecodeContext.resolveModel): throws TurnError("not_found") for an unknown name. */
+  resolveModel(name: string): ResolvedModel;
 };
 
 export type Decoded = { req: CanonicalRequest; stream: boolean };
 
-/** Throws TurnError("invalid_request") naming the field at fault. */
-export function decodeAnthropicRequest(body: unknown, opts: DecodeOptions = {}): Decoded {
+/**
+ * Throws TurnError("invalid_request") naming the field at fault, then TurnError("not_found", …,
+ * {param: "model"}) for a model nobody serves.
+ */
+export function decodeAnthropicRequest(body: unknown, opts: DecodeOptions): Decoded {
   if (!body || typeof body !== "object" || Array.isArray(body)) {
     throw new TurnError("invalid_request", "request body must be a JSON object");
   }
@@ -124,31 +130,7 @@ export function decodeAnthropicRequest(body: unknown, opts: DecodeOptions = {}):
   });
   requireUsableLastTurn(messages, lastIndex);
 
-  const tools: ToolDefinition[] = (b.tools ?? []).map((t, i) => {
-    if (t.type && t.type !== "custom") {
-      throw new TurnError(
-        "invalid_request",
-        `tools.${i}: server tool '${t.type}' (${t.name}) is not supported by this server; only client tools with an input_schema can be used`,
-        { param: `tools.${i}.type` },
-      );
-    }
-    if (!t.input_schema) throw new TurnError("invalid_request", `tools.${i}.input_schema: Field required`, { param: `tools.${i}.input_schema` });
-    return { name: t.name, description: t.description ?? "", inputSchema: t.input_schema };
-  });
-
-  let toolChoice: ToolChoice | undefined;
-  let parallelToolCalls: boolean | undefined;
-  if (b.tool_choice) {
-    const tc = b.tool_choice;
-    if (tc.type === "tool") {
-      if (!tc.name) throw new TurnError("invalid_request", "tool_choice.name: Field required for type 'tool'", { param: "tool_choice.name" });
-      if (!tools.some((t) => t.name === tc.name)) {
-        throw new TurnError("invalid_request", `tool_choice.name: no tool named '${tc.name}' in tools`, { param: "tool_choice.name" });
-      }
-      toolChoice = { type: "tool", name: tc.name };
-    } else toolChoice = { type: tc.type };
-    if (tc.disable_parallel_tool_use) parallelToolCalls = false;
-  }
+  const { tools, serverTools, toolChoice, parallelToolCalls } = decodeTools(b.tools ?? [], b.tool_choice ?? undefined);
 
   const effort = normaliseEffort(b.output_config?.effort);
   const thinking = thinkingSetting(b.thinking ?? undefined, effort);
@@ -156,8 +138,10 @@ export function decodeAnthropicRequest(body: unknown, opts: DecodeOptions = {}):
     throw new TurnError("invalid_request", "thinking.budget_tokens: must be less than max_tokens", { param: "thinking.budget_tokens" });
   }
 
+  // Resolved last, once: a malformed body is reported before an unknown model.
+  const model = opts.resolveModel(b.model);
   const req: CanonicalRequest = {
-    model: b.model,
+    model,
     system: systemTexts.join("\n\n"),
     messages,
     tools,
@@ -166,6 +150,7 @@ export function decodeAnthropicRequest(body: unknown, opts: DecodeOptions = {}):
     thinking,
     metadata: { dialect: "anthropic", conversationId: conversationId(opts.conversationHeader, b.metadata?.user_id) },
   };
+  if (serverTools.length) req.serverTools = serverTools;
   if (toolChoice) req.toolChoice = toolChoice;
   if (parallelToolCalls !== undefined) req.parallelToolCalls = parallelToolCalls;
   if (b.temperature != null) req.temperature = b.temperature;
@@ -381,9 +366,13 @@ function assistantParts(blocks: Block[], where: string): AssistantPart[] {
         out.push({ type: "tool_use", id: str(blk.id, `${p}.id`), name: str(blk.name, `${p}.name`), input });
         break;
       }
-      default:
-        // redacted_thinking (opaque, no upstream equivalent), server-tool blocks, unknown types: dropped.
+      default: {
+        // Web search blocks of earlier answers: as text the upstream model can read.
+        const text = serverBlockAsText(blk);
+        if (text !== undefined) out.push({ type: "text", text });
+        // redacted_thinking (opaque, no upstream equivalent), other server-tool blocks, unknown types: dropped.
         break;
+      }
     }
   });
   return out;

@@ -1,11 +1,14 @@
 /**
- * CanonicalEvents → one non-stream Anthropic Message (api-conformance.md §2.3, §6.9 item 10):
+ * CanonicalEvents → one non-stream Anthropic Message:
  * the same blocks, in the same order, as the stream encoder would produce.
  */
 import type { CanonicalEvent, StopReason, Usage } from "../../core/canonical";
 import { usageJson } from "./encode-stream";
+import { webSearchBlockJson } from "./web-search";
 
 type Block =
+  /** A block already in its wire form (server-tool blocks, cited text). */
+  | { type: "wire"; block: Record<string, unknown> }
   | { type: "text"; text: string }
   | { type: "thinking"; thinking: string; signature: string }
   | { type: "tool_use"; id: string; name: string; input: unknown; _json: string };
@@ -48,11 +51,16 @@ export class AnthropicMessageFolder {
         this.stopSequence = ev.stopSequence ?? null;
         this.open = null;
         return;
+      default:
+        this.content.push({ type: "wire", block: webSearchBlockJson(ev) });
+        this.open = null;
+        return;
     }
   }
 
   message(): Record<string, unknown> {
     const content = this.content.map((b) => {
+      if (b.type === "wire") return b.block;
       if (b.type !== "tool_use") return b.type === "text" ? { type: "text", text: b.text, citations: null } : b;
       return { type: "tool_use", id: b.id, name: b.name, input: parseInput(b._json) };
     });

@@ -1,11 +1,12 @@
 /**
- * CanonicalEvents → Anthropic SSE (api-conformance.md §2.4, §6.9). One instance per response.
+ * CanonicalEvents → Anthropic SSE. One instance per response.
  * Every frame is `event: <name>\ndata: <json>\n\n` with `type` equal to the event name; blocks
  * are indexed 0, 1, 2 … in order and never interleave; the stream ends with one message_delta
  * (stop_reason + cumulative usage) and one message_stop. Frames are built as strings by hand:
  * this runs once per upstream frame and is the hot path of every streamed answer.
  */
 import type { CanonicalEvent, Usage } from "../../core/canonical";
+import { serverToolUsageJson, webSearchBlockSse } from "./web-search";
 
 type Open = "text" | "thinking" | "tool_use" | null;
 
@@ -19,13 +20,16 @@ export function frame(event: string, data: unknown): string {
 
 export const PING_FRAME = 'event: ping\ndata: {"type":"ping"}\n\n';
 
-export function usageJson(u: Usage): Record<string, number> {
-  return {
+/** Anthropic's usage object; `server_tool_use` only for answers of a request that declared a server tool. */
+export function usageJson(u: Usage): Record<string, unknown> {
+  const out: Record<string, unknown> = {
     input_tokens: u.inputTokens,
     output_tokens: u.outputTokens,
     cache_creation_input_tokens: u.cacheWriteInputTokens ?? 0,
     cache_read_input_tokens: u.cacheReadInputTokens ?? 0,
   };
+  if (u.webSearchRequests !== undefined) out.server_tool_use = serverToolUsageJson(u.webSearchRequests);
+  return out;
 }
 
 export class AnthropicStreamEncoder {
@@ -104,6 +108,9 @@ export class AnthropicStreamEncoder {
           'event: message_stop\ndata: {"type":"message_stop"}\n\n'
         );
       }
+      default:
+        // Server-tool blocks (web search) and cited text: each a whole block of its own.
+        return this.closeBlock() + webSearchBlockSse(ev, this.next++);
     }
   }
 

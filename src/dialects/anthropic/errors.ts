@@ -1,11 +1,11 @@
 /**
- * TurnError → Anthropic error shape and status (api-conformance.md §2.5):
+ * TurnError → Anthropic error shape and status, as the Anthropic API answers errors:
  * {"type":"error","error":{"type","message"},"request_id"} plus `request-id`, and `retry-after`
  * on 429/503/529 so SDKs back off the right amount.
  */
 import { TurnError, type TurnErrorKind } from "../../core/errors";
 
-const TYPES: Record<TurnErrorKind, string> = {
+export const TYPES: Record<TurnErrorKind, string> = {
   invalid_request: "invalid_request_error",
   input_too_long: "invalid_request_error",
   authentication: "authentication_error",

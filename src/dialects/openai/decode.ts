@@ -1,8 +1,7 @@
 import type {
-  AssistantPart, CanonicalMessage, CanonicalRequest, ThinkingSetting, ToolChoice, ToolDefinition, UserPart,
+  AssistantPart, CanonicalMessage, CanonicalRequest, ResolvedModel, ThinkingSetting, ToolChoice, ToolDefinition, UserPart,
 } from "../../core/canonical";
 import { TurnError } from "../../core/errors";
-import { resolveModel } from "../../core/models";
 import { MAX_JSON_DEPTH, tooDeep } from "../../core/json-depth";
 import { invalidParam } from "./errors";
 import { imageFromUrl } from "./images";
@@ -19,13 +18,17 @@ export type DecodedChat = {
   legacyFunctions: boolean;
 };
 
-export type DecodeOptions = { conversationId?: string };
+export type DecodeOptions = {
+  conversationId?: string;
+  /** The model catalogue (DecodeContext.resolveModel): throws TurnError("not_found") for an unknown name. */
+  resolveModel(name: string): ResolvedModel;
+};
 
-/** Used when the client sets no token limit; the model's own cap when it is known. */
-export const DEFAULT_MAX_TOKENS = 32_000;
-
-/** Chat Completions body → CanonicalRequest. Throws TurnError("invalid_request", …, {param}). */
-export function decodeChatRequest(raw: unknown, opts: DecodeOptions = {}): DecodedChat {
+/**
+ * Chat Completions body → CanonicalRequest. Throws TurnError("invalid_request", …, {param}) for a
+ * malformed body, then TurnError("not_found", …, {param: "model"}) for a model nobody serves.
+ */
+export function decodeChatRequest(raw: unknown, opts: DecodeOptions): DecodedChat {
   const deep = tooDeep(raw);
   if (deep) {
     const param = paramOf(deep.slice(0, 8));
@@ -49,11 +52,15 @@ export function decodeChatRequest(raw: unknown, opts: DecodeOptions = {}): Decod
   const legacyFunctions = (b.functions?.length ?? 0) > 0 && !(b.tools?.length);
   const responseFormat = (b.response_format ?? undefined) as ResponseFormat | undefined;
   const stop = b.stop == null ? [] : typeof b.stop === "string" ? [b.stop] : b.stop;
-  const model = resolveModel(b.model);
-  const maxTokens = b.max_completion_tokens ?? b.max_tokens ?? model?.maxOutputTokens ?? DEFAULT_MAX_TOKENS;
+  const thinking = thinkingFor(b.reasoning_effort ?? undefined);
+  const instruction = responseFormatInstruction(responseFormat);
+  // Resolved last, once: a malformed body is reported before an unknown model.
+  const model = opts.resolveModel(b.model);
+  // Without a client limit: the model's own output cap.
+  const maxTokens = b.max_completion_tokens ?? b.max_tokens ?? model.maxOutputTokens;
 
   const request: CanonicalRequest = {
-    model: b.model,
+    model,
     system,
     messages,
     tools: tools.defs,
@@ -62,10 +69,10 @@ export function decodeChatRequest(raw: unknown, opts: DecodeOptions = {}): Decod
     parallelToolCalls: legacyFunctions ? false : (b.parallel_tool_calls ?? undefined),
     maxTokens,
     stopSequences: stop.filter((s) => s !== ""),
-    thinking: thinkingFor(b.reasoning_effort ?? undefined),
+    thinking,
     temperature: b.temperature ?? undefined,
     topP: b.top_p ?? undefined,
-    responseFormatInstruction: responseFormatInstruction(responseFormat),
+    responseFormatInstruction: instruction,
     metadata: { conversationId: opts.conversationId ?? b.user ?? undefined, dialect: "openai" },
   };
   return { request, stream: b.stream === true, includeUsage: b.stream_options?.include_usage === true, responseFormat, legacyFunctions };
@@ -126,7 +133,7 @@ function legacyChoice(fc: ChatRequestBody["function_call"], defs: ToolDefinition
   return { type: "tool", name: fc.name };
 }
 
-function textOf(content: string | Array<Record<string, unknown>> | null | undefined, param: string): string {
+function textOf(content: string | ReadonlyArray<{ type: string; [k: string]: unknown }> | null | undefined, param: string): string {
   if (content == null) return "";
   if (typeof content === "string") return content;
   return content
@@ -167,7 +174,7 @@ function decodeMessages(input: ChatMessage[]): { system: string; messages: Canon
     switch (m.role) {
       case "system":
       case "developer": {
-        const t = textOf(m.content as never, `${at}.content`);
+        const t = textOf(m.content, `${at}.content`);
         if (t.trim()) system.push(t);
         break;
       }
@@ -194,7 +201,7 @@ function decodeMessages(input: ChatMessage[]): { system: string; messages: Canon
       }
       case "assistant": {
         const parts: AssistantPart[] = [];
-        const text = textOf(m.content as never, `${at}.content`) || (m.refusal ?? "");
+        const text = textOf(m.content, `${at}.content`) || (m.refusal ?? "");
         if (text) parts.push({ type: "text", text });
         (m.tool_calls ?? []).forEach((tc, j) => {
           const id = tc.id || `call_${i}_${j}`;
@@ -209,7 +216,7 @@ function decodeMessages(input: ChatMessage[]): { system: string; messages: Canon
         break;
       }
       case "tool": {
-        const text = textOf(m.content as never, `${at}.content`);
+        const text = textOf(m.content, `${at}.content`);
         push({ role: "user", content: [{ type: "tool_result", toolUseId: m.tool_call_id, content: [{ type: "text", text }] }] });
         break;
       }

@@ -4,7 +4,7 @@ import { checkResponseFormat, type ResponseFormat } from "./response-format";
 import { finishReason, mergeUsage, openaiUsage } from "./shared";
 
 /**
- * Canonical events → one non-stream ChatCompletion (api-conformance §1.3): content is a string
+ * Canonical events → one non-stream ChatCompletion: content is a string
  * for a text reply and null when the message only calls tools; tool_calls is omitted when there
  * are none; thinking goes into the non-standard message.reasoning_content (Cline, Roo, AI SDK
  * openai-compatible read it).

@@ -5,7 +5,7 @@ import { checkResponseFormat, type ResponseFormat } from "./response-format";
 import { finishReason, mergeUsage, openaiUsage, type OpenAIUsage } from "./shared";
 
 /**
- * Canonical events → Chat Completions chunks (api-conformance §1.4, §6.10). The rules real
+ * Canonical events → Chat Completions chunks. The rules real
  * clients depend on:
  * - the first chunk carries delta.role ("missing role for choice 0" otherwise), with content ""
  *   for a text reply and null when the reply opens with a tool call;

@@ -2,13 +2,13 @@ import { TurnError, type TurnErrorKind } from "../../core/errors";
 
 /**
  * TurnError → OpenAI error body `{"error":{"message","type","param","code"}}` and status.
- * The status drives the openai SDK's typed errors and retries (api-conformance §1.5):
+ * The status drives the openai SDK's typed errors and retries:
  * 400 BadRequestError, 401 AuthenticationError, 404 NotFoundError, 429 RateLimitError (retried,
  * honouring retry-after), ≥ 500 InternalServerError (retried unless x-should-retry: false).
  */
 export type OpenAIErrorBody = { error: { message: string; type: string; param: string | null; code: string | null } };
 
-const SHAPE: Record<TurnErrorKind, { type: string; code: string | null }> = {
+export const SHAPE: Record<TurnErrorKind, { type: string; code: string | null }> = {
   invalid_request: { type: "invalid_request_error", code: "invalid_value" },
   input_too_long: { type: "invalid_request_error", code: "context_length_exceeded" },
   authentication: { type: "invalid_request_error", code: "invalid_api_key" },

@@ -1,13 +1,17 @@
-import { listModels, resolveModel } from "../../core/models";
+import type { ModelInfo } from "../../core/models";
+
+/** The catalogue lookup (ModelCatalog.find): a name → its entry, family fallback applied. */
+export type FindModel = (name: string) => ModelInfo | undefined;
 
 /**
- * GET /v1/models for both APIs on one path (api-conformance §1.6, §2.7): one superset object per
+ * GET /v1/models for both APIs on one path: one superset object per
  * model — OpenAI `{id, object, created, owned_by}` plus Anthropic `{type, display_name,
  * created_at}` — inside `{object:"list", data, has_more, first_id, last_id}`. Both SDKs ignore
  * the keys they do not know, so clients that send neither header are served too.
  *
- * The six names of the original product doc come first (clients show the list in order), then
- * every other name the server resolves (canonical names and aliases).
+ * The six names of the original product doc come first when served (clients show the list in
+ * order), then every other name of the catalogue (ModelCatalog.list(): canonical names, aliases
+ * and the models the accounts report).
  */
 export const PRODUCT_MODELS = [
   "claude-sonnet-4-5",
@@ -53,34 +57,35 @@ function displayName(id: string): string {
   return dated ? `${base} (${dated[2]}-${dated[3]}-${dated[4]})` : base;
 }
 
-function modelObject(id: string): ModelObject {
-  const info = resolveModel(id);
+function modelObject(id: string, find: FindModel): ModelObject {
+  const info = find(id);
   const at = releaseDate(id);
   return {
     id,
     object: "model",
     created: Math.floor(at / 1000),
-    owned_by: "anthropic",
+    owned_by: id.toLowerCase().startsWith("claude-") ? "anthropic" : "kiro",
     type: "model",
-    display_name: displayName(id),
+    display_name: info?.displayName ?? displayName(id),
     created_at: new Date(at).toISOString().replace(".000Z", "Z"),
     ...(info ? { max_input_tokens: info.contextWindow, max_tokens: info.maxOutputTokens } : {}),
   };
 }
 
-/** `servable` (from the pool's upstream model lists) narrows the list when it is known. */
-export function modelCatalogue(servable?: (name: string) => boolean): ModelObject[] {
-  const ids = [...PRODUCT_MODELS];
-  for (const m of listModels()) if (!ids.includes(m.name)) ids.push(m.name);
-  return (servable ? ids.filter((id) => servable(resolveModel(id)?.name ?? id)) : ids).map(modelObject);
+/** Exactly `names` (the catalogue's), the product's six names first. */
+export function modelCatalogue(find: FindModel, names: readonly string[]): ModelObject[] {
+  const listed = new Set(names);
+  const ids = PRODUCT_MODELS.filter((n) => listed.has(n));
+  for (const n of names) if (!ids.includes(n)) ids.push(n);
+  return ids.map((id) => modelObject(id, find));
 }
 
-export function modelList(servable?: (name: string) => boolean) {
-  const data = modelCatalogue(servable);
+export function modelList(find: FindModel, names: readonly string[]) {
+  const data = modelCatalogue(find, names);
   return { object: "list" as const, data, has_more: false, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null };
 }
 
 /** One model by any name the server accepts (exact id echoed back), or undefined. */
-export function findModel(id: string): ModelObject | undefined {
-  return resolveModel(id) ? modelObject(id) : undefined;
+export function findModel(find: FindModel, id: string): ModelObject | undefined {
+  return find(id) ? modelObject(id, find) : undefined;
 }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /**
- * The Chat Completions request body as clients send it (api-conformance §1.2). Loose objects:
+ * The Chat Completions request body as clients send it. Loose objects:
  * every field a client may send is accepted; only what we translate is typed, and only
  * malformed input fails (→ 400 naming the param).
  */

@@ -3,7 +3,7 @@ import type { StopReason, Usage } from "../../core/canonical";
 export type FinishReason = "stop" | "length" | "tool_calls" | "function_call" | "content_filter";
 
 /**
- * Canonical stop reason → OpenAI finish_reason (api-conformance §6.6). `legacyFunctions`: the
+ * Canonical stop reason → OpenAI finish_reason. `legacyFunctions`: the
  * request used the pre-tools `functions` API, whose calls end with "function_call".
  */
 export function finishReason(reason: StopReason | undefined, legacyFunctions = false): FinishReason {
@@ -23,7 +23,7 @@ export type OpenAIUsage = {
   completion_tokens_details: { reasoning_tokens: number };
 };
 
-/** OpenAI prompt_tokens include cached tokens; Anthropic-style input_tokens exclude them (§6.7). */
+/** OpenAI prompt_tokens include cached tokens; Anthropic-style input_tokens exclude them. */
 export function openaiUsage(u: Partial<Usage>): OpenAIUsage {
   const cached = u.cacheReadInputTokens ?? 0;
   const written = u.cacheWriteInputTokens ?? 0;

@@ -1,5 +1,5 @@
 import { KiroError } from "../errors";
-import type { ModelInfo } from "../models";
+import type { ResolvedModel } from "../../core/canonical";
 import { MAX_USER_MESSAGE_CHARS } from "./history";
 import type { KiroGenerateRequest } from "./types";
 
@@ -11,7 +11,7 @@ import type { KiroGenerateRequest } from "./types";
  */
 export const CHARS_PER_TOKEN = 3.5;
 
-export function defaultMaxInputChars(model: Pick<ModelInfo, "contextWindow">): number {
+export function defaultMaxInputChars(model: Pick<ResolvedModel, "contextWindow">): number {
   return Math.floor(model.contextWindow * CHARS_PER_TOKEN);
 }
 

@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { CanonicalRequest } from "../../core/canonical";
 import { KiroError } from "../errors";
-import { listModels, modelNameRequestsThinking, resolveModel } from "../models";
 import { defaultMaxInputChars, enforceBudget } from "./budget";
 import { buildHistory } from "./history";
 import { planThinking, type ThinkingForm } from "./thinking";
@@ -46,7 +45,7 @@ function toolChoiceText(req: CanonicalRequest, names: ToolNameMap): string[] {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * Upstream conversationId: the LSP sends one UUID per chat, and INVALID_CONVERSATION_ID exists, so
+ * Upstream conversationId: Amazon's IDE language server sends one UUID per chat, and INVALID_CONVERSATION_ID exists, so
  * arbitrary client keys (Anthropic metadata.user_id, OpenAI `user`) are hashed into a stable
  * UUID-shaped id instead of being sent verbatim.
  */
@@ -57,13 +56,15 @@ export function upstreamConversationId(key: string | undefined): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${((parseInt(h[16], 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
+/** Whether the client asked for thinking through the model name (a "-thinking" suffix, as some proxies accept). */
+export function modelNameRequestsThinking(name: string): boolean {
+  return /-thinking(\[[^\]]*\])?$/i.test(name.trim());
+}
+
+/** The model was resolved when the request was decoded: this sends its upstream id. */
 export function buildKiroRequest(req: CanonicalRequest, opts: BuildOptions = {}): BuildResult {
-  const model = resolveModel(req.model);
-  if (!model) {
-    const valid = listModels().map((m) => m.name).join(", ");
-    throw new KiroError("invalid_model", `Unknown model "${req.model}". Valid models: ${valid}`, { reason: "INVALID_MODEL_ID" });
-  }
-  const modelId = opts.useLegacyModelId && model.legacyId ? model.legacyId : model.kiroId;
+  const model = req.model;
+  const modelId = opts.useLegacyModelId && model.legacyId ? model.legacyId : model.upstreamId;
 
   // toolChoice "none": declare nothing, so the model cannot call a tool; history tool traffic becomes text.
   const textualTools = req.toolChoice?.type === "none";
@@ -82,7 +83,7 @@ export function buildKiroRequest(req: CanonicalRequest, opts: BuildOptions = {})
   const names = buildToolNameMap(allNames);
 
   const thinking = planThinking(req.thinking, model, {
-    nameRequestsThinking: modelNameRequestsThinking(req.model),
+    nameRequestsThinking: modelNameRequestsThinking(model.requested),
     form: opts.thinkingForm,
   });
 

@@ -1,10 +1,9 @@
-import type { ThinkingSetting } from "../../core/canonical";
-import type { ModelInfo } from "../models";
+import type { ResolvedModel, ThinkingSetting } from "../../core/canonical";
 
 /**
  * Thinking request forms (§4.3 rule 11).
  * - native (11a): top-level `additionalModelRequestFields` `{thinking:{type:"adaptive"}, output_config:{effort}}`
- *   — only expresses adaptive thinking, and only for models whose schema has it (ModelInfo.nativeThinking,
+ *   — only expresses adaptive thinking, and only for models whose schema has it (ResolvedModel.nativeThinking,
  *   or the caller's override once ListAvailableModels says so).
  * - tags (11b): `<thinking_mode>…` tags at the start of the system history message; what every peer sends.
  */
@@ -21,7 +20,7 @@ export const MIN_BUDGET = 1024;
 
 export function planThinking(
   setting: ThinkingSetting,
-  model: ModelInfo,
+  model: Pick<ResolvedModel, "nativeThinking" | "maxOutputTokens">,
   opts: { nameRequestsThinking?: boolean; form?: ThinkingForm } = {},
 ): ThinkingPlan {
   let s = setting ?? { type: "disabled" };

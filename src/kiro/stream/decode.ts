@@ -5,6 +5,9 @@
  *   tool_end / usage and finally exactly one `stop`; it throws KiroError on in-stream exceptions
  *   (classified), corrupt frames (`transient`) and a stream that ends mid-frame (`transient`).
  *
+ * Tool calls are emitted only once complete and parseable (see tool-calls.ts): a call the
+ * output cap cut off is dropped, a note saying so ends the text, and the stop is max_tokens.
+ *
  * The end of the HTTP body is the end of the turn: the upstream has no terminal event (§6.1).
  */
 import type { CanonicalEvent, StopReason, Usage } from "../../core/canonical";
@@ -12,7 +15,7 @@ import { KiroError } from "../errors";
 import { streamExceptionToError } from "./exceptions";
 import { type DecodedFrame, FrameReader } from "./frames";
 import { ThinkingTagParser } from "./thinking-tags";
-import { ToolCallAssembler, type ToolUseFrame } from "./tool-calls";
+import { ToolCallAssembler, truncatedCallNote, type ToolUseFrame } from "./tool-calls";
 
 export type DecodeKiroStreamOptions = {
   /** Maps the (possibly shortened) upstream tool name back to the client's name. */
@@ -295,6 +298,8 @@ class StreamState {
   finish(): CanonicalEvent[] {
     const out: CanonicalEvent[] = [...this.tools.finish(), ...this.deferred.splice(0)];
     out.push(...this.tags.flush().map((o): CanonicalEvent => ({ type: o.kind, text: o.text })));
+    // Dropped (cut off) tool calls: say so in the answer, which the model reads next turn.
+    if (this.tools.cut.length) out.push({ type: "text", text: truncatedCallNote(this.tools.cut) });
     out.push({ type: "stop", reason: this.stopReason() });
     return out;
   }

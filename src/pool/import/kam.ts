@@ -1,5 +1,5 @@
 /**
- * Kiro Account Manager export (kiro-upstream.md §3.3): {version, accounts:[…]}, a bare array or a
+ * Kiro Account Manager (KAM) export: {version, accounts:[…]}, a bare array or a
  * single account; accounts nested ({credentials:{…}}) or flat (KAM ≥ 1.8.3). status "error" is
  * skipped; kind is IdC iff clientId and clientSecret are both present.
  */

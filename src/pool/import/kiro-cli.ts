@@ -1,5 +1,5 @@
 /**
- * kiro-cli SQLite (kiro-upstream.md §3.2): table auth_kv, snake_case JSON values. Opened
+ * kiro-cli SQLite (~/.local/share/kiro-cli/data.sqlite3): table auth_kv, snake_case JSON values. Opened
  * read-only and copied: kiro-cli may rotate its token concurrently, so we never share the row.
  */
 import { Database } from "bun:sqlite";

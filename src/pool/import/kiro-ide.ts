@@ -1,7 +1,7 @@
 /**
- * Kiro IDE cache (kiro-upstream.md §3.1): ~/.aws/sso/cache/kiro-auth-token.json, plus for IdC the
+ * Kiro IDE cache: ~/.aws/sso/cache/kiro-auth-token.json, plus for IdC the
  * client registration ~/.aws/sso/cache/{clientIdHash}.json (looked up by hash, not by merging
- * every file in the directory as AIC does — that can pick the wrong registration).
+ * every file in the directory, as the AIClient-2-API proxy does — that can pick the wrong registration).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";

@@ -1,5 +1,5 @@
 /**
- * kiro2api KIRO_AUTH_TOKEN (kiro-upstream.md §3.4): a JSON array (or one object) of
+ * kiro2api's KIRO_AUTH_TOKEN: a JSON array (or one object) of
  * {auth: "Social" | "IdC", refreshToken, clientId?, clientSecret?, disabled?, description?}, or a
  * path to a file holding that JSON. Unlike kiro2api-deno we keep IdC client credentials.
  */

@@ -37,7 +37,7 @@ export function proxyOf(o: Json): string | undefined {
   return str(o.proxy) ?? str(o.proxyUrl) ?? str(o.proxy_url);
 }
 
-/** Kind from an explicit method name, else IdC iff both client fields are present (KRS rule). */
+/** Kind from an explicit method name, else IdC iff both client fields are present (the rule kiro.rs, the Rust Kiro proxy, applies). */
 export function kindOf(method: string | undefined, clientId?: string, clientSecret?: string): AccountKind | { skip: string } {
   const m = method?.toLowerCase().replace(/[\s_-]/g, "");
   if (m === "social" || m === "google" || m === "github") return "social";
@@ -48,7 +48,7 @@ export function kindOf(method: string | undefined, clientId?: string, clientSecr
   return clientId && clientSecret ? "idc" : "social";
 }
 
-/** A generic credential object (KRS credentials.json, flat KAM, AIC output, IDE cache). */
+/** A generic credential object (kiro.rs credentials.json, flat Kiro Account Manager export, AIClient-2-API output, IDE cache). */
 export function fromCredentialObject(o: Json, where: string, extra: Partial<AccountInput> = {}): ImportEntry {
   const refreshToken = str(o.refreshToken) ?? str(o.refresh_token) ?? (str(o.kiroApiKey) ?? str(o.apiKey));
   if (!refreshToken) return { where, skip: "no refreshToken" };

@@ -8,7 +8,7 @@ import type { AssistantPart, CanonicalMessage, CanonicalRequest, ToolDefinition,
 import { KiroError } from "../../../src/kiro/errors";
 import { buildKiroRequest } from "../../../src/kiro/request/build";
 import { validateGenerateAssistantRequest } from "../../fake-kiro/validator";
-import { JPEG_16, PNG_1x1, pngOfSize } from "./helpers";
+import { JPEG_16, PNG_1x1, model, pngOfSize } from "./helpers";
 
 function mulberry32(seed: number) {
   return () => {
@@ -113,7 +113,7 @@ function gen(rand: () => number, stats: Stats): CanonicalRequest {
     ? { type: "enabled" as const, budgetTokens: Math.floor(rand() * 50_000) }
     : { type: "adaptive" as const, ...(chance(0.5) ? { effort: pick(["low", "medium", "high", "max"] as const) } : {}) };
   return {
-    model: pick(MODELS),
+    model: model(pick(MODELS)),
     system: chance(0.5) ? text() : "",
     messages,
     tools,

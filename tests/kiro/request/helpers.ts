@@ -1,4 +1,7 @@
 import type { CanonicalMessage, CanonicalRequest, ToolDefinition } from "../../../src/core/canonical";
+import { model } from "../../support/models";
+
+export { model };
 
 /** 1×1 PNG. */
 export const PNG_1x1 =
@@ -21,7 +24,7 @@ export function pngOfSize(w: number, h: number): string {
 
 export function req(over: Partial<CanonicalRequest> = {}): CanonicalRequest {
   return {
-    model: "claude-sonnet-4-5",
+    model: model("claude-sonnet-4-5"),
     system: "",
     messages: [{ role: "user", content: [{ type: "text", text: "hi" }] }],
     tools: [],

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { encodedLength, encodedLengthAsync, sharedTokenizer } from "../../../src/kiro/request/tokenizer";
+import { encodedLength, encodedLengthAsync, sharedTokenizer } from "../../../src/core/tokens/tokenizer";
 
 /** What the published tokenizer counts for the whole text in one WASM call (the reference). */
 const reference = (text: string) => sharedTokenizer().encode(text.normalize("NFKC"), "all").length;
@@ -27,7 +27,7 @@ describe("piece-cached token count", () => {
   test("equals the whole-text WASM encode on prose, code, JSON and the Claude Code fixture", () => {
     const texts = [
       readFileSync("README.md", "utf8"),
-      readFileSync("src/core/turn.ts", "utf8"),
+      readFileSync("src/turn/run.ts", "utf8"),
       readFileSync("docs/errors.md", "utf8"),
       readFileSync("tests/fixtures/claude-code/messages-adaptive.json", "utf8"),
       JSON.stringify(JSON.parse(readFileSync("tests/fixtures/claude-code/messages-adaptive.json", "utf8")).tools),

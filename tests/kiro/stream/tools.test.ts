@@ -2,7 +2,9 @@
 import { describe, expect, test } from "bun:test";
 import type { CanonicalEvent } from "../../../src/core/canonical";
 import { encodeEvent } from "../../fake-kiro/frames";
+import { cutToolSteps, truncatedToolScenario } from "../../fake-kiro/directives";
 import { parallelToolScenario, scenarioBytes, scenarioStream, textEvent, toolScenario, toolSteps } from "../../fake-kiro/scenarios";
+import { decodeKiroBatches } from "../../../src/kiro/stream/decode";
 import { collect, textOf } from "./helpers";
 
 const A = "tooluse_AbCdEfGhIjKlMnOpQrStUv";
@@ -37,6 +39,8 @@ describe("tool calls", () => {
       { name: "Bash", stop: true, toolUseId: A },
     ].map((p) => encodeEvent("toolUseEvent", p));
     expect(await collect(frames)).toEqual([
+      // The call is held back until complete; its first frame only says the upstream is alive.
+      { type: "usage", usage: {} },
       { type: "tool_start", id: A, name: "Bash" },
       { type: "tool_args", id: A, json: '{"comm' },
       { type: "tool_args", id: A, json: 'and":"ls"}' },
@@ -101,20 +105,62 @@ describe("tool calls", () => {
     expect(argsOf(evs, A)).toBe('{"x":1}');
   });
 
-  test("a call cut off by end of stream is closed and the turn ends max_tokens", async () => {
+  test("a call cut off by end of stream is never emitted; a note ends the text; stop max_tokens", async () => {
     const evs = await collect([
-      encodeEvent("toolUseEvent", { name: "a", toolUseId: A }),
-      encodeEvent("toolUseEvent", { input: '{"x":', name: "a", toolUseId: A }),
+      encodeEvent("assistantResponseEvent", { content: "Writing." }),
+      encodeEvent("toolUseEvent", { name: "t_write", toolUseId: A }),
+      encodeEvent("toolUseEvent", { input: '{"x":', name: "t_write", toolUseId: A }),
     ]);
     assertWellFormed(evs);
+    expect(evs.some((e) => e.type.startsWith("tool_"))).toBe(false);
+    expect(textOf(evs)).toStartWith("Writing.\n\n[kiro-server: the upstream's output limit cut off the tool call `restored_write` (after 5 characters of arguments)");
+    expect(textOf(evs)).toContain("smaller");
     expect(evs.at(-1)).toEqual({ type: "stop", reason: "max_tokens" });
   });
 
-  test("invalid JSON at stop ends the turn max_tokens", async () => {
+  test("invalid JSON at stop: the call is dropped, the turn ends max_tokens", async () => {
     const evs = await collect([scenarioBytes({ steps: toolSteps({ name: "a", input: '{"x":1', id: A }) })]);
     assertWellFormed(evs);
-    expect(argsOf(evs, A)).toBe('{"x":1');
+    expect(evs.some((e) => e.type === "tool_start")).toBe(false);
+    expect(textOf(evs)).toContain("cut off the tool call `a`");
     expect(evs.at(-1)).toEqual({ type: "stop", reason: "max_tokens" });
+  });
+
+  test("ContentLengthExceeded inside a call (the fake's tool_cut_exception): no tool events, usage kept", async () => {
+    const evs = await collect(scenarioStream(truncatedToolScenario("Write", "exception", 500), { seed: 9 }));
+    assertWellFormed(evs);
+    expect(evs.some((e) => e.type.startsWith("tool_"))).toBe(false);
+    expect(textOf(evs)).toStartWith("Writing the file now.");
+    expect(textOf(evs)).toContain("`Write` (after 500 characters of arguments)");
+    expect(evs.some((e) => e.type === "usage" && e.usage.credits !== undefined)).toBe(true);
+    expect(evs.at(-1)).toEqual({ type: "stop", reason: "max_tokens" });
+  });
+
+  test("a complete call after a cut one is still delivered whole", async () => {
+    const cut = cutToolSteps("Write", 80, { id: A, stop: true });
+    const evs = await collect([scenarioBytes({ steps: [...cut, ...toolSteps({ name: "Read", input: { p: 1 }, id: B })] })]);
+    assertWellFormed(evs);
+    expect(evs.filter((e) => e.type === "tool_start").map((e) => e.type === "tool_start" && e.id)).toEqual([B]);
+    expect(argsOf(evs, B)).toBe('{"p":1}');
+    expect(evs.at(-1)).toEqual({ type: "stop", reason: "max_tokens" });
+  });
+
+  test("text before a call streams at once; the call's first frame yields a liveness event before it completes", async () => {
+    const steps = toolSteps({ name: "a", input: { big: "x".repeat(200) }, id: A });
+    const chunks = [
+      encodeEvent("assistantResponseEvent", { content: "Hi." }),
+      scenarioBytes({ steps: [steps[0]!] }),
+      scenarioBytes({ steps: steps.slice(1) }),
+    ];
+    async function* src() {
+      for (const c of chunks) yield c;
+    }
+    const batches: CanonicalEvent[][] = [];
+    for await (const b of decodeKiroBatches(src(), { restoreToolName: (n) => n })) batches.push(b);
+    expect(batches[0]).toEqual([{ type: "text", text: "Hi." }]);
+    expect(batches[1]).toEqual([{ type: "usage", usage: {} }]);
+    expect(batches[2]![0]).toEqual({ type: "tool_start", id: A, name: "a" });
+    expect(argsOf(batches.flat(), A)).toBe(JSON.stringify({ big: "x".repeat(200) }));
   });
 
   test("an object input (peer variant) is re-encoded", async () => {

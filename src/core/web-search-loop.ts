@@ -1,0 +1,120 @@
+/**
+ * One answer with the web search server tool, as a stream of events (see docs/web-search.md).
+ * The caller (the turn runner) supplies how to run one upstream round and one search; this
+ * drives the rounds:
+ *
+ *  - direct mode: one search with the user's query, then the cited digest; no model round.
+ *  - model mode: the request goes upstream with the tool declared as a function tool. The
+ *    model's calls of it are run here (at most `maxUses` searches; further calls get a
+ *    max_uses_exceeded result), the client gets server_tool_use + result events for each, and
+ *    the model continues with the results in a new round. The answer ends when a round makes no
+ *    search call; a round that also calls client tools ends the answer with `tool_use` (its
+ *    searches were shown, and come back to the model in the next request's history).
+ *
+ * Every round's events other than its `stop` and its search calls are passed through (text,
+ * thinking, client tool calls, usage); exactly one `stop` ends the stream.
+ */
+import type { CanonicalEvent, CanonicalRequest, StopReason } from "./canonical";
+import {
+  continueWithResults,
+  digestEvents,
+  newServerToolUseId,
+  resultTextForModel,
+  searchEvents,
+  WebSearchBudget,
+  WebSearchInterceptor,
+  type SearchOutcome,
+  type WebSearchEvent,
+  type WebSearchPlan,
+} from "./web-search";
+
+export type WebSearchTurnEvent = CanonicalEvent | WebSearchEvent;
+
+export type WebSearchDeps = {
+  /** One upstream round for this request: canonical events ending with one `stop`. */
+  round(req: CanonicalRequest): AsyncIterable<CanonicalEvent>;
+  /** One search. Throws for failures that are the account's (the runner's to handle). */
+  search(query: string): Promise<SearchOutcome>;
+  newId?(): string;
+};
+
+/** Rounds in one answer at most, whatever max_uses says (each round is an upstream request). */
+export const MAX_SEARCH_ROUNDS = 10;
+/** The API's limit on a query's length, in characters. */
+const MAX_QUERY_CHARS = 500;
+
+/** The request as the upstream sees it in model mode: the tool declared as a function tool. */
+export function modelModeRequest(req: CanonicalRequest, plan: Extract<WebSearchPlan, { mode: "model" }>): CanonicalRequest {
+  return { ...req, tools: [...req.tools, plan.declaration], serverTools: [] };
+}
+
+/** Runs one search within the budget. Only searches the service answered count as performed. */
+async function runOne(query: string, budget: WebSearchBudget, deps: WebSearchDeps): Promise<SearchOutcome> {
+  if (!query) return { ok: false, code: "invalid_tool_input", message: "the search query is empty" };
+  if (query.length > MAX_QUERY_CHARS) return { ok: false, code: "query_too_long", message: `the query is longer than ${MAX_QUERY_CHARS} characters` };
+  if (!budget.take()) return { ok: false, code: "max_uses_exceeded", message: "max_uses reached for this answer" };
+  return deps.search(query);
+}
+
+/**
+ * The events of one answer. The generator's return value is the number of searches the service
+ * answered with results (usage.server_tool_use.web_search_requests); refused or failed ones do
+ * not count.
+ */
+export async function* runWebSearchTurn(
+  req: CanonicalRequest,
+  plan: WebSearchPlan,
+  deps: WebSearchDeps,
+): AsyncGenerator<WebSearchTurnEvent, number> {
+  const budget = new WebSearchBudget(plan.tool.maxUses);
+  const newId = deps.newId ?? newServerToolUseId;
+  let performed = 0;
+  const search = async (query: string) => {
+    const o = await runOne(query, budget, deps);
+    if (o.ok) performed++;
+    return o;
+  };
+
+  if (plan.mode === "direct") {
+    const outcome = await search(plan.query);
+    const [use, result] = searchEvents(newId(), plan.query, outcome, plan.tool);
+    yield use!;
+    yield result!;
+    yield* digestEvents(plan.query, result!);
+    yield { type: "stop", reason: "end_turn" };
+    return performed;
+  }
+
+  let current = modelModeRequest(req, plan);
+  // A model told "limit reached" gets one more round to answer; asking again then ends the answer.
+  let refusedBefore = false;
+  for (let round = 0; ; round++) {
+    const interceptor = new WebSearchInterceptor(plan.declaration.name);
+    let stop: { reason: StopReason; stopSequence?: string } = { reason: "end_turn" };
+    for await (const ev of deps.round(current)) {
+      if (ev.type === "stop") stop = { reason: ev.reason, stopSequence: ev.stopSequence };
+      else yield* interceptor.feed(ev);
+    }
+    // No search asked for, a truncated round, or out of rounds: this round's ending is the answer's.
+    const exhausted = budget.exhausted;
+    if (interceptor.calls.length === 0 || stop.reason === "max_tokens" || round + 1 >= MAX_SEARCH_ROUNDS || (exhausted && refusedBefore)) {
+      if (interceptor.calls.length && stop.reason === "tool_use" && interceptor.clientCalls === 0) stop = { reason: "end_turn" };
+      yield stop.stopSequence !== undefined ? { type: "stop", reason: stop.reason, stopSequence: stop.stopSequence } : { type: "stop", reason: stop.reason };
+      return performed;
+    }
+    const results: Array<{ call: (typeof interceptor.calls)[number]; text: string; isError: boolean }> = [];
+    for (const call of interceptor.calls) {
+      const outcome = await search(call.query);
+      const [use, result] = searchEvents(newId(), call.query, outcome, plan.tool);
+      yield use!;
+      yield result!;
+      results.push({ call, text: resultTextForModel(call.query, result!), isError: result!.type === "web_search_error" });
+    }
+    if (interceptor.clientCalls > 0) {
+      yield { type: "stop", reason: "tool_use" };
+      return performed;
+    }
+    refusedBefore = exhausted;
+    current = continueWithResults(current, interceptor.assistantParts(), results);
+  }
+}

@@ -1,0 +1,54 @@
+import { eq, sql as dsql } from "drizzle-orm";
+import type { PgDb } from "./client";
+import { accounts, clientKeys } from "../schema-pg";
+
+/**
+ * Counters that several instances add to. Each instance counts in memory and flushes *deltas*
+ * (never its absolute in-memory value, which would overwrite the others' counts); the database
+ * adds them atomically and returns the cluster-wide totals, which replace the in-memory values —
+ * so a key's budget check sees every instance's usage as of the last flush.
+ */
+export type KeyUsageDelta = { id: string; tokens: number; requests: number; lastUsedAt: number };
+export type KeyTotals = { id: string; tokensThisMonth: number; budgetMonth: string | null; requests: number };
+
+/** `month` is "YYYY-MM" of the usage; a key still counting an older month starts again from zero. */
+export async function addKeyUsage(db: PgDb, deltas: KeyUsageDelta[], month: string): Promise<KeyTotals[]> {
+  if (!deltas.length) return [];
+  const k = clientKeys;
+  return db.transaction(async (tx) => {
+    const out: KeyTotals[] = [];
+    // Fixed order: two instances flushing the same keys lock the rows in the same order (no deadlock).
+    for (const d of [...deltas].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
+      const rows = await tx.update(k)
+        .set({
+          tokensThisMonth: dsql`(case when ${k.budgetMonth} = ${month} then ${k.tokensThisMonth} else 0 end) + ${d.tokens}`,
+          budgetMonth: month,
+          requests: dsql`${k.requests} + ${d.requests}`,
+          lastUsedAt: dsql`greatest(coalesce(${k.lastUsedAt}, 0), ${d.lastUsedAt})`,
+        })
+        .where(eq(k.id, d.id))
+        .returning({ id: k.id, tokensThisMonth: k.tokensThisMonth, budgetMonth: k.budgetMonth, requests: k.requests });
+      out.push(...rows);
+    }
+    return out;
+  });
+}
+
+export type AccountCounterDelta = { id: string; requests: number; errors: number; lastUsedAt: number | null };
+
+/** Request and error counts per account, added (not overwritten); last use only moves forward. */
+export async function addAccountCounters(db: PgDb, deltas: AccountCounterDelta[]): Promise<void> {
+  if (!deltas.length) return;
+  const a = accounts;
+  await db.transaction(async (tx) => {
+    for (const d of [...deltas].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0))) {
+      await tx.update(a)
+        .set({
+          requests: dsql`${a.requests} + ${d.requests}`,
+          errors: dsql`${a.errors} + ${d.errors}`,
+          ...(d.lastUsedAt != null ? { lastUsedAt: dsql`greatest(coalesce(${a.lastUsedAt}, 0), ${d.lastUsedAt})` } : {}),
+        })
+        .where(eq(a.id, d.id));
+    }
+  });
+}

@@ -1,0 +1,95 @@
+import { and, asc, eq, gt, lte, sql } from "drizzle-orm";
+import type { Db } from "./client";
+import { storedResponses } from "./schema";
+
+/**
+ * Stored OpenAI Responses, scoped per client key. One object per process, built over the shared
+ * database connection; it holds no state of its own. A record of another key, or an expired
+ * one, reads as absent: callers answer 404 / "not found" without telling the two apart.
+ */
+export type StoredResponse = {
+  id: string;
+  clientKeyId: string;
+  createdAt: number;
+  /** The response object as the client received it. */
+  response: Record<string, unknown>;
+  /** Every input item (inherited ones included), each with an `id`. */
+  input: Array<Record<string, unknown>>;
+  /** The output items as a continuation replays them. */
+  output: Array<Record<string, unknown>>;
+};
+
+/** drizzle types bun-sqlite's run() as void; at runtime it is bun:sqlite's Changes object. */
+const changes = (r: unknown) => (r as { changes: number }).changes;
+
+export class ResponsesStore {
+  constructor(private readonly db: Db) {}
+
+  /** Keeps one response until `now + ttlMs` (replaces a record with the same id). */
+  save(r: StoredResponse, ttlMs: number): void {
+    const responseJson = JSON.stringify(r.response);
+    const inputJson = JSON.stringify(r.input);
+    const outputJson = JSON.stringify(r.output);
+    const row = {
+      id: r.id,
+      clientKeyId: r.clientKeyId,
+      createdAt: r.createdAt,
+      expiresAt: r.createdAt + ttlMs,
+      bytes: responseJson.length + inputJson.length + outputJson.length,
+      responseJson,
+      inputJson,
+      outputJson,
+    };
+    this.db.insert(storedResponses).values(row).onConflictDoUpdate({ target: storedResponses.id, set: row }).run();
+  }
+
+  get(id: string, clientKeyId: string, now = Date.now()): StoredResponse | undefined {
+    const row = this.db
+      .select()
+      .from(storedResponses)
+      .where(and(eq(storedResponses.id, id), eq(storedResponses.clientKeyId, clientKeyId), gt(storedResponses.expiresAt, now)))
+      .get();
+    if (!row) return undefined;
+    return {
+      id: row.id,
+      clientKeyId: row.clientKeyId,
+      createdAt: row.createdAt,
+      response: JSON.parse(row.responseJson),
+      input: JSON.parse(row.inputJson),
+      output: JSON.parse(row.outputJson),
+    };
+  }
+
+  /** True when the key's record existed (and is gone now). */
+  delete(id: string, clientKeyId: string): boolean {
+    return changes(this.db.delete(storedResponses).where(and(eq(storedResponses.id, id), eq(storedResponses.clientKeyId, clientKeyId))).run()) > 0;
+  }
+
+  count(): number {
+    return this.db.select({ n: sql<number>`count(*)` }).from(storedResponses).get()?.n ?? 0;
+  }
+
+  /**
+   * Drops expired records, then the oldest ones until all records together fit in `maxBytes`.
+   * Returns how many were removed.
+   */
+  prune(maxBytes: number, now = Date.now()): number {
+    let removed = changes(this.db.delete(storedResponses).where(lte(storedResponses.expiresAt, now)).run());
+    let total = this.db.select({ n: sql<number>`coalesce(sum(${storedResponses.bytes}), 0)` }).from(storedResponses).get()?.n ?? 0;
+    while (total > maxBytes) {
+      const oldest = this.db
+        .select({ id: storedResponses.id, bytes: storedResponses.bytes })
+        .from(storedResponses)
+        .orderBy(asc(storedResponses.createdAt))
+        .limit(200)
+        .all();
+      if (!oldest.length) break;
+      for (const o of oldest) {
+        if (total <= maxBytes) break;
+        removed += changes(this.db.delete(storedResponses).where(eq(storedResponses.id, o.id)).run());
+        total -= o.bytes;
+      }
+    }
+    return removed;
+  }
+}

@@ -1,0 +1,217 @@
+import { z } from "zod";
+import type { CanonicalRequest, ThinkingSetting } from "../../core/canonical";
+import { TurnError } from "../../core/errors";
+import { MAX_JSON_DEPTH, tooDeep } from "../../core/json-depth";
+import { responseFormatInstruction, type ResponseFormat } from "../../core/response-format";
+import type { DecodeContext, Decoded } from "../dialect";
+import { invalidParam, ResponsesRequestError } from "./errors";
+import { inputItemId, newResponseId, responseIdOfItem } from "./ids";
+import { decodeInput, inputItems, type Item } from "./input";
+import type { FirstTimeNotices } from "./notices";
+import { decodeToolChoice, decodeTools, type ToolMap } from "./tools";
+import type { ResponseStorage } from "./storage";
+
+/** What the Responses encoders need besides the canonical request. */
+export type ResponsesExtra = {
+  responseId: string;
+  createdAt: number;
+  clientKeyId: string;
+  store: boolean;
+  tools: ToolMap;
+  format?: ResponseFormat;
+  /** The client asked for reasoning.encrypted_content. */
+  includeEncrypted: boolean;
+  /** Request fields every response object echoes. */
+  echo: Record<string, unknown>;
+  /** The input this response is generated from (inherited items included), each with an id. */
+  input: Item[];
+};
+
+const bodySchema = z
+  .object({
+    model: z.string().min(1),
+    input: z.union([z.string(), z.array(z.unknown())]).nullish(),
+    instructions: z.string().nullish(),
+    tools: z.array(z.unknown()).nullish(),
+    tool_choice: z.unknown().optional(),
+    parallel_tool_calls: z.boolean().nullish(),
+    reasoning: z.object({ effort: z.string().nullish(), summary: z.string().nullish() }).passthrough().nullish(),
+    text: z.object({ format: z.object({ type: z.string() }).passthrough().nullish() }).passthrough().nullish(),
+    max_output_tokens: z.number().int().positive().nullish(),
+    metadata: z.record(z.string(), z.string()).nullish(),
+    user: z.string().nullish(),
+    prompt_cache_key: z.string().nullish(),
+    store: z.boolean().nullish(),
+    stream: z.boolean().nullish(),
+    include: z.array(z.string()).nullish(),
+    previous_response_id: z.string().nullish(),
+    temperature: z.number().nullish(),
+    top_p: z.number().nullish(),
+    background: z.boolean().nullish(),
+    truncation: z.string().nullish(),
+    service_tier: z.string().nullish(),
+  })
+  .passthrough();
+
+type Body = z.infer<typeof bodySchema>;
+
+/** A path as the API names a parameter: `input[0].content`. */
+function paramOf(path: ReadonlyArray<PropertyKey>): string {
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i ? `.${String(p)}` : String(p))).join("");
+}
+
+export type DecodeDeps = {
+  storage: ResponseStorage;
+  /** Dropped tools and skipped item types, for the server log. */
+  notices: FirstTimeNotices;
+};
+
+/** `POST /v1/responses` body → canonical request. Throws TurnError (400 naming the field, 404 …). */
+export function decodeResponsesRequest(raw: unknown, ctx: DecodeContext, deps: DecodeDeps): Decoded<ResponsesExtra> {
+  const deep = tooDeep(raw);
+  if (deep) {
+    const param = paramOf(deep.slice(0, 8));
+    throw invalidParam(param, `Invalid value for '${param}': nested more than ${MAX_JSON_DEPTH} levels deep.`);
+  }
+  const parsed = bodySchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const param = paramOf(issue.path);
+    if (!param) throw new TurnError("invalid_request", `The request body must be a JSON object: ${issue.message}`);
+    throw invalidParam(param, `Invalid value for '${param}': ${issue.message}`);
+  }
+  const b = parsed.data;
+  if (b.background) throw invalidParam("background", "background mode is not supported by this server; send the request without background.");
+  if (b.conversation != null) throw invalidParam("conversation", "conversation objects are not supported by this server; use previous_response_id or send the full input.");
+
+  const responseId = newResponseId();
+  const store = b.store !== false;
+
+  // Input: the stored conversation this one continues, then the new items.
+  const fresh = inputItems(b.input);
+  let inherited: Item[] = [];
+  if (b.previous_response_id) {
+    const prev = deps.storage.get(b.previous_response_id, ctx.clientKeyId);
+    if (!prev) {
+      throw new ResponsesRequestError("invalid_request", `Previous response with id '${b.previous_response_id}' not found.`, "previous_response_id", "previous_response_not_found");
+    }
+    inherited = [...prev.input, ...prev.output];
+  }
+  const own = resolveReferences(fresh, ctx.clientKeyId, deps.storage);
+  const items = [...inherited, ...own];
+  const decodedInput = decodeInput(items, (i) => (i < inherited.length ? "previous_response_id" : typeof b.input === "string" ? "input" : `input[${i - inherited.length}]`));
+  if (!decodedInput.messages.some((m) => m.role === "user")) throw invalidParam("input", "input must contain at least one user message or tool output.");
+
+  const tools = decodeTools(b.tools);
+  const toolChoice = decodeToolChoice(b.tool_choice, tools);
+  const format = textFormat(b);
+  // Resolved last, once: a malformed body is reported before an unknown model. Its TurnError
+  // escapes as it is (the route records the refused model).
+  const model = ctx.resolveModel(b.model);
+  deps.notices.report("input items skipped (no upstream equivalent)", decodedInput.skipped);
+  deps.notices.report("hosted tools dropped (not available through this server)", tools.dropped);
+
+  const system = [b.instructions ?? "", ...decodedInput.system].filter((s) => s.trim()).join("\n\n");
+  const request: CanonicalRequest = {
+    model,
+    system,
+    messages: decodedInput.messages,
+    tools: tools.defs,
+    toolChoice,
+    parallelToolCalls: b.parallel_tool_calls ?? undefined,
+    // Without a client limit: the model's own output cap.
+    maxTokens: b.max_output_tokens ?? model.maxOutputTokens,
+    stopSequences: [],
+    thinking: thinkingFor(b.reasoning?.effort ?? undefined),
+    temperature: b.temperature ?? undefined,
+    topP: b.top_p ?? undefined,
+    responseFormatInstruction: responseFormatInstruction(format),
+    metadata: { conversationId: conversationKey(b, ctx.headers), dialect: "responses" },
+  };
+
+  const createdAt = Math.floor(Date.now() / 1000);
+  const extra: ResponsesExtra = {
+    responseId,
+    createdAt,
+    clientKeyId: ctx.clientKeyId,
+    store,
+    tools,
+    format,
+    includeEncrypted: (b.include ?? []).includes("reasoning.encrypted_content"),
+    echo: {
+      instructions: b.instructions ?? null,
+      max_output_tokens: b.max_output_tokens ?? null,
+      parallel_tool_calls: b.parallel_tool_calls ?? true,
+      previous_response_id: b.previous_response_id ?? null,
+      reasoning: { effort: b.reasoning?.effort ?? null, summary: b.reasoning?.summary ?? null },
+      service_tier: b.service_tier ?? "default",
+      store,
+      temperature: b.temperature ?? null,
+      text: { format: b.text?.format ?? { type: "text" } },
+      tool_choice: b.tool_choice ?? "auto",
+      tools: b.tools ?? [],
+      top_p: b.top_p ?? null,
+      truncation: b.truncation ?? "disabled",
+      user: b.user ?? null,
+      metadata: b.metadata ?? {},
+      ...(b.prompt_cache_key ? { prompt_cache_key: b.prompt_cache_key } : {}),
+    },
+    input: store ? [...inherited, ...own.map((it, n) => withId(it, responseId, n))] : [],
+  };
+  return { request, stream: b.stream === true, extra };
+}
+
+/** reasoning.effort → thinking (the Kiro builder picks native fields or tags per model). */
+function thinkingFor(effort: string | undefined): ThinkingSetting {
+  switch (effort) {
+    case "minimal": case "low": return { type: "adaptive", effort: "low" };
+    case "medium": return { type: "adaptive", effort: "medium" };
+    case "high": return { type: "adaptive", effort: "high" };
+    case "xhigh": case "max": return { type: "adaptive", effort: "max" };
+    default: return { type: "disabled" };
+  }
+}
+
+/** `text.format` → the shared JSON reply emulation (Chat Completions' `response_format` shape). */
+function textFormat(b: Body): ResponseFormat | undefined {
+  const f = b.text?.format as Record<string, unknown> | null | undefined;
+  if (!f || f.type === "text") return undefined;
+  if (f.type === "json_object") return { type: "json_object" };
+  if (f.type === "json_schema") {
+    if (f.schema != null && (typeof f.schema !== "object" || Array.isArray(f.schema))) throw invalidParam("text.format.schema", "Invalid value for 'text.format.schema': expected a JSON Schema object.");
+    return {
+      type: "json_schema",
+      json_schema: {
+        name: typeof f.name === "string" ? f.name : undefined,
+        description: typeof f.description === "string" ? f.description : undefined,
+        schema: (f.schema as Record<string, unknown> | undefined) ?? { type: "object" },
+        strict: typeof f.strict === "boolean" ? f.strict : null,
+      },
+    };
+  }
+  throw invalidParam("text.format.type", `Invalid value for 'text.format.type': '${String(f.type)}'; expected text, json_object or json_schema.`);
+}
+
+/** Account affinity: the client's cache key (Codex: its session id), else a session header, else `user`. */
+function conversationKey(b: Body, h: Headers): string | undefined {
+  const key = b.prompt_cache_key || h.get("session-id") || h.get("x-conversation-id") || b.user || undefined;
+  return key ? key.slice(0, 200) : undefined;
+}
+
+function withId(item: Item, responseId: string, n: number): Item {
+  if (typeof item === "object" && item !== null && typeof item.id === "string" && item.id) return item;
+  const type = typeof item?.type === "string" ? item.type : "message";
+  return { ...(item.type === undefined && item.role !== undefined ? { type: "message" } : {}), ...item, id: inputItemId(type, responseId, n) };
+}
+
+/** `item_reference` items → the stored items they name (this key's stored responses only). */
+function resolveReferences(items: Item[], clientKeyId: string, storage: ResponseStorage): Item[] {
+  if (!items.some((it) => it?.type === "item_reference")) return items;
+  return items.map((it) => {
+    if (it?.type !== "item_reference" || typeof it.id !== "string") return it;
+    const rid = responseIdOfItem(it.id);
+    const stored = rid ? storage.get(rid, clientKeyId) : undefined;
+    const found = stored?.output.find((o) => o.id === it.id) ?? stored?.input.find((o) => o.id === it.id);
+    return found ?? it;
+  });
+}

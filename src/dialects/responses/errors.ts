@@ -1,0 +1,82 @@
+import { TurnError, type TurnErrorKind } from "../../core/errors";
+
+/**
+ * Errors in the Responses API's shapes.
+ * - Before the 200 (and non-stream replies): HTTP status + `{"error":{message,type,param,code}}`.
+ *   Codex shows a 400 with code `context_length_exceeded` as its "ran out of room" message.
+ * - After the 200 of a stream: a `response.failed` event whose `response.error.code` is one Codex
+ *   acts on: `context_length_exceeded` (no retry), `rate_limit_exceeded` with "try again in Ns"
+ *   in the message (retried after that delay), `insufficient_quota`, `server_is_overloaded`,
+ *   `invalid_prompt` (shown verbatim), `server_error` (retried). A bare `error` event would be
+ *   ignored by Codex, which then retries the whole turn.
+ */
+
+/** A client mistake with a Responses-specific `code` (e.g. previous_response_not_found). */
+export class ResponsesRequestError extends TurnError {
+  constructor(kind: TurnErrorKind, message: string, param: string | undefined, readonly code: string) {
+    super(kind, message, { param });
+  }
+}
+
+export function invalidParam(param: string, message: string): TurnError {
+  return new TurnError("invalid_request", message, { param });
+}
+
+const HTTP_SHAPE: Record<TurnErrorKind, { type: string; code: string | null }> = {
+  invalid_request: { type: "invalid_request_error", code: "invalid_value" },
+  input_too_long: { type: "invalid_request_error", code: "context_length_exceeded" },
+  authentication: { type: "invalid_request_error", code: "invalid_api_key" },
+  permission: { type: "invalid_request_error", code: "permission_denied" },
+  not_found: { type: "invalid_request_error", code: "model_not_found" },
+  rate_limited: { type: "requests", code: "rate_limit_exceeded" },
+  overloaded: { type: "server_error", code: "server_is_overloaded" },
+  no_account: { type: "server_error", code: "no_account_available" },
+  upstream: { type: "server_error", code: "server_error" },
+  timeout: { type: "server_error", code: "server_error" },
+};
+
+export function asTurnError(err: unknown): TurnError {
+  if (err instanceof TurnError) return err;
+  return new TurnError("upstream", "internal error while serving the request", { status: 500, cause: err });
+}
+
+/** Codex reads the retry delay from "try again in Ns" in a rate-limit message. */
+function withRetryHint(e: TurnError): string {
+  if (e.kind !== "rate_limited" || /try again in/i.test(e.message)) return e.message;
+  return `${e.message} Please try again in ${Math.max(1, Math.ceil(e.retryAfterSeconds ?? 30))}s.`;
+}
+
+export function responsesErrorBody(err: unknown): { error: { message: string; type: string; param: string | null; code: string | null } } {
+  const e = asTurnError(err);
+  if (e.detail === "quota_exhausted") return { error: { message: e.message, type: "insufficient_quota", param: null, code: "insufficient_quota" } };
+  const shape = HTTP_SHAPE[e.kind] ?? { type: "server_error", code: "server_error" };
+  const code = e instanceof ResponsesRequestError ? e.code : e.kind === "not_found" && e.param !== "model" ? "not_found" : shape.code;
+  return { error: { message: withRetryHint(e), type: shape.type, param: e.param ?? null, code } };
+}
+
+export function responsesErrorResponse(err: unknown, requestId: string): Response {
+  const e = asTurnError(err);
+  const headers: Record<string, string> = { "content-type": "application/json", "x-request-id": requestId };
+  if (e.retryAfterSeconds !== undefined) {
+    headers["retry-after"] = String(Math.max(0, Math.ceil(e.retryAfterSeconds)));
+    headers["retry-after-ms"] = String(Math.max(0, Math.round(e.retryAfterSeconds * 1000)));
+  } else if (e.kind === "no_account") {
+    headers["x-should-retry"] = "false";
+  }
+  // OpenAI clients know 529 only as "some 5xx"; 503 is the usual capacity status.
+  const status = e.kind === "overloaded" && e.status === 529 ? 503 : e.status;
+  return new Response(JSON.stringify(responsesErrorBody(e)), { status, headers });
+}
+
+/** `response.failed`'s `error`: the code Codex acts on and a message it can show. */
+export function failedError(err: unknown): { code: string; message: string } {
+  const e = asTurnError(err);
+  if (e.detail === "quota_exhausted") return { code: "insufficient_quota", message: e.message };
+  switch (e.kind) {
+    case "input_too_long": return { code: "context_length_exceeded", message: e.message };
+    case "rate_limited": return { code: "rate_limit_exceeded", message: withRetryHint(e) };
+    case "overloaded": return { code: "server_is_overloaded", message: e.message };
+    case "invalid_request": return { code: "invalid_prompt", message: e.message };
+    default: return { code: "server_error", message: e.message };
+  }
+}
