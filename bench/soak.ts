@@ -17,6 +17,7 @@
  * interval and the server's RSS. At the end: totals, RSS over time (flat = no leak), exit code 1
  * when anything was unexplained.
  */
+import { UNPACED } from "../tests/reliability/child";
 import { join } from "node:path";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -49,6 +50,8 @@ const server = Bun.spawn([process.execPath, join(import.meta.dir, "..", "src", "
     KIRO_API_URL: fake.url,
     KIRO_AUTH_URL: fake.url,
     KIRO_OIDC_URL: fake.url,
+    // No pacing: the bench measures the server under a burst, not the pool's request spacing.
+    ...UNPACED,
     KIRO_AUTH_TOKEN: JSON.stringify(accounts.map((a) => ({ auth: "Social", refreshToken: a.refreshToken }))),
     LOG_LEVEL: "info",
     LOG_FORMAT: "json",

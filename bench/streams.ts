@@ -16,6 +16,7 @@
  * This process is the client too, so it needs Bun's fetch limit raised as well: it restarts
  * itself with BUN_CONFIG_MAX_HTTP_REQUESTS set when needed.
  */
+import { UNPACED } from "../tests/reliability/child";
 import { join } from "node:path";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -66,6 +67,8 @@ const server = Bun.spawn([process.execPath, join(import.meta.dir, "..", "src", "
     KIRO_API_URL: fake.url,
     KIRO_AUTH_URL: fake.url,
     KIRO_OIDC_URL: fake.url,
+    // No pacing: the bench measures the server under a burst, not the pool's request spacing.
+    ...UNPACED,
     KIRO_AUTH_TOKEN: JSON.stringify(tokens.map((t) => ({ auth: "Social", refreshToken: t }))),
     LOG_LEVEL: "info",
     LOG_FORMAT: "json",

@@ -20,10 +20,16 @@ export type ServerChild = {
   stop(): Promise<void>;
 };
 
+/**
+ * No pacing (the pool's defaults start one request per account per second and 20 a minute, two at
+ * once): the suite sends bursts on purpose and measures the server, not the pacing queue.
+ */
+export const UNPACED = { KIRO_ACCOUNT_RPM: "0", KIRO_ACCOUNT_MIN_SPACING_MS: "0", KIRO_ACCOUNT_CONCURRENCY: "64" };
+
 export async function startServerChild(env: Record<string, string>): Promise<ServerChild> {
   const dir = mkdtempSync(join(tmpdir(), "kiro-rel-"));
   const proc = Bun.spawn(["bun", join(import.meta.dir, "server-child.ts")], {
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", KIRO_KV_PATH: join(dir, "kiro.db"), LOG_LEVEL: "error", ...env },
+    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", KIRO_KV_PATH: join(dir, "kiro.db"), LOG_LEVEL: "error", ...UNPACED, ...env },
     stdin: "pipe",
     stdout: "pipe",
     stderr: "pipe",

@@ -5,12 +5,12 @@
  * gives the same cases, so a failure names a reproducible case.
  */
 
-export type Dialect = "openai" | "anthropic";
+export type Dialect = "openai" | "anthropic" | "responses";
 
 export type FuzzCase = {
   name: string;
   dialect: Dialect;
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "DELETE";
   path: string;
   headers: Record<string, string>;
   body?: string | Uint8Array<ArrayBuffer>;
@@ -69,6 +69,24 @@ export function openaiBody(stream: boolean): Record<string, unknown> {
   };
 }
 
+export function responsesBody(stream: boolean): Record<string, unknown> {
+  return {
+    model: MODEL,
+    max_output_tokens: 64,
+    stream,
+    store: true,
+    instructions: "You are terse.",
+    tools: [{ type: "function", name: "get_weather", description: "Weather", parameters: { type: "object", properties: { city: { type: "string" } } } }],
+    tool_choice: "auto",
+    input: [
+      { type: "message", role: "user", content: [{ type: "input_text", text: "What is in this picture?" }, { type: "input_image", image_url: `data:image/png;base64,${PNG}` }] },
+      { type: "function_call", call_id: "call_1", name: "get_weather", arguments: '{"city":"Paris"}' },
+      { type: "function_call_output", call_id: "call_1", output: "sunny" },
+      { type: "message", role: "user", content: "And now?" },
+    ],
+  };
+}
+
 type Path = Array<string | number>;
 
 function paths(v: unknown, at: Path = [], out: Path[] = []): Path[] {
@@ -101,6 +119,7 @@ export function fuzzCases(seed: number, perEndpoint: number, clientKey: string):
     { dialect: "openai", path: "/v1/chat/completions", base: () => openaiBody(r() < 0.5), auth: { authorization: `Bearer ${clientKey}` } },
     { dialect: "anthropic", path: "/v1/messages", base: () => anthropicBody(r() < 0.5), auth: { "x-api-key": clientKey, "anthropic-version": "2023-06-01" } },
     { dialect: "anthropic", path: "/v1/messages/count_tokens", base: countBody, auth: { "x-api-key": clientKey, "anthropic-version": "2023-06-01" } },
+    { dialect: "responses", path: "/v1/responses", base: () => responsesBody(r() < 0.5), auth: { authorization: `Bearer ${clientKey}` } },
   ];
   const weird: unknown[] = [null, true, false, 0, -1, 1.5, 1e308, "", "x", [], {}, [null], { a: null }, "__proto__", { __proto__: { polluted: true } }, "\u0000\ud800"];
 
@@ -186,7 +205,12 @@ export function fuzzCases(seed: number, perEndpoint: number, clientKey: string):
         case 8: {
           const schema = pick<unknown>([[], "object", 5, null, { type: "object", properties: [] }, { type: "object", properties: { a: { $ref: "#" } } }, JSON.parse(deepText(500, '{"properties":{"a":', "}}", "{}")), { type: ["object", null] }]);
           const nameV = pick<unknown>(["", "x".repeat(5000), "名前", "__proto__", 5, null, "a b/c", true]);
-          const tool = ep.dialect === "openai" ? pick<unknown>([{ type: "function", function: { name: nameV, parameters: schema } }, { type: "function", function: null }, { type: "function" }, { type: nameV }, null]) : pick<unknown>([{ name: nameV, input_schema: schema }, { name: "t", input_schema: schema }, { type: nameV, name: "t" }, null, { name: "t" }]);
+          const tool =
+            ep.dialect === "openai"
+              ? pick<unknown>([{ type: "function", function: { name: nameV, parameters: schema } }, { type: "function", function: null }, { type: "function" }, { type: nameV }, null])
+              : ep.dialect === "responses"
+                ? pick<unknown>([{ type: "function", name: nameV, parameters: schema }, { type: "function", name: "t", parameters: schema }, { type: "function" }, { type: "namespace", name: "n", tools: pick<unknown>([null, 5, [null], [{ type: "function", name: nameV }]]) }, { type: "custom", name: nameV, format: schema }, { type: nameV }, null])
+                : pick<unknown>([{ name: nameV, input_schema: schema }, { name: "t", input_schema: schema }, { type: nameV, name: "t" }, null, { name: "t" }]);
           name = `garbage tool ${JSON.stringify(tool)?.slice(0, 80)}`;
           body = JSON.stringify({ ...base, tools: [tool] });
           break;
@@ -197,11 +221,14 @@ export function fuzzCases(seed: number, perEndpoint: number, clientKey: string):
           const part =
             ep.dialect === "openai"
               ? { type: "image_url", image_url: pick<unknown>([{ url: `data:${String(media)};base64,${String(data)}` }, { url: data }, data, { url: "http://169.254.169.254/latest" }, { url: "file:///etc/passwd" }, {}]) }
-              : { type: "image", source: pick<unknown>([{ type: "base64", media_type: media, data }, { type: "url", url: "http://169.254.169.254/" }, null, { type: data }]) };
+              : ep.dialect === "responses"
+                ? { type: "input_image", ...pick<Record<string, unknown>>([{ image_url: `data:${String(media)};base64,${String(data)}` }, { image_url: data }, { image_url: { url: data } }, { image_url: "http://169.254.169.254/latest" }, { file_id: data }, {}]) }
+                : { type: "image", source: pick<unknown>([{ type: "base64", media_type: media, data }, { type: "url", url: "http://169.254.169.254/" }, null, { type: data }]) };
           name = `garbage image ${JSON.stringify(part).slice(0, 80)}`;
-          const messages = [...(base.messages as unknown[])];
-          messages.push({ role: "user", content: [part] });
-          body = JSON.stringify({ ...base, messages });
+          const list = ep.dialect === "responses" ? "input" : "messages";
+          const messages = [...(base[list] as unknown[])];
+          messages.push(ep.dialect === "responses" ? { type: "message", role: "user", content: [part] } : { role: "user", content: [part] });
+          body = JSON.stringify({ ...base, [list]: messages });
           break;
         }
         case 10: {
@@ -231,6 +258,13 @@ export function fuzzCases(seed: number, perEndpoint: number, clientKey: string):
       path: r() < 0.3 ? "/v1/models" : `/v1/models/${id}`,
       headers: anthropic ? { "x-api-key": clientKey, "anthropic-version": "2023-06-01" } : { authorization: `Bearer ${clientKey}` },
     });
+  }
+  // The Responses API's stored-object routes: garbage ids, other keys' shapes.
+  for (let i = 0; i < Math.max(8, Math.floor(perEndpoint / 4)); i++) {
+    const id = pick(["resp_nope", ...ids]);
+    const method = pick(["GET", "DELETE"] as const);
+    const path = method === "GET" && r() < 0.4 ? `/v1/responses/${id}/input_items?limit=${pick(["0", "-1", "x", "101", "5"])}&order=${pick(["asc", "desc", "up"])}` : `/v1/responses/${id}`;
+    out.push({ name: `${method} response ${id.slice(0, 40)}`, dialect: "responses", method, path, headers: { authorization: `Bearer ${clientKey}` } });
   }
   return out;
 }

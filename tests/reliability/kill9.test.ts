@@ -17,7 +17,8 @@ const dir = mkdtempSync(join(tmpdir(), "kiro-kill9-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const SECRET = "kill9-secret-key-0123456789abcdef";
-const N = 400;
+// Enough rows that the import is still running when the first ones are seen, even on a loaded machine.
+const N = 1000;
 
 function runImport(dbPath: string, file: string) {
   return Bun.spawn(["bun", join(import.meta.dir, "..", "..", "src", "index.ts"), "import", file], {
