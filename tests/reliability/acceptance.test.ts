@@ -95,6 +95,25 @@ describe("malformed requests are the client's, never the upstream's or an accoun
   });
 
   test.each([
+    ["name is not a string", { type: "function", name: true, parameters: { type: "object" } }, "tools[0].name"],
+    ["name is missing", { type: "function", parameters: { type: "object" } }, "tools[0].name"],
+  ])("Responses tool where %s → 400 naming %s, no upstream call, no account error", async (_why, tool, field) => {
+    const before = await server.accounts();
+    const chatCalls = fake.requests.filter((r) => r.path.endsWith("generateAssistantResponse")).length;
+    const res = await fetch(`${server.url}/v1/responses`, {
+      method: "POST",
+      headers: openaiHeaders,
+      body: JSON.stringify({ model: "claude-sonnet-4-5", input: "hi", tools: [tool] }),
+    });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { param: string; type: string; message: string } };
+    expect(body.error.type).toBe("invalid_request_error");
+    expect(body.error.param).toBe(field);
+    expect(fake.requests.filter((r) => r.path.endsWith("generateAssistantResponse")).length).toBe(chatCalls);
+    expect((await server.accounts()).map((a) => a.errors)).toEqual(before.map((a) => a.errors));
+  });
+
+  test.each([
     ["name is not a string", { name: 5, input_schema: { type: "object" } }, "tools.0.name"],
     ["input_schema is an array", { name: "t", input_schema: [] }, "tools.0.input_schema"],
     ["tool is null", null, "tools.0"],
@@ -123,6 +142,7 @@ describe("request body limit (KIRO_MAX_BODY_MB=2 here)", () => {
       ["/v1/messages", anthropicHeaders, true],
       ["/v1/messages/count_tokens", anthropicHeaders, true],
       ["/v1/chat/completions", openaiHeaders, false],
+      ["/v1/responses", openaiHeaders, false],
     ] as const) {
       const res = await fetch(server.url + path, { method: "POST", headers, body });
       expect(res.status).toBe(413);
@@ -139,7 +159,11 @@ describe("request body limit (KIRO_MAX_BODY_MB=2 here)", () => {
     }
   });
 
-  test("a chunked body (no Content-Length) that passes the limit → the same 413 while it streams in", async () => {
+  test.each([
+    ["/v1/chat/completions", false],
+    ["/v1/responses", false],
+    ["/v1/messages", true],
+  ] as const)("a chunked body (no Content-Length) that passes the limit → the same 413 while it streams in (%s)", async (path, anthropic) => {
     const chunk = new TextEncoder().encode("x".repeat(256 * 1024));
     let sent = 0;
     const stream = new ReadableStream<Uint8Array>({
@@ -148,9 +172,12 @@ describe("request body limit (KIRO_MAX_BODY_MB=2 here)", () => {
         else c.close();
       },
     });
-    const res = await fetch(`${server.url}/v1/chat/completions`, { method: "POST", headers: openaiHeaders, body: stream, duplex: "half" } as RequestInit);
+    const res = await fetch(server.url + path, { method: "POST", headers: anthropic ? anthropicHeaders : openaiHeaders, body: stream, duplex: "half" } as RequestInit);
     expect(res.status).toBe(413);
-    expect(((await res.json()) as any).error.param).toBe("body");
+    const json = (await res.json()) as any;
+    if (anthropic) expect(json.error.type).toBe("request_too_large");
+    else expect(json.error.param).toBe("body");
+    expect(json.error.message).toContain("KIRO_MAX_BODY_MB");
   });
 
   test("on the wire: a raw HTTP/1.1 client gets a complete 413 response with a JSON body, not a reset", async () => {
