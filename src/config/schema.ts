@@ -1,3 +1,4 @@
+import { DEFAULT_UPSTREAM_REQUESTS } from "../kiro/fetch-limit";
 import { z } from "zod";
 
 /**
@@ -37,7 +38,7 @@ export const SETTINGS = {
   // own request limit is 32 MB, so a bigger body could not be served upstream either.
   maxBodyMb: { env: "KIRO_MAX_BODY_MB", flag: "--max-body-mb", schema: z.coerce.number().min(1).max(1024).default(32), help: "largest request body accepted (MB); larger ones get the dialect's 413 before parsing", allowed: "megabytes 1-1024" },
   streamIdleMs: { env: "KIRO_STREAM_IDLE_MS", flag: "--stream-idle-ms", schema: z.coerce.number().int().min(100).max(3_600_000).default(245_000), help: "silence after which an upstream stream is given up (error event to the client)", allowed: "milliseconds 100-3600000" },
-  maxUpstreamRequests: { env: "KIRO_MAX_UPSTREAM_REQUESTS", flag: "--max-upstream-requests", schema: z.coerce.number().int().min(1).max(65535).default(2048), help: "upstream HTTP requests (streams included) open at once; more wait in a visible queue", allowed: "an integer 1-65535" },
+  maxUpstreamRequests: { env: "KIRO_MAX_UPSTREAM_REQUESTS", flag: "--max-upstream-requests", schema: z.coerce.number().int().min(1).max(65535).default(DEFAULT_UPSTREAM_REQUESTS), help: "upstream HTTP requests (streams included) open at once; more wait in a visible queue", allowed: "an integer 1-65535" },
   upstreamQueueMs: { env: "KIRO_UPSTREAM_QUEUE_MS", flag: "--upstream-queue-ms", schema: z.coerce.number().int().min(0).max(600_000).default(30_000), help: "longest wait for a free upstream connection before the request fails", allowed: "milliseconds 0-600000" },
 } as const;
 

@@ -9,6 +9,9 @@
  * Manager see nothing), elsewhere the limit stays and the upstream slots are sized to it.
  */
 
+/** KIRO_MAX_UPSTREAM_REQUESTS when it is not set (src/config/schema.ts uses this one). */
+export const DEFAULT_UPSTREAM_REQUESTS = 2048;
+
 /** Bun's default when the variable is absent or invalid. */
 export const BUN_DEFAULT_FETCH_LIMIT = 256;
 /** Set on the replaced process, so a refused limit can never cause a restart loop. */
@@ -48,6 +51,39 @@ export async function ensureFetchLimit(wanted: number, env: Record<string, strin
   nextEnv[REEXEC_MARK] = "1";
   const why = await execve(process.execPath, argv, nextEnv);
   return { kind: "unavailable", limit: current, why };
+}
+
+/** Commands that never open upstream connections: no restart for them. */
+const NO_UPSTREAM = new Set(["import", "codex-config", "migrate-store", "--help", "-h", "--version", "-v"]);
+
+/**
+ * KIRO_MAX_UPSTREAM_REQUESTS as the command line (`--max-upstream-requests N` or `=N`) or the
+ * environment gives it, read without the config loader (which comes with the whole program);
+ * undefined when absent or not a valid value (the config loader reports that later).
+ */
+export function wantedUpstreamRequests(argv: string[], env: Record<string, string | undefined> = process.env): number | undefined {
+  let raw: string | undefined = env.KIRO_MAX_UPSTREAM_REQUESTS;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--max-upstream-requests") raw = argv[i + 1];
+    else if (a.startsWith("--max-upstream-requests=")) raw = a.slice("--max-upstream-requests=".length);
+  }
+  if (raw === undefined || raw.trim() === "") return DEFAULT_UPSTREAM_REQUESTS;
+  const n = Number(raw.trim());
+  return Number.isInteger(n) && n >= 1 && n <= 65535 ? n : undefined;
+}
+
+/**
+ * The same restart as ensureFetchLimit, decided from the command line and the environment alone,
+ * first thing in src/index.ts: a restart then costs Bun's start-up only (measured on the compiled
+ * binary: ~40 ms of CPU more when the whole program had been loaded first). Not for commands that
+ * never call the upstream. Returns like ensureFetchLimit when no restart happens.
+ */
+export async function raiseFetchLimitEarly(argv: string[], env: Record<string, string | undefined> = process.env): Promise<ReexecOutcome> {
+  if (argv.some((a) => NO_UPSTREAM.has(a))) return { kind: "not_needed" };
+  const wanted = wantedUpstreamRequests(argv, env);
+  if (wanted === undefined) return { kind: "not_needed" };
+  return ensureFetchLimit(wanted, env);
 }
 
 /** Replaces the process image; returns only on failure (with the reason). */
