@@ -5,7 +5,7 @@
  *   bun bench/soak.ts [--minutes 30] [--workers 16] [--report-s 30] [--accounts 8] [--seed 1]
  *
  * The real executable entry (src/index.ts) runs as a child against the fake Kiro in this process,
- * with --accounts social accounts. --workers clients loop over a seeded mix: Anthropic and OpenAI,
+ * with --accounts social accounts. --workers clients loop over a seeded mix: Messages, Chat Completions and Responses,
  * streaming and not; plain answers, long answers, tool calls, count_tokens, /v1/models; faults
  * after the first byte (in-stream exception, error frame, cut body, corrupt CRC — each must end in
  * the dialect's error); malformed bodies (each must be a 4xx). Every minute one account misbehaves
@@ -89,13 +89,24 @@ const anthropic = (body: unknown) =>
   fetch(`${url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json", "x-api-key": KEY, "anthropic-version": "2023-06-01" }, body: typeof body === "string" ? body : JSON.stringify(body) });
 const openai = (body: unknown) =>
   fetch(`${url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` }, body: typeof body === "string" ? body : JSON.stringify(body) });
+const responses = (body: unknown) =>
+  fetch(`${url}/v1/responses`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` }, body: typeof body === "string" ? body : JSON.stringify(body) });
+/** The same turn as a Responses request (not stored: the soak would only fill the table). */
+const asResponses = (b: ReturnType<typeof msg>) => {
+  const { max_tokens, messages, tools, ...rest } = b as ReturnType<typeof msg> & { tools?: Array<{ type: string; function: { name: string; parameters: unknown } }> };
+  return { ...rest, store: false, max_output_tokens: max_tokens, input: messages[0]!.content, ...(tools ? { tools: tools.map((t) => ({ type: "function", name: t.function.name, parameters: t.function.parameters })) } : {}) };
+};
 const msg = (text: string, stream: boolean, extra: Record<string, unknown> = {}) => ({ model: "claude-sonnet-4-5", max_tokens: 500, stream, messages: [{ role: "user", content: text }], ...extra });
 const weatherTool = { name: "get_weather", description: "Weather", input_schema: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } };
 
 function nextJob(): Job {
   const stream = random() < 0.6;
-  const viaOpenai = random() < 0.4;
-  const send = (text: string, extra: Record<string, unknown> = {}) => () => (viaOpenai ? openai(msg(text, stream, extra)) : anthropic(msg(text, stream, extra)));
+  const via = random();
+  // Chat Completions 30 %, Responses 20 % (OpenAI-style tools), Messages 50 %.
+  const viaOpenai = via < 0.5;
+  const viaResponses = via >= 0.3 && via < 0.5;
+  const send = (text: string, extra: Record<string, unknown> = {}) => () =>
+    viaResponses ? responses(asResponses(msg(text, stream, extra))) : viaOpenai ? openai(msg(text, stream, extra)) : anthropic(msg(text, stream, extra));
   const x = random();
   if (x < 0.35) return { name: "plain", expect: "ok", run: send(`hello ${Math.floor(random() * 1e6)}`) };
   if (x < 0.5) return { name: "long", expect: "ok", run: send("[[fake:long:200]]") };
@@ -122,14 +133,14 @@ function nextJob(): Job {
     JSON.stringify({ ...msg("x", false), tools: [{ type: "function", function: null }] }),
     JSON.stringify({ ...msg("x", false), max_tokens: "many" }),
   ][Math.floor(random() * 5)]!;
-  return { name: "malformed", expect: "client_error", run: () => (viaOpenai ? openai(bad) : anthropic(bad)) };
+  return { name: "malformed", expect: "client_error", run: () => (viaResponses ? responses(bad) : viaOpenai ? openai(bad) : anthropic(bad)) };
 }
 
 async function check(job: Job): Promise<string | undefined> {
   const res = await job.run();
   const text = await res.text();
   const streamed = (res.headers.get("content-type") ?? "").startsWith("text/event-stream");
-  const streamFailed = streamed && (text.includes("event: error") || text.includes('data: {"error"'));
+  const streamFailed = streamed && (text.includes("event: error") || text.includes('data: {"error"') || text.includes("event: response.failed"));
   if (job.name.startsWith("fault:")) {
     // Non-streaming faults after the first upstream byte are HTTP errors (nothing was sent yet).
     if (job.expect === "stream_error" ? streamFailed : res.status >= 400) return undefined;
