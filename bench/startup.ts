@@ -3,6 +3,8 @@
  * Startup benchmark of the compiled binary: exec → first HTTP 200 on /health, and idle RSS.
  *   bun bench/startup.ts            builds dist/kiro-server first
  *   bun bench/startup.ts --no-build uses the existing dist/kiro-server
+ *   BUN_CONFIG_MAX_HTTP_REQUESTS=2048 bun bench/startup.ts   the same with Bun's fetch limit preset
+ *     (the server then has no reason to restart itself to raise it)
  * Each run uses a fresh temp dir (cwd + database, so migrations run every time) and a free port.
  * Targets: median startup < 100 ms, idle RSS < 60 MiB (a representative app measured 30 ms and
  * 50 MiB with these build flags on a 2-core Linux machine).
@@ -40,7 +42,15 @@ async function oneRun(): Promise<{ startupMs: number; rss?: number }> {
   const started = performance.now();
   const proc = Bun.spawn([binary], {
     cwd: dir,
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, KIRO_KV_PATH: join(dir, "kiro.db"), HOST: "127.0.0.1", PORT: String(port) },
+    env: {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: dir,
+      KIRO_KV_PATH: join(dir, "kiro.db"),
+      HOST: "127.0.0.1",
+      PORT: String(port),
+      // Passed through, so the start with Bun's fetch limit already set (no restart) can be measured too.
+      ...(process.env.BUN_CONFIG_MAX_HTTP_REQUESTS ? { BUN_CONFIG_MAX_HTTP_REQUESTS: process.env.BUN_CONFIG_MAX_HTTP_REQUESTS } : {}),
+    },
     stdout: "ignore",
     stderr: "ignore",
   });

@@ -18,6 +18,7 @@ import { InputTokenEstimator } from "./core/tokens/estimate";
 import { TurnSummaries } from "./logs/turn-summary";
 import { AccountPool } from "./pool/pool";
 import { importAuthTokenEnv } from "./pool/startup";
+import { upstreamSlotsFor } from "./kiro/slots";
 
 export type BootReport = { clientKey: string; clientKeySource: "env" | "generated" | "stored"; adminTokenSource: "env" | "generated" | "stored"; keyFileCreated: boolean };
 
@@ -69,7 +70,8 @@ export async function bootServices(config: AppConfig, opts: { bus?: EventBus } =
   }
 
   const log = createLogger(bus);
-  const upstream = { region: config.region, apiUrl: config.apiUrl, authUrl: config.authUrl, oidcUrl: config.oidcUrl, proxy: config.proxy };
+  const slots = upstreamSlotsFor(config.maxUpstreamRequests, config.upstreamQueueMs, log);
+  const upstream = { region: config.region, apiUrl: config.apiUrl, authUrl: config.authUrl, oidcUrl: config.oidcUrl, proxy: config.proxy, slots, streamIdleMs: config.streamIdleMs };
   const pool = new AccountPool({ db, box, bus, log, settings, upstream });
   // The catalogue follows what the accounts serve (their stored lists first, then every poll).
   pool.onModelLists((served) => models.setServed(served));

@@ -1,6 +1,7 @@
 import type { Server } from "bun";
 import type { App } from "./app";
 import type { Services } from "./services";
+import { serverBodyBackstop } from "./http/body-limit";
 
 export class PortInUseError extends Error {
   constructor(public readonly port: number) {
@@ -16,7 +17,7 @@ export class PortInUseError extends Error {
  */
 export function listen(app: App, s: Services): Server<unknown> {
   try {
-    app.listen({ port: s.config.port, hostname: s.config.host, reusePort: false, idleTimeout: 120 });
+    app.listen({ port: s.config.port, hostname: s.config.host, reusePort: false, idleTimeout: 120, maxRequestBodySize: serverBodyBackstop(s.config.maxBodyMb) });
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === "EADDRINUSE" || /EADDRINUSE|address already in use|in use/i.test(String(e))) throw new PortInUseError(s.config.port);

@@ -1,3 +1,4 @@
+import { DEFAULT_UPSTREAM_REQUESTS } from "../kiro/fetch-limit";
 import { z } from "zod";
 
 /**
@@ -33,6 +34,12 @@ export const SETTINGS = {
   queueWaitMs: { env: "KIRO_QUEUE_WAIT_MS", flag: "--queue-wait-ms", schema: z.coerce.number().int().min(0).max(600000).optional(), help: "how long a request waits for a paced account before a 429 (default 30000)", allowed: "milliseconds 0-600000" },
   keepAliveMs: { env: "KIRO_KEEPALIVE_MS", flag: "--keepalive-ms", schema: z.coerce.number().int().min(1000).max(120000).default(10000), help: "keep-alive ping interval on quiet streams", allowed: "milliseconds 1000-120000" },
   shutdownGraceMs: { env: "KIRO_SHUTDOWN_GRACE_MS", flag: "--shutdown-grace-ms", schema: z.coerce.number().int().min(0).max(600000).default(15000), help: "how long in-flight requests may finish on shutdown", allowed: "milliseconds 0-600000" },
+  // Claude Code sends base64 images (up to ~5 MB each) inside long conversations; the Messages API's
+  // own request limit is 32 MB, so a bigger body could not be served upstream either.
+  maxBodyMb: { env: "KIRO_MAX_BODY_MB", flag: "--max-body-mb", schema: z.coerce.number().min(1).max(1024).default(32), help: "largest request body accepted (MB); larger ones get the dialect's 413 before parsing", allowed: "megabytes 1-1024" },
+  streamIdleMs: { env: "KIRO_STREAM_IDLE_MS", flag: "--stream-idle-ms", schema: z.coerce.number().int().min(100).max(3_600_000).default(245_000), help: "silence after which an upstream stream is given up (error event to the client)", allowed: "milliseconds 100-3600000" },
+  maxUpstreamRequests: { env: "KIRO_MAX_UPSTREAM_REQUESTS", flag: "--max-upstream-requests", schema: z.coerce.number().int().min(1).max(65535).default(DEFAULT_UPSTREAM_REQUESTS), help: "upstream HTTP requests (streams included) open at once; more wait in a visible queue", allowed: "an integer 1-65535" },
+  upstreamQueueMs: { env: "KIRO_UPSTREAM_QUEUE_MS", flag: "--upstream-queue-ms", schema: z.coerce.number().int().min(0).max(600_000).default(30_000), help: "longest wait for a free upstream connection before the request fails", allowed: "milliseconds 0-600000" },
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;

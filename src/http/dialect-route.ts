@@ -5,7 +5,8 @@
  *     → dialect.fold → one JSON body            (body's `stream` false)
  *     → dialect.stream → SSE via sseWriter      (keep-alive after a quiet period, error frame)
  *
- * Every failure before the 200 is answered with dialect.error (the dialect's status and shape).
+ * Every failure before the 200 is answered with dialect.error (the dialect's status and shape),
+ * a body over KIRO_MAX_BODY_MB included (./body-limit.ts).
  * One AbortController per request: the client going away (request.signal) or cancelling the
  * stream aborts the turn and its upstream call.
  *
@@ -19,6 +20,7 @@ import type { Decoded, DecodeContext, Dialect, DialectRoute, TurnInfo } from "..
 import type { Services } from "../services";
 import { recordRefused } from "../turn/record";
 import { runTurn } from "../turn/run";
+import { bodyLimitHook, maxBodyBytes, readBodyText } from "./body-limit";
 import { authenticateClient } from "./client-auth";
 import { requestContext } from "./context";
 import { sseWriter } from "./sse-writer";
@@ -62,7 +64,7 @@ export function dialectRoute<X>(s: Services, dialect: Dialect<X>, opts: DialectR
     try {
       const clientKey = authenticateClient(s, request);
       if (!clientKey) throw new TurnError("authentication", dialect.unauthorizedMessage ?? "invalid client key for this server");
-      const body = (dialect.parse ?? parseJson)(await request.text());
+      const body = (dialect.parse ?? parseJson)(await readBodyText(request, maxBodyBytes(s.config.maxBodyMb)));
 
       // A model the catalogue refuses is recorded like a failed turn (request log, metrics).
       let refused: { name: string; err: unknown } | undefined;
@@ -140,8 +142,11 @@ export function dialectRoute<X>(s: Services, dialect: Dialect<X>, opts: DialectR
     }
   }
 
-  // parse: "none" — the body is read here, so a malformed one gets the dialect's own 400.
-  const plugin = new Elysia({ name: `dialect-${dialect.name}` }).use(requestContext());
+  // parse: "none" — the body is read here, so a malformed one gets the dialect's own 400, and an
+  // oversized one its own 413 (declared sizes before routing, chunked ones while they arrive).
+  const plugin = new Elysia({ name: `dialect-${dialect.name}` })
+    .onRequest(bodyLimitHook(s.config.maxBodyMb, dialect.paths, (err, requestId) => dialect.error(err, requestId)))
+    .use(requestContext());
   for (const path of dialect.paths) {
     plugin.post(path, ({ request, server, requestId }) => serve(request, server, requestId), { parse: "none" });
   }

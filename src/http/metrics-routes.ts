@@ -52,6 +52,14 @@ function render(s: Services, r: MetricsRegistry): string {
   metric("kiro_request_duration_seconds", "histogram", "Whole turn duration.", histogramLines("kiro_request_duration_seconds", r.duration));
   metric("kiro_time_to_first_token_seconds", "histogram", "Time until the upstream's first event (successful turns).", histogramLines("kiro_time_to_first_token_seconds", r.ttft));
 
+  const up = s.upstream.slots?.stats();
+  if (up) {
+    metric("kiro_upstream_connections_limit", "gauge", "Upstream requests allowed at once (KIRO_MAX_UPSTREAM_REQUESTS, capped at Bun's fetch limit).", [`kiro_upstream_connections_limit ${up.max}`]);
+    metric("kiro_upstream_connections_open", "gauge", "Upstream requests open now (streams included).", [`kiro_upstream_connections_open ${up.open}`]);
+    metric("kiro_upstream_queue_waiting", "gauge", "Upstream requests waiting for a connection now.", [`kiro_upstream_queue_waiting ${up.queued}`]);
+    metric("kiro_upstream_queue_waits_total", "counter", "Upstream requests that had to wait for a connection.", [`kiro_upstream_queue_waits_total ${up.waitedTotal}`]);
+    metric("kiro_upstream_queue_timeouts_total", "counter", "Upstream requests that gave up waiting (KIRO_UPSTREAM_QUEUE_MS).", [`kiro_upstream_queue_timeouts_total ${up.timedOutTotal}`]);
+  }
   const p = s.pool.summary();
   metric("kiro_accounts", "gauge", "Accounts by state.",
     (["active", "cooling", "exhausted", "disabled"] as const).map((st) => `kiro_accounts{state="${st}"} ${p[st]}`));

@@ -70,6 +70,7 @@ async function refreshSocial(input: RefreshInput, upstream: KiroUpstreamConfig, 
     signal,
     timeoutMs: REFRESH_TIMEOUT_MS,
     source: "refresh",
+    slots: upstream.slots,
   });
   return readResult(res);
 }
@@ -98,6 +99,7 @@ async function refreshIdc(input: RefreshInput, upstream: KiroUpstreamConfig, sig
     signal,
     timeoutMs: REFRESH_TIMEOUT_MS,
     source: "refresh",
+    slots: upstream.slots,
   });
   return readResult(res);
 }

@@ -104,6 +104,7 @@ export async function openChat(
         signal: opts.signal,
         timeoutMs: opts.headersTimeoutMs,
         source: "chat",
+        slots: opts.upstream.slots,
       });
     } catch (err) {
       if (err instanceof KiroError && err.cls === "endpoint_unavailable" && moreLeft) {
@@ -121,7 +122,7 @@ export async function openChat(
       const batches = decodeKiroBatches(res.body, {
         restoreToolName: (n) => built.toolNames.restore(n),
         thinkingTags: req.thinking.type !== "disabled",
-        idleTimeoutMs: opts.idleTimeoutMs ?? STREAM_IDLE_TIMEOUT_MS,
+        idleTimeoutMs: opts.idleTimeoutMs ?? opts.upstream.streamIdleMs ?? STREAM_IDLE_TIMEOUT_MS,
       });
       return { modelId: built.modelId, batches, events: flatten(batches) };
     }

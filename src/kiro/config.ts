@@ -1,3 +1,5 @@
+import type { UpstreamSlots } from "./slots";
+
 /** What the Kiro module needs to know about where the upstream is. Built from app config. */
 export type KiroUpstreamConfig = {
   /** Default API region (KIRO_REGION), e.g. "us-east-1". */
@@ -10,4 +12,8 @@ export type KiroUpstreamConfig = {
   oidcUrl?: string;
   /** HTTPS_PROXY / KIRO_PROXY; an account may override it. */
   proxy?: string;
+  /** Upstream connection slots shared by every call (KIRO_MAX_UPSTREAM_REQUESTS); none = unbounded. */
+  slots?: UpstreamSlots;
+  /** Silence after which a chat stream is given up (KIRO_STREAM_IDLE_MS); default STREAM_IDLE_TIMEOUT_MS. */
+  streamIdleMs?: number;
 };

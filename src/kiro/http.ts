@@ -1,9 +1,11 @@
 /**
- * The one fetch wrapper for every upstream call (chat, refresh, side calls). It adds the proxy,
- * a response-headers timeout, passes the caller's abort signal through, and turns network
+ * The one fetch wrapper for every upstream call (chat, refresh, side calls). It takes an upstream
+ * connection slot (./slots.ts: bounded, visible queue instead of Bun's silent one), adds the
+ * proxy, a response-headers timeout, passes the caller's abort signal through, and turns network
  * failures into classified KiroErrors so callers only ever see KiroError or the caller's abort.
  */
 import { classifyUpstreamError, KiroError, SYNTHETIC_REASONS } from "./errors";
+import { releasingBody, type UpstreamSlots } from "./slots";
 
 export type UpstreamFetchOptions = {
   method: "GET" | "POST";
@@ -19,11 +21,32 @@ export type UpstreamFetchOptions = {
    */
   timeoutMs?: number;
   source?: "chat" | "refresh" | "side";
+  /** Connection slots (KiroUpstreamConfig.slots); held until the response body ends. */
+  slots?: UpstreamSlots;
 };
 
 export const DEFAULT_HEADERS_TIMEOUT_MS = 120_000;
 
 export async function upstreamFetch(url: string, opts: UpstreamFetchOptions): Promise<Response> {
+  // Waiting for a slot is bounded by the queue timeout, not by the headers timeout below.
+  const slot = opts.slots?.acquire(opts.signal);
+  const release = slot instanceof Promise ? await slot : slot;
+  let res: Response;
+  try {
+    res = await fetchOnce(url, opts);
+  } catch (err) {
+    release?.();
+    throw err;
+  }
+  if (!release) return res;
+  if (!res.body) {
+    release();
+    return res;
+  }
+  return new Response(releasingBody(res.body, release), { status: res.status, statusText: res.statusText, headers: res.headers });
+}
+
+async function fetchOnce(url: string, opts: UpstreamFetchOptions): Promise<Response> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
   const timer = new AbortController();
   const handle = setTimeout(() => timer.abort(new Error("upstream headers timeout")), timeoutMs);

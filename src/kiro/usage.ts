@@ -84,6 +84,7 @@ async function sideCall(
         signal: opts.signal,
         timeoutMs: SIDE_TIMEOUT_MS,
         source: "side",
+        slots: upstream.slots,
       });
       if (res.status === 200) return (await res.json()) as Json;
       throw await classifyResponse(res, "side");

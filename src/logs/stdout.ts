@@ -22,7 +22,17 @@ export function formatLogLine(e: BusEvent, format: "pretty" | "json", color: boo
 /** Subscribes the stdout writer (Kiro Account Manager shows this stream as live logs). */
 export function attachStdoutLogger(bus: EventBus, opts: { level: LogLevel; format: "pretty" | "json"; write?: (line: string) => void }) {
   const color = opts.format === "pretty" && !!process.stdout.isTTY && !process.env.NO_COLOR;
-  const write = opts.write ?? ((line: string) => process.stdout.write(line + "\n"));
+  const write =
+    opts.write ??
+    ((line: string) => {
+      try {
+        process.stdout.write(line + "\n");
+      } catch {
+        // stdout closed (EPIPE: whoever read our log went away): keep serving without it.
+      }
+    });
+  // The same failure can also arrive as an 'error' event; unhandled, it would end the process.
+  if (!opts.write) process.stdout.on?.("error", () => {});
   return bus.on((e) => {
     if (e.kind !== "log" || RANK[e.level] < RANK[opts.level]) return;
     const line = formatLogLine(e, opts.format, color);

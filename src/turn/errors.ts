@@ -13,6 +13,11 @@ export function clientClosed(): TurnError {
   return new TurnError("invalid_request", "client closed the request", { status: 499 });
 }
 
+/** Every upstream connection of this server stayed busy (UpstreamSlots): a 503, no account at fault. */
+export function upstreamQueueFull(err: KiroError): TurnError {
+  return new TurnError("no_account", err.upstreamMessage, { status: 503, retryAfterSeconds: 5, cause: err });
+}
+
 export function toTurnError(err: unknown, signal: AbortSignal): TurnError {
   if (err instanceof TurnError) return err;
   if (err instanceof KiroError) return kiroToTurnError(err);

@@ -8,9 +8,10 @@ import type { CanonicalEvent, CanonicalRequest } from "../core/canonical";
 import { TurnError } from "../core/errors";
 import { openChat } from "../kiro/client";
 import { KiroError, SYNTHETIC_REASONS } from "../kiro/errors";
+import { UpstreamQueueTimeout } from "../kiro/slots";
 import { isUnavailable, type PoolLease } from "../pool/types";
 import type { TurnContext, TurnDeps } from "./types";
-import { clientClosed, kiroToTurnError, modelNotServed, poolToTurnError, unavailableAfterFailures } from "./errors";
+import { clientClosed, kiroToTurnError, upstreamQueueFull, modelNotServed, poolToTurnError, unavailableAfterFailures } from "./errors";
 import type { TurnLog } from "./record";
 
 /*
@@ -73,6 +74,11 @@ export async function openWithFailover(s: TurnDeps, req: CanonicalRequest, ctx: 
         if (err instanceof TurnError) {
           lease.release();
           throw err;
+        }
+        if (err instanceof UpstreamQueueTimeout) {
+          // Our own connection limit, not the account's or the upstream's fault: no failover.
+          lease.release();
+          throw upstreamQueueFull(err);
         }
         const kerr = err instanceof KiroError ? err : new KiroError("transient", err instanceof Error ? err.message : String(err), { cause: err });
         if (ctx.signal.aborted) {

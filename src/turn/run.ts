@@ -33,11 +33,12 @@ export async function runTurn(s: TurnDeps, req: CanonicalRequest, ctx: TurnConte
       log.keyAdmission = admitted;
     }
     // The prompt estimate (tokenizer: ~0.3 µs per character, tens of ms for Claude Code-sized
-    // prompts) runs in a macrotask, i.e. after the upstream request has been dispatched, so it
-    // overlaps the upstream's thinking time instead of adding to time-to-first-byte.
+    // prompts) starts in a macrotask, i.e. after the upstream request has been dispatched, so it
+    // overlaps the upstream's thinking time instead of adding to time-to-first-byte; it counts in
+    // slices, so a huge prompt never holds the event loop (other requests, /health) for long.
     const plan = planWebSearch(req);
     const opening: Promise<RelaySource> = plan ? openServerToolTurn(s, req, plan, ctx, log) : openWithFailover(s, req, ctx, log);
-    const estimating = new Promise<number>((resolve) => setImmediate(() => resolve((log.inputEstimate = s.tokens.estimate(req)))));
+    const estimating = new Promise((resolve) => setImmediate(resolve)).then(async () => (log.inputEstimate = await s.tokens.estimateAsync(req)));
     let opened: RelaySource;
     try {
       opened = await opening;

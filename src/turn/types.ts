@@ -26,7 +26,7 @@ export type TurnDeps = {
   log: Logger;
   upstream: KiroUpstreamConfig;
   calibration: InputCalibration;
-  tokens: Pick<InputTokenEstimator, "estimate">;
+  tokens: Pick<InputTokenEstimator, "estimateAsync">;
   summaries: TurnSummaries;
   /** The model catalogue: what "valid models" messages name. */
   models: Pick<ModelCatalog, "names" | "notFound">;

@@ -1,13 +1,16 @@
 import type { CanonicalRequest } from "../canonical";
-import { encodedLength } from "./tokenizer";
+import { encodedLength, encodedLengthAsync } from "./tokenizer";
 
 /**
  * Local input-token estimate with Anthropic's published tokenizer (./tokenizer.ts).
  * Used for count_tokens and the input count Anthropic clients need before upstream usage exists.
- * Counting runs at ~0.06–0.2 µs per character (pieces cached or not); above EXACT_LIMIT characters
- * the count of the first EXACT_LIMIT characters is extrapolated, keeping the worst case bounded.
+ * Counting is linear: ~0.06–0.2 µs per character of prose (pieces cached or not), up to ~0.6 µs
+ * for text without whitespace. Above EXACT_LIMIT characters in one segment (more than any
+ * model's context holds) the count of the first EXACT_LIMIT characters is extrapolated, keeping
+ * the worst case bounded. Request paths use the async variants, which count in slices and never
+ * hold the event loop for more than a few ms.
  */
-const EXACT_LIMIT = 400_000;
+const EXACT_LIMIT = 1_000_000;
 /** Image estimate (the one Amazon's IDE language server uses): bytes / 1e6 × 1100 tokens. */
 const IMAGE_TOKENS_PER_MB = 1100;
 
@@ -15,6 +18,14 @@ export function countTextTokens(text: string): number {
   if (!text) return 0;
   if (text.length <= EXACT_LIMIT) return encodedLength(text);
   const head = encodedLength(text.slice(0, EXACT_LIMIT));
+  return Math.ceil((head * text.length) / EXACT_LIMIT);
+}
+
+/** countTextTokens without blocking: the same number, counted in slices. */
+export async function countTextTokensAsync(text: string): Promise<number> {
+  if (!text) return 0;
+  if (text.length <= EXACT_LIMIT) return encodedLengthAsync(text);
+  const head = await encodedLengthAsync(text.slice(0, EXACT_LIMIT));
   return Math.ceil((head * text.length) / EXACT_LIMIT);
 }
 
@@ -42,26 +53,48 @@ function json(v: unknown): string {
  */
 export class InputTokenEstimator {
   private readonly cache = new Map<string, number>();
+  /** Counts one segment that missed the cache without blocking (request paths). */
+  private readonly countAsync: (text: string) => Promise<number>;
 
   constructor(
     private readonly maxSegments = 4096,
     /** Counts one segment that missed the cache (the tokenizer; tests pass a counting wrapper). */
     private readonly count: (text: string) => number = countTextTokens,
-  ) {}
+    countAsync?: (text: string) => Promise<number>,
+  ) {
+    // A test's counting wrapper counts the async path's misses too.
+    this.countAsync = countAsync ?? (count === countTextTokens ? countTextTokensAsync : async (text) => count(text));
+  }
 
-  private cachedCount(text: string): number {
-    if (!text) return 0;
-    const key = `${text.length}:${Bun.hash(text)}`;
+  private key(text: string): string {
+    return `${text.length}:${Bun.hash(text)}`;
+  }
+
+  private hit(key: string): number | undefined {
     const hit = this.cache.get(key);
     if (hit !== undefined) {
       this.cache.delete(key);
       this.cache.set(key, hit);
-      return hit;
     }
-    const n = this.count(text);
+    return hit;
+  }
+
+  private put(key: string, n: number): number {
     this.cache.set(key, n);
     if (this.cache.size > this.maxSegments) this.cache.delete(this.cache.keys().next().value!);
     return n;
+  }
+
+  private cachedCount(text: string): number {
+    if (!text) return 0;
+    const key = this.key(text);
+    return this.hit(key) ?? this.put(key, this.count(text));
+  }
+
+  private async cachedCountAsync(text: string): Promise<number> {
+    if (!text) return 0;
+    const key = this.key(text);
+    return this.hit(key) ?? this.put(key, await this.countAsync(text));
   }
 
   /**
@@ -70,34 +103,50 @@ export class InputTokenEstimator {
    * segment differs from one joint count only at the joins (a token or so per message).
    */
   estimate(req: CanonicalRequest): number {
-    const fixed: string[] = [req.system ?? "", req.responseFormatInstruction ?? ""];
-    for (const t of req.tools ?? []) fixed.push(t.name, t.description ?? "", json(t.inputSchema));
-    let total = this.cachedCount(fixed.filter(Boolean).join("\n"));
-    let images = 0;
-    for (const m of req.messages ?? []) {
-      const texts: string[] = [];
-      for (const p of m.content ?? []) {
-        switch (p?.type) {
-          case "text":
-          case "thinking":
-            texts.push(p.text);
-            break;
-          case "image":
-            images += imageTokens(p.data);
-            break;
-          case "tool_use":
-            texts.push(p.name, json(p.input));
-            break;
-          case "tool_result":
-            for (const c of p.content ?? []) {
-              if (c?.type === "text") texts.push(c.text);
-              else if (c?.type === "image") images += imageTokens(c.data);
-            }
-            break;
-        }
-      }
-      total += this.cachedCount(texts.filter(Boolean).join("\n"));
-    }
+    const { segments, images } = promptSegments(req);
+    let total = 0;
+    for (const text of segments) total += this.cachedCount(text);
     return Math.max(1, total + images);
   }
+
+  /** `estimate` without blocking the event loop: the same number (count_tokens, the turn's prompt estimate). */
+  async estimateAsync(req: CanonicalRequest): Promise<number> {
+    const { segments, images } = promptSegments(req);
+    let total = 0;
+    for (const text of segments) total += await this.cachedCountAsync(text);
+    return Math.max(1, total + images);
+  }
+}
+
+/** The texts counted (the fixed part, then one per message) and the image tokens. */
+function promptSegments(req: CanonicalRequest): { segments: string[]; images: number } {
+  const fixed: string[] = [req.system ?? "", req.responseFormatInstruction ?? ""];
+  for (const t of req.tools ?? []) fixed.push(t.name, t.description ?? "", json(t.inputSchema));
+  const segments = [fixed.filter(Boolean).join("\n")];
+  let images = 0;
+  for (const m of req.messages ?? []) {
+    const texts: string[] = [];
+    for (const p of m.content ?? []) {
+      switch (p?.type) {
+        case "text":
+        case "thinking":
+          texts.push(p.text);
+          break;
+        case "image":
+          images += imageTokens(p.data);
+          break;
+        case "tool_use":
+          texts.push(p.name, json(p.input));
+          break;
+        case "tool_result":
+          for (const c of p.content ?? []) {
+            if (c?.type === "text") texts.push(c.text);
+            else if (c?.type === "image") images += imageTokens(c.data);
+          }
+          break;
+      }
+    }
+    segments.push(texts.filter(Boolean).join("\n"));
+  }
+  return { segments, images };
 }

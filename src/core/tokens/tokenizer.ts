@@ -2,7 +2,7 @@ import type { getTokenizer } from "@anthropic-ai/tokenizer";
 
 /**
  * Token counting with Anthropic's published tokenizer (@anthropic-ai/tokenizer: tiktoken's WASM
- * BPE over claude.json's ranks), made cheap for text that repeats.
+ * BPE over claude.json's ranks), linear in the input and cheap for text that repeats.
  *
  * tiktoken counts a text by splitting it with the vocabulary's regex (claude.json `pat_str`) and
  * BPE-encoding each piece on its own, so the count of a text is the sum of its pieces' counts.
@@ -10,23 +10,40 @@ import type { getTokenizer } from "@anthropic-ai/tokenizer";
  * punctuation and indentation recur across answers and prompts, so after a little traffic almost
  * every piece is a Map hit instead of a trip through WASM.
  *
+ * Long pieces. The BPE of one piece costs time quadratic in its length (4 KB of letters 5.7 ms,
+ * 16 KB 91 ms), and text without whitespace — a base64 blob, a minified file, 'Z' × 1,000,000 —
+ * is one piece: counted whole, one such request froze the server for a minute. Pieces longer than
+ * LONG_PIECE are therefore encoded in windows: each window is encoded, its last WINDOW_TAIL
+ * tokens are dropped (they may merge with what follows) and the next window starts where the kept
+ * tokens end. BPE merges are local, so this equals the whole-piece count on every long-piece case
+ * in tests/kiro/request/tokenizer.test.ts (repeated and random base64, letters, CJK, emoji,
+ * digits, punctuation); the one known difference is a long run of whitespace, whose tokens can be
+ * longer than a window (a few tokens too many). The cost is linear: ~0.2 µs per ASCII character,
+ * ~0.6 µs per CJK character ('Z' × 1,000,000: ~180 ms; whole-piece BPE of it: minutes).
+ *
+ * The event loop. Even linear, a megabyte of text is ~150–350 ms of CPU. `encodedLengthAsync`
+ * does the same count in slices of SLICE_CHARS characters (a few ms each) with a macrotask
+ * between them, so other requests (and /health) are served while a large prompt is counted.
+ * Slicing happens on piece boundaries (the split regex resumes from where it stopped), so the
+ * sliced count is identical to the synchronous one.
+ *
  * Measured (Bun 1.4.5, this 2-core machine; README + turn.ts, 36 k chars, 9,196 pieces of which
  * 1,706 distinct): one WASM encode of the whole text 11.8 ms; piece counts all cached 2.0 ms; cold
  * cache 2.0 ms + 1,706 × 2.75 µs per WASM call ≈ 6.7 ms. A 500-character answer sample (the
- * per-request output estimate) went from ~170 µs to a few µs. tests/kiro/request/tokenizer.test.ts
- * checks that the piece sum equals the whole-text encode on prose, code, JSON and mixed scripts.
+ * per-request output estimate) went from ~170 µs to a few µs.
  */
 
 type Tokenizer = ReturnType<typeof getTokenizer>;
 type ClaudeVocab = { pat_str: string; special_tokens: Record<string, number> };
+type Loaded = { tokenizer: Tokenizer; piece: RegExp; special: RegExp; tokenBytes: Map<number, number> };
 
-let loaded: { tokenizer: Tokenizer; piece: RegExp; special: RegExp } | undefined;
+let loaded: Loaded | undefined;
 
 /**
  * Loaded on first use, not at start: the WASM and rank table cost ~12 MiB RSS and ~60 ms of
  * start-up (bench/startup.ts), and many runs never count a token.
  */
-function load(): NonNullable<typeof loaded> {
+function load(): Loaded {
   if (loaded) return loaded;
   const { getTokenizer } = require("@anthropic-ai/tokenizer") as { getTokenizer: () => Tokenizer };
   const vocab = require("@anthropic-ai/tokenizer/dist/cjs/claude.json") as ClaudeVocab;
@@ -35,6 +52,7 @@ function load(): NonNullable<typeof loaded> {
     tokenizer: getTokenizer(),
     piece: new RegExp(vocab.pat_str, "gu"),
     special: new RegExp(Object.keys(vocab.special_tokens).map(escape).join("|"), "g"),
+    tokenBytes: new Map(),
   };
   return loaded;
 }
@@ -71,28 +89,173 @@ function pieceTokens(p: string, tokenizer: Tokenizer): number {
   return n;
 }
 
-function ordinaryTokens(text: string, l: NonNullable<typeof loaded>): number {
-  let n = 0;
-  const re = l.piece;
-  re.lastIndex = 0;
-  for (let m = re.exec(text); m; m = re.exec(text)) n += pieceTokens(m[0], l.tokenizer);
-  return n;
+/** Pieces up to this many UTF-16 units are encoded whole (at most ~0.1 ms each). */
+const LONG_PIECE = 256;
+/** Window sizes for long pieces: ~200–300 UTF-8 bytes, where a WASM call costs least per byte. */
+const WINDOW_ASCII = 256;
+const WINDOW_OTHER = 96;
+/** Tokens at a window's end that may merge with the next window's text: re-encoded there. */
+const WINDOW_TAIL = 2;
+/** Characters counted between two yields of encodedLengthAsync (~1–3 ms of CPU). */
+const SLICE_CHARS = 8_192;
+
+const ASCII = /^[\x00-\x7f]*$/;
+
+/**
+ * A resumable count of one text. `run(budget)` counts about `budget` more characters and says
+ * whether the whole text is done; `total` is the count so far.
+ */
+class TextCount {
+  total = 0;
+  private readonly t: string;
+  /** Current segment (text between special tokens) and the split regex's position in it. */
+  private seg: string | undefined;
+  private pos = 0;
+  /** Where the next segment starts in `t`; the special token that ends the current one. */
+  private next = 0;
+  private specialAtEnd = false;
+  /** A long piece being encoded window by window, and how far it got. */
+  private long: string | undefined;
+  private longPos = 0;
+
+  constructor(text: string, private readonly l: Loaded) {
+    this.t = text.normalize("NFKC");
+  }
+
+  run(budget: number): boolean {
+    let spent = 0;
+    const re = this.l.piece;
+    for (;;) {
+      if (this.long !== undefined) {
+        spent += this.advanceLong(budget - spent);
+        if (this.long !== undefined || spent >= budget) return false;
+      }
+      if (this.seg === undefined && !this.nextSegment()) return true;
+      const seg = this.seg!;
+      re.lastIndex = this.pos;
+      for (let m = re.exec(seg); m; m = re.exec(seg)) {
+        const p = m[0];
+        if (p.length > LONG_PIECE) {
+          this.pos = re.lastIndex;
+          this.long = p;
+          this.longPos = 0;
+          break;
+        }
+        this.total += pieceTokens(p, this.l.tokenizer);
+        spent += p.length;
+        if (spent >= budget) {
+          this.pos = re.lastIndex;
+          return false;
+        }
+      }
+      if (this.long !== undefined) continue;
+      this.seg = undefined;
+      if (this.specialAtEnd) this.total += 1;
+    }
+  }
+
+  /** Moves to the next segment; false when the text is done. */
+  private nextSegment(): boolean {
+    if (this.next > this.t.length) return false;
+    const from = this.next;
+    let end = this.t.length;
+    this.specialAtEnd = false;
+    if (this.t.includes("<", from)) {
+      const sp = this.l.special;
+      sp.lastIndex = from;
+      const m = sp.exec(this.t);
+      if (m) {
+        end = m.index;
+        this.specialAtEnd = true;
+        this.next = m.index + m[0].length;
+      }
+    }
+    if (!this.specialAtEnd) this.next = this.t.length + 1;
+    this.seg = from === 0 && end === this.t.length ? this.t : this.t.slice(from, end);
+    this.pos = 0;
+    return true;
+  }
+
+  /** Byte length of one token (memoised: the vocabulary is finite). */
+  private tokenBytes(id: number): number {
+    let n = this.l.tokenBytes.get(id);
+    if (n === undefined) this.l.tokenBytes.set(id, (n = this.l.tokenizer.decode_single_token_bytes(id).length));
+    return n;
+  }
+
+  /** Encodes windows of the current long piece until `budget` characters are spent; returns the spend. */
+  private advanceLong(budget: number): number {
+    const p = this.long!;
+    const tk = this.l.tokenizer;
+    let spent = 0;
+    while (spent < budget) {
+      const rest = p.length - this.longPos;
+      let win = p.slice(this.longPos, this.longPos + WINDOW_ASCII);
+      const size = ASCII.test(win) ? WINDOW_ASCII : WINDOW_OTHER;
+      if (rest <= size + LONG_PIECE / 2) {
+        // The remainder is short enough to encode whole: this piece is done.
+        this.total += tk.encode_ordinary(p.slice(this.longPos)).length;
+        this.long = undefined;
+        return spent + rest;
+      }
+      if (size !== WINDOW_ASCII) win = win.slice(0, WINDOW_OTHER);
+      // Never cut a surrogate pair.
+      if (/[\ud800-\udbff]$/.test(win)) win = win.slice(0, -1);
+      const ids = tk.encode_ordinary(win);
+      const kept = this.keptPrefix(win, ids, ids.length - WINDOW_TAIL);
+      // A degenerate window (a few huge tokens): count it as it is.
+      const tokens = kept.tokens > 0 ? kept.tokens : ids.length;
+      const chars = kept.tokens > 0 ? kept.chars : win.length;
+      this.total += tokens;
+      this.longPos += chars;
+      spent += chars;
+    }
+    return spent;
+  }
+
+  /**
+   * The longest prefix of the first `keep` tokens of `win` that ends on a character boundary
+   * (a token may hold part of a UTF-8 character): its token count and its length in UTF-16 units.
+   */
+  private keptPrefix(win: string, ids: Uint32Array, keep: number): { tokens: number; chars: number } {
+    let best = { tokens: 0, chars: 0 };
+    let tokenEnd = 0; // byte offset where token k ends
+    let k = 0;
+    if (keep > 0) tokenEnd = this.tokenBytes(ids[0]!);
+    let bytes = 0;
+    for (let i = 0; i < win.length && k < keep; ) {
+      const c = win.charCodeAt(i);
+      const pair = c >= 0xd800 && c <= 0xdbff;
+      bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : pair ? 4 : 3;
+      i += pair ? 2 : 1;
+      while (k < keep && tokenEnd < bytes) {
+        k++;
+        if (k < keep) tokenEnd += this.tokenBytes(ids[k]!);
+      }
+      if (k < keep && tokenEnd === bytes) {
+        best = { tokens: k + 1, chars: i };
+        k++;
+        if (k < keep) tokenEnd += this.tokenBytes(ids[k]!);
+      }
+    }
+    return best;
+  }
 }
 
 /**
  * Tokens in `text`, as `tokenizer.encode(text.normalize("NFKC"), "all").length` counts them:
  * special-token strings (<EOT>, <META>, …) count as one token each, the rest piece by piece.
+ * Synchronous: for text that may be large (client input), use encodedLengthAsync.
  */
 export function encodedLength(text: string): number {
-  const l = load();
-  const t = text.normalize("NFKC");
-  if (!t.includes("<")) return ordinaryTokens(t, l);
-  let n = 0;
-  let from = 0;
-  l.special.lastIndex = 0;
-  for (let m = l.special.exec(t); m; m = l.special.exec(t)) {
-    n += ordinaryTokens(t.slice(from, m.index), l) + 1;
-    from = m.index + m[0].length;
-  }
-  return n + ordinaryTokens(t.slice(from), l);
+  const c = new TextCount(text, load());
+  c.run(Number.POSITIVE_INFINITY);
+  return c.total;
+}
+
+/** The same count as encodedLength, in slices with a macrotask between them (never blocks long). */
+export async function encodedLengthAsync(text: string): Promise<number> {
+  const c = new TextCount(text, load());
+  while (!c.run(SLICE_CHARS)) await new Promise<void>((resolve) => setImmediate(resolve));
+  return c.total;
 }

@@ -9,6 +9,7 @@ import type { CanonicalMessage, CanonicalRequest, ResolvedModel, ThinkingSetting
 import { TurnError } from "../../core/errors";
 import { assistantParts, systemBlockText, userParts } from "./blocks";
 import { bad, issueText } from "./field-errors";
+import { MAX_JSON_DEPTH, tooDeep } from "../../core/json-depth";
 import { decodeTools } from "./tools";
 
 const textBlock = z.looseObject({ type: z.literal("text"), text: z.string() });
@@ -81,6 +82,8 @@ export function decodeAnthropicRequest(body: unknown, opts: DecodeOptions): Deco
   if (!body || typeof body !== "object" || Array.isArray(body)) {
     throw new TurnError("invalid_request", "request body must be a JSON object");
   }
+  const deep = tooDeep(body);
+  if (deep) throw bad(deep.slice(0, 8).join("."), `nested more than ${MAX_JSON_DEPTH} levels deep`);
   const parsed = (opts.forCounting ? baseSchema : messagesSchema).safeParse(body, { error: issueText });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

@@ -26,6 +26,8 @@ export const TYPES: Record<TurnErrorKind, string> = {
 export const OVERLOADED_RETRY_AFTER_SECONDS = 5;
 
 export function anthropicErrorType(e: TurnError): string {
+  // The API's own name for an oversized body.
+  if (e.status === 413) return "request_too_large";
   return TYPES[e.kind] ?? "api_error";
 }
 

@@ -3,6 +3,7 @@ import type {
 } from "../../core/canonical";
 import { TurnError } from "../../core/errors";
 import { freeToolName } from "../../core/web-search";
+import { MAX_JSON_DEPTH, tooDeep } from "../../core/json-depth";
 import { invalidParam } from "./errors";
 import { imageFromUrl } from "./images";
 import { responseFormatInstruction, type ResponseFormat } from "./response-format";
@@ -31,6 +32,11 @@ export type DecodeOptions = {
  * malformed body, then TurnError("not_found", …, {param: "model"}) for a model nobody serves.
  */
 export function decodeChatRequest(raw: unknown, opts: DecodeOptions): DecodedChat {
+  const deep = tooDeep(raw);
+  if (deep) {
+    const param = paramOf(deep.slice(0, 8));
+    throw invalidParam(param, `Invalid value for '${param}': nested more than ${MAX_JSON_DEPTH} levels deep.`);
+  }
   const parsed = chatRequestSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

@@ -45,7 +45,16 @@ const functionTool = z.looseObject({
     strict: z.boolean().nullish(),
   }),
 });
-const otherTool = z.looseObject({ type: z.string() });
+/**
+ * Any tool entry; a `function` one must be a valid function tool. A plain union would let a
+ * broken function tool (`function: null`, `name: true`) pass as "some other tool type" and reach
+ * the upstream request builder; here its own issues are reported, e.g. `tools[0].function.name`.
+ */
+const anyTool = z.looseObject({ type: z.string() }).superRefine((t, ctx) => {
+  if (t.type !== "function") return;
+  const r = functionTool.safeParse(t);
+  if (!r.success) for (const issue of r.error.issues) ctx.addIssue({ code: "custom", message: issue.message, path: issue.path });
+});
 
 const namedChoice = z.looseObject({ type: z.literal("function"), function: z.looseObject({ name: z.string() }) });
 const allowedToolsChoice = z.looseObject({
@@ -88,7 +97,7 @@ const webSearchOptions = z.looseObject({
 export const chatRequestSchema = z.looseObject({
   model: z.string().min(1),
   messages: z.array(messageSchema).min(1),
-  tools: z.array(z.union([functionTool, otherTool])).nullish(),
+  tools: z.array(anyTool).nullish(),
   tool_choice: z.union([z.enum(["none", "auto", "required"]), namedChoice, allowedToolsChoice, z.looseObject({ type: z.string() })]).nullish(),
   parallel_tool_calls: z.boolean().nullish(),
   // Legacy pre-`tools` API: `functions` + `function_call` (still sent by older LangChain and scripts).

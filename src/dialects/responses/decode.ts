@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { CanonicalRequest, ThinkingSetting } from "../../core/canonical";
 import { TurnError } from "../../core/errors";
+import { MAX_JSON_DEPTH, tooDeep } from "../../core/json-depth";
 import { responseFormatInstruction, type ResponseFormat } from "../../core/response-format";
 import type { DecodeContext, Decoded } from "../dialect";
 import { invalidParam, ResponsesRequestError } from "./errors";
@@ -57,6 +58,11 @@ const bodySchema = z
 
 type Body = z.infer<typeof bodySchema>;
 
+/** A path as the API names a parameter: `input[0].content`. */
+function paramOf(path: ReadonlyArray<PropertyKey>): string {
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i ? `.${String(p)}` : String(p))).join("");
+}
+
 export type DecodeDeps = {
   storage: ResponseStorage;
   /** Dropped tools and skipped item types, for the server log. */
@@ -65,10 +71,15 @@ export type DecodeDeps = {
 
 /** `POST /v1/responses` body → canonical request. Throws TurnError (400 naming the field, 404 …). */
 export function decodeResponsesRequest(raw: unknown, ctx: DecodeContext, deps: DecodeDeps): Decoded<ResponsesExtra> {
+  const deep = tooDeep(raw);
+  if (deep) {
+    const param = paramOf(deep.slice(0, 8));
+    throw invalidParam(param, `Invalid value for '${param}': nested more than ${MAX_JSON_DEPTH} levels deep.`);
+  }
   const parsed = bodySchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const param = issue.path.map((p, i) => (typeof p === "number" ? `[${p}]` : i ? `.${String(p)}` : String(p))).join("");
+    const param = paramOf(issue.path);
     if (!param) throw new TurnError("invalid_request", `The request body must be a JSON object: ${issue.message}`);
     throw invalidParam(param, `Invalid value for '${param}': ${issue.message}`);
   }

@@ -154,7 +154,8 @@ async function* idleGuarded(body: ReadableStream<Uint8Array>, idleMs: number): A
         throw readError(e);
       });
       if (stalled) {
-        throw new KiroError("transient", `upstream sent nothing for ${Math.round(idleMs / 1000)} s; gave up on the stream`, { reason: "TIMEOUT" });
+        const quiet = idleMs < 10_000 ? `${idleMs} ms` : `${Math.round(idleMs / 1000)} s`;
+        throw new KiroError("transient", `upstream sent nothing for ${quiet}; gave up on the stream`, { reason: "TIMEOUT" });
       }
       if (res.done) {
         finished = true;

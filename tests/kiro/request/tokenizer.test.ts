@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { encodedLength, sharedTokenizer } from "../../../src/core/tokens/tokenizer";
+import { encodedLength, encodedLengthAsync, sharedTokenizer } from "../../../src/core/tokens/tokenizer";
 
 /** What the published tokenizer counts for the whole text in one WASM call (the reference). */
 const reference = (text: string) => sharedTokenizer().encode(text.normalize("NFKC"), "all").length;
@@ -58,5 +58,46 @@ describe("piece-cached token count", () => {
     const b64 = Buffer.alloc(3000, 7).toString("base64");
     expect(encodedLength(b64)).toBe(reference(b64));
     expect(encodedLength("")).toBe(0);
+  });
+
+  test("pieces longer than a window (no whitespace: base64, letters, CJK, emoji, digits) equal the whole-piece encode", () => {
+    const r = rng(11);
+    const from = (alphabet: string[], n: number) => Array.from({ length: n }, () => alphabet[Math.floor(r() * alphabet.length)]).join("");
+    const letters = [..."abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"];
+    const cases = [
+      Buffer.alloc(6000, 7).toString("base64"),
+      Buffer.from(Array.from({ length: 6000 }, () => Math.floor(r() * 256))).toString("base64"),
+      from(letters, 8000),
+      from([..."etaoinshrdlu"], 8000),
+      "Donaudampfschifffahrtsgesellschaftskapitän".repeat(150),
+      "Z".repeat(8000),
+      from([..."中文字符日本語한국어的一是不了人我在有他这"], 3000),
+      from([..."éüßçøñaeiou"], 5000),
+      from([..."!@#$%^&*()_+-=[]{};:,./?"], 6000),
+      from([..."0123456789"], 6000),
+      from(["😀", "👍🏽", "🎉", "x"], 1500),
+    ];
+    for (const t of cases) expect(encodedLength(t)).toBe(reference(t));
+  });
+
+  test("cost is linear: 'Z' × 1,000,000 and 1 MB of random letters each count in a bounded time (~0.2–0.4 s idle)", () => {
+    // Whole-piece BPE is quadratic: 16 KB of one letter took 91 ms, 400 KB took ~40 s.
+    const r = rng(5);
+    for (const t of ["Z".repeat(1_000_000), Array.from({ length: 1_000_000 }, () => String.fromCharCode(97 + Math.floor(r() * 26))).join("")]) {
+      const t0 = performance.now();
+      const n = encodedLength(t);
+      expect(performance.now() - t0).toBeLessThan(2000);
+      expect(n).toBeGreaterThan(t.length / 8);
+    }
+  });
+
+  test("the sliced count equals the synchronous one and yields to the event loop between slices", async () => {
+    const text = `${readFileSync("README.md", "utf8")}<EOT>${"Q".repeat(200_000)} tail <META> ${"中文".repeat(20_000)}`;
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    const n = await encodedLengthAsync(text);
+    clearInterval(timer);
+    expect(n).toBe(encodedLength(text));
+    expect(ticks).toBeGreaterThan(0);
   });
 });
