@@ -24,7 +24,7 @@ export function JobReport(props: { tr: Tr; job: Job }) {
               <tr class={r.ok ? "" : "bad"}>
                 <td safe>{r.name}</td>
                 <td><span class={`badge o-${r.outcome}`} data-outcome={r.outcome} safe>{t(`job.outcome.${r.outcome}`)}</span></td>
-                <td safe>{r.why ?? ""}</td>
+                <td safe>{tr.said(r.why)}</td>
               </tr>
             ))}
           </tbody>
