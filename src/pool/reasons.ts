@@ -68,6 +68,7 @@ export const REASON_TEXTS = {
   // Device sign-in and bulk actions (src/panel).
   "device.noRefreshToken": "the token answer has no refreshToken",
   "job.gone": "gone",
+  "account.missing": "no account {id}",
 } as const;
 
 export type ReasonCode = keyof typeof REASON_TEXTS;

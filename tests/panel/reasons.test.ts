@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { chromium } from "playwright-core";
 import { resolve } from "node:path";
 import { REASON_TEXTS, type ReasonCode, reasonOf, reasonText } from "../../src/pool/reasons";
 import { CATALOGUES } from "../../src/panel/shared/i18n";
@@ -13,7 +14,9 @@ import { fakeRefreshToken, startE2E, type E2E } from "../support/e2e";
  * reason code recovered from the stored English, so a Chinese page shows them in Chinese; the
  * upstream's own words are quoted as they are and anything unknown stays as written.
  */
-const SAMPLE: Record<string, string | number> = { detail: "MONTHLY_REQUEST_COUNT", upstream: "Upstream said: no (really)", n: 5, cls: "throttled", method: "saml", path: "/tmp/x.json", file: "abc.json", at: "2026-01-01T00:00:00.000Z", who: "a@b.example" };
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const ARTIFACTS = new URL("../artifacts/", import.meta.url).pathname;
+const SAMPLE: Record<string, string | number> = { detail: "MONTHLY_REQUEST_COUNT", upstream: "Upstream said: no (really)", n: 5, cls: "throttled", method: "saml", path: "/tmp/x.json", file: "abc.json", at: "2026-01-01T00:00:00.000Z", who: "a@b.example", id: "acc-1" };
 const paramsOf = (code: ReasonCode) => Object.fromEntries([...REASON_TEXTS[code].matchAll(/\{(\w+)\}/g)].map((m) => [m[1]!, SAMPLE[m[1]!]!]));
 /** Words of four letters or more that are not part of a quoted parameter. */
 const englishWords = (s: string, quoted: string[]) => quoted.reduce((acc, q) => acc.split(q).join(" "), s).match(/[A-Za-z]{4,}/g) ?? [];
@@ -147,7 +150,32 @@ describe("a Chinese Accounts page: import report, cooling, exhausted and disable
     expect(res.status).toBe(200);
     const text = visible(await res.text());
     expect(ENGLISH_ONLY.filter((p) => text.includes(p))).toEqual([]);
+    expect(text).toContain("导入（Kiro Account Manager 导出文件）");
     for (const zhText of ["已存在，无变化", "缺少 refreshToken", "导出文件中该账号的状态为 \"error\"", "刷新令牌似乎被截断", "不是 JSON 对象"]) expect(text).toContain(zhText);
     for (const english of ["already present", "in the export", "looks truncated", "not an object"]) expect(text).not.toContain(english);
   }, 30_000);
+
+  test.skipIf(!existsSync(CHROMIUM))("the same page in Chromium, at desktop and phone width: nothing in English but the quoted upstream text", async () => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"] });
+    try {
+      for (const [width, height] of [[1366, 900], [390, 844]] as const) {
+        const ctx = await browser.newContext({ locale: "zh-CN", viewport: { width, height } });
+        const page = await ctx.newPage();
+        await page.goto(`${e.url}/login?token=${TEST_ADMIN_TOKEN}`);
+        await page.goto(`${e.url}/accounts`);
+        await page.click("#import summary");
+        await page.fill('#import-form textarea[name="text"]', JSON.stringify([{ refreshToken: e.accounts[4]!.refreshToken, label: "works" }, { label: "nothing" }]));
+        await page.click('#import-form button[type="submit"]');
+        await page.locator('#import-result .job[data-done="1"]').waitFor();
+        mkdirSync(ARTIFACTS, { recursive: true });
+        await page.screenshot({ path: `${ARTIFACTS}zh-CN-${width}-accounts-states.png`, fullPage: true });
+        const text = await page.evaluate(() => document.body.innerText);
+        expect(ENGLISH_ONLY.filter((p) => text.includes(p)), `English left at ${width} px`).toEqual([]);
+        for (const zhText of ["已存在，无变化", "缺少 refreshToken", "被限流（429）", "额度已用完（MONTHLY_REQUEST_COUNT）", "刷新令牌被拒绝", `账号已被暂停：${SUSPENDED}`]) expect(text).toContain(zhText);
+        await ctx.close();
+      }
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 });

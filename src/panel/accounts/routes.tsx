@@ -126,7 +126,7 @@ export function accountRoutes(ctx: PanelCtx) {
       if (!text) return htmlResponse(notice("error", t("accounts.import.empty")), { status: 422 });
       const parsed = parseImportText(text, name);
       if ("error" in parsed) return htmlResponse(notice("error", t("accounts.import.cannot", { why: tr.said(parsed.error) })), { status: 422 });
-      const job = ctx.jobs.start({ key: "job.title.import", params: { format: parsed.format } }, parsed.entries, async (e): Promise<JobRow> => {
+      const job = ctx.jobs.start({ key: "job.title.import", paramKeys: { format: `import.format.${parsed.formatId}` } }, parsed.entries, async (e): Promise<JobRow> => {
         if (!e.input) return { name: entryName(e), outcome: "skipped", why: e.skip ?? reasonText("import.unreadable"), ok: false };
         try {
           const r = await addWithQuota(e.input);

@@ -52,7 +52,7 @@ export const FORMAT_NAMES: Record<ImportFormat, string> = {
  * `name` is only where entries came from in the report: it is never a path, so a pasted IDE token
  * gets no sourcePath (the IDE file follower only follows files it was imported from).
  */
-export function parseImportText(text: string, name = "pasted JSON"): { format: string; entries: ImportEntry[] } | { error: string } {
+export function parseImportText(text: string, name = "pasted JSON"): { format: string; formatId: ImportFormat; entries: ImportEntry[] } | { error: string } {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -64,17 +64,17 @@ export function parseImportText(text: string, name = "pasted JSON"): { format: s
   const format = detectJsonFormat(doc);
   switch (format) {
     case "kiro2api":
-      return { format: FORMAT_NAMES[format], entries: parseKiro2ApiEntries(doc, name).map((e) => withoutPath(e)) };
+      return { format: FORMAT_NAMES[format], formatId: format, entries: parseKiro2ApiEntries(doc, name).map((e) => withoutPath(e)) };
     case "kiro-ide": {
       const o = doc as Record<string, unknown>;
       // The IDE keeps an IdC client registration in a second file that pasted text cannot point at.
       if (str(o.clientIdHash) && !str(o.clientId)) {
-        return { format: FORMAT_NAMES[format], entries: [{ where: name, skip: reasonText("import.pastedIdc") }] };
+        return { format: FORMAT_NAMES[format], formatId: format, entries: [{ where: name, skip: reasonText("import.pastedIdc") }] };
       }
-      return { format: FORMAT_NAMES[format], entries: [withoutPath(parseKiroIdeObject(o, name))] };
+      return { format: FORMAT_NAMES[format], formatId: format, entries: [withoutPath(parseKiroIdeObject(o, name))] };
     }
     default:
-      return { format: FORMAT_NAMES[format], entries: parseKam(doc, name).map((e) => withoutPath(e)) };
+      return { format: FORMAT_NAMES[format], formatId: format, entries: parseKam(doc, name).map((e) => withoutPath(e)) };
   }
 }
 

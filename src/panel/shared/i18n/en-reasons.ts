@@ -1,4 +1,5 @@
 import type { UpstreamErrorClass } from "../../../core/error-table";
+import type { ImportFormat } from "../../../pool/import";
 import { REASON_TEXTS, type ReasonCode } from "../../../pool/reasons";
 
 /**
@@ -9,6 +10,10 @@ export type ReasonMessages = { [K in ReasonCode as `reason.${K}`]: string } & { 
 
 export const enReasons = {
   ...(Object.fromEntries(Object.entries(REASON_TEXTS).map(([k, v]) => [`reason.${k}`, v])) as { [K in ReasonCode as `reason.${K}`]: string }),
+  "import.format.kiro2api": "kiro2api KIRO_AUTH_TOKEN",
+  "import.format.kam": "Kiro Account Manager export",
+  "import.format.kiro-ide": "Kiro IDE kiro-auth-token.json",
+  "import.format.kiro-cli": "kiro-cli SQLite store",
   "errclass.expired_token": "expired_token",
   "errclass.dead_refresh_token": "dead_refresh_token",
   "errclass.suspended": "suspended",
@@ -22,4 +27,4 @@ export const enReasons = {
   "errclass.forbidden": "forbidden",
   "errclass.endpoint_unavailable": "endpoint_unavailable",
   "errclass.transient": "transient",
-} satisfies ReasonMessages;
+} satisfies ReasonMessages & Record<`import.format.${ImportFormat}`, string>;

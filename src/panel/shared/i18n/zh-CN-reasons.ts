@@ -1,7 +1,8 @@
+import type { ImportFormat } from "../../../pool/import";
 import type { ReasonMessages } from "./en-reasons";
 
 /** Chinese texts of the pool's reason codes (see en-reasons.ts); quoted parameters stay as they are. */
-export const zhCNReasons: ReasonMessages = {
+export const zhCNReasons: ReasonMessages & Record<`import.format.${ImportFormat}`, string> = {
   "reason.state.throttled": "被限流（{detail}）",
   "reason.state.abuse": "触发滥用检测：Kiro 报告可疑活动（429）",
   "reason.state.quotaExhausted": "额度已用完（{detail}）",
@@ -54,6 +55,11 @@ export const zhCNReasons: ReasonMessages = {
   "reason.upsert.notTaken": "账号池未接受该账号",
   "reason.device.noRefreshToken": "令牌应答中没有 refreshToken",
   "reason.job.gone": "账号已不存在",
+  "reason.account.missing": "没有账号 {id}",
+  "import.format.kiro2api": "kiro2api 的 KIRO_AUTH_TOKEN",
+  "import.format.kam": "Kiro Account Manager 导出文件",
+  "import.format.kiro-ide": "Kiro IDE 的 kiro-auth-token.json",
+  "import.format.kiro-cli": "kiro-cli 的 SQLite 存储",
   "errclass.expired_token": "访问令牌过期",
   "errclass.dead_refresh_token": "刷新令牌失效",
   "errclass.suspended": "账号被暂停",
