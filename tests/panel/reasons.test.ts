@@ -68,6 +68,9 @@ describe("reason codes", () => {
       for (const m of src.matchAll(/setState\(rec, "(?:disabled|exhausted|cooling)", "([^"]+)"/g)) found.push(m[1]!);
     }
     expect(found.length).toBeGreaterThan(8);
+    // identity.ts re-enables an account a new token revives by these prefixes of the reasons written here.
+    const dead = /DEAD_TOKEN_REASONS = \[([^\]]+)\]/.exec(readFileSync(resolve(root, "identity.ts"), "utf8"))![1]!.match(/"([^"]+)"/g)!.map((q) => q.slice(1, -1));
+    expect(dead.map((prefix) => [reasonText("state.refreshRejected"), reasonText("state.reauth", { upstream: "x" })].some((r) => r.startsWith(prefix)))).toEqual(dead.map(() => true));
     expect(found.filter((t) => !reasonOf(t))).toEqual([]);
   });
 });
