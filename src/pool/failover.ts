@@ -14,6 +14,7 @@ import {
   type UpstreamErrorClass,
 } from "../core/error-table";
 import type { KiroError } from "../kiro/errors";
+import { reasonText } from "./reasons";
 import type { PolicyDecision as FailureDecision } from "./types";
 
 export type StateChange =
@@ -108,14 +109,14 @@ export function stateKindFor(action: PoolAction, err: KiroError): AccountStateCh
 
 /** The state reason shown on the panel when an account is disabled. */
 function disableReason(err: KiroError): string {
-  if (err.reason === SYNTHETIC_REASONS.reauthRequired) return `re-login required: ${err.upstreamMessage}`;
+  if (err.reason === SYNTHETIC_REASONS.reauthRequired) return reasonText("state.reauth", { upstream: err.upstreamMessage });
   switch (err.cls) {
     case "dead_refresh_token":
-      return "refresh token rejected";
+      return reasonText("state.refreshRejected");
     case "suspended":
-      return `suspended: ${err.upstreamMessage}`;
+      return reasonText("state.suspended", { upstream: err.upstreamMessage });
     default:
-      return `blocked: ${err.upstreamMessage}`;
+      return reasonText("state.blocked", { upstream: err.upstreamMessage });
   }
 }
 
@@ -134,13 +135,13 @@ function stateChange(kind: AccountStateChangeKind, err: KiroError, ctx: LeaseCon
           : ctx.quotaResetAt && ctx.quotaResetAt > ctx.now
             ? ctx.quotaResetAt
             : firstOfNextMonthUtc(ctx.now);
-      return { kind, until, reason: `quota exhausted (${err.reason ?? err.status ?? "402"})` };
+      return { kind, until, reason: reasonText("state.quotaExhausted", { detail: err.reason ?? err.status ?? "402" }) };
     }
     case "cool": {
       if (err.reason === SYNTHETIC_REASONS.suspiciousActivity) {
-        return { kind, until: ctx.now + abuseCooldownMs(ctx, err.retryAfterMs), reason: "abuse detection: Kiro reported suspicious activity (429)" };
+        return { kind, until: ctx.now + abuseCooldownMs(ctx, err.retryAfterMs), reason: reasonText("state.abuse") };
       }
-      return { kind, until: ctx.now + cooldownMs(ctx, err.retryAfterMs), reason: `throttled (${err.reason ?? err.status ?? "429"})` };
+      return { kind, until: ctx.now + cooldownMs(ctx, err.retryAfterMs), reason: reasonText("state.throttled", { detail: err.reason ?? err.status ?? "429" }) };
     }
   }
 }

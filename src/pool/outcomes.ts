@@ -7,6 +7,7 @@
 import type { Usage } from "../core/canonical";
 import { KiroError } from "../kiro/errors";
 import { decide } from "./failover";
+import { reasonText } from "./reasons";
 import { AUTO_DISABLED, type AccountTable, type Rec } from "./records";
 import type { FailureDecision } from "./types";
 
@@ -58,7 +59,7 @@ export class Outcomes {
     if (change.kind === "model_unsupported") return this.modelRefused(rec, err, lease.model);
     if (decision.action !== "return_to_client") {
       row.errors++;
-      row.lastError = `${err.cls}: ${err.upstreamMessage}`.slice(0, 500);
+      row.lastError = reasonText("error.upstream", { cls: err.cls, upstream: err.upstreamMessage }).slice(0, 500);
       row.lastErrorAt = now;
       t.markDirty(row.id);
     }
@@ -66,7 +67,7 @@ export class Outcomes {
       case "count_failure":
         row.consecutiveFailures++;
         if (row.consecutiveFailures >= rt.maxConsecutiveFailures) {
-          t.setState(rec, "disabled", `${AUTO_DISABLED}: ${row.consecutiveFailures} consecutive failures (last: ${err.cls})`, null);
+          t.setState(rec, "disabled", reasonText("state.autoDisabled", { n: row.consecutiveFailures, cls: err.cls }), null);
         } else t.writeRowNow(rec);
         break;
       case "disable":
@@ -107,10 +108,10 @@ export class Outcomes {
   /** Refresh failure outside a request: dead → disable; transient → just recorded. */
   refreshFailed(rec: Rec, err: unknown): void {
     const k = err instanceof KiroError ? err : new KiroError("transient", String(err));
-    rec.row.lastError = `refresh: ${k.cls}: ${k.upstreamMessage}`.slice(0, 500);
+    rec.row.lastError = reasonText("error.refresh", { cls: k.cls, upstream: k.upstreamMessage }).slice(0, 500);
     rec.row.lastErrorAt = this.table.now();
     this.table.emit("refresh", { accountId: rec.row.id, label: rec.row.label, ok: false, cls: k.cls });
-    if (k.cls === "dead_refresh_token" && rec.row.state !== "disabled") this.table.setState(rec, "disabled", "refresh token rejected", null);
+    if (k.cls === "dead_refresh_token" && rec.row.state !== "disabled") this.table.setState(rec, "disabled", reasonText("state.refreshRejected"), null);
     else this.table.writeRowNow(rec);
   }
 

@@ -9,7 +9,7 @@ export function StateBadge(props: { tr: Tr; state: "active" | "cooling" | "exhau
       <span class={`badge s-${props.state}`} data-state={props.state} safe>{props.tr.t(`state.${props.state}`)}</span>
       {props.reason || timed ? (
         <small class="why">
-          <span safe>{props.reason ?? ""}</span>
+          <span safe>{props.tr.said(props.reason)}</span>
           {timed ? <>{props.reason ? " — " : ""}<span safe>{props.tr.t("time.until")}</span> <Time tr={props.tr} at={props.until} kind="until" now={props.now} /></> : ""}
         </small>
       ) : ""}

@@ -13,7 +13,7 @@ export function JobReport(props: { tr: Tr; job: Job }) {
   const progress = t("job.progress", { done: job.rows.length, total: job.total });
   return (
     <section class="job card" id={`job-${job.id}`} data-done={job.done ? "1" : "0"} {...poll}>
-      <h3 safe>{t(job.title.key, job.title.params)}</h3>
+      <h3 safe>{t(job.title.key, { ...job.title.params, ...Object.fromEntries(Object.entries(job.title.paramKeys ?? {}).map(([k, key]) => [k, t(key)])) })}</h3>
       <progress max={String(Math.max(1, job.total))} value={String(job.rows.length)}></progress>
       <p class="muted" safe>{`${progress}${summary ? " — " + summary : ""}${job.done ? "" : " …"}`}</p>
       {job.rows.length ? (
@@ -24,7 +24,7 @@ export function JobReport(props: { tr: Tr; job: Job }) {
               <tr class={r.ok ? "" : "bad"}>
                 <td safe>{r.name}</td>
                 <td><span class={`badge o-${r.outcome}`} data-outcome={r.outcome} safe>{t(`job.outcome.${r.outcome}`)}</span></td>
-                <td safe>{r.why ?? ""}</td>
+                <td safe>{tr.said(r.why)}</td>
               </tr>
             ))}
           </tbody>

@@ -1,6 +1,7 @@
 import type { KiroUpstreamConfig } from "../../kiro/config";
 import { DEFAULT_OIDC_URL, withRegion } from "../../kiro/endpoints";
 import type { AccountInput, UpsertResult } from "../../pool/types";
+import { reasonText } from "../../pool/reasons";
 
 /**
  * Sign-in to add an account: the OAuth 2.0 device authorization flow of AWS IAM Identity Center
@@ -169,7 +170,7 @@ export class DeviceLogins {
   /** Tokens in hand: store the account with its client registration, then fetch its quota. */
   private async adopt(flow: DeviceFlow, client: { clientId: string; clientSecret: string }, tokens: Record<string, unknown>): Promise<void> {
     const refreshToken = str(tokens.refreshToken);
-    if (!refreshToken) return this.finish(flow, "failed", "the token answer has no refreshToken");
+    if (!refreshToken) return this.finish(flow, "failed", reasonText("device.noRefreshToken"));
     const expiresIn = num(tokens.expiresIn);
     try {
       const r = await this.d.pool.upsert({
@@ -177,7 +178,7 @@ export class DeviceLogins {
         authRegion: flow.region, source: "device-login",
         accessToken: str(tokens.accessToken), expiresAt: expiresIn ? this.now() + expiresIn * 1000 : undefined,
       });
-      if (r.outcome === "skipped") return this.finish(flow, "failed", r.why ?? "the pool did not take the account");
+      if (r.outcome === "skipped") return this.finish(flow, "failed", r.why ?? reasonText("upsert.notTaken"));
       flow.accountId = r.id;
       flow.outcome = r.outcome;
       try {

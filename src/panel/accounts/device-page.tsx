@@ -54,13 +54,13 @@ export function DeviceFlowView(props: { tr: Tr; flow: DeviceFlow; account?: Acco
           {account?.quota ? (
             <p class="muted small"><span safe>{account.quota.subscription ?? ""}</span> <CreditsBar tr={tr} used={account.quota.used} limit={account.quota.limit} /></p>
           ) : ""}
-          {flow.quotaError ? <p class="error" safe>{t("device.quotaFailed", { why: flow.quotaError })}</p> : ""}
+          {flow.quotaError ? <p class="error" safe>{t("device.quotaFailed", { why: tr.said(flow.quotaError) })}</p> : ""}
         </div>
       ) : ""}
       {flow.state === "denied" ? <p class="error" role="alert" safe>{t("device.denied")}</p> : ""}
       {flow.state === "expired" ? <p class="error" role="alert" safe>{t("device.expired")}</p> : ""}
       {flow.state === "cancelled" ? <p class="muted" role="status" safe>{t("device.cancelled")}</p> : ""}
-      {flow.state === "failed" ? <p class="error" role="alert" safe>{t("device.failed", { why: flow.error ?? "" })}</p> : ""}
+      {flow.state === "failed" ? <p class="error" role="alert" safe>{t("device.failed", { why: tr.said(flow.error) })}</p> : ""}
     </section>
   );
 }

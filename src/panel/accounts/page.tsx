@@ -74,7 +74,7 @@ export function AccountRowView(props: { tr: Tr; a: AccountView; now: number; not
           <small class="muted counts" safe>{t("accounts.counts", { requests: tr.int(a.requests), errors: tr.int(a.errors) })}</small>
         </td>
         <td data-label={t("accounts.col.lastError")} class="errs">
-          {a.lastError ? <small class="err-text" safe>{a.lastError}</small> : <span class="muted">—</span>}
+          {a.lastError ? <small class="err-text" safe>{tr.said(a.lastError)}</small> : <span class="muted">—</span>}
         </td>
       </tr>
       <tr class="acct-actions">

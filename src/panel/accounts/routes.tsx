@@ -3,6 +3,7 @@ import { errorText, field, fields, guardedGroup, htmlResponse } from "../context
 import type { JobRow, JobTitle } from "../shared/jobs";
 import { entryName, parseImportText } from "../../pool/import";
 import type { AccountInput, UpsertResult } from "../../pool/types";
+import { reasonText } from "../../pool/reasons";
 import type { Tr } from "../shared/i18n/tr";
 import type { MessageKey } from "../shared/i18n";
 import { JobReport } from "../../../views/components/job";
@@ -54,7 +55,7 @@ export function accountRoutes(ctx: PanelCtx) {
     try {
       await act();
     } catch (e) {
-      note = tr.t("accounts.actionFailed", { why: errorText(e) });
+      note = tr.t("accounts.actionFailed", { why: tr.said(errorText(e)) });
     }
     const a = pool.get(id);
     if (!a) return htmlResponse(<GoneAccount tr={tr} />);
@@ -82,7 +83,7 @@ export function accountRoutes(ctx: PanelCtx) {
     disable: async (id) => pool.setEnabled(id, false),
     refresh: (id) => pool.refreshNow(id),
     quota: (id) => pool.checkQuota(id),
-    delete: async (id) => { if (!pool.remove(id)) throw new Error("gone"); },
+    delete: async (id) => { if (!pool.remove(id)) throw new Error(reasonText("job.gone")); },
   };
 
   return guardedGroup(ctx)
@@ -104,12 +105,12 @@ export function accountRoutes(ctx: PanelCtx) {
       if (authRegion && !REGION.test(authRegion)) return htmlResponse(notice("error", t("accounts.err.region", { value: authRegion })), { status: 422 });
       try {
         const r = await addWithQuota(input);
-        if (r.outcome === "skipped") return htmlResponse(notice("error", t("accounts.notAdded", { why: r.why ?? "" })), { headers: CHANGED });
-        const text = t(r.outcome === "added" ? "accounts.added" : "accounts.updated") + (r.why ? ` (${r.why})` : "")
-          + (r.quotaError ? ` ${t("accounts.quotaFailed", { why: r.quotaError })}` : "");
+        if (r.outcome === "skipped") return htmlResponse(notice("error", t("accounts.notAdded", { why: tr.said(r.why) })), { headers: CHANGED });
+        const text = t(r.outcome === "added" ? "accounts.added" : "accounts.updated") + (r.why ? ` (${tr.said(r.why)})` : "")
+          + (r.quotaError ? ` ${t("accounts.quotaFailed", { why: tr.said(r.quotaError) })}` : "");
         return htmlResponse(notice("ok-text", text), { headers: CHANGED });
       } catch (e) {
-        return htmlResponse(notice("error", t("accounts.notAdded", { why: errorText(e) })), { status: 422 });
+        return htmlResponse(notice("error", t("accounts.notAdded", { why: tr.said(errorText(e)) })), { status: 422 });
       }
     })
     .post("/accounts/import", async ({ body, tr }) => {
@@ -124,9 +125,9 @@ export function accountRoutes(ctx: PanelCtx) {
       }
       if (!text) return htmlResponse(notice("error", t("accounts.import.empty")), { status: 422 });
       const parsed = parseImportText(text, name);
-      if ("error" in parsed) return htmlResponse(notice("error", t("accounts.import.cannot", { why: parsed.error })), { status: 422 });
-      const job = ctx.jobs.start({ key: "job.title.import", params: { format: parsed.format } }, parsed.entries, async (e): Promise<JobRow> => {
-        if (!e.input) return { name: entryName(e), outcome: "skipped", why: e.skip ?? "unreadable entry", ok: false };
+      if ("error" in parsed) return htmlResponse(notice("error", t("accounts.import.cannot", { why: tr.said(parsed.error) })), { status: 422 });
+      const job = ctx.jobs.start({ key: "job.title.import", paramKeys: { format: `import.format.${parsed.formatId}` } }, parsed.entries, async (e): Promise<JobRow> => {
+        if (!e.input) return { name: entryName(e), outcome: "skipped", why: e.skip ?? reasonText("import.unreadable"), ok: false };
         try {
           const r = await addWithQuota(e.input);
           return { name: entryName(e), outcome: r.outcome, why: r.why ?? r.quotaError, ok: r.outcome !== "skipped" };

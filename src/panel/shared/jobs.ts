@@ -6,8 +6,11 @@ import type { MessageKey, Params } from "./i18n";
 
 export type JobOutcome = "added" | "updated" | "skipped" | "failed" | "ok";
 export type JobRow = { name: string; outcome: JobOutcome; why?: string; ok: boolean };
-/** The title is a catalogue message, so each viewer reads it in their own language. */
-export type JobTitle = { key: MessageKey; params?: Params };
+/**
+ * The title is a catalogue message, so each viewer reads it in their own language; `paramKeys`
+ * are parameters that are themselves catalogue messages (e.g. the name of an import format).
+ */
+export type JobTitle = { key: MessageKey; params?: Params; paramKeys?: Record<string, MessageKey> };
 export type Job = { id: string; title: JobTitle; total: number; rows: JobRow[]; done: boolean; startedAt: number };
 
 export class Jobs {

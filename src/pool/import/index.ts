@@ -10,6 +10,7 @@ import { parseKiro2ApiEntries } from "./kiro2api";
 import { parseKiroCliDb } from "./kiro-cli";
 import { parseKiroIdeObject } from "./kiro-ide";
 import { isObject, str, type ImportEntry } from "./normalize";
+import { reasonText } from "../reasons";
 
 export type ImportFormat = "kiro-cli" | "kiro-ide" | "kam" | "kiro2api";
 export type ImportReportLine = { where: string; outcome: UpsertResult["outcome"]; id?: string; label?: string; why?: string };
@@ -27,14 +28,14 @@ export function detectJsonFormat(doc: unknown): Exclude<ImportFormat, "kiro-cli"
 }
 
 export function detectFormat(path: string): { format: ImportFormat; doc?: unknown } | { error: string } {
-  if (!existsSync(path)) return { error: `${path}: file not found` };
+  if (!existsSync(path)) return { error: reasonText("import.pathNotFound", { path }) };
   const bytes = readFileSync(path);
   if (bytes.subarray(0, 16).toString("latin1") === "SQLite format 3\0") return { format: "kiro-cli" };
   let doc: unknown;
   try {
     doc = JSON.parse(bytes.toString("utf8"));
   } catch {
-    return { error: `${path}: neither JSON nor a SQLite database` };
+    return { error: reasonText("import.pathUnreadable", { path }) };
   }
   return { format: detectJsonFormat(doc), doc };
 }
@@ -51,29 +52,29 @@ export const FORMAT_NAMES: Record<ImportFormat, string> = {
  * `name` is only where entries came from in the report: it is never a path, so a pasted IDE token
  * gets no sourcePath (the IDE file follower only follows files it was imported from).
  */
-export function parseImportText(text: string, name = "pasted JSON"): { format: string; entries: ImportEntry[] } | { error: string } {
+export function parseImportText(text: string, name = "pasted JSON"): { format: string; formatId: ImportFormat; entries: ImportEntry[] } | { error: string } {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch {
-    return { error: "not valid JSON" };
+    return { error: reasonText("import.notJson") };
   }
   const items = Array.isArray(doc) ? doc : isObject(doc) && Array.isArray(doc.accounts) ? doc.accounts : [doc];
-  if (!items.length) return { error: "the JSON holds no accounts" };
+  if (!items.length) return { error: reasonText("import.noAccounts") };
   const format = detectJsonFormat(doc);
   switch (format) {
     case "kiro2api":
-      return { format: FORMAT_NAMES[format], entries: parseKiro2ApiEntries(doc, name).map((e) => withoutPath(e)) };
+      return { format: FORMAT_NAMES[format], formatId: format, entries: parseKiro2ApiEntries(doc, name).map((e) => withoutPath(e)) };
     case "kiro-ide": {
       const o = doc as Record<string, unknown>;
       // The IDE keeps an IdC client registration in a second file that pasted text cannot point at.
       if (str(o.clientIdHash) && !str(o.clientId)) {
-        return { format: FORMAT_NAMES[format], entries: [{ where: name, skip: "IdC token without its client registration (clientId/clientSecret): use Add account → IdC" }] };
+        return { format: FORMAT_NAMES[format], formatId: format, entries: [{ where: name, skip: reasonText("import.pastedIdc") }] };
       }
-      return { format: FORMAT_NAMES[format], entries: [withoutPath(parseKiroIdeObject(o, name))] };
+      return { format: FORMAT_NAMES[format], formatId: format, entries: [withoutPath(parseKiroIdeObject(o, name))] };
     }
     default:
-      return { format: FORMAT_NAMES[format], entries: parseKam(doc, name).map((e) => withoutPath(e)) };
+      return { format: FORMAT_NAMES[format], formatId: format, entries: parseKam(doc, name).map((e) => withoutPath(e)) };
   }
 }
 
@@ -107,14 +108,14 @@ export async function importEntries(pool: AccountPool, entries: ImportEntry[]): 
   const out: ImportReportLine[] = [];
   for (const e of entries) {
     if (!e.input) {
-      out.push({ where: e.where, outcome: "skipped", why: e.skip ?? "unreadable entry" });
+      out.push({ where: e.where, outcome: "skipped", why: e.skip ?? reasonText("import.unreadable") });
       continue;
     }
     try {
       const r = await pool.upsert(e.input);
       out.push({ where: e.where, outcome: r.outcome, id: r.id || undefined, label: r.id ? pool.get(r.id)?.label : undefined, why: r.why });
     } catch (err) {
-      out.push({ where: e.where, outcome: "skipped", why: `store error: ${err instanceof Error ? err.message : String(err)}` });
+      out.push({ where: e.where, outcome: "skipped", why: reasonText("import.storeError", { upstream: err instanceof Error ? err.message : String(err) }) });
     }
   }
   return out;

@@ -4,6 +4,7 @@
  * skipped; kind is IdC iff clientId and clientSecret are both present.
  */
 import { fromCredentialObject, isObject, proxyOf, str, type ImportEntry } from "./normalize";
+import { reasonText } from "../reasons";
 
 export function kamAccounts(doc: unknown): unknown[] | undefined {
   if (Array.isArray(doc)) return doc;
@@ -13,8 +14,8 @@ export function kamAccounts(doc: unknown): unknown[] | undefined {
 }
 
 export function parseKamAccount(a: unknown, where: string, sourcePath?: string): ImportEntry {
-  if (!isObject(a)) return { where, skip: "not an object" };
-  if (str(a.status)?.toLowerCase() === "error") return { where, skip: 'status is "error" in the export' };
+  if (!isObject(a)) return { where, skip: reasonText("import.notObject") };
+  if (str(a.status)?.toLowerCase() === "error") return { where, skip: reasonText("import.statusError") };
   const nested = isObject(a.credentials) ? a.credentials : undefined;
   const cred: Record<string, unknown> = nested ? { ...nested } : { ...a };
   // Kind rule for KAM: both client fields → IdC, else social, whatever authMethod says.
@@ -35,6 +36,6 @@ export function parseKamAccount(a: unknown, where: string, sourcePath?: string):
 
 export function parseKam(doc: unknown, sourcePath?: string): ImportEntry[] {
   const list = kamAccounts(doc);
-  if (!list) return [{ where: sourcePath ?? "input", skip: "not a Kiro Account Manager export" }];
+  if (!list) return [{ where: sourcePath ?? "input", skip: reasonText("import.notKam") }];
   return list.map((a, i) => parseKamAccount(a, `accounts[${i}]`, sourcePath));
 }

@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { fromCredentialObject, isObject, str, type ImportEntry } from "./normalize";
+import { reasonText } from "../reasons";
 
 export const KIRO_CLI_TOKEN_KEYS = ["kirocli:external-idp:token", "kirocli:social:token", "kirocli:odic:token", "codewhisperer:odic:token"];
 export const KIRO_CLI_REGISTRATION_KEYS = ["kirocli:odic:device-registration", "codewhisperer:odic:device-registration"];
@@ -28,16 +29,16 @@ function readJson(db: Database, table: string, key: string): Record<string, unkn
 }
 
 export function parseKiroCliDb(path: string): ImportEntry[] {
-  if (!existsSync(path)) return [{ where: path, skip: "file not found" }];
+  if (!existsSync(path)) return [{ where: path, skip: reasonText("import.fileNotFound") }];
   let db: Database;
   try {
     db = new Database(path, { readonly: true });
   } catch (e) {
-    return [{ where: path, skip: `cannot open SQLite file: ${e instanceof Error ? e.message : String(e)}` }];
+    return [{ where: path, skip: reasonText("import.sqliteOpen", { upstream: e instanceof Error ? e.message : String(e) }) }];
   }
   try {
     const hasTable = db.query("SELECT name FROM sqlite_master WHERE type='table' AND name='auth_kv'").get();
-    if (!hasTable) return [{ where: path, skip: "no auth_kv table (not a kiro-cli database)" }];
+    if (!hasTable) return [{ where: path, skip: reasonText("import.noAuthTable") }];
     const profileArn = str(readJson(db, "state", "api.codewhisperer.profile")?.arn);
     const registration = KIRO_CLI_REGISTRATION_KEYS.map((k) => readJson(db, "auth_kv", k)).find(Boolean);
     const out: ImportEntry[] = [];
@@ -46,7 +47,7 @@ export function parseKiroCliDb(path: string): ImportEntry[] {
       if (!tok) continue;
       const where = `${path}#${key}`;
       if (key.includes("external-idp")) {
-        out.push({ where, skip: "external IdP logins are not supported" });
+        out.push({ where, skip: reasonText("import.externalIdp") });
         continue;
       }
       const social = key.includes(":social:");
@@ -58,7 +59,7 @@ export function parseKiroCliDb(path: string): ImportEntry[] {
       obj.profile_arn ??= profileArn;
       out.push(fromCredentialObject(obj, where, { source: "kiro-cli", sourcePath: path, label: social ? "kiro-cli (social)" : "kiro-cli (IdC)" }));
     }
-    if (!out.length) out.push({ where: path, skip: "no token in auth_kv (log in with kiro-cli first)" });
+    if (!out.length) out.push({ where: path, skip: reasonText("import.noCliToken") });
     return out;
   } finally {
     db.close();

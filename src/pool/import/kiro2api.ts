@@ -5,15 +5,16 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { isObject, kindOf, proxyOf, str, type ImportEntry } from "./normalize";
+import { reasonText } from "../reasons";
 
 export function parseKiro2ApiEntries(doc: unknown, sourcePath?: string): ImportEntry[] {
   const list = Array.isArray(doc) ? doc : isObject(doc) ? [doc] : undefined;
-  if (!list) return [{ where: sourcePath ?? "KIRO_AUTH_TOKEN", skip: "expected a JSON array of accounts" }];
+  if (!list) return [{ where: sourcePath ?? "KIRO_AUTH_TOKEN", skip: reasonText("import.expectedArray") }];
   return list.map((e, i): ImportEntry => {
     const where = `[${i}]`;
-    if (!isObject(e)) return { where, skip: "not an object" };
+    if (!isObject(e)) return { where, skip: reasonText("import.notObject") };
     const refreshToken = str(e.refreshToken);
-    if (!refreshToken) return { where, skip: "no refreshToken" };
+    if (!refreshToken) return { where, skip: reasonText("import.noRefreshToken") };
     const auth = str(e.auth) ?? "Social";
     const kind = kindOf(auth);
     if (typeof kind === "object") return { where, skip: kind.skip };
@@ -42,13 +43,13 @@ export function parseKiroAuthTokenEnv(value: string): ImportEntry[] {
     try {
       return parseKiro2ApiEntries(JSON.parse(v), "KIRO_AUTH_TOKEN");
     } catch {
-      return [{ where: "KIRO_AUTH_TOKEN", skip: "not valid JSON" }];
+      return [{ where: "KIRO_AUTH_TOKEN", skip: reasonText("import.notJson") }];
     }
   }
-  if (!existsSync(v)) return [{ where: "KIRO_AUTH_TOKEN", skip: "neither JSON nor an existing file path" }];
+  if (!existsSync(v)) return [{ where: "KIRO_AUTH_TOKEN", skip: reasonText("import.notJsonNorPath") }];
   try {
     return parseKiro2ApiEntries(JSON.parse(readFileSync(v, "utf8")), v);
   } catch {
-    return [{ where: v, skip: "file is not valid JSON" }];
+    return [{ where: v, skip: reasonText("import.fileNotJson") }];
   }
 }

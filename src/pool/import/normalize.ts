@@ -3,6 +3,7 @@
  * various tools write it) → AccountInput, or a reason to skip it.
  */
 import type { AccountInput, AccountKind } from "../types";
+import { reasonText } from "../reasons";
 
 export type ImportEntry = {
   /** Where the entry came from, for the per-entry report ("accounts[3]", "kirocli:social:token"). */
@@ -43,15 +44,15 @@ export function kindOf(method: string | undefined, clientId?: string, clientSecr
   if (m === "social" || m === "google" || m === "github") return "social";
   if (m === "idc" || m === "builderid" || m === "iam" || m === "enterprise" || m === "awsidc") return "idc";
   if (m === "apikey") return "api_key";
-  if (m === "externalidp") return { skip: "external IdP logins are not supported" };
-  if (m) return { skip: `unknown auth method "${method}"` };
+  if (m === "externalidp") return { skip: reasonText("import.externalIdp") };
+  if (m) return { skip: reasonText("import.unknownMethod", { method: method! }) };
   return clientId && clientSecret ? "idc" : "social";
 }
 
 /** A generic credential object (kiro.rs credentials.json, flat Kiro Account Manager export, AIClient-2-API output, IDE cache). */
 export function fromCredentialObject(o: Json, where: string, extra: Partial<AccountInput> = {}): ImportEntry {
   const refreshToken = str(o.refreshToken) ?? str(o.refresh_token) ?? (str(o.kiroApiKey) ?? str(o.apiKey));
-  if (!refreshToken) return { where, skip: "no refreshToken" };
+  if (!refreshToken) return { where, skip: reasonText("import.noRefreshToken") };
   const clientId = str(o.clientId) ?? str(o.client_id);
   const clientSecret = str(o.clientSecret) ?? str(o.client_secret);
   const apiKey = !str(o.refreshToken) && !str(o.refresh_token);

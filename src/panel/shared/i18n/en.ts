@@ -1,3 +1,4 @@
+import { enReasons } from "./en-reasons";
 import { enUsageSettings } from "./en-usage-settings";
 
 /**
@@ -336,6 +337,7 @@ export const en = {
   "guard.signIn": "Sign in first.",
   "guard.csrf": "Forbidden: missing or wrong CSRF token. Reload the page.",
   ...enUsageSettings,
+  ...enReasons,
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -1,4 +1,5 @@
 import type { MessageKey } from "./en";
+import { zhCNReasons } from "./zh-CN-reasons";
 import { zhCNUsageSettings } from "./zh-CN-usage-settings";
 
 /** 简体中文 messages of the panel: every English key, the same `{placeholders}`. */
@@ -334,4 +335,5 @@ export const zhCN: Record<MessageKey, string> = {
   "guard.signIn": "请先登录。",
   "guard.csrf": "禁止访问：CSRF 令牌缺失或错误。请刷新页面。",
   ...zhCNUsageSettings,
+  ...zhCNReasons,
 };
