@@ -42,6 +42,13 @@ import { join, resolve } from "node:path";
 import { CpuTracker, minorFaults, rssMiB, statCpuMs, windowCpu, type Mark } from "./lib/proc";
 import { anthropicTarget, benchRefreshTokens, chatTarget, longPrompt, passthroughTarget, responsesTarget, timedRequest, type Target } from "./lib/stream-clients";
 
+if (process.argv.includes("--help")) {
+  // The usage is this file's opening comment.
+  const src = await Bun.file(import.meta.path).text();
+  console.log(src.slice(0, src.indexOf("*/")).replace(/^\/\*\*\n?|^ \* ?/gm, ""));
+  process.exit(0);
+}
+
 // Bun's fetch allows 256 requests in flight per process (more wait, silently) unless this variable,
 // read once at start, says otherwise; the open-streams step needs more, so re-run with it set.
 if (!process.env.BUN_CONFIG_MAX_HTTP_REQUESTS) {
@@ -77,7 +84,7 @@ const SERVER_ENV = Object.fromEntries(
 );
 const ROOT = resolve(import.meta.dir, "..");
 const CLIENT_KEY = "bench-client-key";
-/** Requests one account may serve at once: the default of the perAccountConcurrency setting. */
+/** Requests one account may serve at once (KIRO_ACCOUNT_CONCURRENCY given to kiro-server). */
 const PER_ACCOUNT = 4;
 
 // ------------------------------------------------------------------------------- processes
@@ -155,6 +162,11 @@ async function startAll(mode: string, accounts = 1): Promise<Procs> {
         KIRO_AUTH_URL: authUrl,
         KIRO_OIDC_URL: oidcUrl,
         LOG_LEVEL,
+        // No pacing per account (the bench measures conversion cost, not the pool's limits); as
+        // many requests at once per account as the open-streams step plans for.
+        KIRO_ACCOUNT_RPM: "0",
+        KIRO_ACCOUNT_MIN_SPACING_MS: "0",
+        KIRO_ACCOUNT_CONCURRENCY: String(PER_ACCOUNT),
         // As for the client: more than 256 upstream streams at once (open-streams step).
         BUN_CONFIG_MAX_HTTP_REQUESTS: process.env.BUN_CONFIG_MAX_HTTP_REQUESTS!,
         ...SERVER_ENV,
