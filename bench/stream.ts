@@ -91,6 +91,9 @@ const ROOT = resolve(import.meta.dir, "..");
  * --baseline DIR: a second kiro-server from another checkout (e.g. `git archive main | tar -x -C
  * DIR`, node_modules linked), measured in the same interleaved rounds as this one: before/after
  * numbers from one run on this noisy machine. Its routes are printed with a "base " prefix.
+ * The two positions are not symmetric: in runs with identical code the first server's
+ * /v1/responses measured 20–35 % above the second's, so swap the checkouts before believing a
+ * difference that size.
  */
 const BASELINE = arg("baseline");
 const CLIENT_KEY = "bench-client-key";
