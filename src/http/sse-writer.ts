@@ -35,6 +35,7 @@ export function sseWriter(batches: AsyncIterable<CanonicalEvent[]>, pingMs: numb
   const it = batches[Symbol.asyncIterator]();
   let lastWrite = Date.now();
   let closed = false;
+  let started = false;
   let timer: ReturnType<typeof setInterval> | undefined;
   const finish = () => {
     if (closed) return;
@@ -46,6 +47,8 @@ export function sseWriter(batches: AsyncIterable<CanonicalEvent[]>, pingMs: numb
   return new ReadableStream({
     type: "direct",
     async pull(controller: ReadableStreamDirectController) {
+      if (started) return;
+      started = true;
       /** Writes and flushes; a promise when the client's socket is full. */
       const write = (str: string): number | Promise<number> | undefined => {
         if (!str || closed) return;
@@ -86,7 +89,18 @@ export function sseWriter(batches: AsyncIterable<CanonicalEvent[]>, pingMs: numb
       }
     },
     cancel() {
-      finish();
+      if (started) return finish();
+      // Cancelled before the body was ever read (Bun does this when the client left before the
+      // response went out): the turn was never started, so its cleanup (lease, request log) would
+      // never run. Abort it, then run it once so it ends through its own error path.
+      started = true;
+      closed = true;
+      h.cancel();
+      void it
+        .next()
+        .then(() => it.return?.(undefined))
+        .catch(() => {})
+        .finally(() => h.done?.());
     },
   } as unknown as UnderlyingDefaultSource<Uint8Array>);
 }
