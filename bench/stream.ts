@@ -4,8 +4,8 @@
  *
  *   bun bench/stream.ts [--mode paced|burst|both] [--frames 400] [--short 40] [--requests 200]
  *                       [--rounds 10] [--warmup 200] [--open 1000] [--idle-ms 5000]   (--open 0: no open streams)
- *                       [--route messages|chat|responses] [--cpu-prof DIR] [--log-level info] [--wrap CMD]
- *                       [--server-env K=V ...]
+ *                       [--route messages|chat|responses] [--cpu-prof DIR] [--prof-interval 100] [--log-level info] [--wrap CMD]
+ *                       [--server-env K=V ...] [--baseline DIR] [--baseline-env K=V ...]
  *
  * Four processes: the fake Kiro (bench/lib/fake-upstream.ts), kiro-server (`bun src/index.ts`, env
  * pointing at the fake, a temp database, the fake's account in KIRO_AUTH_TOKEN), the passthrough
@@ -42,6 +42,13 @@ import { join, resolve } from "node:path";
 import { CpuTracker, minorFaults, rssMiB, statCpuMs, windowCpu, type Mark } from "./lib/proc";
 import { anthropicTarget, benchRefreshTokens, chatTarget, longPrompt, passthroughTarget, responsesTarget, timedRequest, type Target } from "./lib/stream-clients";
 
+if (process.argv.includes("--help")) {
+  // The usage is this file's opening comment.
+  const src = await Bun.file(import.meta.path).text();
+  console.log(src.slice(0, src.indexOf("*/")).replace(/^\/\*\*\n?|^ \* ?/gm, ""));
+  process.exit(0);
+}
+
 // Bun's fetch allows 256 requests in flight per process (more wait, silently) unless this variable,
 // read once at start, says otherwise; the open-streams step needs more, so re-run with it set.
 if (!process.env.BUN_CONFIG_MAX_HTTP_REQUESTS) {
@@ -68,16 +75,29 @@ const IDLE_MS = num("idle-ms", 5000);
 const MODES = (arg("mode") ?? "both") === "both" ? ["paced", "burst"] : [arg("mode")!];
 const ONLY = arg("route");
 const CPU_PROF = arg("cpu-prof");
+/** --prof-interval µs: the profiler's sampling interval (Bun's default 1000 gives few samples per run). */
+const PROF_INTERVAL = num("prof-interval", 100);
 const LOG_LEVEL = arg("log-level") ?? "info";
 /** --wrap "CMD ARGS": run kiro-server under this command (e.g. "strace -f -c -o FILE"); its CPU numbers are then the wrapper's. */
 const WRAP = arg("wrap")?.split(" ").filter(Boolean) ?? [];
 /** --server-env K=V (repeatable): extra environment for kiro-server, e.g. an allocator setting to try. */
-const SERVER_ENV = Object.fromEntries(
-  process.argv.flatMap((a, i) => (process.argv[i - 1] === "--server-env" && a.includes("=") ? [[a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)]] : [])),
-);
+const envArgs = (flag: string): Record<string, string> =>
+  Object.fromEntries(process.argv.flatMap((a, i) => (process.argv[i - 1] === flag && a.includes("=") ? [[a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)]] : [])));
+const SERVER_ENV = envArgs("--server-env");
+/** --baseline-env K=V (repeatable): extra environment for the --baseline server only. */
+const BASELINE_ENV = envArgs("--baseline-env");
 const ROOT = resolve(import.meta.dir, "..");
+/**
+ * --baseline DIR: a second kiro-server from another checkout (e.g. `git archive main | tar -x -C
+ * DIR`, node_modules linked), measured in the same interleaved rounds as this one: before/after
+ * numbers from one run on this noisy machine. Its routes are printed with a "base " prefix.
+ * The two positions are not symmetric: in runs with identical code the first server's
+ * /v1/responses measured 20–35 % above the second's, so swap the checkouts before believing a
+ * difference that size.
+ */
+const BASELINE = arg("baseline");
 const CLIENT_KEY = "bench-client-key";
-/** Requests one account may serve at once: the default of the perAccountConcurrency setting. */
+/** Requests one account may serve at once (KIRO_ACCOUNT_CONCURRENCY given to kiro-server). */
 const PER_ACCOUNT = 4;
 
 // ------------------------------------------------------------------------------- processes
@@ -105,10 +125,66 @@ function freePort(): number {
   return port;
 }
 
-type Procs = { fake: Proc; server: Proc; passthrough: Proc; serverUrl: string; passthroughUrl: string; stop: () => Promise<void> };
+type Procs = {
+  fake: Proc;
+  server: Proc;
+  passthrough: Proc;
+  serverUrl: string;
+  passthroughUrl: string;
+  /** --baseline: the other checkout's kiro-server on the same fake. */
+  baseline?: { proc: Proc; url: string };
+  stop: () => Promise<void>;
+};
+
+/** kiro-server from the checkout at `root`, pointed at the fake, with its own database in `dir`. */
+function spawnServer(root: string, dir: string, db: string, apiUrl: string, authUrl: string, oidcUrl: string, tokens: string[], prof: string[], extraEnv: Record<string, string>) {
+  const port = freePort();
+  const proc = Bun.spawn([...WRAP, process.execPath, ...prof, "src/index.ts"], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: dir,
+      HOST: "127.0.0.1",
+      PORT: String(port),
+      KIRO_KV_PATH: join(dir, db),
+      KIRO_CLIENT_TOKEN: CLIENT_KEY,
+      KIRO_ADMIN_TOKEN: "bench-admin-token",
+      KIRO_AUTH_TOKEN: JSON.stringify(tokens.map((refreshToken, i) => ({ auth: "Social", refreshToken, description: `bench ${i}` }))),
+      KIRO_API_URL: apiUrl,
+      KIRO_AUTH_URL: authUrl,
+      KIRO_OIDC_URL: oidcUrl,
+      LOG_LEVEL,
+      // No pacing per account (the bench measures conversion cost, not the pool's limits); as
+      // many requests at once per account as the open-streams step plans for.
+      KIRO_ACCOUNT_RPM: "0",
+      KIRO_ACCOUNT_MIN_SPACING_MS: "0",
+      KIRO_ACCOUNT_CONCURRENCY: String(PER_ACCOUNT),
+      // As for the client: more than 256 upstream streams at once (open-streams step).
+      BUN_CONFIG_MAX_HTTP_REQUESTS: process.env.BUN_CONFIG_MAX_HTTP_REQUESTS!,
+      ...extraEnv,
+    },
+    stdout: "ignore",
+    stderr: "inherit",
+  });
+  return { proc, url: `http://127.0.0.1:${port}` };
+}
+
+/** Waits until kiro-server answers a streamed request completely. */
+async function untilServing(server: Proc, url: string): Promise<void> {
+  const ready = anthropicTarget(url, CLIENT_KEY, server.pid);
+  for (const t0 = Date.now(); ; await Bun.sleep(20)) {
+    if (server.exitCode !== null) throw new Error(`kiro-server exited with code ${server.exitCode}`);
+    if (Date.now() - t0 > 15_000) throw new Error("kiro-server did not serve a request within 15 s");
+    const ok = await timedRequest(ready, longPrompt(SHORT), true).then(
+      (r) => (ready.check(r.body, SHORT), true),
+      () => false,
+    );
+    if (ok) return;
+  }
+}
 
 /** The fake, the passthrough and kiro-server with `accounts` accounts, until kiro-server answers. */
-async function startAll(mode: string, accounts = 1): Promise<Procs> {
+async function startAll(mode: string, accounts = 1, withBaseline = true): Promise<Procs> {
   const tokens = benchRefreshTokens(accounts);
   const dir = mkdtempSync(join(tmpdir(), "kiro-stream-bench-"));
   const started: Proc[] = [];
@@ -138,43 +214,24 @@ async function startAll(mode: string, accounts = 1): Promise<Procs> {
     const pt = await spawnReady<{ port: number }>([...ptProf, "bench/lib/passthrough.ts"], { PT_API_URL: apiUrl, PT_ACCESS_TOKEN: accessToken });
     started.push(pt.proc);
 
-    const port = freePort();
-    const prof = CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${resolve(CPU_PROF)}`, "--cpu-prof-md"] : [];
-    const server = Bun.spawn([...WRAP, process.execPath, ...prof, "src/index.ts"], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? "/usr/bin:/bin",
-        HOME: dir,
-        HOST: "127.0.0.1",
-        PORT: String(port),
-        KIRO_KV_PATH: join(dir, "kiro.db"),
-        KIRO_CLIENT_TOKEN: CLIENT_KEY,
-        KIRO_ADMIN_TOKEN: "bench-admin-token",
-        KIRO_AUTH_TOKEN: JSON.stringify(tokens.map((refreshToken, i) => ({ auth: "Social", refreshToken, description: `bench ${i}` }))),
-        KIRO_API_URL: apiUrl,
-        KIRO_AUTH_URL: authUrl,
-        KIRO_OIDC_URL: oidcUrl,
-        LOG_LEVEL,
-        // As for the client: more than 256 upstream streams at once (open-streams step).
-        BUN_CONFIG_MAX_HTTP_REQUESTS: process.env.BUN_CONFIG_MAX_HTTP_REQUESTS!,
-        ...SERVER_ENV,
-      },
-      stdout: "ignore",
-      stderr: "inherit",
-    });
-    started.push(server);
-    const serverUrl = `http://127.0.0.1:${port}`;
-    const ready = anthropicTarget(serverUrl, CLIENT_KEY, server.pid);
-    for (const t0 = Date.now(); ; await Bun.sleep(20)) {
-      if (server.exitCode !== null) throw new Error(`kiro-server exited with code ${server.exitCode}`);
-      if (Date.now() - t0 > 15_000) throw new Error("kiro-server did not serve a request within 15 s");
-      const ok = await timedRequest(ready, longPrompt(SHORT), true).then(
-        (r) => (ready.check(r.body, SHORT), true),
-        () => false,
-      );
-      if (ok) break;
+    const prof = CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${resolve(CPU_PROF)}`, `--cpu-prof-interval=${PROF_INTERVAL}`] : [];
+    const server = spawnServer(ROOT, dir, "kiro.db", apiUrl, authUrl, oidcUrl, tokens, prof, SERVER_ENV);
+    started.push(server.proc);
+    let baseline: typeof server | undefined;
+    if (BASELINE && withBaseline) {
+      baseline = spawnServer(resolve(BASELINE), dir, "baseline.db", apiUrl, authUrl, oidcUrl, tokens, [], BASELINE_ENV);
+      started.push(baseline.proc);
     }
-    return { fake: fake.proc, server, passthrough: pt.proc, serverUrl, passthroughUrl: `http://127.0.0.1:${pt.info.port}`, stop: stopAll };
+    for (const sv of [server, baseline]) if (sv) await untilServing(sv.proc, sv.url);
+    return {
+      fake: fake.proc,
+      server: server.proc,
+      passthrough: pt.proc,
+      serverUrl: server.url,
+      passthroughUrl: `http://127.0.0.1:${pt.info.port}`,
+      baseline: baseline && { proc: baseline.proc, url: baseline.url },
+      stop: stopAll,
+    };
   } catch (e) {
     await stopAll();
     throw e;
@@ -288,7 +345,7 @@ function report(mode: string, targets: Target[], m: Awaited<ReturnType<typeof me
   const faults: string[] = [];
   for (const [pid, ms] of m.statMs) {
     const mine = m.windows.filter((w) => targets[w.target]!.pid === pid);
-    const who = pid === targets[0]!.pid ? "passthrough" : "kiro-server";
+    const who = pid === targets[0]!.pid ? "passthrough" : mine[0] && targets[mine[0].target]!.name.startsWith("base ") ? "baseline" : "kiro-server";
     cross.push(`${who} ${mine.reduce((a, w) => a + w.cpuNs / 1e6, 0).toFixed(0)} ms in its windows, ${ms.toFixed(0)} ms by /proc/<pid>/stat`);
     faults.push(`${who} ${(m.faults.get(pid)! / mine.reduce((a, w) => a + w.requests, 0)).toFixed(1)}`);
   }
@@ -298,15 +355,19 @@ function report(mode: string, targets: Target[], m: Awaited<ReturnType<typeof me
 
 // ------------------------------------------------------------------------------- memory
 
-/** RSS after 1,000 requests (topped up with long answers), and after --idle-ms idle. */
-async function memoryAfterRequests(p: Procs, server: Target[], served: number): Promise<string[]> {
-  const pid = p.server.pid;
-  let n = served;
-  for (let i = 0; n < 1000; i++, n++) await timedRequest(server[i % server.length]!, longPrompt(LONG), false);
-  const rows = [`after ${n} requests ${rssMiB(pid).toFixed(1)}`];
+/**
+ * Per server: RSS after 1,000 requests (topped up with long answers), and after --idle-ms idle
+ * (all servers idle at once).
+ */
+async function memoryAfterRequests(servers: Array<{ label: string; pid: number; targets: Target[]; served: number; warm: string }>): Promise<string[]> {
+  const after = new Map<number, string>();
+  for (const sv of servers) {
+    let n = sv.served;
+    for (let i = 0; n < 1000; i++, n++) await timedRequest(sv.targets[i % sv.targets.length]!, longPrompt(LONG), false);
+    after.set(sv.pid, `after ${n} requests ${rssMiB(sv.pid).toFixed(1)}`);
+  }
   await Bun.sleep(IDLE_MS);
-  rows.push(`then ${(IDLE_MS / 1000).toFixed(0)} s idle ${rssMiB(pid).toFixed(1)}`);
-  return rows;
+  return servers.map((sv) => `${sv.label}: ${sv.warm} · ${after.get(sv.pid)} · then ${(IDLE_MS / 1000).toFixed(0)} s idle ${rssMiB(sv.pid).toFixed(1)}`);
 }
 
 /**
@@ -316,7 +377,7 @@ async function memoryAfterRequests(p: Procs, server: Target[], served: number): 
  */
 async function openStreams(mode: string): Promise<string> {
   const accounts = Math.ceil(OPEN / PER_ACCOUNT);
-  const p = await startAll(mode, accounts);
+  const p = await startAll(mode, accounts, false);
   try {
     const pid = p.server.pid;
     const t = anthropicTarget(p.serverUrl, CLIENT_KEY, pid);
@@ -375,33 +436,43 @@ for (const [modeIndex, mode] of MODES.entries()) {
       const send = t.send;
       t.send = (prompt, signal) => (sentToServer++, send(prompt, signal));
     }
+    if (p.baseline) {
+      const b = p.baseline;
+      for (const t of [anthropicTarget(b.url, CLIENT_KEY, b.proc.pid), chatTarget(b.url, CLIENT_KEY, b.proc.pid), responsesTarget(b.url, CLIENT_KEY, b.proc.pid)]) {
+        all.push({ ...t, name: `base ${t.name}`, route: t.name } as Target & { route: string });
+      }
+    }
     const targets: Target[] = [all[0]!];
     for (const t of all.slice(1)) {
-      if (ONLY && wanted[ONLY] !== t.name) continue;
+      if (ONLY && wanted[ONLY] !== ((t as { route?: string }).route ?? t.name)) continue;
       const probe = await t.send(longPrompt(1));
       await probe.text();
       if (probe.status === 404) console.log(`(${t.name}: the server answers 404, skipped)`);
       else targets.push(t);
     }
-    let served = 0;
+    const servers = [p.server, p.baseline?.proc].filter((x) => x !== undefined).map((proc) => {
+      const mine = targets.filter((t) => t.pid === proc.pid);
+      return { label: proc === p.server ? "kiro-server" : "baseline", pid: proc.pid, targets: mine, served: 0, warm: "" };
+    });
     for (const t of targets) {
       for (let i = 0; i < WARMUP; i++) {
         const frames = i % 2 ? LONG : SHORT;
         t.check((await timedRequest(t, longPrompt(frames), true)).body, frames);
-        if (t.pid === pid) served++;
+        const sv = servers.find((x) => x.pid === t.pid);
+        if (sv) sv.served++;
       }
     }
-    const warm = `after the warm-up (${served} requests) ${rssMiB(pid).toFixed(1)}`;
+    for (const sv of servers) sv.warm = `after the warm-up (${sv.served} requests) ${rssMiB(sv.pid).toFixed(1)}`;
     const m = await measure(targets);
     report(mode, targets, m);
-    served += m.windows.filter((w) => w.target > 0).reduce((a, w) => a + w.requests, 0);
-    if (modeIndex === 0) memoryRows = [warm, ...(await memoryAfterRequests(p, targets.slice(1), served))];
+    for (const sv of servers) sv.served += m.windows.filter((w) => targets[w.target]!.pid === sv.pid).reduce((a, w) => a + w.requests, 0);
+    if (modeIndex === 0) memoryRows = await memoryAfterRequests(servers.filter((sv) => sv.targets.length));
     console.log(`(kiro-server was sent ${sentToServer} requests in this mode)`);
   } finally {
     await p.stop();
   }
   if (memoryRows.length) {
-    console.log(`\nkiro-server RSS MiB (one account): ${memoryRows.join(" · ")}`);
+    console.log(`\nRSS MiB (one account):\n  ${memoryRows.join("\n  ")}`);
     if (OPEN > 0) console.log(await openStreams(mode));
     memoryRows = [];
   }

@@ -23,11 +23,14 @@ import { runTurn } from "../turn/run";
 import { bodyLimitHook, maxBodyBytes, readBodyText } from "./body-limit";
 import { authenticateClient } from "./client-auth";
 import { requestContext } from "./context";
+import type { IdleTrim } from "./idle-trim";
 import { sseWriter } from "./sse-writer";
 
 export type DialectRouteOptions = {
   /** Silence after which the dialect's keep-alive text is written on a stream (ms). */
   keepAliveMs: number;
+  /** Told when each request starts and ends (its body included), to trim memory once idle. */
+  idle?: IdleTrim;
 };
 
 const SSE_HEADERS = {
@@ -59,7 +62,12 @@ export function dialectRoute<X>(s: Services, dialect: Dialect<X>, opts: DialectR
     const abort = new AbortController();
     const onAbort = () => abort.abort();
     request.signal.addEventListener("abort", onAbort, { once: true });
-    const unlink = () => request.signal.removeEventListener("abort", onAbort);
+    opts.idle?.begin();
+    // Called exactly once: when the body is finished (stream) or the response is built.
+    const unlink = () => {
+      request.signal.removeEventListener("abort", onAbort);
+      opts.idle?.end();
+    };
     let streaming = false;
     try {
       const clientKey = authenticateClient(s, request);

@@ -67,27 +67,38 @@ export async function* decodeKiroBatches(
   // The first events go out alone (time to first byte must not wait for the rest of a large
   // buffered chunk); later batches are capped so a big chunk still streams progressively.
   let firstSent = false;
-  for await (const chunk of chunks(body, opts.idleTimeoutMs)) {
-    reader.push(chunk);
-    let batch: CanonicalEvent[] | undefined;
-    try {
-      for (let f = reader.next(); f; f = reader.next()) {
-        const evs = state.onFrame(f);
-        if (evs.length === 0) continue;
-        if (!batch) batch = evs;
-        else for (let i = 0; i < evs.length; i++) batch.push(evs[i]!);
-        if (!firstSent || batch.length >= MAX_BATCH) {
-          firstSent = true;
-          yield batch;
-          batch = undefined;
+  // Chunks are read here directly (no generator per layer): every await between the socket and
+  // the client costs promise jobs per network read, which is per frame for a paced upstream.
+  const source = chunkSource(body, opts.idleTimeoutMs);
+  let finished = false;
+  try {
+    for (;;) {
+      const chunk = await source.next();
+      if (chunk === undefined) break;
+      reader.push(chunk);
+      let batch: CanonicalEvent[] | undefined;
+      try {
+        for (let f = reader.next(); f; f = reader.next()) {
+          const evs = state.onFrame(f);
+          if (evs.length === 0) continue;
+          if (!batch) batch = evs;
+          else for (let i = 0; i < evs.length; i++) batch.push(evs[i]!);
+          if (!firstSent || batch.length >= MAX_BATCH) {
+            firstSent = true;
+            yield batch;
+            batch = undefined;
+          }
         }
+      } catch (err) {
+        // Events decoded before a bad frame still reach the client, as they would one by one.
+        if (batch) yield batch;
+        throw err;
       }
-    } catch (err) {
-      // Events decoded before a bad frame still reach the client, as they would one by one.
       if (batch) yield batch;
-      throw err;
     }
-    if (batch) yield batch;
+    finished = true;
+  } finally {
+    await source.close(finished);
   }
   if (reader.pending > 0) {
     throw new KiroError("transient", "upstream stream ended mid-frame");
@@ -95,80 +106,69 @@ export async function* decodeKiroBatches(
   yield state.finish();
 }
 
-/** Reads either body kind; cancels the upstream body if our consumer stops early (client abort). */
-async function* chunks(body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>, idleTimeoutMs?: number): AsyncGenerator<Uint8Array> {
-  if (idleTimeoutMs && body instanceof ReadableStream) {
-    yield* idleGuarded(body, idleTimeoutMs);
-    return;
-  }
-  if (!(body instanceof ReadableStream)) {
-    try {
-      yield* body;
-    } catch (e) {
-      throw readError(e);
-    }
-    return;
-  }
-  const r = body.getReader();
-  let finished = false;
-  try {
-    for (;;) {
-      const res = await r.read().catch((e: unknown) => {
-        throw readError(e);
-      });
-      if (res.done) {
-        finished = true;
-        return;
-      }
-      yield res.value;
-    }
-  } finally {
-    if (!finished) await r.cancel().catch(() => {});
-    r.releaseLock();
-  }
-}
+/** Network chunks one at a time: `next()` gives undefined at the end; `close` releases the body. */
+type ChunkSource = { next(): Promise<Uint8Array | undefined>; close(finished: boolean): Promise<void> };
 
 /**
- * Reads `body` and cancels it when nothing arrives for `idleMs`. One timer per stream, re-armed
- * lazily from the time of the last chunk, so the hot path only stores a timestamp per read.
+ * Reads either body kind. A ReadableStream is read through one reader, cancelled when our
+ * consumer stops early (client abort) and, with `idleTimeoutMs`, when nothing arrives for that
+ * long: one timer per stream, re-armed lazily from the time of the last chunk, so the hot path
+ * only stores a timestamp per read.
  */
-async function* idleGuarded(body: ReadableStream<Uint8Array>, idleMs: number): AsyncGenerator<Uint8Array> {
+function chunkSource(body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>, idleMs?: number): ChunkSource {
+  if (!(body instanceof ReadableStream)) {
+    const it = body[Symbol.asyncIterator]();
+    return {
+      async next() {
+        try {
+          const r = await it.next();
+          return r.done ? undefined : r.value;
+        } catch (e) {
+          throw readError(e);
+        }
+      },
+      async close(finished) {
+        if (!finished) await it.return?.();
+      },
+    };
+  }
   const r = body.getReader();
   let last = Date.now();
   let stalled = false;
-  let finished = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const arm = (ms: number) => {
     timer = setTimeout(() => {
       const quiet = Date.now() - last;
-      if (quiet < idleMs) return arm(idleMs - quiet);
+      if (quiet < idleMs!) return arm(idleMs! - quiet);
       stalled = true;
       void r.cancel().catch(() => {});
     }, ms);
   };
-  arm(idleMs);
-  try {
-    for (;;) {
-      const res = await r.read().catch((e: unknown) => {
-        if (stalled) return { done: true as const, value: undefined };
+  if (idleMs) arm(idleMs);
+  const stalledError = () => {
+    const quiet = idleMs! < 10_000 ? `${idleMs} ms` : `${Math.round(idleMs! / 1000)} s`;
+    return new KiroError("transient", `upstream sent nothing for ${quiet}; gave up on the stream`, { reason: "TIMEOUT" });
+  };
+  return {
+    async next() {
+      let res: Awaited<ReturnType<typeof r.read>>;
+      try {
+        res = await r.read();
+      } catch (e) {
+        if (stalled) throw stalledError();
         throw readError(e);
-      });
-      if (stalled) {
-        const quiet = idleMs < 10_000 ? `${idleMs} ms` : `${Math.round(idleMs / 1000)} s`;
-        throw new KiroError("transient", `upstream sent nothing for ${quiet}; gave up on the stream`, { reason: "TIMEOUT" });
       }
-      if (res.done) {
-        finished = true;
-        return;
-      }
-      last = Date.now();
-      yield res.value;
-    }
-  } finally {
-    clearTimeout(timer);
-    if (!finished && !stalled) await r.cancel().catch(() => {});
-    r.releaseLock();
-  }
+      if (stalled) throw stalledError();
+      if (res.done) return undefined;
+      if (idleMs) last = Date.now();
+      return res.value;
+    },
+    async close(finished) {
+      clearTimeout(timer);
+      if (!finished && !stalled) await r.cancel().catch(() => {});
+      r.releaseLock();
+    },
+  };
 }
 
 function readError(e: unknown): unknown {
@@ -197,13 +197,18 @@ class StreamState {
       // SDK: `error` frames carry code and message in headers; the payload is ignored.
       throw streamExceptionToError(f.headers[":error-code"] ?? "UnknownError", f.headers[":error-message"] ?? "");
     }
+    const eventType = f.headers[":event-type"] ?? "";
+    if (eventType === "assistantResponseEvent" && messageType === "event") {
+      // Nearly every frame of an answer: its text without a JSON.parse and a payload object.
+      const content = plainContent(f.payloadText);
+      if (content !== undefined) return this.onText(content);
+    }
     const payload = parsePayload(f);
     if (messageType === "exception") {
       // The header is the rule (SDK); payload __type is only a fallback for header-less peers.
       const type = f.headers[":exception-type"] ?? stripNamespace(payload.__type) ?? "UnknownException";
       return this.onException(type, payload);
     }
-    const eventType = f.headers[":event-type"] ?? "";
     return this.onEvent(eventType, unwrap(eventType, payload));
   }
 
@@ -218,18 +223,20 @@ class StreamState {
     throw streamExceptionToError(type, str(p.message) ?? str(p.Message) ?? "", str(p.reason));
   }
 
+  private onText(content: string | undefined): CanonicalEvent[] {
+    if (!content) return [];
+    if (this.opts.dropRepeatedText && content === this.lastText) return [];
+    this.lastText = content;
+    // Plain answer text (no tag parsing pending) skips the tag parser's arrays: the per-frame path.
+    if (this.tags.passthrough) return this.content([{ type: "text", text: content }]);
+    return this.content(this.tags.push(content).map((o) => ({ type: o.kind, text: o.text })));
+  }
+
   private onEvent(type: string, p: Json): CanonicalEvent[] {
     if (type !== "assistantResponseEvent") this.lastText = undefined;
     switch (type) {
-      case "assistantResponseEvent": {
-        const content = str(p.content);
-        if (!content) return [];
-        if (this.opts.dropRepeatedText && content === this.lastText) return [];
-        this.lastText = content;
-        // Plain answer text (no tag parsing pending) skips the tag parser's arrays: the per-frame path.
-        if (this.tags.passthrough) return this.content([{ type: "text", text: content }]);
-        return this.content(this.tags.push(content).map((o) => ({ type: o.kind, text: o.text })));
-      }
+      case "assistantResponseEvent":
+        return this.onText(str(p.content));
       case "reasoningContentEvent": {
         const text = str(p.text) ?? "";
         const signature = str(p.signature);
@@ -312,6 +319,21 @@ class StreamState {
     if (this.maxContextPct >= 100) return "model_context_window_exceeded";
     return "end_turn";
   }
+}
+
+const CONTENT_PREFIX = '{"content":"';
+/** Characters that JSON escapes or forbids inside a string: their presence needs the real parser. */
+const NEEDS_PARSER = /["\\\u0000-\u001f]/;
+
+/**
+ * The text of a payload that is exactly `{"content":"…"}` with nothing escaped in it (the usual
+ * assistantResponseEvent), else undefined (then JSON.parse decides, errors included). Same value
+ * JSON.parse would give: a JSON string without escapes or control characters is its own text.
+ */
+function plainContent(t: string): string | undefined {
+  if (!t.startsWith(CONTENT_PREFIX) || !t.endsWith('"}')) return undefined;
+  const body = t.slice(CONTENT_PREFIX.length, t.length - 2);
+  return NEEDS_PARSER.test(body) ? undefined : body;
 }
 
 function parsePayload(f: DecodedFrame): Json {

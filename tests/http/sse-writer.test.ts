@@ -1,0 +1,91 @@
+/**
+ * sseWriter on its own: the body text in order, a failure after the 200 as the dialect's error
+ * text, and the turn always finished — also when the body is cancelled before it was ever read
+ * (Bun cancels a response whose client left before it went out; the turn must still release its
+ * lease and write its log, which happens in the turn's own cleanup).
+ */
+import { expect, test } from "bun:test";
+import type { CanonicalEvent } from "../../src/core/canonical";
+import { sseWriter, type SseHooks } from "../../src/http/sse-writer";
+
+const text = (t: string): CanonicalEvent => ({ type: "text", text: t });
+
+/** A turn that yields `batches`, then optionally fails or waits forever; records its cleanup. */
+function turn(batches: CanonicalEvent[][], opts: { fail?: Error; hang?: boolean } = {}) {
+  let cleaned!: () => void;
+  const cleanedUp = new Promise<void>((resolve) => (cleaned = resolve));
+  let release: () => void = () => {};
+  async function* gen(): AsyncGenerator<CanonicalEvent[]> {
+    try {
+      for (const b of batches) yield b;
+      if (opts.fail) throw opts.fail;
+      if (opts.hang) await new Promise<void>((resolve) => (release = resolve));
+    } finally {
+      cleaned();
+    }
+  }
+  return { gen: gen(), cleanedUp, release: () => release() };
+}
+
+function hooks(onCancel: () => void = () => {}) {
+  const calls = { done: 0, cancel: 0 };
+  let doneResolve!: () => void;
+  const done = new Promise<void>((resolve) => (doneResolve = resolve));
+  const h: SseHooks = {
+    start: () => "start\n",
+    frame: (b) => b.map((e) => (e.type === "text" ? `t:${e.text}\n` : "")).join(""),
+    end: () => "end\n",
+    fail: (err) => `fail:${(err as Error).message}\n`,
+    done: () => {
+      calls.done++;
+      doneResolve();
+    },
+    cancel: () => {
+      calls.cancel++;
+      onCancel();
+    },
+  };
+  return { h, calls, done };
+}
+
+test("writes start, one text per batch and end, then reports done once", async () => {
+  const t = turn([[text("a"), text("b")], [text("c")]]);
+  const { h, calls, done } = hooks();
+  const body = await new Response(sseWriter(t.gen, 60_000, "ping\n", h)).text();
+  expect(body).toBe("start\nt:a\nt:b\nt:c\nend\n");
+  await done;
+  expect(calls).toEqual({ done: 1, cancel: 0 });
+});
+
+test("a failure after the first batch becomes the dialect's error text", async () => {
+  const t = turn([[text("a")]], { fail: new Error("upstream broke") });
+  const { h, done } = hooks();
+  const body = await new Response(sseWriter(t.gen, 60_000, "ping\n", h)).text();
+  expect(body).toBe("start\nt:a\nfail:upstream broke\n");
+  await done;
+  await t.cleanedUp;
+});
+
+test("cancelled while streaming: the turn is cancelled and cleaned up", async () => {
+  let t!: ReturnType<typeof turn>;
+  const { h, calls, done } = hooks(() => t.release());
+  t = turn([[text("a")]], { hang: true });
+  const reader = sseWriter(t.gen, 60_000, "ping\n", h).getReader();
+  let seen = "";
+  while (!seen.includes("t:a")) seen += new TextDecoder().decode((await reader.read()).value);
+  await reader.cancel();
+  await t.cleanedUp;
+  await done;
+  expect(calls.cancel).toBe(1);
+  expect(calls.done).toBe(1);
+});
+
+test("cancelled before it was ever read: the turn still runs its cleanup and done is reported", async () => {
+  const t = turn([[text("a")]], { hang: true });
+  const { h, calls, done } = hooks(() => t.release());
+  const stream = sseWriter(t.gen, 60_000, "ping\n", h);
+  await stream.cancel();
+  await t.cleanedUp;
+  await done;
+  expect(calls).toEqual({ done: 1, cancel: 1 });
+});
