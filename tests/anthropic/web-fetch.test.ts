@@ -138,6 +138,11 @@ describe("web fetch declared alone", () => {
     expect(sent).toContain("Fetching web pages is not available through this server.");
   });
 
+  test("count_tokens accepts the declaration", async () => {
+    const { input_tokens } = await client.messages.countTokens({ model: "claude-sonnet-4-6", messages: [{ role: "user", content: "hi" }], tools: [FETCH] } as any);
+    expect(input_tokens).toBeGreaterThan(0);
+  });
+
   test("a bad declaration is a 400 naming the field; other server tools stay a 400", async () => {
     const bad = async (tool: unknown) => {
       const err = await client.messages.create(params([tool])).catch((x) => x);
