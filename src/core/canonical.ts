@@ -36,11 +36,13 @@ export type ToolDefinition = {
 /**
  * A server tool: one the client asks the server to run itself instead of returning a call to
  * the client (Anthropic `web_search_20250305` and later versions of the same type; OpenAI's web
- * search options map here too). kiro-server runs it through the upstream; only web search exists.
+ * search options map here too). kiro-server runs web search through the upstream. Web fetch
+ * (Anthropic `web_fetch_*`) is declared to the model but the upstream offers no fetch, so
+ * every call of it ends in an `unavailable` tool error (docs/web-search.md).
  */
 export type ServerToolRequest = {
-  type: "web_search";
-  /** The name the client declared (Anthropic: always "web_search"). */
+  type: "web_search" | "web_fetch";
+  /** The name the client declared (Anthropic: always "web_search" / "web_fetch"). */
   name: string;
   /** The client's versioned type, e.g. "web_search_20250305" (logs only). */
   version?: string;
@@ -156,6 +158,14 @@ export type WebSearchEvent =
   /** Answer text that cites search results (a plain `text` event has no citations). */
   | { type: "cited_text"; text: string; citations: WebCitation[] };
 
+/** The error codes of a web fetch a client understands (Anthropic's); only `unavailable` is produced. */
+export type WebFetchErrorCode = "unavailable";
+
+/** What the turn runner tells the encoders about the model's call of the web fetch server tool. */
+export type WebFetchEvent =
+  | { type: "web_fetch_call"; id: string; input: { url: string } }
+  | { type: "web_fetch_error"; toolUseId: string; code: WebFetchErrorCode; message: string };
+
 /**
  * Events yielded by the upstream client and the turn runner. Tool calls are well-formed:
  * tool_start, zero or more tool_args (fragments of the JSON input, in order), tool_end.
@@ -170,4 +180,5 @@ export type CanonicalEvent =
   | { type: "usage"; usage: Partial<Usage>; contextUsagePercentage?: number }
   | { type: "stop"; reason: StopReason; stopSequence?: string }
   /** Only in turns whose request declared a server tool (CanonicalRequest.serverTools). */
-  | WebSearchEvent;
+  | WebSearchEvent
+  | WebFetchEvent;

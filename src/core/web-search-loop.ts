@@ -11,7 +11,11 @@
  *    search call; a round that also calls client tools ends the answer with `tool_use` (its
  *    searches were shown, and come back to the model in the next request's history).
  *
- * Every round's events other than its `stop` and its search calls are passed through (text,
+ * Web fetch (src/core/web-fetch.ts) rides the same model-mode rounds: each call of it gets
+ * server_tool_use + an `unavailable` error, the model is told that fetching is not available and
+ * continues; a round that asks only to fetch again after that ends the answer.
+ *
+ * Every round's events other than its `stop` and its server-tool calls are passed through (text,
  * thinking, client tool calls, usage); exactly one `stop` ends the stream.
  */
 import type { CanonicalEvent, CanonicalRequest, StopReason } from "./canonical";
@@ -27,6 +31,7 @@ import {
   type WebSearchEvent,
   type WebSearchPlan,
 } from "./web-search";
+import { choiceAfterServerCall, fetchEvents, fetchResultTextForModel, fetchUrl } from "./web-fetch";
 
 export type WebSearchTurnEvent = CanonicalEvent | WebSearchEvent;
 
@@ -44,9 +49,10 @@ export const MAX_SEARCH_ROUNDS = 10;
 const MAX_QUERY_CHARS = 500;
 
 /** The request as the upstream sees it in model mode: the tool declared as a function tool. */
-export function modelModeRequest(req: CanonicalRequest, plan: Extract<WebSearchPlan, { mode: "model" }>): CanonicalRequest {
-  const out: CanonicalRequest = { ...req, tools: [...req.tools, plan.declaration], serverTools: [] };
-  if (plan.forceFirst) out.toolChoice = { type: "tool", name: plan.declaration.name };
+export function modelModeRequest(req: CanonicalRequest, plan: Exclude<WebSearchPlan, { mode: "direct" }>): CanonicalRequest {
+  const declared = [...(plan.mode === "model" ? [plan.declaration] : []), ...(plan.fetch ? [plan.fetch.declaration] : [])];
+  const out: CanonicalRequest = { ...req, tools: [...req.tools, ...declared], serverTools: [] };
+  if (plan.mode === "model" && plan.forceFirst) out.toolChoice = { type: "tool", name: plan.declaration.name };
   return out;
 }
 
@@ -102,7 +108,7 @@ export async function* runWebSearchBatches(
   plan: WebSearchPlan,
   deps: WebSearchBatchDeps,
 ): AsyncGenerator<WebSearchTurnEvent[], number> {
-  const budget = new WebSearchBudget(plan.tool.maxUses);
+  const budget = new WebSearchBudget(plan.mode === "fetch_only" ? undefined : plan.tool.maxUses);
   const newId = deps.newId ?? newServerToolUseId;
   let performed = 0;
   const search = async (query: string) => {
@@ -119,10 +125,16 @@ export async function* runWebSearchBatches(
   }
 
   let current = modelModeRequest(req, plan);
+  const searchTool = plan.mode === "model" ? plan.tool : undefined;
+  const searchName = plan.mode === "model" ? plan.declaration.name : undefined;
+  const fetchName = plan.fetch?.declaration.name;
+  const serverNames = [searchName, fetchName].filter((n): n is string => n !== undefined);
   // A model told "limit reached" gets one more round to answer; asking again then ends the answer.
   let refusedBefore = false;
+  // Likewise a model told that fetching is not available, asking only to fetch again.
+  let fetchRefused = false;
   for (let round = 0; ; round++) {
-    const interceptor = new WebSearchInterceptor(plan.declaration.name);
+    const interceptor = new WebSearchInterceptor(serverNames);
     let stop: { reason: StopReason; stopSequence?: string } = { reason: "end_turn" };
     for await (const batch of deps.round(current)) {
       let out: WebSearchTurnEvent[] = [];
@@ -137,17 +149,32 @@ export async function* runWebSearchBatches(
       }
       if (out.length) yield out;
     }
-    // No search asked for, a truncated round, or out of rounds: this round's ending is the answer's.
+    // No server-tool call, a truncated round, out of rounds, or a call refused before asked again:
+    // this round's ending is the answer's.
     const exhausted = budget.exhausted;
-    if (interceptor.calls.length === 0 || stop.reason === "max_tokens" || round + 1 >= MAX_SEARCH_ROUNDS || (exhausted && refusedBefore)) {
+    const onlyFetchAgain = fetchRefused && interceptor.calls.length > 0 && interceptor.calls.every((c) => c.name === fetchName);
+    if (
+      interceptor.calls.length === 0 ||
+      stop.reason === "max_tokens" ||
+      round + 1 >= MAX_SEARCH_ROUNDS ||
+      (exhausted && refusedBefore) ||
+      onlyFetchAgain
+    ) {
       if (interceptor.calls.length && stop.reason === "tool_use" && interceptor.clientCalls === 0) stop = { reason: "end_turn" };
       yield [stop.stopSequence !== undefined ? { type: "stop", reason: stop.reason, stopSequence: stop.stopSequence } : { type: "stop", reason: stop.reason }];
       return performed;
     }
     const results: Array<{ call: (typeof interceptor.calls)[number]; text: string; isError: boolean }> = [];
     for (const call of interceptor.calls) {
+      if (call.name !== searchName || !searchTool) {
+        const url = fetchUrl(call.input);
+        yield fetchEvents(newId(), url);
+        results.push({ call, text: fetchResultTextForModel(url, searchName !== undefined), isError: true });
+        fetchRefused = true;
+        continue;
+      }
       const outcome = await search(call.query);
-      const [use, result] = searchEvents(newId(), call.query, outcome, plan.tool);
+      const [use, result] = searchEvents(newId(), call.query, outcome, searchTool);
       yield [use!, result!];
       results.push({ call, text: resultTextForModel(call.query, result!), isError: result!.type === "web_search_error" });
     }
@@ -156,8 +183,10 @@ export async function* runWebSearchBatches(
       return performed;
     }
     refusedBefore = exhausted;
-    // A forced first search is done: from now on the model decides (else it would search forever).
-    if (plan.forceFirst && round === 0) current = { ...current, toolChoice: { type: "auto" } };
-    current = continueWithResults(current, interceptor.assistantParts(), results);
+    // A forced first server-tool call is done: from now on the model decides (else it would call
+    // one forever); choiceAfterServerCall also covers a client's tool_choice forcing web fetch.
+    const next = continueWithResults(current, interceptor.assistantParts(), results);
+    const toolChoice = choiceAfterServerCall(next.toolChoice, next, serverNames);
+    current = toolChoice ? { ...next, toolChoice } : next;
   }
 }

@@ -26,6 +26,7 @@ import type {
   WebSearchEvent,
   WebSearchHit,
 } from "./canonical";
+import { planWebFetch, type WebFetchPlan } from "./web-fetch";
 
 export type { WebCitation, WebSearchErrorCode, WebSearchEvent, WebSearchHit } from "./canonical";
 
@@ -37,10 +38,16 @@ export const CLAUDE_CODE_SEARCH_PREFIX = "Perform a web search for the query: ";
 /** Longest cited text (Anthropic cites at most 150 characters of a result). */
 const CITED_TEXT_MAX = 150;
 
+/**
+ * How a request with server tools is served. Model mode offers the model web search, and web
+ * fetch too when the request declares it (`fetch`, src/core/web-fetch.ts); `fetch_only` is model
+ * mode for a request that declares web fetch without web search.
+ */
 export type WebSearchPlan =
   | { mode: "direct"; tool: ServerToolRequest; query: string }
   /** `forceFirst`: the model must call the search in its first round (a forced search it answers). */
-  | { mode: "model"; tool: ServerToolRequest; declaration: ToolDefinition; forceFirst?: boolean };
+  | { mode: "model"; tool: ServerToolRequest; declaration: ToolDefinition; forceFirst?: boolean; fetch?: WebFetchPlan }
+  | { mode: "fetch_only"; fetch: WebFetchPlan };
 
 export function webSearchTool(req: CanonicalRequest): ServerToolRequest | undefined {
   return req.serverTools?.find((t) => t.type === "web_search");
@@ -83,18 +90,21 @@ export function webSearchDeclaration(tool: ServerToolRequest): ToolDefinition {
 }
 
 /**
- * How to serve the request's web search tool, or undefined when it declares none. Throws
- * nothing: a forced search with no text gets the query "" and ends in an invalid_tool_input
- * result, as the real API reports a bad query inside the answer.
+ * How to serve the request's web search and web fetch tools, or undefined when it declares
+ * neither. Throws nothing: a forced search with no text gets the query "" and ends in an
+ * invalid_tool_input result, as the real API reports a bad query inside the answer. "any" with
+ * no client tools forces the search only when web fetch is not declared too (otherwise the
+ * model chooses).
  */
 export function planWebSearch(req: CanonicalRequest): WebSearchPlan | undefined {
   const tool = webSearchTool(req);
-  if (!tool) return undefined;
+  const fetch = planWebFetch(req);
+  if (!tool) return fetch ? { mode: "fetch_only", fetch } : undefined;
   const choice = req.toolChoice;
-  const forced = (choice?.type === "tool" && choice.name === tool.name) || (choice?.type === "any" && req.tools.length === 0);
-  if (forced && tool.forcedAnswer === "model") return { mode: "model", tool, declaration: webSearchDeclaration(tool), forceFirst: true };
+  const forced = (choice?.type === "tool" && choice.name === tool.name) || (choice?.type === "any" && req.tools.length === 0 && !fetch);
+  if (forced && tool.forcedAnswer === "model") return { mode: "model", tool, declaration: webSearchDeclaration(tool), forceFirst: true, ...(fetch ? { fetch } : {}) };
   if (forced) return { mode: "direct", tool, query: directQuery(req) };
-  return { mode: "model", tool, declaration: webSearchDeclaration(tool) };
+  return { mode: "model", tool, declaration: webSearchDeclaration(tool), ...(fetch ? { fetch } : {}) };
 }
 
 /**
@@ -231,7 +241,8 @@ export function resultTextForModel(query: string, result: WebSearchEvent): strin
 
 // ------------------------------------------------------------------------------- model mode
 
-export type InterceptedCall = { id: string; query: string; input: unknown };
+/** A captured server-tool call; `name` tells web search from web fetch. */
+export type InterceptedCall = { id: string; query: string; input: unknown; name: string };
 
 /**
  * Model mode, one upstream round: passes every event through except the model's calls of the
@@ -246,7 +257,12 @@ export class WebSearchInterceptor {
   private readonly parts: AssistantPart[] = [];
   private current?: { id: string; json: string; search: boolean; name: string };
 
-  constructor(private readonly toolName: string) {}
+  private readonly toolNames: ReadonlySet<string>;
+
+  /** `toolName`: the names of the function tools that stand for server tools. */
+  constructor(toolName: string | readonly string[]) {
+    this.toolNames = new Set(typeof toolName === "string" ? [toolName] : toolName);
+  }
 
   feed(ev: CanonicalEvent): CanonicalEvent[] {
     switch (ev.type) {
@@ -265,7 +281,7 @@ export class WebSearchInterceptor {
         return [ev];
       }
       case "tool_start":
-        this.current = { id: ev.id, json: "", search: ev.name === this.toolName, name: ev.name };
+        this.current = { id: ev.id, json: "", search: this.toolNames.has(ev.name), name: ev.name };
         return this.current.search ? [] : [ev];
       case "tool_args":
         if (this.current?.id === ev.id) this.current.json += ev.json;
@@ -286,7 +302,7 @@ export class WebSearchInterceptor {
           return [ev];
         }
         const q = (input as { query?: unknown })?.query;
-        this.calls.push({ id: c.id, query: typeof q === "string" ? q.trim() : "", input });
+        this.calls.push({ id: c.id, query: typeof q === "string" ? q.trim() : "", input, name: c.name });
         return [];
       }
       default:

@@ -1,5 +1,6 @@
 /**
- * Turns whose request declares the web search server tool (docs/web-search.md): the core loop
+ * Turns whose request declares the web search server tool, or web fetch (docs/web-search.md; a
+ * fetch is never run, the loop answers it itself): the core loop
  * (src/core/web-search-loop.ts) decides the rounds; this part gives it
  *  - one upstream round = the usual account choice, retries and hand-overs (open.ts), each round
  *    on whichever account the pool picks, its lease ended when the round ends;

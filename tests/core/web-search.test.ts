@@ -172,7 +172,7 @@ describe("model mode: intercepting the model's search calls", () => {
     ].flatMap((e) => i.feed(e));
     expect(relayed.filter((e) => e.type === "tool_start").map((e) => e.type === "tool_start" && e.name)).toEqual(["Read"]);
     expect(relayed.some((e) => "id" in e && e.id === "tooluse_1")).toBe(false);
-    expect(i.calls).toEqual([{ id: "tooluse_1", query: "bun 1.4", input: { query: " bun 1.4 " } }]);
+    expect(i.calls).toEqual([{ id: "tooluse_1", query: "bun 1.4", input: { query: " bun 1.4 " }, name: "web_search" }]);
     expect(i.clientCalls).toBe(1);
     expect(i.assistantParts()).toEqual([
       { type: "text", text: "Let me look." },

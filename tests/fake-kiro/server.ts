@@ -33,7 +33,8 @@
  * ("Fake Kiro says: <last user text>").
  *
  * Model lists and per-account plans: models.ts (chat refuses a model the account's list lacks
- * with 400 INVALID_MODEL_ID). More directives (truncated tool calls, model echo): directives.ts.
+ * with 400 INVALID_MODEL_ID). More directives (truncated tool calls, model echo): directives.ts;
+ * conversation-wide ones: web-answer.ts (`[[fake:web_answer]]`), web-fetch.ts (`[[fake:web_fetch]]`).
  *
  * Directive names (`[[fake:NAME]]` anywhere in the current user message text):
  *   text            short plain answer ("Hello from fake Kiro.")
@@ -81,6 +82,7 @@ import {
 import { validateGenerateAssistantRequest } from "./validator";
 import { extraDirectiveScenario } from "./directives";
 import { webAnswerScenario } from "./web-answer";
+import { webFetchScenario } from "./web-fetch";
 import { mcpAnswer, type FakeMcpBehaviour } from "./mcp";
 import { FAKE_MODELS, fakeModelsBody, maxInputCharsFor, planRefusal } from "./models";
 import { abuseAnswer, type AbuseBehaviour } from "./abuse";
@@ -512,6 +514,7 @@ export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKir
     const scenario =
       (directive ? directiveScenario(directive, rec.body, m?.[2] ? Number(m[2]) : undefined) : undefined) ??
       webAnswerScenario(rec.body) ??
+      webFetchScenario(rec.body) ??
       st.queue.shift() ??
       globalQueue.shift() ??
       defaultScenario ??

@@ -1,10 +1,12 @@
 /**
  * `tools` and `tool_choice` of a Messages request → the canonical client tools, server tools
- * (web search, served by kiro-server: ./web-search.ts), tool choice and parallel-call setting.
+ * (web search, served by kiro-server: ./web-search.ts; web fetch, answered with an `unavailable`
+ * tool error: ./web-fetch.ts), tool choice and parallel-call setting.
  * Every refusal is a 400 naming the field.
  */
 import type { ServerToolRequest, ToolChoice, ToolDefinition } from "../../core/canonical";
 import { TurnError } from "../../core/errors";
+import { decodeWebFetchTool, isWebFetchToolType } from "./web-fetch";
 import { decodeWebSearchTool, isWebSearchToolType } from "./web-search";
 
 /** One `tools[]` entry as the request schema lets it through (unknown keys kept). */
@@ -25,6 +27,11 @@ export function decodeTools(entries: readonly ToolEntry[], tc: ToolChoiceEntry |
     // Web search runs here, through the account's Kiro MCP endpoint (docs/web-search.md).
     if (isWebSearchToolType(t.type)) {
       serverTools.push(decodeWebSearchTool(t, i));
+      return;
+    }
+    // Web fetch is declared to the model; its calls end in an `unavailable` tool error (no upstream fetch).
+    if (isWebFetchToolType(t.type)) {
+      serverTools.push(decodeWebFetchTool(t, i));
       return;
     }
     if (t.type && t.type !== "custom") {

@@ -16,14 +16,18 @@
  *    text block starts empty, then one citations_delta per citation, then its text_delta.
  *  - usage.server_tool_use = {web_search_requests, web_fetch_requests}.
  *  - serverBlockAsText: such blocks coming back in a request's history, as text the upstream
- *    model can read (the upstream has no server-tool blocks).
+ *    model can read (the upstream has no server-tool blocks); web fetch blocks too.
+ *  Web fetch (declared, always answered `unavailable`) is ./web-fetch.ts; the two block
+ *  functions here route its events there.
  *
  * `encrypted_content` and `encrypted_index` are opaque to clients. Ours are "ks1." + base64url
  * JSON of what the text needs when the block comes back in history (title, URL, snippet).
  */
 import type { ServerToolRequest } from "../../core/canonical";
 import { TurnError } from "../../core/errors";
+import type { WebFetchEvent } from "../../core/web-fetch";
 import type { WebCitation, WebSearchEvent, WebSearchHit } from "../../core/web-search";
+import { fetchBlockAsText, webFetchBlockJson, webFetchBlockSse } from "./web-fetch";
 
 const TYPE_RE = /^web_search_\d{8}$/;
 const OPAQUE_PREFIX = "ks1.";
@@ -123,9 +127,12 @@ const DIRECT = { type: "direct" };
 
 // ------------------------------------------------------------------------------- non-stream
 
-/** One event → its content block (non-stream responses). */
-export function webSearchBlockJson(ev: WebSearchEvent): Record<string, unknown> {
+/** One event → its content block (non-stream responses); web fetch blocks are ./web-fetch.ts's. */
+export function webSearchBlockJson(ev: WebSearchEvent | WebFetchEvent): Record<string, unknown> {
   switch (ev.type) {
+    case "web_fetch_call":
+    case "web_fetch_error":
+      return webFetchBlockJson(ev);
     case "server_tool_use":
       return { type: "server_tool_use", id: ev.id, name: ev.name, input: ev.input, caller: DIRECT };
     case "web_search_result":
@@ -157,7 +164,8 @@ function sse(event: string, data: unknown): string {
  * One event → the complete SSE frames of its block at `index` (start, deltas, stop). The
  * caller owns the index sequence (blocks are numbered 0, 1, 2 … across the whole message).
  */
-export function webSearchBlockSse(ev: WebSearchEvent, index: number): string {
+export function webSearchBlockSse(ev: WebSearchEvent | WebFetchEvent, index: number): string {
+  if (ev.type === "web_fetch_call" || ev.type === "web_fetch_error") return webFetchBlockSse(ev, index);
   const stop = sse("content_block_stop", { type: "content_block_stop", index });
   const start = (block: unknown) => sse("content_block_start", { type: "content_block_start", index, content_block: block });
   const delta = (d: unknown) => sse("content_block_delta", { type: "content_block_delta", index, delta: d });
@@ -188,6 +196,8 @@ export function webSearchBlockSse(ev: WebSearchEvent, index: number): string {
  */
 export function serverBlockAsText(block: unknown): string | undefined {
   if (typeof block !== "object" || block === null) return undefined;
+  const fetched = fetchBlockAsText(block);
+  if (fetched !== undefined) return fetched;
   const b = block as Record<string, unknown>;
   if (b.type === "server_tool_use" && b.name === "web_search") {
     const q = (b.input as { query?: unknown } | undefined)?.query;
