@@ -19,9 +19,10 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts the real entry point as a child process and resolves once it printed its first line. */
-async function startChild(env: Record<string, string>) {
-  const dir = mkdtempSync(join(tmpdir(), "kiro-srv-"));
-  dirs.push(dir);
+async function startChild(env: Record<string, string>, opts: { dir?: string; until?: RegExp } = {}) {
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "kiro-srv-"));
+  if (!opts.dir) dirs.push(dir);
+  const until = opts.until ?? /listening on/;
   // Source runs need the repo's tsconfig (JSX runtime) from the cwd; the compiled binary is the
   // one that must run from any directory, and tests/build covers that.
   const proc = Bun.spawn([process.execPath, ENTRY], {
@@ -33,7 +34,7 @@ async function startChild(env: Record<string, string>) {
   const reader = proc.stdout.getReader();
   let out = "";
   const deadline = Date.now() + 10_000;
-  while (!out.includes("listening on") && Date.now() < deadline) {
+  while (!until.test(out) && Date.now() < deadline) {
     const { value, done } = await reader.read();
     if (done) break;
     out += new TextDecoder().decode(value);
@@ -101,21 +102,18 @@ describe("server lifecycle", () => {
 
   test("a generated client key is printed once on first start, then only where it is kept", async () => {
     const port = await freePort();
-    const a = await startChild({ PORT: String(port) });
-    await Bun.sleep(100);
+    // The key lines follow the "listening" line: read until the last of them has arrived.
+    const a = await startChild({ PORT: String(port) }, { until: /client API key: sk-kiro-\S+/ });
     a.proc.kill("SIGTERM");
     await a.proc.exited;
     const out = await a.allOutput();
     const m = /client API key: (sk-kiro-\S+)/.exec(out);
     expect(m).not.toBeNull();
     expect(out).toMatch(/admin panel: http:\/\/127\.0\.0\.1:\d+\/login\?token=/);
-    const again = Bun.spawn([process.execPath, ENTRY], {
-      cwd: REPO, env: { ...process.env, PORT: String(port), KIRO_KV_PATH: join(a.dir, "k.db"), LOG_FORMAT: "json" }, stdout: "pipe",
-    });
-    await Bun.sleep(800);
-    again.kill("SIGTERM");
-    await again.exited;
-    const out2 = await new Response(again.stdout).text();
+    const again = await startChild({ PORT: String(port) }, { dir: a.dir, until: /client API key stored in the database/ });
+    again.proc.kill("SIGTERM");
+    await again.proc.exited;
+    const out2 = await again.allOutput();
     expect(out2).toContain("client API key stored in the database");
     expect(out2).not.toContain(m![1]!); // printed once only; the admin panel shows it afterwards
   });
