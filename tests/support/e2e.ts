@@ -12,6 +12,7 @@ import type { AppConfig } from "../../src/config/schema";
 import type { Services } from "../../src/services";
 import { startFakeKiro, type FakeAccount, type FakeAccountInit, type FakeKiro } from "../fake-kiro/server";
 import { TEST_CLIENT_KEY, makeServices } from "./app";
+import { fakeRefreshToken } from "./kiro";
 
 /** A fake account; refreshToken defaults to a fresh realistic one (the pool rejects short tokens). */
 export type FakeAccountSpec = Partial<FakeAccountInit> & { label?: string };
@@ -29,9 +30,7 @@ export type E2E = {
   stop(): Promise<void>;
 };
 
-export function fakeRefreshToken(): string {
-  return "aorA" + Buffer.from(crypto.getRandomValues(new Uint8Array(150))).toString("base64url").slice(0, 176);
-}
+export { fakeRefreshToken };
 
 export async function startE2E(opts: { accounts?: FakeAccountSpec[]; config?: Partial<AppConfig> } = {}): Promise<E2E> {
   const fake = await startFakeKiro();
