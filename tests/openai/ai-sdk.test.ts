@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { generateText, stepCountIs, streamText } from "ai";
+import { stepCountIs, streamText } from "ai";
 import { createOpenAI } from "@ai-sdk/openai";
 import { useE2E } from "../support/e2e";
-import { aiWeatherTool } from "../support/openai-clients";
+import { aiWeatherTool, expectAiSdkToolLoop } from "../support/openai-clients";
 import { textScenario, toolScenario } from "../fake-kiro/scenarios";
 
 /** Vercel AI SDK through `.chat()` (/chat/completions): zod-validates every chunk (a chunk that fails becomes an error part). */
@@ -12,14 +12,7 @@ const model = () => createOpenAI({ baseURL: `${e.url}/v1`, apiKey: e.clientKey }
 
 describe("Vercel AI SDK (@ai-sdk/openai .chat())", () => {
   test("generateText with a tool: two steps, usage, finish reasons", async () => {
-    e.fake.enqueue(toolScenario([{ name: "get_weather", input: { city: "Lisbon" } }]));
-    e.fake.enqueue(textScenario("It is sunny in Lisbon."));
-    const calls: string[] = [];
-    const r = await generateText({ model: model(), prompt: "weather in Lisbon?", tools: { get_weather: aiWeatherTool(calls) }, stopWhen: stepCountIs(3), maxRetries: 0 });
-    expect(calls).toEqual(["Lisbon"]);
-    expect(r.text).toBe("It is sunny in Lisbon.");
-    expect(r.steps.map((s) => s.finishReason)).toEqual(["tool-calls", "stop"]);
-    expect(r.totalUsage.outputTokens).toBeGreaterThan(0);
+    await expectAiSdkToolLoop(e.fake, model());
   });
 
   test("streamText with a tool: no error parts, text and usage arrive", async () => {

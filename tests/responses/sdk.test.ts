@@ -3,11 +3,11 @@
  * model (the Responses API) against kiro-server and the fake Kiro.
  */
 import { describe, expect, test } from "bun:test";
-import { generateText, stepCountIs, streamText } from "ai";
+import { stepCountIs, streamText } from "ai";
 import { createOpenAI } from "@ai-sdk/openai";
 import { reasoningScenario, textScenario, toolScenario } from "../fake-kiro/scenarios";
 import { useE2E } from "../support/e2e";
-import { OPENAI_SDKS, aiWeatherTool, openaiClient } from "../support/openai-clients";
+import { OPENAI_SDKS, aiWeatherTool, expectAiSdkToolLoop, openaiClient } from "../support/openai-clients";
 
 const e = useE2E();
 
@@ -108,14 +108,7 @@ describe("Vercel AI SDK default openai(id) model (Responses API)", () => {
   const model = () => createOpenAI({ baseURL: `${e.url}/v1`, apiKey: e.clientKey })(MODEL);
 
   test("generateText with a tool: two steps", async () => {
-    e.fake.enqueue(toolScenario([{ name: "get_weather", input: { city: "Lisbon" } }]));
-    e.fake.enqueue(textScenario("It is sunny in Lisbon."));
-    const calls: string[] = [];
-    const r = await generateText({ model: model(), prompt: "weather in Lisbon?", tools: { get_weather: aiWeatherTool(calls) }, stopWhen: stepCountIs(3), maxRetries: 0 });
-    expect(calls).toEqual(["Lisbon"]);
-    expect(r.text).toBe("It is sunny in Lisbon.");
-    expect(r.steps.map((s) => s.finishReason)).toEqual(["tool-calls", "stop"]);
-    expect(r.totalUsage.outputTokens).toBeGreaterThan(0);
+    await expectAiSdkToolLoop(e.fake, model());
   });
 
   test("streamText: text, reasoning, usage, no error parts", async () => {

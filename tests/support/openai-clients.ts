@@ -3,9 +3,11 @@
  * Responses API under tests/responses): the SDK majors, raw JSON posts, the AI SDK's weather tool,
  * and the upstream calls the fake Kiro saw.
  */
-import { jsonSchema, tool } from "ai";
+import { expect } from "bun:test";
+import { generateText, jsonSchema, stepCountIs, tool, type LanguageModel } from "ai";
 import OpenAI7 from "openai";
 import OpenAI6 from "openai6";
+import { textScenario, toolScenario } from "../fake-kiro/scenarios";
 import type { FakeKiro } from "../fake-kiro/server";
 
 /** Both SDK majors in the wild (openai 6 and 7; docs/wire-checks.md): they must behave identically against us. */
@@ -43,6 +45,21 @@ export function aiWeatherTool(calls: string[]) {
       return `sunny in ${city}`;
     },
   });
+}
+
+/**
+ * The AI SDK's tool loop through `model`: generateText calls get_weather for Lisbon (scripted on
+ * `fake`), sends the result back and ends with the fake's answer: two steps, usage counted.
+ */
+export async function expectAiSdkToolLoop(fake: FakeKiro, model: LanguageModel): Promise<void> {
+  fake.enqueue(toolScenario([{ name: "get_weather", input: { city: "Lisbon" } }]));
+  fake.enqueue(textScenario("It is sunny in Lisbon."));
+  const calls: string[] = [];
+  const r = await generateText({ model, prompt: "weather in Lisbon?", tools: { get_weather: aiWeatherTool(calls) }, stopWhen: stepCountIs(3), maxRetries: 0 });
+  expect(calls).toEqual(["Lisbon"]);
+  expect(r.text).toBe("It is sunny in Lisbon.");
+  expect(r.steps.map((s) => s.finishReason)).toEqual(["tool-calls", "stop"]);
+  expect(r.totalUsage.outputTokens).toBeGreaterThan(0);
 }
 
 /** The chat calls (GenerateAssistantResponse, restJson form) the fake received. */
