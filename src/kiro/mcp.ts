@@ -14,12 +14,11 @@
  *    plan, bad query, search backend down): returned as `{ok: false, code, message}` so the
  *    client sees a tool error, never an account penalty.
  */
-import { KIRO_IDE_VERSION } from "./auth";
 import type { KiroCredentials } from "./client";
 import type { KiroUpstreamConfig } from "./config";
-import { apiRegionFor, defaultEndpointSelector, type EndpointSelector } from "./endpoints";
+import type { EndpointSelector } from "./endpoints";
 import { KiroError } from "./errors";
-import { classifyResponse, upstreamFetch } from "./http";
+import { sideCall, sideHeaders } from "./side-call";
 
 export type McpSearchHit = {
   title: string;
@@ -52,21 +51,6 @@ const INVALID_PARAMS = -32602;
 type Json = Record<string, unknown>;
 type RpcAnswer = { result?: Json; error?: { code?: number; message?: string } };
 
-function mcpHeaders(creds: KiroCredentials): Record<string, string> {
-  const h: Record<string, string> = {
-    authorization: `Bearer ${creds.accessToken}`,
-    accept: "application/json",
-    "content-type": "application/json",
-    "x-amz-user-agent": `aws-sdk-js/1.0.0 KiroIDE-${KIRO_IDE_VERSION}-${creds.machineId}`,
-    "user-agent": `aws-sdk-js/1.0.0 ua/2.1 os/${process.platform} lang/js md/nodejs#${process.versions.node} api/codewhispererruntime#1.0.0 m/N,E KiroIDE-${KIRO_IDE_VERSION}-${creds.machineId}`,
-    "amz-sdk-invocation-id": crypto.randomUUID(),
-    "amz-sdk-request": "attempt=1; max=1",
-  };
-  if (creds.profileArn) h["x-amzn-kiro-profile-arn"] = creds.profileArn;
-  if (creds.authKind === "api_key") h.tokentype = "API_KEY";
-  return h;
-}
-
 /** One JSON-RPC request; endpoint families are tried in order, falling back only on 404 / unreachable. */
 async function rpcCall(
   creds: KiroCredentials,
@@ -76,22 +60,23 @@ async function rpcCall(
   signal: AbortSignal | undefined,
   opts: McpCallOptions,
 ): Promise<RpcAnswer> {
-  const selector = opts.endpoints ?? defaultEndpointSelector;
-  const region = apiRegionFor(creds.profileArn, creds.region);
   const body = JSON.stringify({ id: `kiro-server-${crypto.randomUUID()}`, jsonrpc: "2.0", method, params });
-  let last: KiroError | undefined;
-  for (const ep of selector.candidates(region, upstream)) {
-    try {
-      const res = await upstreamFetch(`${ep.baseUrl}/mcp`, {
-        method: "POST",
-        headers: mcpHeaders(creds),
-        body,
-        proxy: creds.proxy ?? upstream.proxy,
-        signal,
-        timeoutMs: opts.timeoutMs ?? MCP_TIMEOUT_MS,
-        source: "side",
-      });
-      if (res.status !== 200) throw await classifyResponse(res, "side");
+  const run = { endpoints: opts.endpoints, signal, timeoutMs: opts.timeoutMs ?? MCP_TIMEOUT_MS };
+  return sideCall(
+    creds,
+    upstream,
+    run,
+    (ep) => ({
+      url: `${ep.baseUrl}/mcp`,
+      method: "POST",
+      // No agent-mode header; the account's ARN, when it has one, in its own header.
+      headers: sideHeaders(creds, {
+        "content-type": "application/json",
+        ...(creds.profileArn ? { "x-amzn-kiro-profile-arn": creds.profileArn } : {}),
+      }),
+      body,
+    }),
+    async (res) => {
       let parsed: unknown;
       try {
         parsed = await res.json();
@@ -102,15 +87,8 @@ async function rpcCall(
         throw new KiroError("transient", "MCP endpoint answered with a body that is not a JSON-RPC object", { status: 200 });
       }
       return parsed as RpcAnswer;
-    } catch (err) {
-      if (err instanceof KiroError && err.cls === "endpoint_unavailable") {
-        last = err;
-        continue;
-      }
-      throw err;
-    }
-  }
-  throw last ?? new KiroError("endpoint_unavailable", "no upstream endpoint configured");
+    },
+  );
 }
 
 /** The tools the account's MCP offers (names). Throws KiroError for HTTP-level failures. */

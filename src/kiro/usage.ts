@@ -6,11 +6,9 @@
  * profiles. 404/DNS/connect failures move to the next family like chat does.
  */
 import type { KiroUpstreamConfig } from "./config";
-import { apiRegionFor, defaultEndpointSelector, type Endpoint, type EndpointSelector } from "./endpoints";
-import { KiroError } from "./errors";
-import { classifyResponse, upstreamFetch } from "./http";
+import type { Endpoint, EndpointSelector } from "./endpoints";
 import type { KiroCredentials } from "./client";
-import { KIRO_IDE_VERSION } from "./auth";
+import { sideCall, sideHeaders, type SideRequest } from "./side-call";
 
 export type QuotaSnapshot = {
   used: number;
@@ -51,52 +49,10 @@ function num(v: unknown): number | undefined {
   return undefined;
 }
 
-function sideHeaders(creds: KiroCredentials, extra: Record<string, string> = {}): Record<string, string> {
-  const h: Record<string, string> = {
-    authorization: `Bearer ${creds.accessToken}`,
-    accept: "application/json",
-    "x-amz-user-agent": `aws-sdk-js/1.0.0 KiroIDE-${KIRO_IDE_VERSION}-${creds.machineId}`,
-    "user-agent": `aws-sdk-js/1.0.0 ua/2.1 os/${process.platform} lang/js md/nodejs#${process.versions.node} api/codewhispererruntime#1.0.0 m/N,E KiroIDE-${KIRO_IDE_VERSION}-${creds.machineId}`,
-    "amz-sdk-invocation-id": crypto.randomUUID(),
-    "amz-sdk-request": "attempt=1; max=1",
-    ...extra,
-  };
-  if (creds.authKind === "api_key") h.tokentype = "API_KEY";
-  return h;
-}
-
-/** Try each endpoint family in order; fall back only on endpoint_unavailable (404 / unreachable). */
-async function sideCall(
-  creds: KiroCredentials,
-  upstream: KiroUpstreamConfig,
-  opts: SideCallOptions,
-  request: (ep: Endpoint) => { url: string; method: "GET" | "POST"; headers: Record<string, string>; body?: string },
-): Promise<Json> {
-  const selector = opts.endpoints ?? defaultEndpointSelector;
-  const region = apiRegionFor(creds.profileArn, creds.region);
-  let last: KiroError | undefined;
-  for (const ep of selector.candidates(region, upstream)) {
-    const r = request(ep);
-    try {
-      const res = await upstreamFetch(r.url, {
-        ...r,
-        proxy: creds.proxy ?? upstream.proxy,
-        signal: opts.signal,
-        timeoutMs: SIDE_TIMEOUT_MS,
-        source: "side",
-        slots: upstream.slots,
-      });
-      if (res.status === 200) return (await res.json()) as Json;
-      throw await classifyResponse(res, "side");
-    } catch (err) {
-      if (err instanceof KiroError && err.cls === "endpoint_unavailable") {
-        last = err;
-        continue;
-      }
-      throw err;
-    }
-  }
-  throw last ?? new KiroError("endpoint_unavailable", "no upstream endpoint configured");
+/** One side call across the endpoint families; the answer's JSON body. */
+function sideJson(creds: KiroCredentials, upstream: KiroUpstreamConfig, opts: SideCallOptions, request: (ep: Endpoint) => SideRequest): Promise<Json> {
+  const run = { endpoints: opts.endpoints, signal: opts.signal, timeoutMs: SIDE_TIMEOUT_MS };
+  return sideCall(creds, upstream, run, request, async (res) => (await res.json()) as Json);
 }
 
 /** Remaining credits: the CREDIT breakdown's limit plus an active free trial and active bonuses, minus
@@ -152,7 +108,7 @@ export async function getUsageLimits(
 ): Promise<QuotaSnapshot> {
   const q = new URLSearchParams({ origin: "AI_EDITOR", resourceType: "AGENTIC_REQUEST", isEmailRequired: "true" });
   if (creds.profileArn) q.set("profileArn", creds.profileArn);
-  const body = await sideCall(creds, upstream, opts, (ep) => ({
+  const body = await sideJson(creds, upstream, opts, (ep) => ({
     url: `${ep.baseUrl}/getUsageLimits?${q}`,
     method: "GET",
     headers: sideHeaders(creds),
@@ -179,7 +135,7 @@ export async function listAvailableModels(
   const models: AvailableModel[] = [];
   let nextToken: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
-    const body = await sideCall(creds, upstream, opts, (ep) => {
+    const body = await sideJson(creds, upstream, opts, (ep) => {
       if (ep.family === "A" && ep.managementUrl !== ep.baseUrl) {
         // Family A: awsJson on the management host (as the kiro.rs fork by 2ue does in its CLI mode).
         const q = new URLSearchParams({ origin: "KIRO_CLI" });
@@ -228,7 +184,7 @@ export async function listAvailableProfiles(
   const out: AvailableProfile[] = [];
   let nextToken: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
-    const body = await sideCall(creds, upstream, opts, (ep) =>
+    const body = await sideJson(creds, upstream, opts, (ep) =>
       ep.family === "A" && ep.managementUrl !== ep.baseUrl
         ? {
             url: `${ep.managementUrl}/listAvailableProfiles`,

@@ -3,31 +3,18 @@
  * every continuation request) and real searches (src/kiro/mcp.ts against the fake's MCP).
  */
 import { ModelCatalog } from "../../src/core/models";
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import type { CanonicalRequest, ServerToolRequest } from "../../src/core/canonical";
 import { planWebSearch, type SearchOutcome } from "../../src/core/web-search";
 import { runWebSearchTurn, type WebSearchTurnEvent } from "../../src/core/web-search-loop";
-import { refreshAccessToken } from "../../src/kiro/auth";
 import { openChat, type KiroCredentials } from "../../src/kiro/client";
 import { webSearch } from "../../src/kiro/mcp";
 import { fakeSearchHits } from "../fake-kiro/mcp";
 import { textScenario, toolScenario } from "../fake-kiro/scenarios";
-import { type FakeAccountInit, type FakeKiro, startFakeKiro } from "../fake-kiro/server";
+import { useFakeKiro } from "../support/kiro";
 
-let fake: FakeKiro;
-let n = 0;
-beforeAll(async () => {
-  fake = await startFakeKiro();
-});
-afterAll(() => fake.stop());
-beforeEach(() => fake.reset());
-
-async function creds(init: Omit<FakeAccountInit, "refreshToken"> = {}): Promise<KiroCredentials> {
-  const refreshToken = `aorAloop${++n}`.padEnd(120, "l");
-  fake.addAccount({ refreshToken, ...init });
-  const r = await refreshAccessToken({ kind: "social", refreshToken, authRegion: "us-east-1", machineId: `machine-loop-${n}` }, { ...fake.upstream });
-  return { accessToken: r.accessToken, authKind: "social", region: "us-east-1", profileArn: r.profileArn, machineId: `machine-loop-${n}` };
-}
+const kiro = useFakeKiro();
+const creds = kiro.creds;
 
 const WS: ServerToolRequest = { type: "web_search", name: "web_search", version: "web_search_20250305" };
 
@@ -47,7 +34,7 @@ function request(over: Partial<CanonicalRequest> = {}): CanonicalRequest {
 }
 
 function deps(c: KiroCredentials) {
-  const upstream = { ...fake.upstream };
+  const upstream = kiro.upstream;
   const searched: string[] = [];
   return {
     searched,
@@ -74,13 +61,13 @@ async function drain(gen: AsyncGenerator<WebSearchTurnEvent, number>): Promise<{
   }
 }
 
-const chatBodies = () => fake.requests.filter((r) => r.path === "/generateAssistantResponse").map((r) => r.body as any);
+const chatBodies = () => kiro.fake.requests.filter((r) => r.path === "/generateAssistantResponse").map((r) => r.body as any);
 
 describe("model mode", () => {
   test("the model's search call runs on Kiro's MCP; its results go back to the model; the client sees server blocks", async () => {
     const c = await creds();
-    fake.enqueue(toolScenario([{ name: "web_search", input: { query: "bun runtime" } }], { text: "Let me search." }));
-    fake.enqueue(textScenario("Bun is a fast runtime [1]."));
+    kiro.fake.enqueue(toolScenario([{ name: "web_search", input: { query: "bun runtime" } }], { text: "Let me search." }));
+    kiro.fake.enqueue(textScenario("Bun is a fast runtime [1]."));
     const d = deps(c);
     const plan = planWebSearch(request())!;
     expect(plan.mode).toBe("model");
@@ -105,9 +92,9 @@ describe("model mode", () => {
 
   test("max_uses: the second search is refused with max_uses_exceeded and the model is told", async () => {
     const c = await creds();
-    fake.enqueue(toolScenario([{ name: "web_search", input: { query: "one" } }]));
-    fake.enqueue(toolScenario([{ name: "web_search", input: { query: "two" } }]));
-    fake.enqueue(textScenario("Done."));
+    kiro.fake.enqueue(toolScenario([{ name: "web_search", input: { query: "one" } }]));
+    kiro.fake.enqueue(toolScenario([{ name: "web_search", input: { query: "two" } }]));
+    kiro.fake.enqueue(textScenario("Done."));
     const d = deps(c);
     const req = request({ serverTools: [{ ...WS, maxUses: 1 }] });
     const { events, searches } = await drain(runWebSearchTurn(req, planWebSearch(req)!, d.deps));
@@ -121,7 +108,7 @@ describe("model mode", () => {
 
   test("a model that keeps searching after being refused is stopped: the answer ends there", async () => {
     const c = await creds();
-    for (const q of ["one", "two", "three", "four"]) fake.enqueue(toolScenario([{ name: "web_search", input: { query: q } }], { text: `Searching ${q}.` }));
+    for (const q of ["one", "two", "three", "four"]) kiro.fake.enqueue(toolScenario([{ name: "web_search", input: { query: q } }], { text: `Searching ${q}.` }));
     const d = deps(c);
     const req = request({ serverTools: [{ ...WS, maxUses: 1 }] });
     const { events, searches } = await drain(runWebSearchTurn(req, planWebSearch(req)!, d.deps));
@@ -133,7 +120,7 @@ describe("model mode", () => {
 
   test("a round that also calls a client tool ends the answer with tool_use after showing the search", async () => {
     const c = await creds();
-    fake.enqueue(toolScenario([{ name: "web_search", input: { query: "bun" } }, { name: "Read", input: { path: "a" } }]));
+    kiro.fake.enqueue(toolScenario([{ name: "web_search", input: { query: "bun" } }, { name: "Read", input: { path: "a" } }]));
     const d = deps(c);
     const req = request({ tools: [{ name: "Read", description: "read", inputSchema: { type: "object", properties: { path: { type: "string" } } } }] });
     const { events } = await drain(runWebSearchTurn(req, planWebSearch(req)!, d.deps));

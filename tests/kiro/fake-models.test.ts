@@ -3,42 +3,25 @@
  * limits, lists differ per account (plan), and chat honours the account's list the way the
  * service does (400 INVALID_MODEL_ID for a model the plan lacks; any listed id is served).
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { refreshAccessToken } from "../../src/kiro/auth";
+import { describe, expect, test } from "bun:test";
 import type { KiroCredentials } from "../../src/kiro/client";
-import type { KiroUpstreamConfig } from "../../src/kiro/config";
 import { buildKiroRequest } from "../../src/kiro/request/build";
 import { kiroHeaders } from "../../src/kiro/request/headers";
 import { decodeKiroStream } from "../../src/kiro/stream/decode";
 import { listAvailableModels } from "../../src/kiro/usage";
 import { FAKE_MODEL_LISTS } from "../fake-kiro/models";
-import { type FakeAccountInit, type FakeKiro, startFakeKiro } from "../fake-kiro/server";
+import { useFakeKiro } from "../support/kiro";
 import { req, user } from "./request/helpers";
 
-let fake: FakeKiro;
-let upstream: KiroUpstreamConfig;
-let n = 0;
-
-beforeAll(async () => {
-  fake = await startFakeKiro();
-  upstream = { ...fake.upstream };
-});
-afterAll(() => fake.stop());
-beforeEach(() => fake.reset());
-
-async function creds(init: Omit<FakeAccountInit, "refreshToken"> = {}): Promise<KiroCredentials> {
-  const refreshToken = `aorAmodels${++n}`.padEnd(120, "x");
-  fake.addAccount({ refreshToken, ...init });
-  const r = await refreshAccessToken({ kind: "social", refreshToken, authRegion: "us-east-1", machineId: `machine-models-${n}` }, upstream);
-  return { accessToken: r.accessToken, authKind: "social", region: "us-east-1", profileArn: r.profileArn, machineId: `machine-models-${n}` };
-}
+const kiro = useFakeKiro();
+const creds = kiro.creds;
 
 /** A real builder body sent with `modelId` swapped in (the builder only knows Claude names today). */
 async function chat(c: KiroCredentials, modelId: string, text: string): Promise<{ status: number; body: string; reason?: string }> {
   const built = buildKiroRequest(req({ messages: [user(text)] }), { profileArn: c.profileArn });
   const body = built.body as any;
   body.conversationState.currentMessage.userInputMessage.modelId = modelId;
-  const res = await fetch(`${fake.url}/generateAssistantResponse`, {
+  const res = await fetch(`${kiro.fake.url}/generateAssistantResponse`, {
     method: "POST",
     headers: kiroHeaders({ accessToken: c.accessToken, machineId: c.machineId, authKind: "social" }),
     body: JSON.stringify(body),
@@ -54,7 +37,7 @@ async function chat(c: KiroCredentials, modelId: string, text: string): Promise<
 
 describe("fake ListAvailableModels", () => {
   test("the default list has Claude, auto and non-Claude models with their token limits", async () => {
-    const models = await listAvailableModels(await creds(), upstream, { noCache: true });
+    const models = await listAvailableModels(await creds(), kiro.upstream, { noCache: true });
     const ids = models.map((m) => m.modelId);
     for (const id of ["auto", "claude-opus-4.6", "claude-sonnet-4.5", "deepseek-3.2", "glm-5", "minimax-m2.5", "qwen3-coder-next"]) expect(ids).toContain(id);
     expect(models.find((m) => m.modelId === "deepseek-3.2")?.tokenLimits).toEqual({ maxInputTokens: 128_000, maxOutputTokens: 32_000 });
@@ -64,7 +47,7 @@ describe("fake ListAvailableModels", () => {
   });
 
   test("a plan whose newest Opus is 4.5 lists exactly that", async () => {
-    const models = await listAvailableModels(await creds({ models: [...FAKE_MODEL_LISTS.olderOpus] }), upstream, { noCache: true });
+    const models = await listAvailableModels(await creds({ models: [...FAKE_MODEL_LISTS.olderOpus] }), kiro.upstream, { noCache: true });
     const ids = models.map((m) => m.modelId);
     expect(ids).toEqual([...FAKE_MODEL_LISTS.olderOpus]);
     expect(ids.filter((id) => id.startsWith("claude-opus"))).toEqual(["claude-opus-4.5"]);

@@ -3,39 +3,19 @@
  * hits, tool-level failures returned as outcomes, HTTP failures thrown as classified KiroErrors,
  * and endpoint-family fallback on 404.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { refreshAccessToken } from "../../src/kiro/auth";
+import { describe, expect, test } from "bun:test";
 import type { KiroCredentials } from "../../src/kiro/client";
 import type { KiroUpstreamConfig } from "../../src/kiro/config";
 import { EndpointSelector } from "../../src/kiro/endpoints";
 import { KiroError } from "../../src/kiro/errors";
 import { listMcpTools, webSearch } from "../../src/kiro/mcp";
 import { fakeSearchHits } from "../fake-kiro/mcp";
-import { type FakeAccountInit, type FakeKiro, startFakeKiro } from "../fake-kiro/server";
+import { useFakeKiro } from "../support/kiro";
 
-let fake: FakeKiro;
-let upstream: KiroUpstreamConfig;
-let n = 0;
+const kiro = useFakeKiro();
+const creds = kiro.creds;
 
-beforeAll(async () => {
-  fake = await startFakeKiro();
-  upstream = { ...fake.upstream };
-});
-afterAll(() => fake.stop());
-beforeEach(() => fake.reset());
-
-async function creds(init: Omit<FakeAccountInit, "refreshToken"> = {}): Promise<KiroCredentials> {
-  const refreshToken = `aorAmcp${++n}`.padEnd(120, "m");
-  const acct = fake.addAccount({ refreshToken, ...init });
-  const kind = init.kind ?? "social";
-  const r = await refreshAccessToken(
-    { kind, refreshToken, clientId: acct.clientId, clientSecret: acct.clientSecret, authRegion: "us-east-1", machineId: `machine-mcp-${n}` },
-    upstream,
-  );
-  return { accessToken: r.accessToken, authKind: kind, region: "us-east-1", profileArn: r.profileArn, machineId: `machine-mcp-${n}` };
-}
-
-const mcpCalls = () => fake.requests.filter((r) => r.path === "/mcp");
+const mcpCalls = () => kiro.fake.requests.filter((r) => r.path === "/mcp");
 
 async function thrown(p: Promise<unknown>): Promise<KiroError> {
   const e = await p.then(() => undefined, (x: unknown) => x);
@@ -46,7 +26,7 @@ async function thrown(p: Promise<unknown>): Promise<KiroError> {
 describe("web search through MCP", () => {
   test("tools/call web_search: hits parsed, JSON-RPC body and headers as the service expects", async () => {
     const c = await creds();
-    const out = await webSearch(c, upstream, { query: "  bun runtime release  " });
+    const out = await webSearch(c, kiro.upstream, { query: "  bun runtime release  " });
     expect(out.ok).toBe(true);
     if (!out.ok) return;
     const expected = fakeSearchHits("bun runtime release");
@@ -69,39 +49,39 @@ describe("web search through MCP", () => {
   test("an account without a profile sends no ARN header and still searches", async () => {
     const c = await creds({ kind: "idc", profileArn: null });
     expect(c.profileArn).toBeUndefined();
-    const out = await webSearch(c, upstream, { query: "zig allocator" });
+    const out = await webSearch(c, kiro.upstream, { query: "zig allocator" });
     expect(out.ok).toBe(true);
     expect(mcpCalls()[0]!.headers["x-amzn-kiro-profile-arn"]).toBeUndefined();
   });
 
   test("a plan without web search: no tool listed, the call is a not_in_plan outcome (no throw)", async () => {
     const c = await creds({ mcp: { webSearch: false } });
-    expect(await listMcpTools(c, upstream)).toEqual([]);
-    const out = await webSearch(c, upstream, { query: "anything" });
+    expect(await listMcpTools(c, kiro.upstream)).toEqual([]);
+    const out = await webSearch(c, kiro.upstream, { query: "anything" });
     expect(out).toEqual({ ok: false, code: "not_in_plan", message: "web search is not available for this account's plan" });
   });
 
   test("tools/list names web_search when the plan has it", async () => {
     const c = await creds();
-    expect(await listMcpTools(c, upstream)).toEqual(["web_search"]);
+    expect(await listMcpTools(c, kiro.upstream)).toEqual(["web_search"]);
   });
 
   test("the search backend failing inside the tool is an unavailable outcome", async () => {
     const c = await creds({ mcp: { toolErrorCalls: 1 } });
-    const out = await webSearch(c, upstream, { query: "flaky" });
+    const out = await webSearch(c, kiro.upstream, { query: "flaky" });
     expect(out).toEqual({ ok: false, code: "unavailable", message: "Search service temporarily unavailable" });
-    expect((await webSearch(c, upstream, { query: "flaky" })).ok).toBe(true);
+    expect((await webSearch(c, kiro.upstream, { query: "flaky" })).ok).toBe(true);
   });
 
   test("an empty query is refused without calling the service", async () => {
     const c = await creds();
-    expect(await webSearch(c, upstream, { query: "   " })).toMatchObject({ ok: false, code: "invalid_input" });
+    expect(await webSearch(c, kiro.upstream, { query: "   " })).toMatchObject({ ok: false, code: "invalid_input" });
     expect(mcpCalls()).toHaveLength(0);
   });
 
   test("fewer hits than usual are passed through as they come", async () => {
     const c = await creds({ mcp: { resultCount: 2 } });
-    const out = await webSearch(c, upstream, { query: "rare topic" });
+    const out = await webSearch(c, kiro.upstream, { query: "rare topic" });
     expect(out.ok && out.hits.length).toBe(2);
   });
 });
@@ -109,30 +89,30 @@ describe("web search through MCP", () => {
 describe("HTTP failures are classified like every other upstream answer", () => {
   test("an invalid bearer → expired_token", async () => {
     const c = await creds();
-    const e = await thrown(webSearch({ ...c, accessToken: "not-a-token" }, upstream, { query: "q" }));
+    const e = await thrown(webSearch({ ...c, accessToken: "not-a-token" }, kiro.upstream, { query: "q" }));
     expect(e.cls).toBe("expired_token");
     expect(e.status).toBe(403);
   });
 
   test("suspended, out of credits, throttled", async () => {
     const s = await creds({ behaviour: { suspended: true } });
-    expect((await thrown(webSearch(s, upstream, { query: "q" }))).cls).toBe("suspended");
+    expect((await thrown(webSearch(s, kiro.upstream, { query: "q" }))).cls).toBe("suspended");
     const q = await creds({ behaviour: { quota: true } });
-    expect((await thrown(webSearch(q, upstream, { query: "q" }))).cls).toBe("quota_exhausted");
+    expect((await thrown(webSearch(q, kiro.upstream, { query: "q" }))).cls).toBe("quota_exhausted");
     const t = await creds({ behaviour: { throttleCalls: 1, retryAfterSec: 3 } });
-    const e = await thrown(webSearch(t, upstream, { query: "q" }));
+    const e = await thrown(webSearch(t, kiro.upstream, { query: "q" }));
     expect(e.cls).toBe("throttled");
     expect(e.retryAfterMs).toBe(3000);
   });
 
   test("a 500 is transient", async () => {
     const c = await creds({ behaviour: { transient500Calls: 1 } });
-    expect((await thrown(webSearch(c, upstream, { query: "q" }))).cls).toBe("transient");
+    expect((await thrown(webSearch(c, kiro.upstream, { query: "q" }))).cls).toBe("transient");
   });
 
   test("an ARN that is not the account's → forbidden", async () => {
     const c = await creds();
-    const e = await thrown(webSearch({ ...c, profileArn: "arn:aws:codewhisperer:us-east-1:111111111111:profile/OTHERPROFILE" }, upstream, { query: "q" }));
+    const e = await thrown(webSearch({ ...c, profileArn: "arn:aws:codewhisperer:us-east-1:111111111111:profile/OTHERPROFILE" }, kiro.upstream, { query: "q" }));
     expect(e.cls).toBe("forbidden");
   });
 
@@ -140,21 +120,21 @@ describe("HTTP failures are classified like every other upstream answer", () => 
     const c = await creds();
     const endpoints = new EndpointSelector({
       families: [
-        { family: "A", template: `${fake.url}/gone` },
-        { family: "B", template: fake.url },
+        { family: "A", template: `${kiro.fake.url}/gone` },
+        { family: "B", template: kiro.fake.url },
       ],
     });
-    const noPin: KiroUpstreamConfig = { region: "us-east-1", authUrl: fake.url, oidcUrl: fake.url };
+    const noPin: KiroUpstreamConfig = { region: "us-east-1", authUrl: kiro.fake.url, oidcUrl: kiro.fake.url };
     const out = await webSearch(c, noPin, { query: "fallback" }, undefined, { endpoints });
     expect(out.ok).toBe(true);
-    expect(fake.requests.map((r) => r.path).filter((p) => p.endsWith("/mcp"))).toEqual(["/gone/mcp", "/mcp"]);
+    expect(kiro.fake.requests.map((r) => r.path).filter((p) => p.endsWith("/mcp"))).toEqual(["/gone/mcp", "/mcp"]);
   });
 
   test("the caller's abort ends the call with the abort, not an upstream error", async () => {
     const c = await creds({ behaviour: { slowFirstByteMs: 0 } });
     const ac = new AbortController();
     ac.abort(new Error("client went away"));
-    const e = await webSearch(c, upstream, { query: "q" }, ac.signal).then(() => undefined, (x: unknown) => x);
+    const e = await webSearch(c, kiro.upstream, { query: "q" }, ac.signal).then(() => undefined, (x: unknown) => x);
     expect(e).toBeInstanceOf(Error);
     expect(e).not.toBeInstanceOf(KiroError);
   });
@@ -162,7 +142,7 @@ describe("HTTP failures are classified like every other upstream answer", () => 
 
 describe("the fake's MCP JSON-RPC layer", () => {
   async function post(c: KiroCredentials, body: unknown): Promise<{ status: number; json: any }> {
-    const res = await fetch(`${fake.url}/mcp`, {
+    const res = await fetch(`${kiro.fake.url}/mcp`, {
       method: "POST",
       headers: { authorization: `Bearer ${c.accessToken}`, "content-type": "application/json" },
       body: typeof body === "string" ? body : JSON.stringify(body),

@@ -5,7 +5,7 @@
  * directives / enqueued scenarios, and the typed HTTP-level exceptions the fake raises for
  * per-account behaviours, foreign members and the strict validator.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import {
   AccessDeniedException,
   CodeWhispererStreaming,
@@ -15,36 +15,24 @@ import {
   ThrottlingException,
   ValidationException,
 } from "@aws/codewhisperer-streaming-client";
-import { refreshAccessToken } from "../../src/kiro/auth";
 import { reasoningScenario } from "../fake-kiro/scenarios";
-import { type FakeAccount, type FakeBehaviour, type FakeKiro, startFakeKiro } from "../fake-kiro/server";
+import type { FakeBehaviour } from "../fake-kiro/server";
+import { type FakeAccountCredentials, useFakeKiro } from "../support/kiro";
 
-let fake: FakeKiro;
-let n = 0;
+const kiro = useFakeKiro();
 
-beforeAll(async () => {
-  fake = await startFakeKiro();
-});
-afterAll(() => fake.stop());
-beforeEach(() => fake.reset());
-
-type Acct = { account: FakeAccount; accessToken: string; profileArn?: string };
+type Acct = FakeAccountCredentials;
 
 /** A fake social account and a bearer the fake issued for it through its own refresh endpoint. */
-async function account(behaviour: FakeBehaviour = {}): Promise<Acct> {
-  const refreshToken = `aorAsdk${++n}`.padEnd(120, "s");
-  const acct = fake.addAccount({ refreshToken, behaviour });
-  const r = await refreshAccessToken({ kind: "social", refreshToken, authRegion: "us-east-1", machineId: "s".repeat(64) }, fake.upstream);
-  return { account: acct, accessToken: r.accessToken, profileArn: r.profileArn };
-}
+const account = (behaviour: FakeBehaviour = {}): Promise<Acct> => kiro.account({ behaviour });
 
 function client(a: Acct): CodeWhispererStreaming {
-  return new CodeWhispererStreaming({ endpoint: fake.url, region: "us-east-1", token: { token: a.accessToken }, maxAttempts: 1 });
+  return new CodeWhispererStreaming({ endpoint: kiro.fake.url, region: "us-east-1", token: { token: a.creds.accessToken }, maxAttempts: 1 });
 }
 
 function input(a: Acct, content: string, extra: { tools?: any[]; modelId?: string } = {}): GenerateAssistantResponseCommandInput {
   return {
-    profileArn: a.profileArn,
+    profileArn: a.creds.profileArn,
     conversationState: {
       conversationId: crypto.randomUUID(),
       chatTriggerType: "MANUAL",
@@ -95,10 +83,10 @@ describe("official SDK ↔ fake Kiro: events", () => {
     expect(evs.some((e) => e.meteringEvent)).toBe(true);
     expect(evs.at(-1)!.contextUsageEvent).toBeDefined();
     // The SDK's body passed the strict validator and carried the account's own ARN.
-    const rec = fake.requests.at(-1)!;
+    const rec = kiro.fake.requests.at(-1)!;
     expect(rec.path).toBe("/generateAssistantResponse");
     expect(rec.accountRefreshToken).toBe(a.account.refreshToken);
-    expect((rec.body as any).profileArn).toBe(a.profileArn);
+    expect((rec.body as any).profileArn).toBe(a.creds.profileArn);
   });
 
   test("[[fake:tools]] → toolUseEvents whose fragments form the declared tool's input", async () => {
@@ -115,7 +103,7 @@ describe("official SDK ↔ fake Kiro: events", () => {
 
   test("a scenario enqueued for the account → reasoningContentEvent text and signature", async () => {
     const a = await account();
-    fake.enqueue(reasoningScenario("Weighing options.", "Done.", "sig-xyz"), a.account.refreshToken);
+    kiro.fake.enqueue(reasoningScenario("Weighing options.", "Done.", "sig-xyz"), a.account.refreshToken);
     const evs = await events(a, input(a, "think"));
     expect(evs.filter((e) => e.reasoningContentEvent?.text).map((e) => e.reasoningContentEvent.text).join("")).toBe("Weighing options.");
     expect(evs.find((e) => e.reasoningContentEvent?.signature)!.reasoningContentEvent).toEqual({ signature: "sig-xyz" });
@@ -198,7 +186,7 @@ describe("official SDK ↔ fake Kiro: typed exceptions", () => {
 
   test("an unknown bearer → the nameless 403 the real service sends", async () => {
     const a = await account();
-    const e = await failure({ ...a, accessToken: "aoaAnot-a-token" }, input(a, "hi"));
+    const e = await failure({ ...a, creds: { ...a.creds, accessToken: "aoaAnot-a-token" } }, input(a, "hi"));
     expect(e.$metadata.httpStatusCode).toBe(403);
     expect(e.message).toBe("The bearer token included in the request is invalid.");
   });

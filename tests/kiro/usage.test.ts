@@ -2,10 +2,7 @@
  * Side calls against the fake and the remaining-quota math (docs/upstream.md, Side calls): CREDIT breakdown +
  * active free trial + active, unexpired bonuses; plan title without "KIRO ".
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { refreshAccessToken } from "../../src/kiro/auth";
-import type { KiroCredentials } from "../../src/kiro/client";
-import type { KiroUpstreamConfig } from "../../src/kiro/config";
+import { describe, expect, test } from "bun:test";
 import { KiroError } from "../../src/kiro/errors";
 import {
   firstActiveProfileArn,
@@ -14,29 +11,10 @@ import {
   listAvailableProfiles,
   quotaFromUsageLimits,
 } from "../../src/kiro/usage";
-import { type FakeAccountInit, type FakeKiro, startFakeKiro } from "../fake-kiro/server";
+import { useFakeKiro } from "../support/kiro";
 
-let fake: FakeKiro;
-let upstream: KiroUpstreamConfig;
-let n = 0;
-
-beforeAll(async () => {
-  fake = await startFakeKiro();
-  upstream = { ...fake.upstream };
-});
-afterAll(() => fake.stop());
-beforeEach(() => fake.reset());
-
-async function creds(init: Omit<FakeAccountInit, "refreshToken"> = {}): Promise<KiroCredentials> {
-  const refreshToken = `aorAusage${++n}`.padEnd(120, "u");
-  const acct = fake.addAccount({ refreshToken, ...init });
-  const kind = init.kind ?? "social";
-  const r = await refreshAccessToken(
-    { kind, refreshToken, clientId: acct.clientId, clientSecret: acct.clientSecret, authRegion: "us-east-1", machineId: `machine-${n}` },
-    upstream,
-  );
-  return { accessToken: r.accessToken, authKind: kind, region: "us-east-1", profileArn: r.profileArn, machineId: `machine-${n}` };
-}
+const kiro = useFakeKiro();
+const creds = kiro.creds;
 
 describe("quota math", () => {
   const now = 1_790_000_000_000; // before every expiry below
@@ -100,13 +78,13 @@ describe("quota math", () => {
 describe("side calls against the fake", () => {
   test("getUsageLimits: query string, bearer, runtime UA, snapshot", async () => {
     const c = await creds({ email: "a@example.com", quota: { used: 10, limit: 50, freeTrial: { used: 100, limit: 500 }, bonuses: [{ code: "W", used: 1, limit: 10 }], subscriptionTitle: "KIRO PRO" } });
-    const q = await getUsageLimits(c, upstream);
+    const q = await getUsageLimits(c, kiro.upstream);
     expect(q.limit).toBe(560);
     expect(q.used).toBe(111);
     expect(q.remaining).toBe(449);
     expect(q.subscription).toBe("PRO");
     expect(q.email).toBe("a@example.com");
-    const rec = fake.requests.at(-1)!;
+    const rec = kiro.fake.requests.at(-1)!;
     expect(rec.method).toBe("GET");
     expect(rec.path).toBe("/getUsageLimits");
     const qs = new URLSearchParams(rec.query);
@@ -120,35 +98,35 @@ describe("side calls against the fake", () => {
 
   test("getUsageLimits with an invalid token → expired_token", async () => {
     const c = await creds();
-    await expect(getUsageLimits({ ...c, accessToken: "nope" }, upstream)).rejects.toMatchObject({ cls: "expired_token" });
+    await expect(getUsageLimits({ ...c, accessToken: "nope" }, kiro.upstream)).rejects.toMatchObject({ cls: "expired_token" });
   });
 
   test("listAvailableModels is cached per account for ~30 min", async () => {
     const c = await creds();
     let now = 5_000_000;
-    const models = await listAvailableModels(c, upstream, { now: () => now });
+    const models = await listAvailableModels(c, kiro.upstream, { now: () => now });
     expect(models.map((m) => m.modelId)).toContain("claude-sonnet-4.5");
     expect(models.find((m) => m.modelId === "claude-sonnet-4.5")?.tokenLimits?.maxInputTokens).toBe(200000);
-    const calls = () => fake.requests.filter((r) => r.path === "/ListAvailableModels").length;
+    const calls = () => kiro.fake.requests.filter((r) => r.path === "/ListAvailableModels").length;
     expect(calls()).toBe(1);
     now += 29 * 60_000;
-    await listAvailableModels(c, upstream, { now: () => now });
+    await listAvailableModels(c, kiro.upstream, { now: () => now });
     expect(calls()).toBe(1);
     now += 2 * 60_000;
-    await listAvailableModels(c, upstream, { now: () => now });
+    await listAvailableModels(c, kiro.upstream, { now: () => now });
     expect(calls()).toBe(2);
   });
 
   test("listAvailableProfiles: IdC account finds its ARN; Builder ID gets 403", async () => {
     const c = await creds({ kind: "idc" });
     expect(c.profileArn).toBeUndefined();
-    const profiles = await listAvailableProfiles(c, upstream);
+    const profiles = await listAvailableProfiles(c, kiro.upstream);
     expect(profiles).toEqual([{ arn: "arn:aws:codewhisperer:us-east-1:123456789012:profile/FAKEIDCPROFILE", profileName: "fake-profile", status: "ACTIVE" }]);
     expect(firstActiveProfileArn(profiles)).toBe(profiles[0]!.arn);
     expect(firstActiveProfileArn([{ arn: "x", profileName: "p", status: "CREATING" }])).toBeUndefined();
 
     const builderId = await creds({ kind: "idc", profileArn: null });
-    const e = await listAvailableProfiles(builderId, upstream).catch((err) => err);
+    const e = await listAvailableProfiles(builderId, kiro.upstream).catch((err) => err);
     expect(e).toBeInstanceOf(KiroError);
     expect((e as KiroError).cls).toBe("forbidden");
   });

@@ -1,41 +1,18 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { generateText, jsonSchema, stepCountIs, streamText, tool } from "ai";
+import { describe, expect, test } from "bun:test";
+import { stepCountIs, streamText } from "ai";
 import { createOpenAI } from "@ai-sdk/openai";
-import { startE2E, type E2E } from "../support/e2e";
+import { useE2E } from "../support/e2e";
+import { aiWeatherTool, expectAiSdkToolLoop } from "../support/openai-clients";
 import { textScenario, toolScenario } from "../fake-kiro/scenarios";
 
 /** Vercel AI SDK through `.chat()` (/chat/completions): zod-validates every chunk (a chunk that fails becomes an error part). */
-let e: E2E;
-beforeAll(async () => {
-  e = await startE2E();
-});
-afterAll(async () => {
-  await e?.stop();
-});
+const e = useE2E();
 
 const model = () => createOpenAI({ baseURL: `${e.url}/v1`, apiKey: e.clientKey }).chat("claude-sonnet-4-5");
 
-function weatherTool(calls: string[]) {
-  return tool({
-    description: "Weather for a city",
-    inputSchema: jsonSchema<{ city: string }>({ type: "object", properties: { city: { type: "string" } }, required: ["city"] }),
-    execute: async ({ city }) => {
-      calls.push(city);
-      return `sunny in ${city}`;
-    },
-  });
-}
-
 describe("Vercel AI SDK (@ai-sdk/openai .chat())", () => {
   test("generateText with a tool: two steps, usage, finish reasons", async () => {
-    e.fake.enqueue(toolScenario([{ name: "get_weather", input: { city: "Lisbon" } }]));
-    e.fake.enqueue(textScenario("It is sunny in Lisbon."));
-    const calls: string[] = [];
-    const r = await generateText({ model: model(), prompt: "weather in Lisbon?", tools: { get_weather: weatherTool(calls) }, stopWhen: stepCountIs(3), maxRetries: 0 });
-    expect(calls).toEqual(["Lisbon"]);
-    expect(r.text).toBe("It is sunny in Lisbon.");
-    expect(r.steps.map((s) => s.finishReason)).toEqual(["tool-calls", "stop"]);
-    expect(r.totalUsage.outputTokens).toBeGreaterThan(0);
+    await expectAiSdkToolLoop(e.fake, model());
   });
 
   test("streamText with a tool: no error parts, text and usage arrive", async () => {
@@ -46,7 +23,7 @@ describe("Vercel AI SDK (@ai-sdk/openai .chat())", () => {
     const r = streamText({
       model: model(),
       prompt: "weather in Porto?",
-      tools: { get_weather: weatherTool(calls) },
+      tools: { get_weather: aiWeatherTool(calls) },
       stopWhen: stepCountIs(3),
       maxRetries: 0,
       onError: ({ error }) => { errors.push(error); },

@@ -3,19 +3,13 @@
  * `message.function_call` / `delta.function_call` and finish_reason "function_call" — since
  * clients written for it never look at `tool_calls`.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import OpenAI from "openai";
-import { startE2E, type E2E } from "../support/e2e";
+import { useE2E } from "../support/e2e";
 import { parallelToolScenario, toolScenario } from "../fake-kiro/scenarios";
 import { parseOpenAISse } from "./helpers";
 
-let e: E2E;
-beforeAll(async () => {
-  e = await startE2E();
-});
-afterAll(async () => {
-  await e?.stop();
-});
+const e = useE2E();
 
 const functions = [
   { name: "get_weather", description: "Weather for a city", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } },

@@ -1,16 +1,10 @@
 /** Raw-wire assertions on /v1/chat/completions (checks O1–O10 and E1–E3 of docs/wire-checks.md) with fetch. */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startE2E, type E2E } from "../support/e2e";
+import { describe, expect, test } from "bun:test";
+import { useE2E } from "../support/e2e";
 import { toolScenario, parallelToolScenario, textScenario, errorFrameScenario, textSteps, usageSteps } from "../fake-kiro/scenarios";
 import { assertConformantStream, parseOpenAISse, toolArgs, PNG_1PX } from "./helpers";
 
-let e: E2E;
-beforeAll(async () => {
-  e = await startE2E();
-});
-afterAll(async () => {
-  await e?.stop();
-});
+const e = useE2E();
 
 function post(body: unknown, headers: Record<string, string> = {}, path = "/v1/chat/completions") {
   return fetch(`${e.url}${path}`, {

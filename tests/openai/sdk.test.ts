@@ -1,23 +1,11 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import OpenAI7 from "openai";
-import OpenAI6 from "openai6";
-import { startE2E, type E2E } from "../support/e2e";
+import { describe, expect, test } from "bun:test";
+import type OpenAI7 from "openai";
+import { startE2E, useE2E } from "../support/e2e";
+import { OPENAI_SDKS, openaiClient } from "../support/openai-clients";
 import { parallelToolScenario, textScenario, toolScenario } from "../fake-kiro/scenarios";
 import { PNG_1PX } from "./helpers";
 
-/** Both SDK majors in the wild (openai 6 and 7; docs/wire-checks.md): they must behave identically against us. */
-const SDKS = [
-  ["openai 7.x", OpenAI7],
-  ["openai 6.x", OpenAI6],
-] as const;
-
-let e: E2E;
-beforeAll(async () => {
-  e = await startE2E();
-});
-afterAll(async () => {
-  await e?.stop();
-});
+const e = useE2E();
 
 const MODEL = "claude-sonnet-4-5";
 const weather = {
@@ -25,9 +13,9 @@ const weather = {
   function: { name: "get_weather", description: "Weather for a city", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } },
 };
 
-for (const [label, OpenAI] of SDKS) {
+for (const [label, OpenAI] of OPENAI_SDKS) {
   describe(label, () => {
-    const client = () => new OpenAI({ baseURL: `${e.url}/v1`, apiKey: e.clientKey, maxRetries: 0 }) as OpenAI7;
+    const client = () => openaiClient(OpenAI, e);
 
     test("create non-stream", async () => {
       const r = await client().chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "hi [[fake:usage]]" }] });
@@ -130,7 +118,7 @@ for (const [label, OpenAI] of SDKS) {
     });
 
     test("typed errors: AuthenticationError, BadRequestError, NotFoundError", async () => {
-      const bad = new OpenAI({ baseURL: `${e.url}/v1`, apiKey: "wrong", maxRetries: 0 }) as OpenAI7;
+      const bad = openaiClient(OpenAI, e, "wrong");
       // APIPromise is a Promise subclass created already-resolved; expect().rejects misreads it.
       expect(await bad.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "x" }] }).catch((x) => x)).toBeInstanceOf(OpenAI.AuthenticationError);
       expect(await bad.models.list().catch((x) => x)).toBeInstanceOf(OpenAI.AuthenticationError);
@@ -154,7 +142,7 @@ for (const [label, OpenAI] of SDKS) {
 
     test("PermissionDeniedError (403) for a key whose allow-list excludes the model", async () => {
       const { key } = await e.services.keys.create({ name: `haiku-only ${label}`, allowedModels: ["claude-haiku-4-5"] });
-      const limited = new OpenAI({ baseURL: `${e.url}/v1`, apiKey: key, maxRetries: 0 }) as OpenAI7;
+      const limited = openaiClient(OpenAI, e, key);
       const before = e.fake.requests.length;
       const err = await limited.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "x" }] }).catch((x) => x);
       expect(err).toBeInstanceOf(OpenAI.PermissionDeniedError);
@@ -179,8 +167,8 @@ describe("pool states as typed errors", () => {
   test("429 RateLimitError with retry-after when every account is throttled", async () => {
     const t = await startE2E({ accounts: [{ behaviour: { throttleCalls: 10, retryAfterSec: 7 } }] });
     try {
-      for (const [, OpenAI] of SDKS) {
-        const c = new OpenAI({ baseURL: `${t.url}/v1`, apiKey: t.clientKey, maxRetries: 0 }) as OpenAI7;
+      for (const [, OpenAI] of OPENAI_SDKS) {
+        const c = openaiClient(OpenAI, t);
         const err = await c.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "x" }] }).catch((x) => x);
         expect(err).toBeInstanceOf(OpenAI.RateLimitError);
         expect(Number(err.headers.get("retry-after"))).toBeGreaterThan(0);
@@ -193,8 +181,8 @@ describe("pool states as typed errors", () => {
   test("503 when no account can serve, with the reason", async () => {
     const t = await startE2E({ accounts: [] });
     try {
-      for (const [, OpenAI] of SDKS) {
-        const c = new OpenAI({ baseURL: `${t.url}/v1`, apiKey: t.clientKey, maxRetries: 0 }) as OpenAI7;
+      for (const [, OpenAI] of OPENAI_SDKS) {
+        const c = openaiClient(OpenAI, t);
         const err = await c.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "x" }] }).catch((x) => x);
         expect(err).toBeInstanceOf(OpenAI.InternalServerError);
         expect(err.status).toBe(503);

@@ -4,17 +4,11 @@
  * `[[fake:parallel_tools]]` answer has two calls, and the client must see exactly one. The
  * Anthropic case lives here because both dialects share the enforcement being tested.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startE2E, type E2E } from "../support/e2e";
+import { describe, expect, test } from "bun:test";
+import { useE2E } from "../support/e2e";
 import { assertConformantStream, toolArgs } from "./helpers";
 
-let e: E2E;
-beforeAll(async () => {
-  e = await startE2E();
-});
-afterAll(async () => {
-  await e?.stop();
-});
+const e = useE2E();
 
 const fn = (name: string, prop: string) => ({
   type: "function",

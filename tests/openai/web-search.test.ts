@@ -5,12 +5,11 @@
  * model searches when the conversation has `[[fake:web_answer]] <query>` and answers with the
  * URLs the results gave it.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import OpenAI7 from "openai";
-import OpenAI6 from "openai6";
+import { describe, expect, test } from "bun:test";
 import { fakeSearchHits } from "../fake-kiro/mcp";
 import { textScenario } from "../fake-kiro/scenarios";
-import { startE2E, type E2E } from "../support/e2e";
+import { startE2E, useE2E } from "../support/e2e";
+import { OPENAI_SDKS, mcpSearchCalls, openaiClient, postJson, upstreamChatCalls, type Target } from "../support/openai-clients";
 import { assertConformantStream } from "./helpers";
 
 const MODEL = "claude-sonnet-4-5";
@@ -18,18 +17,11 @@ const QUERY = "bun runtime release";
 const HITS = fakeSearchHits(QUERY);
 const ANSWER = `Searching the web.\n\nAnswer from the web search: ${HITS.map((h) => h.url).join(" ")}`;
 
-let e: E2E;
-beforeAll(async () => {
-  e = await startE2E();
-});
-afterAll(async () => {
-  await e?.stop();
-});
+const e = useE2E();
 
-const chatCalls = () => e.fake.requests.filter((r) => r.path.endsWith("/generateAssistantResponse"));
-const mcpCalls = () => e.fake.requests.filter((r) => r.path.endsWith("/mcp") && (r.body as any)?.method === "tools/call");
-const post = (url: string, key: string, body: unknown) =>
-  fetch(`${url}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+const chatCalls = () => upstreamChatCalls(e.fake);
+const mcpCalls = () => mcpSearchCalls(e.fake);
+const post = (target: Target, body: unknown) => postJson(target, "/v1/chat/completions", body);
 const ask = (extra: Record<string, unknown> = {}) => ({
   model: MODEL,
   messages: [{ role: "user" as const, content: `[[fake:web_answer]] ${QUERY}` }],
@@ -49,14 +41,9 @@ function expectCitations(content: string, annotations: any[], hits = HITS): void
   });
 }
 
-const SDKS = [
-  ["openai 7.x", OpenAI7],
-  ["openai 6.x", OpenAI6],
-] as const;
-
-for (const [label, OpenAI] of SDKS) {
+for (const [label, OpenAI] of OPENAI_SDKS) {
   describe(`${label}: web_search_options`, () => {
-    const client = () => new OpenAI({ baseURL: `${e.url}/v1`, apiKey: e.clientKey, maxRetries: 0 }) as OpenAI7;
+    const client = () => openaiClient(OpenAI, e);
 
     test("create: the answer from the results, message.annotations with url_citation", async () => {
       const searches = mcpCalls().length;
@@ -82,7 +69,7 @@ for (const [label, OpenAI] of SDKS) {
 
 describe("raw wire", () => {
   test("stream: annotations in one chunk right before the finish chunk; no search in the chunks", async () => {
-    const r = await post(e.url, e.clientKey, ask({ stream: true, stream_options: { include_usage: true } }));
+    const r = await post(e, ask({ stream: true, stream_options: { include_usage: true } }));
     expect(r.status).toBe(200);
     const chunks = assertConformantStream(await r.text(), { includeUsage: true });
     const finish = chunks.findIndex((c) => c.choices[0]?.finish_reason);
@@ -98,7 +85,7 @@ describe("raw wire", () => {
 
   test("the model sees the search as a function tool and reads every result in the next round", async () => {
     const before = chatCalls().length;
-    await (await post(e.url, e.clientKey, ask())).json();
+    await (await post(e, ask())).json();
     const rounds = chatCalls().slice(before);
     expect(rounds).toHaveLength(2);
     const tools = (rounds[0]!.body as any).conversationState.currentMessage.userInputMessage.userInputMessageContext.tools;
@@ -110,7 +97,7 @@ describe("raw wire", () => {
     e.fake.enqueue(textScenario("No search needed."));
     const before = chatCalls().length;
     const fn = { type: "function", function: { name: "web_search", description: "mine", parameters: { type: "object", properties: {} } } };
-    const r = await post(e.url, e.clientKey, { model: MODEL, messages: [{ role: "user", content: "hi" }], tools: [fn], web_search_options: {} });
+    const r = await post(e, { model: MODEL, messages: [{ role: "user", content: "hi" }], tools: [fn], web_search_options: {} });
     const body = await r.json();
     expect(body.choices[0].message.content).toBe("No search needed.");
     expect(body.choices[0].message.annotations).toEqual([]);
@@ -121,7 +108,7 @@ describe("raw wire", () => {
   test("without web_search_options nothing changes: no search tool upstream, annotations empty", async () => {
     e.fake.enqueue(textScenario(`See ${HITS[0]!.url}`));
     const before = chatCalls().length;
-    const body = await (await post(e.url, e.clientKey, { model: MODEL, messages: [{ role: "user", content: "hi" }] })).json();
+    const body = await (await post(e, { model: MODEL, messages: [{ role: "user", content: "hi" }] })).json();
     expect(body.choices[0].message.annotations).toEqual([]);
     const ctx = (chatCalls()[before]!.body as any).conversationState.currentMessage.userInputMessage.userInputMessageContext ?? {};
     expect(ctx.tools ?? []).toEqual([]);
@@ -133,7 +120,7 @@ describe("a plan without web search", () => {
     const other = await startE2E({ accounts: [{ mcp: { webSearch: false } }] });
     try {
       for (const stream of [false, true]) {
-        const r = await post(other.url, other.clientKey, ask({ stream }));
+        const r = await post(other, ask({ stream }));
         expect(r.status).toBe(200);
         if (stream) {
           const chunks = assertConformantStream(await r.text(), { includeUsage: false });
@@ -161,7 +148,7 @@ describe("bad web_search_options → 400 naming the field", () => {
   for (const [name, options, param] of cases) {
     test(name, async () => {
       const before = chatCalls().length;
-      const r = await post(e.url, e.clientKey, { model: MODEL, messages: [{ role: "user", content: "hi" }], web_search_options: options });
+      const r = await post(e, { model: MODEL, messages: [{ role: "user", content: "hi" }], web_search_options: options });
       expect(r.status).toBe(400);
       const body = await r.json();
       expect(body.error.param).toBe(param);
@@ -174,7 +161,7 @@ describe("bad web_search_options → 400 naming the field", () => {
 describe("tool_choice", () => {
   test("required with only web_search_options: the first round must search, the answer cites the results", async () => {
     const before = chatCalls().length;
-    const body = await (await post(e.url, e.clientKey, ask({ tool_choice: "required" }))).json();
+    const body = await (await post(e, ask({ tool_choice: "required" }))).json();
     expect(body.choices[0].message.content).toBe(ANSWER);
     expectCitations(body.choices[0].message.content, body.choices[0].message.annotations);
     const rounds = chatCalls().slice(before).map((q) => JSON.stringify(q.body));

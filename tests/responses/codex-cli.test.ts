@@ -5,65 +5,29 @@
  * a file. The model side is scripted with the fake's queued scenarios.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runCodexConfigCommand } from "../../src/cli/codex-config";
 import { textScenario, toolScenario } from "../fake-kiro/scenarios";
+import { codexAvailable, codexConfig, startCodex, type Codex } from "../support/codex";
 import { startE2E, type E2E } from "../support/e2e";
 
-const CODEX = join(import.meta.dir, "../../node_modules/.bin/codex");
-
-/** Whether the CLI starts on this platform at all (the npm package ships per-platform binaries). */
-function codexStarts(): boolean {
-  if (!existsSync(CODEX)) return false;
-  try {
-    const r = Bun.spawnSync([CODEX, "--version"], { stdout: "pipe", stderr: "pipe" });
-    return r.exitCode === 0 && /codex-cli/.test(r.stdout.toString());
-  } catch {
-    return false;
-  }
-}
-
-const available = codexStarts();
-if (!available) console.warn("NOTICE: tests/responses/codex-cli.test.ts skipped: the Codex CLI cannot start on this platform");
+const available = codexAvailable("tests/responses/codex-cli.test.ts");
 
 let e: E2E;
-let home: string;
-let work: string;
+let codex: Codex;
 
 beforeAll(async () => {
   if (!available) return;
   e = await startE2E();
-  home = mkdtempSync(join(tmpdir(), "kiro-codex-home-"));
-  work = mkdtempSync(join(tmpdir(), "kiro-codex-work-"));
-  const lines: string[] = [];
-  const rc = await runCodexConfigCommand(["--codex-home", home, "--base-url", `${e.url}/v1`, "--codex", CODEX], { PATH: process.env.PATH }, (l) => lines.push(l));
-  expect(rc).toBe(0);
-  // Test-only: fail fast instead of Codex's default retries. These keys land in the provider table.
-  appendFileSync(join(home, "config.toml"), "request_max_retries = 0\nstream_max_retries = 0\nstream_idle_timeout_ms = 20000\n");
+  codex = await startCodex(e, "codex");
 });
 
 afterAll(async () => {
   if (!available) return;
   await e?.stop();
-  rmSync(home, { recursive: true, force: true });
-  rmSync(work, { recursive: true, force: true });
+  codex?.stop();
 });
-
-async function codexExec(prompt: string, codexHome = home): Promise<{ code: number; stdout: string; stderr: string }> {
-  const p = Bun.spawn([CODEX, "exec", "--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox", prompt], {
-    cwd: work,
-    env: { PATH: process.env.PATH ?? "", HOME: codexHome, CODEX_HOME: codexHome, KIRO_API_KEY: e.clientKey, NO_COLOR: "1" },
-    stdout: "pipe",
-    stderr: "pipe",
-    stdin: "ignore",
-  });
-  const kill = setTimeout(() => p.kill(), 60_000);
-  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-  clearTimeout(kill);
-  return { code, stdout, stderr };
-}
 
 /** The Responses requests Codex sent, as the fake Kiro received their translations. */
 const chatRequests = () => e.fake.requests.filter((r) => r.path.endsWith("generateAssistantResponse") || String(r.headers["x-amz-target"] ?? "").endsWith("GenerateAssistantResponse"));
@@ -71,7 +35,7 @@ const chatRequests = () => e.fake.requests.filter((r) => r.path.endsWith("genera
 describe.skipIf(!available)("Codex CLI 0.169 through /v1/responses", () => {
   test("text answer", async () => {
     e.fake.enqueue(textScenario("Hello from the Kiro side."));
-    const r = await codexExec("say hello");
+    const r = await codex.exec("say hello");
     expect(r.stderr).not.toContain("Model metadata for");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("Hello from the Kiro side.");
@@ -81,7 +45,7 @@ describe.skipIf(!available)("Codex CLI 0.169 through /v1/responses", () => {
     const before = chatRequests().length;
     e.fake.enqueue(toolScenario([{ name: "exec_command", input: { cmd: "echo kiro-$((6*7))" } }]));
     e.fake.enqueue(textScenario("The command printed kiro-42."));
-    const r = await codexExec("run a shell command");
+    const r = await codex.exec("run a shell command");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("The command printed kiro-42.");
     const sent = chatRequests().slice(before);
@@ -97,9 +61,9 @@ describe.skipIf(!available)("Codex CLI 0.169 through /v1/responses", () => {
     const patch = "*** Begin Patch\n*** Add File: hello.txt\n+hello from kiro\n*** End Patch\n";
     e.fake.enqueue(toolScenario([{ name: "apply_patch", input: { input: patch } }]));
     e.fake.enqueue(textScenario("Created hello.txt."));
-    const r = await codexExec("create hello.txt using apply_patch");
+    const r = await codex.exec("create hello.txt using apply_patch");
     expect(r.code).toBe(0);
-    expect(readFileSync(join(work, "hello.txt"), "utf8")).toBe("hello from kiro\n");
+    expect(readFileSync(join(codex.work, "hello.txt"), "utf8")).toBe("hello from kiro\n");
     // Codex declared apply_patch as a freeform tool (catalogue from codex-config), exposed upstream with one `input` string.
     const first = chatRequests()[before]!.body as any;
     const tools: any[] = first.conversationState.currentMessage.userInputMessage.userInputMessageContext.tools;
@@ -112,7 +76,7 @@ describe.skipIf(!available)("Codex CLI 0.169 through /v1/responses", () => {
     const before = chatRequests().length;
     e.accounts[0]!.behaviour.inputTooLong = true;
     try {
-      const r = await codexExec("say hello");
+      const r = await codex.exec("say hello");
       expect(r.code).not.toBe(0);
       expect(r.stdout + r.stderr).toContain("ran out of room in the model's context window");
       expect(chatRequests().length - before).toBe(1);
@@ -125,14 +89,14 @@ describe.skipIf(!available)("Codex CLI 0.169 through /v1/responses", () => {
     // A second CODEX_HOME whose compaction threshold is below one Codex prompt.
     const small = mkdtempSync(join(tmpdir(), "kiro-codex-compact-"));
     try {
-      await runCodexConfigCommand(["--codex-home", small, "--base-url", `${e.url}/v1`, "--codex", CODEX], { PATH: process.env.PATH }, () => {});
+      await codexConfig(e, small);
       const cfg = join(small, "config.toml");
       writeFileSync(cfg, `model_auto_compact_token_limit = 3000\n${readFileSync(cfg, "utf8")}request_max_retries = 0\nstream_max_retries = 0\n`);
       const before = chatRequests().length;
       e.fake.enqueue(toolScenario([{ name: "exec_command", input: { cmd: "echo one" } }]));
       e.fake.enqueue(textScenario("SUMMARY: ran echo one."));
       e.fake.enqueue(textScenario("Finished after compaction."));
-      const r = await codexExec("run echo one", small);
+      const r = await codex.exec("run echo one", { home: small });
       expect(r.code).toBe(0);
       expect(r.stdout).toContain("Finished after compaction.");
       const sent = chatRequests().slice(before).map((q) => (q.body as any).conversationState);

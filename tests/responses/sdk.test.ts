@@ -2,21 +2,14 @@
  * The OpenAI SDK (7.x and 6.x) `client.responses.*` and the Vercel AI SDK's default `openai(id)`
  * model (the Responses API) against kiro-server and the fake Kiro.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import OpenAI7 from "openai";
-import OpenAI6 from "openai6";
-import { generateText, jsonSchema, stepCountIs, streamText, tool } from "ai";
+import { describe, expect, test } from "bun:test";
+import { stepCountIs, streamText } from "ai";
 import { createOpenAI } from "@ai-sdk/openai";
 import { reasoningScenario, textScenario, toolScenario } from "../fake-kiro/scenarios";
-import { startE2E, type E2E } from "../support/e2e";
+import { useE2E } from "../support/e2e";
+import { OPENAI_SDKS, aiWeatherTool, expectAiSdkToolLoop, openaiClient } from "../support/openai-clients";
 
-let e: E2E;
-beforeAll(async () => {
-  e = await startE2E();
-});
-afterAll(async () => {
-  await e?.stop();
-});
+const e = useE2E();
 
 const MODEL = "claude-sonnet-4-5";
 const weather = {
@@ -33,14 +26,9 @@ const lastUpstream = () => JSON.stringify(e.fake.requests.filter((r) => r.method
 /** The HTTP status an SDK call failed with (the SDK's promises are lazy thenables, not plain promises). */
 const statusOf = (p: PromiseLike<unknown>) => Promise.resolve(p).then(() => 200, (err: { status?: number }) => err.status);
 
-const SDKS = [
-  ["openai 7.x", OpenAI7],
-  ["openai 6.x", OpenAI6],
-] as const;
-
-for (const [label, OpenAI] of SDKS) {
+for (const [label, OpenAI] of OPENAI_SDKS) {
   describe(`${label} responses`, () => {
-    const client = () => new OpenAI({ baseURL: `${e.url}/v1`, apiKey: e.clientKey, maxRetries: 0 }) as OpenAI7;
+    const client = () => openaiClient(OpenAI, e);
 
     test("create: output_text, usage, stored and retrievable", async () => {
       e.fake.enqueue(textScenario("Hi there."));
@@ -118,25 +106,9 @@ for (const [label, OpenAI] of SDKS) {
 
 describe("Vercel AI SDK default openai(id) model (Responses API)", () => {
   const model = () => createOpenAI({ baseURL: `${e.url}/v1`, apiKey: e.clientKey })(MODEL);
-  const weatherTool = (calls: string[]) =>
-    tool({
-      description: "Weather for a city",
-      inputSchema: jsonSchema<{ city: string }>({ type: "object", properties: { city: { type: "string" } }, required: ["city"] }),
-      execute: async ({ city }) => {
-        calls.push(city);
-        return `sunny in ${city}`;
-      },
-    });
 
   test("generateText with a tool: two steps", async () => {
-    e.fake.enqueue(toolScenario([{ name: "get_weather", input: { city: "Lisbon" } }]));
-    e.fake.enqueue(textScenario("It is sunny in Lisbon."));
-    const calls: string[] = [];
-    const r = await generateText({ model: model(), prompt: "weather in Lisbon?", tools: { get_weather: weatherTool(calls) }, stopWhen: stepCountIs(3), maxRetries: 0 });
-    expect(calls).toEqual(["Lisbon"]);
-    expect(r.text).toBe("It is sunny in Lisbon.");
-    expect(r.steps.map((s) => s.finishReason)).toEqual(["tool-calls", "stop"]);
-    expect(r.totalUsage.outputTokens).toBeGreaterThan(0);
+    await expectAiSdkToolLoop(e.fake, model());
   });
 
   test("streamText: text, reasoning, usage, no error parts", async () => {
@@ -157,7 +129,7 @@ describe("Vercel AI SDK default openai(id) model (Responses API)", () => {
     e.fake.enqueue(textScenario("Faro is sunny."));
     const calls: string[] = [];
     const errors: unknown[] = [];
-    const r = streamText({ model: model(), prompt: "weather in Faro?", tools: { get_weather: weatherTool(calls) }, stopWhen: stepCountIs(3), maxRetries: 0, onError: ({ error }) => void errors.push(error) });
+    const r = streamText({ model: model(), prompt: "weather in Faro?", tools: { get_weather: aiWeatherTool(calls) }, stopWhen: stepCountIs(3), maxRetries: 0, onError: ({ error }) => void errors.push(error) });
     for await (const _ of r.fullStream);
     expect(errors).toEqual([]);
     expect(calls).toEqual(["Faro"]);

@@ -2,74 +2,39 @@
  * The real Codex CLI (@openai/codex 0.169, offline) with web search: Codex declares its hosted
  * `web_search` tool on every turn; kiro-server serves it through Kiro's MCP search. A turn where
  * the model searches ends with Codex printing the answer built from the results, and the
- * `web_search_call` item reaches Codex. Set up like tests/responses/codex-cli.test.ts.
+ * `web_search_call` item reaches Codex. Set up by tests/support/codex.ts.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { appendFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { runCodexConfigCommand } from "../../src/cli/codex-config";
 import { fakeSearchHits } from "../fake-kiro/mcp";
 import { textScenario } from "../fake-kiro/scenarios";
+import { codexAvailable, startCodex, type Codex } from "../support/codex";
 import { startE2E, type E2E } from "../support/e2e";
 
-const CODEX = join(import.meta.dir, "../../node_modules/.bin/codex");
 const QUERY = "kiro server release notes";
 
-function codexStarts(): boolean {
-  if (!existsSync(CODEX)) return false;
-  try {
-    const r = Bun.spawnSync([CODEX, "--version"], { stdout: "pipe", stderr: "pipe" });
-    return r.exitCode === 0 && /codex-cli/.test(r.stdout.toString());
-  } catch {
-    return false;
-  }
-}
-
-const available = codexStarts();
-if (!available) console.warn("NOTICE: tests/responses/web-search-codex.test.ts skipped: the Codex CLI cannot start on this platform");
+const available = codexAvailable("tests/responses/web-search-codex.test.ts");
 
 let e: E2E;
-let home: string;
-let work: string;
+let codex: Codex;
 
 beforeAll(async () => {
   if (!available) return;
   e = await startE2E();
-  home = mkdtempSync(join(tmpdir(), "kiro-codex-ws-home-"));
-  work = mkdtempSync(join(tmpdir(), "kiro-codex-ws-work-"));
-  const rc = await runCodexConfigCommand(["--codex-home", home, "--base-url", `${e.url}/v1`, "--codex", CODEX], { PATH: process.env.PATH }, () => {});
-  expect(rc).toBe(0);
-  appendFileSync(join(home, "config.toml"), "request_max_retries = 0\nstream_max_retries = 0\nstream_idle_timeout_ms = 20000\n");
+  codex = await startCodex(e, "codex-ws");
 });
 
 afterAll(async () => {
   if (!available) return;
   await e?.stop();
-  rmSync(home, { recursive: true, force: true });
-  rmSync(work, { recursive: true, force: true });
+  codex?.stop();
 });
-
-async function codexExec(prompt: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const p = Bun.spawn([CODEX, "exec", "--skip-git-repo-check", "--json", "--dangerously-bypass-approvals-and-sandbox", prompt], {
-    cwd: work,
-    env: { PATH: process.env.PATH ?? "", HOME: home, CODEX_HOME: home, KIRO_API_KEY: e.clientKey, NO_COLOR: "1" },
-    stdout: "pipe",
-    stderr: "pipe",
-    stdin: "ignore",
-  });
-  const kill = setTimeout(() => p.kill(), 60_000);
-  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-  clearTimeout(kill);
-  return { code, stdout, stderr };
-}
 
 const responsesCalls = () => e.fake.requests.filter((r) => r.path.endsWith("/generateAssistantResponse"));
 
 describe.skipIf(!available)("Codex CLI 0.169 with web search", () => {
   test("a turn where the model searches: Codex gets the search item and prints the answer from the results", async () => {
     const before = responsesCalls().length;
-    const r = await codexExec(`[[fake:web_answer]] ${QUERY}`);
+    const r = await codex.exec(`[[fake:web_answer]] ${QUERY}`, { json: true });
     expect(r.code).toBe(0);
     const hits = fakeSearchHits(QUERY);
     const events = r.stdout.split("\n").filter((l) => l.trim().startsWith("{")).map((l) => JSON.parse(l));
@@ -89,7 +54,7 @@ describe.skipIf(!available)("Codex CLI 0.169 with web search", () => {
   test("a turn without a search is unchanged: one upstream round, the plain answer", async () => {
     const before = responsesCalls().length;
     e.fake.enqueue(textScenario("No search needed."));
-    const r = await codexExec("say hello");
+    const r = await codex.exec("say hello", { json: true });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("No search needed.");
     expect(responsesCalls().length - before).toBe(1);

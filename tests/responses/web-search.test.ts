@@ -4,30 +4,22 @@
  * search, history replay and bad tool options. The fake model searches when the conversation
  * has `[[fake:web_answer]] <query>` and answers with the URLs the results gave it.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import OpenAI7 from "openai";
-import OpenAI6 from "openai6";
+import { describe, expect, test } from "bun:test";
 import { fakeSearchHits } from "../fake-kiro/mcp";
 import { textScenario } from "../fake-kiro/scenarios";
-import { startE2E, type E2E } from "../support/e2e";
+import { startE2E, useE2E } from "../support/e2e";
+import { OPENAI_SDKS, mcpSearchCalls, openaiClient, postJson, upstreamChatCalls, type Target } from "../support/openai-clients";
 import { assertConformant, parseSse } from "./sse";
 
 const MODEL = "claude-sonnet-4-5";
 const QUERY = "bun runtime release";
 const HITS = fakeSearchHits(QUERY);
 
-let e: E2E;
-beforeAll(async () => {
-  e = await startE2E();
-});
-afterAll(async () => {
-  await e?.stop();
-});
+const e = useE2E();
 
-const chatCalls = () => e.fake.requests.filter((r) => r.path.endsWith("/generateAssistantResponse"));
-const mcpCalls = () => e.fake.requests.filter((r) => r.path.endsWith("/mcp") && (r.body as any)?.method === "tools/call");
-const post = (url: string, key: string, body: unknown) =>
-  fetch(`${url}/v1/responses`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+const chatCalls = () => upstreamChatCalls(e.fake);
+const mcpCalls = () => mcpSearchCalls(e.fake);
+const post = (target: Target, body: unknown) => postJson(target, "/v1/responses", body);
 
 /** Every annotation spans its URL (bare) in the text, in order, and names a result's title. */
 function expectCitations(text: string, annotations: any[], hits = HITS): void {
@@ -40,14 +32,9 @@ function expectCitations(text: string, annotations: any[], hits = HITS): void {
   });
 }
 
-const SDKS = [
-  ["openai 7.x", OpenAI7],
-  ["openai 6.x", OpenAI6],
-] as const;
-
-for (const [label, OpenAI] of SDKS) {
+for (const [label, OpenAI] of OPENAI_SDKS) {
   describe(`${label}: web_search tool`, () => {
-    const client = () => new OpenAI({ baseURL: `${e.url}/v1`, apiKey: e.clientKey, maxRetries: 0 }) as OpenAI7;
+    const client = () => openaiClient(OpenAI, e);
 
     test("create: web_search_call item with query and sources, answer with url_citation annotations", async () => {
       const searches = mcpCalls().length;
@@ -93,7 +80,7 @@ for (const [label, OpenAI] of SDKS) {
 
 describe("raw wire", () => {
   test("event sequence: every added closed by its done, sequence numbers increasing, search events inside the call item", async () => {
-    const r = await post(e.url, e.clientKey, { model: MODEL, input: `[[fake:web_answer]] ${QUERY}`, tools: [{ type: "web_search", external_web_access: false }], stream: true });
+    const r = await post(e, { model: MODEL, input: `[[fake:web_answer]] ${QUERY}`, tools: [{ type: "web_search", external_web_access: false }], stream: true });
     expect(r.status).toBe(200);
     const { events } = parseSse(await r.text());
     const final = assertConformant(events);
@@ -124,7 +111,7 @@ describe("raw wire", () => {
 
   test("the model reads the results: the second round carries each hit's URL and snippet", async () => {
     const before = chatCalls().length;
-    const r = await post(e.url, e.clientKey, { model: MODEL, input: `[[fake:web_answer]] ${QUERY}`, tools: [{ type: "web_search" }] });
+    const r = await post(e, { model: MODEL, input: `[[fake:web_answer]] ${QUERY}`, tools: [{ type: "web_search" }] });
     expect(r.status).toBe(200);
     const rounds = chatCalls().slice(before);
     expect(rounds).toHaveLength(2);
@@ -136,7 +123,7 @@ describe("raw wire", () => {
   });
 
   test("filters.allowed_domains: only those hits are sources and citations", async () => {
-    const r = await post(e.url, e.clientKey, {
+    const r = await post(e, {
       model: MODEL,
       input: `[[fake:web_answer]] ${QUERY}`,
       tools: [{ type: "web_search", filters: { allowed_domains: ["example.com"] } }],
@@ -152,7 +139,7 @@ describe("raw wire", () => {
 
   test("a conversation without a search: no web_search_call, no annotations, the tool still declared", async () => {
     e.fake.enqueue(textScenario("See https://docs.example.org/bun-runtime-release for details."));
-    const r = await post(e.url, e.clientKey, { model: MODEL, input: "hello", tools: [{ type: "web_search" }] });
+    const r = await post(e, { model: MODEL, input: "hello", tools: [{ type: "web_search" }] });
     const body = await r.json();
     expect(body.output.map((o: any) => o.type)).toEqual(["message"]);
     expect(body.output[0].content[0].annotations).toEqual([]);
@@ -162,7 +149,7 @@ describe("raw wire", () => {
 describe("history", () => {
   test("a web_search_call item in the input reaches the model as text naming the query and sources", async () => {
     e.fake.enqueue(textScenario("ok"));
-    const r = await post(e.url, e.clientKey, {
+    const r = await post(e, {
       model: MODEL,
       store: false,
       tools: [{ type: "web_search" }],
@@ -179,10 +166,10 @@ describe("history", () => {
   });
 
   test("previous_response_id: the stored search keeps its sources for the next turn", async () => {
-    const first = await (await post(e.url, e.clientKey, { model: MODEL, input: `[[fake:web_answer]] ${QUERY}`, tools: [{ type: "web_search" }] })).json();
+    const first = await (await post(e, { model: MODEL, input: `[[fake:web_answer]] ${QUERY}`, tools: [{ type: "web_search" }] })).json();
     expect(first.output[1].action.sources).toBeUndefined();
     e.fake.enqueue(textScenario("Noted."));
-    const r = await post(e.url, e.clientKey, { model: MODEL, previous_response_id: first.id, input: "thanks" });
+    const r = await post(e, { model: MODEL, previous_response_id: first.id, input: "thanks" });
     expect(r.status).toBe(200);
     const sent = JSON.stringify(chatCalls().at(-1)!.body);
     expect(sent).toContain(`[Searched the web for \\"${QUERY}\\"; sources: ${HITS[0]!.url}`);
@@ -193,7 +180,7 @@ describe("a plan without web search", () => {
   test("the call ends as failed, the model is told why, the response completes (200)", async () => {
     const other = await startE2E({ accounts: [{ mcp: { webSearch: false } }] });
     try {
-      const r = await post(other.url, other.clientKey, { model: MODEL, input: `[[fake:web_answer]] ${QUERY}`, tools: [{ type: "web_search" }], stream: true });
+      const r = await post(other, { model: MODEL, input: `[[fake:web_answer]] ${QUERY}`, tools: [{ type: "web_search" }], stream: true });
       expect(r.status).toBe(200);
       const final = assertConformant(parseSse(await r.text()).events);
       expect(final.status).toBe("completed");
@@ -217,7 +204,7 @@ describe("bad tool options → 400 naming the field", () => {
   for (const [name, tool, param] of cases) {
     test(name, async () => {
       const chats = chatCalls().length;
-      const r = await post(e.url, e.clientKey, { model: MODEL, input: "hi", tools: [tool] });
+      const r = await post(e, { model: MODEL, input: "hi", tools: [tool] });
       expect(r.status).toBe(400);
       const body = await r.json();
       expect(body.error.param).toBe(param);
@@ -232,7 +219,7 @@ describe("tool_choice", () => {
 
   test("naming the hosted tool forces the first round to search; the model then answers freely", async () => {
     const before = chatCalls().length;
-    const r = await post(e.url, e.clientKey, { model: MODEL, input: `[[fake:web_answer]] ${QUERY}`, tools: [{ type: "web_search_preview" }], tool_choice: { type: "web_search_preview" } });
+    const r = await post(e, { model: MODEL, input: `[[fake:web_answer]] ${QUERY}`, tools: [{ type: "web_search_preview" }], tool_choice: { type: "web_search_preview" } });
     const body = await r.json();
     expect(body.output.map((o: any) => o.type)).toEqual(["message", "web_search_call", "message"]);
     expectCitations(body.output[2].content[0].text, body.output[2].content[0].annotations);
@@ -246,7 +233,7 @@ describe("tool_choice", () => {
     e.fake.enqueue(textScenario("fine"));
     const before = chatCalls().length;
     const fn = { type: "function", name: "get_time", parameters: { type: "object", properties: {} } };
-    const r = await post(e.url, e.clientKey, { model: MODEL, input: "hi", tools: [fn, { type: "web_search" }], tool_choice: { type: "allowed_tools", mode: "auto", tools: [{ type: "function", name: "get_time" }] } });
+    const r = await post(e, { model: MODEL, input: "hi", tools: [fn, { type: "web_search" }], tool_choice: { type: "allowed_tools", mode: "auto", tools: [{ type: "function", name: "get_time" }] } });
     expect(r.status).toBe(200);
     const tools = (chatCalls()[before]!.body as any).conversationState.currentMessage.userInputMessage.userInputMessageContext.tools;
     expect(tools.map((t: any) => t.toolSpecification.name)).toEqual(["get_time"]);

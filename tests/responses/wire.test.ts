@@ -3,25 +3,19 @@
  * reasoning, function and freeform calls; errors before and after the 200; the request shapes
  * Codex and the AI SDK send; keep-alive during quiet periods.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { createApp } from "../../src/app";
 import {
   contentLengthScenario, exceptionScenario, parallelToolScenario, reasoningScenario, stallScenario, textScenario, toolScenario,
 } from "../fake-kiro/scenarios";
-import { startE2E, type E2E } from "../support/e2e";
+import { useE2E } from "../support/e2e";
+import { postJson } from "../support/openai-clients";
 import { assertConformant, parseSse } from "./sse";
 
-let e: E2E;
-beforeAll(async () => {
-  e = await startE2E();
-});
-afterAll(async () => {
-  await e?.stop();
-});
+const e = useE2E();
 
 const MODEL = "claude-sonnet-4-5";
-const post = (body: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${e.url}/v1/responses`, { method: "POST", headers: { authorization: `Bearer ${e.clientKey}`, "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+const post = (body: unknown, headers: Record<string, string> = {}) => postJson(e, "/v1/responses", body, headers);
 
 async function stream(body: Record<string, unknown>) {
   const r = await post({ model: MODEL, stream: true, ...body });

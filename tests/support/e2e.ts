@@ -6,12 +6,16 @@
  *   fetch(`${e.url}/v1/messages`, {headers: {"x-api-key": e.clientKey}, ...});
  *   e.fake.requests / e.fake.aborts;  e.accounts[0].behaviour.quota = true;
  *   await e.stop();
+ *
+ * Or `const e = useE2E();` at the top of a test file: started before its tests, stopped after them.
  */
+import { afterAll, beforeAll } from "bun:test";
 import { createApp } from "../../src/app";
 import type { AppConfig } from "../../src/config/schema";
 import type { Services } from "../../src/services";
 import { startFakeKiro, type FakeAccount, type FakeAccountInit, type FakeKiro } from "../fake-kiro/server";
 import { TEST_CLIENT_KEY, makeServices } from "./app";
+import { fakeRefreshToken } from "./kiro";
 
 /** A fake account; refreshToken defaults to a fresh realistic one (the pool rejects short tokens). */
 export type FakeAccountSpec = Partial<FakeAccountInit> & { label?: string };
@@ -29,9 +33,7 @@ export type E2E = {
   stop(): Promise<void>;
 };
 
-export function fakeRefreshToken(): string {
-  return "aorA" + Buffer.from(crypto.getRandomValues(new Uint8Array(150))).toString("base64url").slice(0, 176);
-}
+export { fakeRefreshToken };
 
 export async function startE2E(opts: { accounts?: FakeAccountSpec[]; config?: Partial<AppConfig> } = {}): Promise<E2E> {
   const fake = await startFakeKiro();
@@ -77,5 +79,47 @@ export async function startE2E(opts: { accounts?: FakeAccountSpec[]; config?: Pa
       for (const fn of services.onShutdown.splice(0)) await fn();
       await fake.stop();
     },
+  };
+}
+
+/**
+ * startE2E(opts) for one test file: started before all its tests and stopped after all. The
+ * returned object reads through to the running harness, so tests use it like startE2E's result.
+ */
+export function useE2E(opts: Parameters<typeof startE2E>[0] = {}): E2E {
+  let e: E2E | undefined;
+  beforeAll(async () => {
+    e = await startE2E(opts);
+  });
+  afterAll(async () => {
+    await e?.stop();
+  });
+  const started = (): E2E => {
+    if (!e) throw new Error("useE2E: the harness is started in beforeAll");
+    return e;
+  };
+  return {
+    get fake() {
+      return started().fake;
+    },
+    get app() {
+      return started().app;
+    },
+    get services() {
+      return started().services;
+    },
+    get url() {
+      return started().url;
+    },
+    get clientKey() {
+      return started().clientKey;
+    },
+    get accounts() {
+      return started().accounts;
+    },
+    get accountIds() {
+      return started().accountIds;
+    },
+    stop: () => started().stop(),
   };
 }
