@@ -118,7 +118,7 @@ function nextJob(): Job {
     return {
       name: "count_tokens",
       expect: "ok",
-      run: () => fetch(`${url}/v1/messages/count_tokens`, { method: "POST", headers: { "content-type": "application/json", "x-api-key": KEY }, body: JSON.stringify({ model: "claude-sonnet-4-5", messages: [{ role: "user", content: "word ".repeat(Math.floor(random() * 20_000)) }] }) }),
+      run: () => fetch(`${url}/v1/messages/count_tokens`, { method: "POST", headers: { "content-type": "application/json", "x-api-key": KEY }, body: JSON.stringify({ model: "claude-sonnet-4-5", messages: [{ role: "user", content: "word ".repeat(1 + Math.floor(random() * 20_000)) }] }) }),
     };
   }
   if (x < 0.72) return { name: "models", expect: "ok", run: () => fetch(`${url}/v1/models`, { headers: { authorization: `Bearer ${KEY}` } }) };
