@@ -4,7 +4,7 @@
  * accounts, state changes and the batched counter writes. Records hold no decrypted secret: those
  * live only in credentials.ts.
  */
-import type { Db } from "../db/client";
+import type { AccountRepo } from "../db/repos";
 import type { SecretBox } from "../crypto/secret-box";
 import type { EventBus } from "../logs/bus";
 import type { Logger } from "../logs/logger";
@@ -12,14 +12,14 @@ import type { SettingsStore } from "../db/settings-store";
 import type { KiroUpstreamConfig } from "../kiro/config";
 import type { QuotaSnapshot } from "../kiro/usage";
 import type { ServedModel } from "../core/models";
-import { AccountStore, type AccountRow } from "./store";
+import type { AccountRow } from "./store";
 import { Selector, type Strategy } from "./selection";
 import { TimeHeap } from "./heap";
 import { PaceState } from "./pacing";
 import type { AccountState } from "./types";
 
 /** What the pool needs from the services built at boot (a Services object satisfies it). */
-export type PoolDeps = { db: Db; box: SecretBox; bus: EventBus; log: Logger; settings: SettingsStore; upstream: KiroUpstreamConfig };
+export type PoolDeps = { store: { accounts: AccountRepo }; box: SecretBox; bus: EventBus; log: Logger; settings: SettingsStore; upstream: KiroUpstreamConfig };
 
 /** Reason prefix of accounts the pool disabled itself after repeated failures (the probe may re-enable them). */
 export const AUTO_DISABLED = "auto-disabled";
@@ -57,7 +57,7 @@ export function setModels(rec: Rec, models: ServedModel[]): void {
 export type EventKind = "account" | "refresh" | "selection" | "quota" | "import";
 
 export class AccountTable {
-  readonly store: AccountStore;
+  readonly store: AccountRepo;
   /** fingerprint → account id, for every fingerprint an account ever had (de-duplication). */
   readonly fingerprints: Map<string, string>;
   readonly selector: Selector;
@@ -73,7 +73,7 @@ export class AccountTable {
   onPickable?: () => void;
 
   constructor(readonly deps: PoolDeps, readonly now: () => number, random: () => number) {
-    this.store = new AccountStore(deps.db);
+    this.store = deps.store.accounts;
     this.selector = new Selector(random);
     this.cap = deps.settings.runtime.perAccountConcurrency;
     this.fingerprints = this.store.loadFingerprints();
