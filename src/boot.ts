@@ -53,10 +53,10 @@ export async function bootServices(config: AppConfig, opts: { bus?: EventBus } =
   }
   let store: Store;
   if (engine.kind === "postgres") {
-    const { startOnPostgres } = await import("./db/pg/engine");
-    return startOnPostgres(config, engine);
+    const { openPgStore } = await import("./db/pg/store");
+    store = await openPgStore(engine.url, box, { instanceId: config.instanceId, secretKey: config.secretKey ?? "", log: createLogger(bus) });
   } else {
-    store = sqliteStore(db);
+    store = sqliteStore(db, config.dbPath);
   }
   try {
     await verifySecretKey(store.settings, box, keySource);
@@ -115,6 +115,15 @@ export async function bootServices(config: AppConfig, opts: { bus?: EventBus } =
     adminToken,
     onShutdown: [() => pool.close()],
   };
+  // Several instances: changes the others make reach this one's memory (PostgreSQL's change feed).
+  await store.attach?.({
+    accountChanged: (row) => pool.applyStored(row),
+    accountRemoved: (id) => pool.removeStored(id),
+    keysChanged: () => keys.reload(),
+    keyTotals: (totals) => keys.applyTotals(totals),
+    settingsChanged: () => settings.reload(),
+    logRetentionDays: () => settings.runtime.logRetentionDays,
+  });
   return { services, report: { clientKey: client.key, clientKeySource: client.source, adminTokenSource, keyFileCreated } };
 }
 

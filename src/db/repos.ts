@@ -26,7 +26,14 @@ export type RefreshCoordinator = {
     accountId: string,
     refresh: (refreshToken: string) => Promise<R>,
     knownAccessToken?: string,
-  ): Promise<{ outcome: "refreshed" | "adopted"; accessToken: string; refreshToken: string; expiresAt: number; result?: R }>;
+  ): Promise<{
+    outcome: "refreshed" | "adopted";
+    accessToken: string;
+    refreshToken: string;
+    expiresAt: number;
+    /** The token columns as stored now (ciphertext), for the instance's memory. */
+    stored: Pick<AccountRow, "refreshTokenEnc" | "accessTokenEnc" | "accessExpiresAt" | "fingerprint" | "updatedAt">;
+  }>;
 };
 
 export interface AccountRepo {
@@ -62,6 +69,12 @@ export interface KeyRepo {
    * answered with the cluster totals (in the background).
    */
   writeUsage(rows: KeyUsage[]): void | Promise<KeyTotals[]>;
+  /**
+   * How long usage is gathered before it is written (default 200 ms). PostgreSQL writes at once
+   * (still off the request path): the sooner the cluster totals are back, the less a budget shared
+   * by several instances can be overrun.
+   */
+  readonly flushDelayMs?: number;
 }
 
 export interface SettingsRepo {
@@ -86,15 +99,34 @@ export interface SessionRepo {
 
 export type DatabaseHealth = { engine: "sqlite" | "postgres"; ok: boolean; latencyMs: number; error?: string };
 
+/** Where changes made by other instances are applied (the services built at boot). */
+export type StoreTargets = {
+  /** An account row was added or changed elsewhere (the repository holds the new row already). */
+  accountChanged(row: AccountRow): void;
+  accountRemoved(id: string): void;
+  /** Keys changed elsewhere: rebuild the in-memory map from the repository. */
+  keysChanged(): void;
+  /** Usage totals of keys as the cluster counts them (announced by the instance that added to them). */
+  keyTotals(totals: KeyTotals[]): void;
+  /** The runtime settings changed elsewhere. */
+  settingsChanged(): void;
+  /** Request-log retention (days), for the cluster-wide pruning. */
+  logRetentionDays(): number;
+};
+
 /** One engine's repositories, built at boot (src/db/open-store.ts). */
 export type Store = {
   engine: "sqlite" | "postgres";
+  /** For the start-up log line: which database, where (no password). */
+  description: string;
   accounts: AccountRepo;
   keys: KeyRepo;
   settings: SettingsRepo;
   /** Extra destination of request-log batches (PostgreSQL: the shared table, with the instance id). */
   requestLogSink?: (rows: RequestLogEntry[]) => void;
   sessions?: SessionRepo;
+  /** Starts keeping memory in step with the other instances (PostgreSQL: the change feed). */
+  attach?(targets: StoreTargets): Promise<void>;
   health(): Promise<DatabaseHealth>;
   /** Waits until every queued write is stored. */
   flush(): Promise<void>;

@@ -5,9 +5,10 @@ import { SqliteKeyStore } from "../keys/key-store";
 import { SqliteSettingsRepo } from "./settings-store";
 
 /** The embedded engine: every repository over one bun:sqlite connection, writes synchronous. */
-export function sqliteStore(db: Db): Store {
+export function sqliteStore(db: Db, path = ":memory:"): Store {
   return {
     engine: "sqlite",
+    description: `SQLite ${path === ":memory:" ? "in memory" : `file ${path}`}`,
     accounts: new AccountStore(db),
     keys: new SqliteKeyStore(db),
     settings: new SqliteSettingsRepo(db),

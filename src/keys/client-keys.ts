@@ -25,6 +25,8 @@ export class ClientKeys {
   /** Usage counted in memory since the last write, per key id (see recordUsage). */
   private pending = new Map<string, { tokens: number; requests: number }>();
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  /** A usage write whose answer (cluster totals) is awaited. */
+  private writing = false;
 
   constructor(private readonly repo: KeyRepo, private readonly box: SecretBox) {
     this.reload();
@@ -128,7 +130,7 @@ export class ClientKeys {
       } catch {
         // Only possible once the database is closed (shutdown flushes first): the counters stay in memory.
       }
-    }, 200);
+    }, this.repo.flushDelayMs ?? 200);
   }
 
   /**
@@ -141,7 +143,7 @@ export class ClientKeys {
       clearTimeout(this.flushTimer);
       this.flushTimer = null;
     }
-    if (!this.pending.size) return;
+    if (!this.pending.size || this.writing) return;
     const byId = this.byId();
     const rows: KeyUsage[] = [];
     for (const [id, p] of this.pending) {
@@ -150,7 +152,14 @@ export class ClientKeys {
     }
     this.pending.clear();
     const totals = this.repo.writeUsage(rows);
-    if (totals) void totals.then((t) => this.applyTotals(t), () => { /* the store logs and retries its own failures */ });
+    if (totals) {
+      // One write at a time: usage counted meanwhile goes out together once this one is answered.
+      this.writing = true;
+      void totals.then((t) => this.applyTotals(t), () => { /* the store logs and retries its own failures */ }).finally(() => {
+        this.writing = false;
+        if (this.pending.size) this.flushUsage();
+      });
+    }
   }
 
   /** Cluster totals of some keys (PostgreSQL), plus the usage counted here since they were sent. */

@@ -131,8 +131,48 @@ export class AccountTable {
 
   /** Drops the account from memory and the store, with every fingerprint it ever had. */
   remove(rec: Rec): void {
+    this.store.remove(rec.row.id);
+    this.drop(rec);
+  }
+
+  /**
+   * Another instance stored this row (the change feed): the record takes its persisted fields —
+   * state, tokens, quota, models, label, priority — while this instance's counters stay its own
+   * (they are flushed as deltas). Returns whether the stored tokens differ from the ones in memory.
+   */
+  applyStored(row: AccountRow): { added: boolean; tokensChanged: boolean } {
+    const rec = this.recs.get(row.id);
+    if (!rec) {
+      this.add(row);
+      this.fingerprints.set(row.fingerprint, row.id);
+      this.emit("account", { accountId: row.id, label: row.label, state: row.state, why: "added on another instance" });
+      return { added: true, tokensChanged: false };
+    }
+    const old = rec.row;
+    const tokensChanged = old.refreshTokenEnc !== row.refreshTokenEnc || old.accessTokenEnc !== row.accessTokenEnc;
+    const from = old.state;
+    const stateChanged = from !== row.state || old.stateUntil !== row.stateUntil;
+    const quotaChanged = old.quotaJson !== row.quotaJson;
+    const modelsChanged = old.modelsJson !== row.modelsJson;
+    Object.assign(old, row, { requests: old.requests, errors: old.errors, lastUsedAt: Math.max(old.lastUsedAt ?? 0, row.lastUsedAt ?? 0) || null });
+    if (quotaChanged && row.quotaJson) {
+      try { rec.quota = JSON.parse(row.quotaJson) as QuotaSnapshot; } catch { /* re-polled later */ }
+    }
+    if (modelsChanged && row.modelsJson) {
+      try { setModels(rec, JSON.parse(row.modelsJson) as ServedModel[]); } catch { /* re-polled later */ }
+    }
+    if ((row.state === "cooling" || row.state === "exhausted") && row.stateUntil) this.recovery.push(row.stateUntil, row.id);
+    if (row.state === "active") rec.throttleStreak = 0;
+    this.fingerprints.set(row.fingerprint, row.id);
+    this.priorityDirty = true;
+    this.reweigh(rec);
+    if (stateChanged) this.emit("account", { accountId: row.id, label: row.label, from, state: row.state, reason: row.stateReason, until: row.stateUntil, why: "changed on another instance" });
+    return { added: false, tokensChanged };
+  }
+
+  /** Drops the account from memory only (removed by another instance, or just now from the store). */
+  drop(rec: Rec): void {
     const id = rec.row.id;
-    this.store.remove(id);
     this.recs.delete(id);
     this.selector.set(rec.slot, 0);
     this.bySlot[rec.slot] = undefined;
