@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createApp } from "../../src/app";
+import { SESSION_COOKIE, sessionsFor } from "../../src/admin/session";
 import type { Services } from "../../src/services";
 import { startFakeKiro, type FakeAccount, type FakeKiro } from "../fake-kiro/server";
 import { TEST_CLIENT_KEY, makeServices } from "../support/app";
@@ -174,6 +175,23 @@ describe.skipIf(!pg.available)("three instances on one database", () => {
     console.log(`budget overrun: ${over} request(s) with ${inFlight} in flight (${served} served, budget ${budget / perRequest} requests)`);
     expect(over).toBeLessThanOrEqual(10 * inFlight);
   }, 60_000);
+
+  test("settings, keys and admin sessions changed on one instance reach the others within a second", async () => {
+    const [a, b, c] = nodes as [Instance, Instance, Instance];
+    a.services.settings.update({ queueWaitMs: 12_345 });
+    const { key, record } = await a.services.keys.create({ name: "spread" });
+    const login = sessionsFor(a.services).create();
+    const waits = await Promise.all([b, c].map((n) => until(`${n.id} has the setting, key and session`, () =>
+      n.services.settings.runtime.queueWaitMs === 12_345 && n.services.keys.verify(key) !== null && sessionsFor(n.services).get(login.cookie) !== null, 1000)));
+    expect(Math.max(...waits)).toBeLessThan(1000);
+    // The session works through the panel of another instance.
+    const page = await fetch(`${b.url}/`, { headers: { cookie: `${SESSION_COOKIE}=${login.cookie}` }, redirect: "manual" });
+    expect(page.status).toBe(200);
+    a.services.keys.revoke(record.id);
+    sessionsFor(a.services).destroy(login.session.id);
+    await Promise.all([b, c].map((n) => until(`${n.id} dropped the key and the session`, () => n.services.keys.verify(key) === null && sessionsFor(n.services).get(login.cookie) === null, 1000)));
+    expect((await chat(c.url, key)).status).toBe(401);
+  }, 30_000);
 
   test("kill -9 of an instance in the middle of a refresh loses no rotated token", async () => {
     const up = fake.upstream;

@@ -34,6 +34,12 @@ export const TEST_ON_POSTGRES = process.env.KIRO_TEST_DATABASE === "postgres";
 
 type PgTestState = { cluster: Promise<PgCluster>; file?: string; open: Services[] };
 const pgState: { current?: PgTestState } = {};
+// Started as soon as a test file loads this module, so the first app does not wait for initdb.
+if (TEST_ON_POSTGRES) {
+  const cluster = startPostgres();
+  cluster.catch(() => {}); // reported when the first app awaits it
+  pgState.current = { cluster, open: [] };
+}
 
 /** The test file calling into this module (the first stack frame under tests/ that is not tests/support/). */
 function callerFile(): string {
