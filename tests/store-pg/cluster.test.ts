@@ -116,6 +116,9 @@ describe.skipIf(!pg.available)("three instances on one database", () => {
     // invalidations.
     expect(fake.refreshCalls.length - refreshesBefore).toBe(3 * (1 + 2));
     for (const a of accounts) expect(a.chatCalls).toBeGreaterThan(0);
+    // Every instance wrote its share of the request log into the shared table, with its id.
+    for (const n of nodes) { n.services.requestLog.flush(); await n.services.store.flush(); }
+    expect(await logRowsByInstance(databaseUrl)).toEqual({ "node-a": 100, "node-b": 100, "node-c": 100 });
   }, 120_000);
 
   test("a 429 seen by one instance makes the others skip that account within 2 s", async () => {
@@ -234,6 +237,17 @@ async function pgUsed(url: string, id: string): Promise<Array<{ used: number }>>
   try {
     const rows: Array<{ used: string | number }> = await sql`select tokens_this_month as used from client_keys where id = ${id}`;
     return rows.map((r) => ({ used: Number(r.used) }));
+  } finally {
+    await sql.close();
+  }
+}
+
+async function logRowsByInstance(url: string): Promise<Record<string, number>> {
+  const { SQL } = await import("bun");
+  const sql = new SQL(url, { max: 1 });
+  try {
+    const rows: Array<{ instance_id: string; n: number }> = await sql`select instance_id, count(*)::int as n from request_log group by instance_id order by instance_id`;
+    return Object.fromEntries(rows.map((r) => [r.instance_id, r.n]));
   } finally {
     await sql.close();
   }

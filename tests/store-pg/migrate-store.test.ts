@@ -106,6 +106,18 @@ describe.skipIf(!pg.available)("migrate-store into a real PostgreSQL", () => {
       expect(JSON.parse(runtime.value)).toMatchObject({ cooldownBaseMs: 5000, logRetentionDays: 7 });
       const [log] = await sql`select count(*)::int as n, count(distinct request_id)::int as distinct_ids, bool_and(instance_id = ${IMPORTED_INSTANCE}) as tagged, sum(case when stream then 1 else 0 end)::int as streams from request_log`;
       expect(log).toEqual({ n: 25, distinct_ids: 25, tagged: true, streams: 13 });
+
+      // An instance started on the copy serves it: the accounts, the built-in key, the settings.
+      const { config } = loadConfig([], { DATABASE_URL: url, KIRO_SECRET_KEY: SECRET, KIRO_INSTANCE_ID: "after-copy" });
+      const { services } = await bootServices({ ...config, logLevel: "error" });
+      try {
+        expect(services.store.engine).toBe("postgres");
+        expect(services.pool.summary().total).toBe(3);
+        expect(services.keys.verify(src.builtinKey)).not.toBeNull();
+        expect(services.settings.runtime).toMatchObject({ cooldownBaseMs: 5000, logRetentionDays: 7 });
+      } finally {
+        await shutdownServices(services);
+      }
     } finally {
       await sql.close();
     }

@@ -59,6 +59,9 @@ export async function openPgStore(url: string, box: SecretBox, opts: PgStoreOpti
   async function attach(t: StoreTargets): Promise<void> {
     const apply = async (c: Change) => {
       if (c.table === "accounts") {
+        // This instance's own write of the account is still queued: it lands after the other's
+        // (last writer wins) and is announced in turn, so memory keeps this instance's decision.
+        if (accounts.pending(c.id)) return;
         const row = await accounts.reread(c.id);
         if (row) t.accountChanged(row);
         else t.accountRemoved(c.id);
