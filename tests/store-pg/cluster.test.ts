@@ -134,6 +134,7 @@ describe.skipIf(!pg.available)("three instances on one database", () => {
     expect(a.services.pool.get(ids[0]!)!.state).toBe("cooling");
     const waited = await Promise.all([b, c].map((n) => until(`${n.id} sees the cooldown`, () => n.services.pool.get(ids[0]!)!.state === "cooling", 2000)));
     expect(Math.max(...waited)).toBeLessThan(2000);
+    console.log(`cooldown seen by the other instances after ${waited.join(" and ")} ms`);
     const calls = victim.chatCalls;
     expect(calls).toBe(before + 1);
     for (let i = 0; i < 20; i++) expect((await chat([b, c][i % 2]!.url)).status).toBe(200);
