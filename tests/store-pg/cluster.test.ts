@@ -151,7 +151,10 @@ describe.skipIf(!pg.available)("three instances on one database", () => {
     const perRequest = a.services.keys.list().find((k) => k.id === probe.record.id)!.tokensThisMonth;
     expect(perRequest).toBeGreaterThan(0);
 
-    const budget = perRequest * 40;
+    // Requests that take a while, as real ones do (seconds upstream): the instances' memory is
+    // then behind the cluster total by a small part of a request's time.
+    for (const acct of accounts) acct.behaviour.slowFirstByteMs = 150;
+    const budget = perRequest * 20;
     const { key, record } = await a.services.keys.create({ name: "shared budget", monthlyTokenBudget: budget });
     for (const n of nodes) await until(`${n.id} knows the key`, () => n.services.keys.verify(key) !== null);
     const inFlight = 6;
@@ -170,14 +173,16 @@ describe.skipIf(!pg.available)("three instances on one database", () => {
     const [{ used }] = await a.services.store.health().then(() => pgUsed(databaseUrl, record.id));
     expect(used).toBe(served * perRequest);
     expect(used).toBeGreaterThanOrEqual(budget);
+    for (const acct of accounts) acct.behaviour.slowFirstByteMs = 0;
     // The budget check reads memory (the request path never waits on the database); an instance
     // learns another's usage one round trip and one notification after that request ended. So the
-    // overrun is the requests in flight plus those started within that delay. Here three
-    // instances, six clients and the fake share one process and two cores; the overrun seen is
-    // printed, the bound asserted is ten times the requests in flight.
+    // overrun is the requests in flight plus those started within that delay: with 150 ms
+    // requests, about the requests in flight. Three instances, six clients and the fake share one
+    // process here (and a loaded machine), so the bound asserted is twice that; the overrun seen
+    // is printed.
     const over = Math.round((used - budget) / perRequest);
     console.log(`budget overrun: ${over} request(s) with ${inFlight} in flight (${served} served, budget ${budget / perRequest} requests)`);
-    expect(over).toBeLessThanOrEqual(10 * inFlight);
+    expect(over).toBeLessThanOrEqual(2 * inFlight);
   }, 60_000);
 
   test("settings, keys and admin sessions changed on one instance reach the others within a second", async () => {

@@ -50,14 +50,14 @@ export class PgKeyRepo implements KeyRepo {
     return new Promise((resolve) => {
       if (!rows.length) return resolve([]);
       this.usageQueue.push("key usage", async () => {
-        const totals = await addKeyUsage(this.db, rows.map((r) => ({ id: r.key.id, tokens: r.tokens, requests: r.requests, lastUsedAt: r.lastUsedAt })), rows[0]!.month);
+        // The totals travel with the announcement (sent on commit): the others apply them without a read.
+        const totals = await addKeyUsage(this.db, rows.map((r) => ({ id: r.key.id, tokens: r.tokens, requests: r.requests, lastUsedAt: r.lastUsedAt })), rows[0]!.month,
+          (tx, out) => Promise.all(out.map((t) => notify(tx, "client_keys", t.id, this.instanceId, { totals: t }))));
         for (const t of totals) {
           const cur = this.rows.get(t.id);
           if (cur) this.rows.set(t.id, { ...cur, ...t });
         }
         resolve(totals);
-        // The totals travel with the announcement: the others apply them without reading the row.
-        await Promise.all(totals.map((t) => notify(this.db, "client_keys", t.id, this.instanceId, { totals: t })));
       });
     });
   }
