@@ -2,6 +2,9 @@ import { SecretBox, keyFilePathFor } from "./crypto/secret-box";
 import { openDb } from "./db/client";
 import { runMigrations } from "./db/migrate";
 import { verifySecretKey } from "./db/secrets-check";
+import { sqliteStore } from "./db/sqlite-store";
+import { selectEngine } from "./db/pg/engine";
+import type { Store } from "./db/repos";
 import { SettingsStore, runtimeDefaults } from "./db/settings-store";
 import { ClientKeys } from "./keys/client-keys";
 import { KeyLimiter } from "./keys/limiter";
@@ -28,7 +31,9 @@ export type BootReport = { clientKey: string; clientKeySource: "env" | "generate
  */
 export async function bootServices(config: AppConfig, opts: { bus?: EventBus } = {}): Promise<{ services: Services; report: BootReport }> {
   const bus = opts.bus ?? new EventBus();
-  const db = openDb(config.dbPath);
+  const engine = selectEngine(config);
+  // PostgreSQL mode keeps a private in-memory SQLite for what is still per instance (services.db).
+  const db = openDb(engine.kind === "postgres" ? ":memory:" : config.dbPath);
   runMigrations(db);
 
   let box: SecretBox;
@@ -37,7 +42,7 @@ export async function bootServices(config: AppConfig, opts: { bus?: EventBus } =
   if (config.secretKey) {
     box = await SecretBox.fromSecret(config.secretKey);
     keySource = "KIRO_SECRET_KEY";
-  } else if (config.dbPath === ":memory:") {
+  } else if (config.dbPath === ":memory:" || engine.kind === "postgres") {
     box = await SecretBox.fromSecret(crypto.randomUUID());
     keySource = "in-memory key";
   } else {
@@ -47,9 +52,21 @@ export async function bootServices(config: AppConfig, opts: { bus?: EventBus } =
     keyFileCreated = r.created;
     keySource = `key file ${path}`;
   }
-  await verifySecretKey(db, box, keySource);
+  let store: Store;
+  if (engine.kind === "postgres") {
+    const { openPgStore } = await import("./db/pg/store");
+    store = await openPgStore(engine.url, box, { instanceId: config.instanceId, secretKey: config.secretKey ?? "", log: createLogger(bus) });
+  } else {
+    store = sqliteStore(db, config.dbPath);
+  }
+  try {
+    await verifySecretKey(store.settings, box, keySource);
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
 
-  const settings = new SettingsStore(db, runtimeDefaults(config));
+  const settings = new SettingsStore(store.settings, runtimeDefaults(config));
   const fallbackLogged = new Set<string>();
   const models = new ModelCatalog({
     fallback: config.modelFallback,
@@ -59,7 +76,7 @@ export async function bootServices(config: AppConfig, opts: { bus?: EventBus } =
       createLogger(bus).info(`model "${requested}" is not served by Kiro: using ${servedBy} (KIRO_MODEL_FALLBACK=strict refuses instead)`);
     },
   });
-  const keys = new ClientKeys(db, box);
+  const keys = new ClientKeys(store.keys, box);
   const client = await keys.ensureBuiltin(config.clientToken);
   let adminToken = config.adminToken;
   let adminTokenSource: BootReport["adminTokenSource"] = "env";
@@ -72,7 +89,7 @@ export async function bootServices(config: AppConfig, opts: { bus?: EventBus } =
   const log = createLogger(bus);
   const slots = upstreamSlotsFor(config.maxUpstreamRequests, config.upstreamQueueMs, log);
   const upstream = { region: config.region, apiUrl: config.apiUrl, authUrl: config.authUrl, oidcUrl: config.oidcUrl, proxy: config.proxy, slots, streamIdleMs: config.streamIdleMs };
-  const pool = new AccountPool({ db, box, bus, log, settings, upstream });
+  const pool = new AccountPool({ store, box, bus, log, settings, upstream });
   // The catalogue follows what the accounts serve (their stored lists first, then every poll).
   pool.onModelLists((served) => models.setServed(served));
   if (config.authToken) await importAuthTokenEnv(pool, config.authToken, log);
@@ -82,6 +99,7 @@ export async function bootServices(config: AppConfig, opts: { bus?: EventBus } =
     version: VERSION,
     startedAt: Date.now(),
     db,
+    store,
     box,
     bus,
     log,
@@ -89,7 +107,7 @@ export async function bootServices(config: AppConfig, opts: { bus?: EventBus } =
     keys,
     keyLimiter: new KeyLimiter(),
     settings,
-    requestLog: new RequestLogWriter(db, bus),
+    requestLog: new RequestLogWriter(db, bus, 200, store.requestLogSink),
     upstream,
     pool,
     models,
@@ -99,6 +117,15 @@ export async function bootServices(config: AppConfig, opts: { bus?: EventBus } =
     adminToken,
     onShutdown: [() => pool.close()],
   };
+  // Several instances: changes the others make reach this one's memory (PostgreSQL's change feed).
+  await store.attach?.({
+    accountChanged: (row) => pool.applyStored(row),
+    accountRemoved: (id) => pool.removeStored(id),
+    keysChanged: () => keys.reload(),
+    keyTotals: (totals) => keys.applyTotals(totals),
+    settingsChanged: () => settings.reload(),
+    logRetentionDays: () => settings.runtime.logRetentionDays,
+  });
   return { services, report: { clientKey: client.key, clientKeySource: client.source, adminTokenSource, keyFileCreated } };
 }
 
@@ -109,5 +136,7 @@ export async function shutdownServices(s: Services): Promise<void> {
   }
   s.requestLog.flush();
   s.keys.flushUsage();
+  try { await s.store.flush(); } catch (e) { s.log.warn("store flush at shutdown failed", { error: String(e) }); }
+  await s.store.close();
   s.db.$client.close();
 }

@@ -16,8 +16,8 @@ import { ensureFetchLimit } from "./kiro/fetch-limit";
 import { isPostgresUrl } from "./db/pg/url";
 
 /** One stdout line in the configured format that bypasses the bus (and its redaction). */
-function printDirect(format: "pretty" | "json", msg: string): void {
-  process.stdout.write(formatLogLine({ kind: "log", at: Date.now(), level: "info", msg }, format, false) + "\n");
+function printDirect(format: "pretty" | "json", msg: string, instance?: string): void {
+  process.stdout.write(formatLogLine({ kind: "log", at: Date.now(), level: "info", msg }, format, false, instance) + "\n");
 }
 
 /** Entry point: config → store → services → HTTP. Every failure is one clear line, no stack trace. */
@@ -36,15 +36,13 @@ async function main(argv: string[]): Promise<number> {
     return runImportCommand(config, args.rest.slice(1), argv);
   }
   if (args.rest.length) throw new ConfigError(`unknown command "${args.rest[0]}" (see --help)`);
-  if (isPostgresUrl(config.databaseUrl)) {
-    const { startOnPostgres } = await import("./db/pg/engine");
-    await startOnPostgres(config, { url: config.databaseUrl });
-  }
   // Bun's fetch limit can only be raised at process start: this may restart the process (same pid).
   const fetchLimit = await ensureFetchLimit(config.maxUpstreamRequests);
 
   const bus = new EventBus();
-  attachStdoutLogger(bus, { level: config.logLevel, format: config.logFormat });
+  // Several instances on one database: every line names the instance it came from.
+  const instance = isPostgresUrl(config.databaseUrl) ? config.instanceId : undefined;
+  attachStdoutLogger(bus, { level: config.logLevel, format: config.logFormat, instance });
   const { services, report } = await bootServices(config, { bus });
   const app = createApp(services);
   let server;
@@ -62,15 +60,15 @@ async function main(argv: string[]): Promise<number> {
   }
   // The login URL carries the admin token: it goes to stdout only (a person starting the server,
   // or Kiro Account Manager's log view, needs it), never onto the bus, the ring or the live-log page.
-  printDirect(config.logFormat, `admin panel: ${base}/login?token=${encodeURIComponent(services.adminToken)}`);
+  printDirect(config.logFormat, `admin panel: ${base}/login?token=${encodeURIComponent(services.adminToken)}`, instance);
   const keyFrom = { env: "from KIRO_CLIENT_TOKEN", stored: "stored in the database (shown in the admin panel)", generated: "generated now and stored" }[report.clientKeySource];
   // The generated key must be shown once so a person can use it; an env-provided one is theirs already.
   log.info(`client API key ${keyFrom} — use it as the API key with base URL ${base}/v1`);
   // The logger redacts every key-shaped string; a generated key must still be shown once, so it
   // goes straight to stdout (not to the bus, the ring buffer or the panel's live log).
-  if (report.clientKeySource === "generated") printDirect(config.logFormat, `client API key: ${report.clientKey}`);
-  log.info(`database ${config.dbPath}, instance ${config.instanceId}`);
-  if (config.databaseUrl) log.warn("DATABASE_URL is not a postgres:// URL: ignored, the SQLite file above is used");
+  if (report.clientKeySource === "generated") printDirect(config.logFormat, `client API key: ${report.clientKey}`, instance);
+  log.info(`database: ${services.store.description}; instance ${config.instanceId}`);
+  if (config.databaseUrl && !isPostgresUrl(config.databaseUrl)) log.warn("DATABASE_URL is not a postgres:// URL: ignored, the SQLite file above is used");
   const pool = services.pool.summary();
   if (pool.total === 0) log.warn("no Kiro accounts yet: add one in the admin panel (Accounts), set KIRO_AUTH_TOKEN, or run `kiro-server import --from-kiro-ide`");
   else log.info(`${pool.total} Kiro account(s), ${pool.usable} usable now`);

@@ -1,5 +1,6 @@
 import type { AppConfig } from "./config/schema";
 import type { Db } from "./db/client";
+import type { Store } from "./db/repos";
 import type { SecretBox } from "./crypto/secret-box";
 import type { EventBus } from "./logs/bus";
 import type { Logger } from "./logs/logger";
@@ -23,7 +24,14 @@ export type Services = {
   config: AppConfig;
   version: string;
   startedAt: number;
+  /**
+   * The local SQLite database. On SQLite it is the store itself; in PostgreSQL mode it is this
+   * instance's own in-memory database for what is still per instance (the panel's copy of the
+   * request log and its rollups, stored Responses).
+   */
   db: Db;
+  /** The shared state through the engine-neutral repositories (src/db/repos.ts). */
+  store: Store;
   box: SecretBox;
   bus: EventBus;
   log: Logger;

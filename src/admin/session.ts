@@ -1,11 +1,15 @@
 import { timingSafeEqual } from "node:crypto";
 
+import type { SessionRepo, StoredSession } from "../db/repos";
+
 /**
- * Admin sessions, kept in memory (a restart logs everyone out, which is fine for a local tool).
- * The cookie carries a random id plus an HMAC of it under a per-process key, so a guessed or
- * tampered id is rejected before any lookup. Each session has its own CSRF token.
+ * Admin sessions. The cookie carries a random id plus an HMAC of it, so a guessed or tampered id
+ * is rejected before any lookup. Each session has its own CSRF token. With SQLite they live in
+ * memory under a per-process key (a restart logs everyone out, which is fine for a local tool);
+ * with PostgreSQL they are stored, under a key derived from KIRO_SECRET_KEY, so a session is
+ * valid on every instance (src/db/pg/repos/sessions.ts).
  */
-export type AdminSession = { id: string; csrf: string; createdAt: number; lastSeen: number };
+export type AdminSession = StoredSession;
 
 export const SESSION_COOKIE = "kiro_admin";
 const IDLE_MS = 12 * 3_600_000;
@@ -19,21 +23,51 @@ export function safeEqual(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-export class AdminSessions {
-  private readonly key = crypto.getRandomValues(new Uint8Array(32));
-  private readonly sessions = new Map<string, AdminSession>();
+/** One process's sessions (SQLite mode): a map, bounded. */
+class MemorySessions implements SessionRepo {
+  readonly signingKey = crypto.getRandomValues(new Uint8Array(32));
+  private readonly sessions = new Map<string, StoredSession>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  get(id: string): StoredSession | undefined {
+    return this.sessions.get(id);
+  }
+
+  save(s: StoredSession): void {
+    this.sessions.set(s.id, s);
+  }
+
+  touch(id: string, lastSeen: number): void {
+    const s = this.sessions.get(id);
+    if (s) s.lastSeen = lastSeen;
+  }
+
+  remove(id: string): void {
+    this.sessions.delete(id);
+  }
+
+  sweep(now: number): void {
+    for (const [id, s] of this.sessions) if (now - s.lastSeen > IDLE_MS) this.sessions.delete(id);
+    // Bound memory even if something hammers the login with the right token.
+    while (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value!);
+  }
+}
+
+export class AdminSessions {
+  private readonly repo: SessionRepo;
+
+  constructor(private readonly now: () => number = Date.now, repo?: SessionRepo) {
+    this.repo = repo ?? new MemorySessions();
+  }
 
   private sign(id: string): string {
-    return new Bun.CryptoHasher("sha256", this.key).update(id).digest("base64url");
+    return new Bun.CryptoHasher("sha256", this.repo.signingKey).update(id).digest("base64url");
   }
 
   /** Starts a session; returns it and the cookie value to set. */
   create(): { session: AdminSession; cookie: string } {
-    this.sweep();
+    if (this.repo instanceof MemorySessions) this.repo.sweep(this.now());
     const session: AdminSession = { id: rand(24), csrf: rand(24), createdAt: this.now(), lastSeen: this.now() };
-    this.sessions.set(session.id, session);
+    this.repo.save(session);
     return { session, cookie: `${session.id}.${this.sign(session.id)}` };
   }
 
@@ -44,25 +78,18 @@ export class AdminSessions {
     if (dot < 1) return null;
     const id = cookie.slice(0, dot);
     if (!safeEqual(cookie.slice(dot + 1), this.sign(id))) return null;
-    const s = this.sessions.get(id);
+    const s = this.repo.get(id);
     if (!s) return null;
     if (this.now() - s.lastSeen > IDLE_MS) {
-      this.sessions.delete(id);
+      this.repo.remove(id);
       return null;
     }
-    s.lastSeen = this.now();
+    this.repo.touch(id, this.now());
     return s;
   }
 
   destroy(id: string): void {
-    this.sessions.delete(id);
-  }
-
-  private sweep(): void {
-    const now = this.now();
-    for (const [id, s] of this.sessions) if (now - s.lastSeen > IDLE_MS) this.sessions.delete(id);
-    // Bound memory even if something hammers the login with the right token.
-    while (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value!);
+    this.repo.remove(id);
   }
 }
 
@@ -82,10 +109,10 @@ export function sessionCookie(value: string): string {
 
 export const clearedSessionCookie = () => `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`;
 
-/** One session store per running app, shared by the panel and /api/tokens. */
+/** One session store per running app, shared by the panel and /api/tokens (the stored sessions when the store has them). */
 const stores = new WeakMap<object, AdminSessions>();
-export function sessionsFor(owner: object): AdminSessions {
+export function sessionsFor(owner: { store?: { sessions?: SessionRepo } }): AdminSessions {
   let s = stores.get(owner);
-  if (!s) stores.set(owner, (s = new AdminSessions()));
+  if (!s) stores.set(owner, (s = new AdminSessions(Date.now, owner.store?.sessions)));
   return s;
 }

@@ -185,3 +185,15 @@ export const rollupCursor = pgTable("rollup_cursor", {
   name: text("name").primaryKey(),
   lastId: count("last_id").notNull(),
 });
+
+/**
+ * Admin panel sessions shared by every instance (PostgreSQL only: one SQLite process keeps them
+ * in memory). `id` is the random session id the cookie carries (signed with a key derived from
+ * KIRO_SECRET_KEY, so every instance checks the same signature).
+ */
+export const adminSessions = pgTable("admin_sessions", {
+  id: text("id").primaryKey(),
+  csrf: text("csrf").notNull(),
+  createdAt: ms("created_at").notNull(),
+  lastSeen: ms("last_seen").notNull(),
+});

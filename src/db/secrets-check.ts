@@ -1,6 +1,6 @@
-import { eq } from "drizzle-orm";
 import type { Db } from "./client";
-import { settings } from "./schema";
+import type { SettingsRepo } from "./repos";
+import { SqliteSettingsRepo } from "./settings-store";
 import { SecretBox, SecretKeyError } from "../crypto/secret-box";
 
 const CHECK_KEY = "crypto_check";
@@ -8,17 +8,15 @@ const CHECK_PLAIN = "kiro-server secret check";
 
 /**
  * Stores one known value encrypted with the key on first use; on every later start, decrypting
- * it proves the key matches the database before any account secret is touched.
+ * it proves the key matches the database before any account secret is touched. Accepts the
+ * settings repository of either engine (or a SQLite database).
  */
-export async function verifySecretKey(db: Db, box: SecretBox, keySource: string): Promise<void> {
-  const row = db.select().from(settings).where(eq(settings.key, CHECK_KEY)).get();
-  if (!row) {
-    db.insert(settings).values({ key: CHECK_KEY, value: await box.encrypt(CHECK_PLAIN), updatedAt: Date.now() }).run();
-    return;
-  }
+export async function verifySecretKey(store: Db | SettingsRepo, box: SecretBox, keySource: string): Promise<void> {
+  const repo = "putIfAbsent" in store ? store : new SqliteSettingsRepo(store);
+  const stored = repo.get(CHECK_KEY) ?? (await repo.putIfAbsent(CHECK_KEY, await box.encrypt(CHECK_PLAIN), Date.now()));
   let plain: string;
   try {
-    plain = await box.decrypt(row.value);
+    plain = await box.decrypt(stored);
   } catch {
     plain = "";
   }

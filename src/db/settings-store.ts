@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "./client";
 import { settings } from "./schema";
+import type { SettingsRepo } from "./repos";
 import type { SecretBox } from "../crypto/secret-box";
 
 /** Settings a person changes at runtime from the panel (stored in the DB, not in env). */
@@ -61,14 +62,37 @@ export function runtimeDefaults(c: RuntimeDefaultsSource): Partial<RuntimeSettin
   return out;
 }
 
+export const RUNTIME_SETTINGS_KEY = RUNTIME_KEY;
+
+/** The SQLite settings repository (see src/db/repos.ts for the contract). */
+export class SqliteSettingsRepo implements SettingsRepo {
+  constructor(private readonly db: Db) {}
+
+  get(key: string): string | undefined {
+    return this.db.select().from(settings).where(eq(settings.key, key)).get()?.value;
+  }
+
+  put(key: string, value: string, updatedAt: number): void {
+    this.db.insert(settings).values({ key, value, updatedAt }).onConflictDoUpdate({ target: settings.key, set: { value, updatedAt } }).run();
+  }
+
+  async putIfAbsent(key: string, value: string, updatedAt: number): Promise<string> {
+    this.db.insert(settings).values({ key, value, updatedAt }).onConflictDoNothing().run();
+    return this.get(key)!;
+  }
+}
+
 export class SettingsStore {
   private cached: RuntimeSettings;
   private listeners = new Set<(s: RuntimeSettings) => void>();
 
-  constructor(private readonly db: Db, defaults: Partial<RuntimeSettings> = {}) {
-    const row = db.select().from(settings).where(eq(settings.key, RUNTIME_KEY)).get();
-    const stored = row ? safeJson(row.value) : {};
-    this.cached = runtimeSettingsSchema.parse({ ...defaults, ...stored });
+  constructor(private readonly repo: SettingsRepo, private readonly defaults: Partial<RuntimeSettings> = {}) {
+    this.cached = this.parseStored();
+  }
+
+  private parseStored(): RuntimeSettings {
+    const value = this.repo.get(RUNTIME_KEY);
+    return runtimeSettingsSchema.parse({ ...this.defaults, ...(value ? safeJson(value) : {}) });
   }
 
   get runtime(): RuntimeSettings {
@@ -77,11 +101,16 @@ export class SettingsStore {
 
   update(patch: Partial<RuntimeSettings>): RuntimeSettings {
     const next = runtimeSettingsSchema.parse({ ...this.cached, ...patch });
-    this.db.insert(settings).values({ key: RUNTIME_KEY, value: JSON.stringify(next), updatedAt: Date.now() })
-      .onConflictDoUpdate({ target: settings.key, set: { value: JSON.stringify(next), updatedAt: Date.now() } }).run();
+    this.repo.put(RUNTIME_KEY, JSON.stringify(next), Date.now());
     this.cached = next;
     for (const fn of this.listeners) fn(next);
     return next;
+  }
+
+  /** Another instance saved the settings: read them again (the store already holds the new row). */
+  reload(): void {
+    this.cached = this.parseStored();
+    for (const fn of this.listeners) fn(this.cached);
   }
 
   onChange(fn: (s: RuntimeSettings) => void): () => void {
@@ -89,13 +118,14 @@ export class SettingsStore {
     return () => this.listeners.delete(fn);
   }
 
-  /** A server-generated secret (admin token, generated client key), encrypted at rest. */
+  /** A server-generated secret (admin token, generated client key), encrypted at rest; the first instance to store it wins. */
   async getOrCreateSecret(key: string, box: SecretBox, make: () => string): Promise<{ value: string; created: boolean }> {
-    const row = this.db.select().from(settings).where(eq(settings.key, key)).get();
-    if (row) return { value: await box.decrypt(row.value), created: false };
+    const stored = this.repo.get(key);
+    if (stored !== undefined) return { value: await box.decrypt(stored), created: false };
     const value = make();
-    this.db.insert(settings).values({ key, value: await box.encrypt(value), updatedAt: Date.now() }).run();
-    return { value, created: true };
+    const mine = await box.encrypt(value);
+    const winner = await this.repo.putIfAbsent(key, mine, Date.now());
+    return winner === mine ? { value, created: true } : { value: await box.decrypt(winner), created: false };
   }
 }
 

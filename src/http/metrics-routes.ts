@@ -36,7 +36,7 @@ function render(s: Services, r: MetricsRegistry): string {
   const metric = (name: string, type: string, help: string, samples: string[]) => {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples);
   };
-  metric("kiro_build_info", "gauge", "Build information.", [`kiro_build_info{version="${label(s.version)}"} 1`]);
+  metric("kiro_build_info", "gauge", "Build information.", [`kiro_build_info{version="${label(s.version)}",instance="${label(s.config.instanceId)}"} 1`]);
   metric("kiro_uptime_seconds", "gauge", "Seconds since the server started.", [`kiro_uptime_seconds ${Math.round((Date.now() - s.startedAt) / 1000)}`]);
 
   metric("kiro_requests_total", "counter", "Finished /v1 turns by dialect, requested model and HTTP status.",

@@ -1,11 +1,8 @@
-import type { Statement } from "bun:sqlite";
-import { eq, isNull } from "drizzle-orm";
 import { z } from "zod";
-import type { Db } from "../db/client";
-import { clientKeys } from "../db/schema";
+import type { ClientKey, KeyRepo, KeyTotals, KeyUsage } from "../db/repos";
 import type { SecretBox } from "../crypto/secret-box";
 
-export type ClientKey = typeof clientKeys.$inferSelect;
+export type { ClientKey } from "../db/repos";
 
 /** A key's rate limits as the panel or an API sets them: a positive whole number, or null for none. */
 export const keyLimitsSchema = z.object({
@@ -20,40 +17,44 @@ export const newKeyString = () => "sk-kiro-" + Buffer.from(crypto.getRandomValue
 
 /**
  * Client API keys for /v1. Requests are checked against an in-memory map of sha256 hashes so the
- * check costs no DB read; the map is rebuilt whenever a key changes.
+ * check costs no database read; the map is rebuilt whenever a key changes (here, or on another
+ * instance: reload() from the change feed).
  */
 export class ClientKeys {
   private byHash = new Map<string, ClientKey>();
-  /** Keys whose usage counters changed in memory and still have to be written (see recordUsage). */
-  private dirty = new Set<string>();
+  /** Usage counted in memory since the last write, per key id (see recordUsage). */
+  private pending = new Map<string, { tokens: number; requests: number }>();
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
-  private updateUsage?: Statement;
+  /** A usage write whose answer (cluster totals) is awaited. */
+  private writing = false;
 
-  constructor(private readonly db: Db, private readonly box: SecretBox) {
+  constructor(private readonly repo: KeyRepo, private readonly box: SecretBox) {
     this.reload();
   }
 
+  /** Rebuilds the map from the store (copies: the store's rows are never changed here). */
   reload(): void {
     this.flushUsage();
-    this.byHash = new Map(this.db.select().from(clientKeys).where(isNull(clientKeys.revokedAt)).all().map((k) => [k.keyHash, k]));
+    this.byHash = new Map(this.repo.all().filter((k) => k.revokedAt == null).map((k) => [k.keyHash, { ...k }]));
   }
 
   /** The key configured in KIRO_CLIENT_TOKEN, or one generated on first start and kept. */
   async ensureBuiltin(configured: string | undefined): Promise<{ key: string; source: "env" | "generated" | "stored" }> {
-    const existing = this.db.select().from(clientKeys).where(eq(clientKeys.builtin, true)).get();
+    const existing = this.repo.all().find((k) => k.builtin);
     if (configured) {
       const hash = sha256Hex(configured);
+      if (existing?.keyHash === hash && existing.revokedAt == null && existing.name === "KIRO_CLIENT_TOKEN") return { key: configured, source: "env" };
       const values = { keyHash: hash, keyPrefix: configured.slice(0, 8), keyEnc: await this.box.encrypt(configured), name: "KIRO_CLIENT_TOKEN", revokedAt: null };
-      if (existing) this.db.update(clientKeys).set(values).where(eq(clientKeys.id, existing.id)).run();
-      else this.db.insert(clientKeys).values({ id: crypto.randomUUID(), builtin: true, createdAt: Date.now(), ...values }).run();
+      if (existing) this.repo.update(existing.id, values);
+      else this.repo.insert({ id: crypto.randomUUID(), builtin: true, createdAt: Date.now(), ...values });
       this.reload();
       return { key: configured, source: "env" };
     }
     if (existing?.keyEnc && !existing.revokedAt) return { key: await this.box.decrypt(existing.keyEnc), source: "stored" };
     const key = newKeyString();
     const values = { keyHash: sha256Hex(key), keyPrefix: key.slice(0, 12), keyEnc: await this.box.encrypt(key), name: "built-in key", revokedAt: null };
-    if (existing) this.db.update(clientKeys).set(values).where(eq(clientKeys.id, existing.id)).run();
-    else this.db.insert(clientKeys).values({ id: crypto.randomUUID(), builtin: true, createdAt: Date.now(), ...values }).run();
+    if (existing) this.repo.update(existing.id, values);
+    else this.repo.insert({ id: crypto.randomUUID(), builtin: true, createdAt: Date.now(), ...values });
     this.reload();
     return { key, source: "generated" };
   }
@@ -67,9 +68,11 @@ export class ClientKeys {
     return k;
   }
 
+  /** Every key (revoked ones too), with the usage counted in memory. */
   list(): ClientKey[] {
     this.flushUsage();
-    return this.db.select().from(clientKeys).all();
+    const live = this.byId();
+    return this.repo.all().map((k) => live.get(k.id) ?? k);
   }
 
   async create(input: { name: string; allowedModels?: string[] | null; expiresAt?: number | null; monthlyTokenBudget?: number | null } & KeyLimitsInput): Promise<{ key: string; record: ClientKey }> {
@@ -81,9 +84,9 @@ export class ClientKeys {
       expiresAt: input.expiresAt ?? null, monthlyTokenBudget: input.monthlyTokenBudget ?? null, createdAt: Date.now(),
       rpmLimit: limits.rpmLimit ?? null, tpmLimit: limits.tpmLimit ?? null, concurrencyLimit: limits.concurrencyLimit ?? null,
     };
-    this.db.insert(clientKeys).values(record).run();
+    this.repo.insert(record);
     this.reload();
-    return { key, record: this.db.select().from(clientKeys).where(eq(clientKeys.id, record.id)).get()! };
+    return { key, record: this.repo.get(record.id)! };
   }
 
   /** Sets a key's rate limits (absent fields unchanged, null = no limit); the record as stored, or undefined for an unknown key. Throws ZodError on bad values. */
@@ -93,22 +96,21 @@ export class ClientKeys {
     if (limits.rpmLimit !== undefined) patch.rpmLimit = limits.rpmLimit;
     if (limits.tpmLimit !== undefined) patch.tpmLimit = limits.tpmLimit;
     if (limits.concurrencyLimit !== undefined) patch.concurrencyLimit = limits.concurrencyLimit;
-    if (!this.db.select({ id: clientKeys.id }).from(clientKeys).where(eq(clientKeys.id, id)).get()) return undefined;
-    if (Object.keys(patch).length) this.db.update(clientKeys).set(patch).where(eq(clientKeys.id, id)).run();
+    if (!this.repo.get(id)) return undefined;
+    if (Object.keys(patch).length) this.repo.update(id, patch);
     this.reload();
-    return this.db.select().from(clientKeys).where(eq(clientKeys.id, id)).get();
+    return this.repo.get(id);
   }
 
   revoke(id: string): void {
-    this.db.update(clientKeys).set({ revokedAt: Date.now() }).where(eq(clientKeys.id, id)).run();
+    this.repo.update(id, { revokedAt: Date.now() });
     this.reload();
   }
 
-  /** Called after each request: counts requests and tokens against the monthly budget. */
   /**
-   * The in-memory record (what budget checks read) is updated at once; the DB write is batched on
-   * a short timer (and before any read of the table), so no request pays a synchronous SQLite
-   * update on its path.
+   * Called after each request: counts requests and tokens against the monthly budget. The
+   * in-memory record (what budget checks read) is updated at once; the write is batched on a
+   * short timer (and before any read of the table), so no request waits on the database.
    */
   recordUsage(id: string, tokens: number, now = Date.now()): void {
     let k: ClientKey | undefined;
@@ -117,37 +119,64 @@ export class ClientKeys {
     const month = new Date(now).toISOString().slice(0, 7);
     const used = (k.budgetMonth === month ? k.tokensThisMonth : 0) + tokens;
     Object.assign(k, { tokensThisMonth: used, budgetMonth: month, requests: k.requests + 1, lastUsedAt: now });
-    this.dirty.add(id);
+    const p = this.pending.get(id) ?? { tokens: 0, requests: 0 };
+    p.tokens += tokens;
+    p.requests += 1;
+    this.pending.set(id, p);
     this.flushTimer ??= setTimeout(() => {
       this.flushTimer = null;
       try {
         this.flushUsage();
       } catch {
-        // Only possible once the DB is closed (shutdown flushes first): the counters stay in memory.
+        // Only possible once the database is closed (shutdown flushes first): the counters stay in memory.
       }
-    }, 200);
+    }, this.repo.flushDelayMs ?? 200);
   }
 
-  /** Writes pending usage counters (timer, table reads, shutdown). */
+  /**
+   * Writes pending usage counters (timer, table reads, shutdown). Where the store answers with the
+   * cluster's totals (PostgreSQL), they replace the in-memory counters, plus what was counted
+   * here meanwhile.
+   */
   flushUsage(): void {
     if (this.flushTimer) {
       clearTimeout(this.flushTimer);
       this.flushTimer = null;
     }
-    if (!this.dirty.size) return;
-    const ids = [...this.dirty];
-    this.dirty.clear();
-    const c = clientKeys;
-    const stmt = (this.updateUsage ??= this.db.$client.prepare(
-      `UPDATE client_keys SET "${c.tokensThisMonth.name}" = ?, "${c.budgetMonth.name}" = ?, "${c.requests.name}" = ?, "${c.lastUsedAt.name}" = ? WHERE "${c.id.name}" = ?`,
-    ));
-    const byId = new Map([...this.byHash.values()].map((k) => [k.id, k]));
-    this.db.$client.transaction(() => {
-      for (const id of ids) {
-        const k = byId.get(id);
-        if (k) stmt.run(k.tokensThisMonth, k.budgetMonth, k.requests, k.lastUsedAt, id);
-      }
-    })();
+    if (!this.pending.size || this.writing) return;
+    const byId = this.byId();
+    const rows: KeyUsage[] = [];
+    for (const [id, p] of this.pending) {
+      const key = byId.get(id);
+      if (key) rows.push({ key, tokens: p.tokens, requests: p.requests, month: key.budgetMonth ?? new Date().toISOString().slice(0, 7), lastUsedAt: key.lastUsedAt ?? Date.now() });
+    }
+    this.pending.clear();
+    const totals = this.repo.writeUsage(rows);
+    if (totals) {
+      // One write at a time: usage counted meanwhile goes out together once this one is answered.
+      this.writing = true;
+      void totals.then((t) => this.applyTotals(t), () => { /* the store logs and retries its own failures */ }).finally(() => {
+        this.writing = false;
+        if (this.pending.size) this.flushUsage();
+      });
+    }
+  }
+
+  /** Cluster totals of some keys (PostgreSQL), plus the usage counted here since they were sent. */
+  applyTotals(totals: KeyTotals[]): void {
+    const byId = this.byId();
+    for (const t of totals) {
+      const k = byId.get(t.id);
+      if (!k) continue;
+      const p = this.pending.get(t.id);
+      k.budgetMonth = t.budgetMonth;
+      k.tokensThisMonth = t.tokensThisMonth + (p?.tokens ?? 0);
+      k.requests = t.requests + (p?.requests ?? 0);
+    }
+  }
+
+  private byId(): Map<string, ClientKey> {
+    return new Map([...this.byHash.values()].map((k) => [k.id, k]));
   }
 
   /** Why this key may not use this model / is over budget, or null when it may. */

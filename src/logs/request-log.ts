@@ -22,7 +22,8 @@ export class RequestLogWriter {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private insert?: { stmt: Statement; columns: Array<{ key: keyof RequestLogEntry; fallback: unknown }> };
 
-  constructor(private readonly db: Db, private readonly bus: EventBus, private readonly flushMs = 200) {}
+  /** `sink` also receives every batch once it is stored here (PostgreSQL mode: the cluster's shared log). */
+  constructor(private readonly db: Db, private readonly bus: EventBus, private readonly flushMs = 200, private readonly sink?: (rows: RequestLogEntry[]) => void) {}
 
   record(entry: RequestLogEntry): void {
     this.queue.push(entry);
@@ -41,6 +42,7 @@ export class RequestLogWriter {
     client.transaction(() => {
       for (const r of rows) ins.stmt.run(...ins.columns.map((c) => toDriver(r[c.key] ?? c.fallback)));
     }).immediate();
+    this.sink?.(rows);
   }
 
   /** One INSERT for every column but the autoincrement id, in the table's column order. */

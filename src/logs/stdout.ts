@@ -4,10 +4,11 @@ const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 const COLOR: Record<LogLevel, string> = { debug: "\x1b[90m", info: "\x1b[36m", warn: "\x1b[33m", error: "\x1b[31m" };
 
 /** Formats one log event; pretty for people, JSON lines for machines (LOG_FORMAT=json). */
-export function formatLogLine(e: BusEvent, format: "pretty" | "json", color: boolean): string | undefined {
+/** `instance`: the instance id, named on every line when several instances share one database. */
+export function formatLogLine(e: BusEvent, format: "pretty" | "json", color: boolean, instance?: string): string | undefined {
   if (e.kind !== "log") return undefined;
   if (format === "json") {
-    return JSON.stringify({ time: new Date(e.at).toISOString(), level: e.level, msg: e.msg, requestId: e.requestId, ...e.fields });
+    return JSON.stringify({ time: new Date(e.at).toISOString(), level: e.level, ...(instance ? { instance } : {}), msg: e.msg, requestId: e.requestId, ...e.fields });
   }
   const time = new Date(e.at).toISOString().slice(11, 23);
   const lvl = e.level.toUpperCase().padEnd(5);
@@ -16,11 +17,11 @@ export function formatLogLine(e: BusEvent, format: "pretty" | "json", color: boo
     ? " " + Object.entries(e.fields).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(" ")
     : "";
   const head = color ? `${COLOR[e.level]}${lvl}\x1b[0m` : lvl;
-  return `${time} ${head}${rid} ${e.msg}${extra}`;
+  return `${time} ${head}${instance ? ` ${instance}` : ""}${rid} ${e.msg}${extra}`;
 }
 
 /** Subscribes the stdout writer (Kiro Account Manager shows this stream as live logs). */
-export function attachStdoutLogger(bus: EventBus, opts: { level: LogLevel; format: "pretty" | "json"; write?: (line: string) => void }) {
+export function attachStdoutLogger(bus: EventBus, opts: { level: LogLevel; format: "pretty" | "json"; instance?: string; write?: (line: string) => void }) {
   const color = opts.format === "pretty" && !!process.stdout.isTTY && !process.env.NO_COLOR;
   const write =
     opts.write ??
@@ -35,7 +36,7 @@ export function attachStdoutLogger(bus: EventBus, opts: { level: LogLevel; forma
   if (!opts.write) process.stdout.on?.("error", () => {});
   return bus.on((e) => {
     if (e.kind !== "log" || RANK[e.level] < RANK[opts.level]) return;
-    const line = formatLogLine(e, opts.format, color);
+    const line = formatLogLine(e, opts.format, color, opts.instance);
     if (line) write(line);
   });
 }

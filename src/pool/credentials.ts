@@ -11,6 +11,7 @@ import { refreshAccessToken, type RefreshResult } from "../kiro/auth";
 import { TokenManager, type TokenAccount, type TokenManagerOptions } from "../kiro/token-manager";
 import { firstActiveProfileArn, listAvailableProfiles } from "../kiro/usage";
 import { fingerprintOf, type AccountPatch } from "./store";
+import type { RefreshCoordinator } from "../db/repos";
 import { arnOf, NO_PROFILE, type AccountTable, type Rec } from "./records";
 import type { AccountInput } from "./types";
 
@@ -28,9 +29,30 @@ export class Credentials {
   private readonly plain = new Map<string, Plain>();
   private readonly profiles = new Map<string, ProfileLookup>();
 
+  /** Token columns a coordinated refresh stored, per account, until persistRefresh takes them into memory. */
+  private readonly coordinated = new Map<string, NonNullable<Awaited<ReturnType<RefreshCoordinator["refreshOnce"]>>["stored"]>>();
+
   constructor(private readonly table: AccountTable, refresh?: RefreshFn) {
     this.refreshFn = refresh ?? refreshAccessToken;
-    this.tokens = new TokenManager({ upstream: table.deps.upstream, refresh, now: table.now });
+    const coordinator = table.store.refreshes;
+    this.tokens = new TokenManager({ upstream: table.deps.upstream, refresh: coordinator ? this.coordinate(coordinator, this.refreshFn) : refresh, now: table.now });
+  }
+
+  /**
+   * Several instances (PostgreSQL): a refresh runs once per account across the cluster, with the
+   * stored refresh token, and its result is stored (compare-and-swap) before it is used; an
+   * instance that finds the account refreshed by another adopts those tokens.
+   */
+  private coordinate(coordinator: RefreshCoordinator, refresh: RefreshFn): RefreshFn {
+    return async (input, upstream, signal) => {
+      const id = this.table.fingerprints.get(fingerprintOf(input.refreshToken));
+      // Never an uncoordinated refresh: it could present a token another instance rotated away.
+      if (!id || !this.table.has(id)) throw new KiroError("transient", "the account of this refresh token is not in the pool (removed meanwhile)");
+      let raw: RefreshResult | undefined;
+      const out = await coordinator.refreshOnce(id, async (refreshToken) => (raw = await refresh({ ...input, refreshToken }, upstream, signal)), this.plain.get(id)?.access);
+      this.coordinated.set(id, out.stored);
+      return { ...raw, accessToken: out.accessToken, refreshToken: out.refreshToken, expiresAt: out.expiresAt };
+    };
   }
 
   /** Only this account, only when needed (or forced after a bearer-invalid answer). */
@@ -207,7 +229,20 @@ export class Credentials {
     if (!this.table.has(rec.row.id)) return; // removed meanwhile
     const p = this.plain.get(rec.row.id) ?? {};
     this.plain.set(rec.row.id, p);
-    if (rotated && refreshEnc) {
+    const stored = this.coordinated.get(rec.row.id);
+    if (stored) {
+      // Already stored by the coordinated refresh: memory takes the stored columns as they are.
+      this.coordinated.delete(rec.row.id);
+      const oldFp = rec.row.fingerprint;
+      Object.assign(rec.row, stored);
+      this.table.fingerprints.set(stored.fingerprint, rec.row.id);
+      this.table.fingerprints.set(oldFp, rec.row.id);
+      if (rotated) p.refresh = rotated;
+      if (patch.profileArn) {
+        rec.row.profileArn = patch.profileArn;
+        this.table.store.update(rec.row.id, { profileArn: patch.profileArn, updatedAt: rec.row.updatedAt });
+      }
+    } else if (rotated && refreshEnc) {
       const fp = fingerprintOf(rotated);
       const oldFp = rec.row.fingerprint;
       this.table.store.replaceToken(rec.row.id, { ...patch, refreshTokenEnc: refreshEnc, fingerprint: fp }, oldFp, now);

@@ -19,6 +19,7 @@ import type { Usage } from "../core/canonical";
 import type { ServedModel } from "../core/models";
 import type { Strategy } from "./selection";
 import { AccountTable, type PoolDeps, type Rec } from "./records";
+import type { AccountRow } from "./store";
 import { Picker } from "./picker";
 import { Pacer } from "./pacing";
 import { WaitQueue, type QueueStats } from "./queue";
@@ -284,6 +285,24 @@ export class AccountPool {
     this.table.store.update(id, { priority: rec.row.priority, updatedAt: this.now() });
     this.table.markPriorityDirty();
     return this.view(rec);
+  }
+
+  /** Another instance stored this account (the change feed): memory follows, tokens are re-read when they changed. */
+  applyStored(row: AccountRow): void {
+    const r = this.table.applyStored(row);
+    if (r.tokensChanged) this.creds.forget(row.id);
+    this.quotas.notify();
+    this.queue.wake();
+  }
+
+  /** Another instance removed this account. */
+  removeStored(id: string): void {
+    const rec = this.table.get(id);
+    if (!rec) return;
+    this.table.drop(rec);
+    this.creds.forget(id);
+    this.table.emit("account", { accountId: id, label: rec.row.label, state: "removed", why: "removed on another instance" });
+    this.quotas.notify();
   }
 
   remove(id: string): boolean {

@@ -57,7 +57,8 @@ export class Quotas {
     return lists.length ? mergeServed(lists) : undefined;
   }
 
-  private notify(): void {
+  /** Tells the listeners when the merged lists changed (also after another instance's change). */
+  notify(): void {
     if (this.listeners.size === 0) return;
     const served = this.servedModels();
     const key = served ? JSON.stringify(served) : undefined;

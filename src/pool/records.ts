@@ -4,7 +4,7 @@
  * accounts, state changes and the batched counter writes. Records hold no decrypted secret: those
  * live only in credentials.ts.
  */
-import type { Db } from "../db/client";
+import type { AccountRepo } from "../db/repos";
 import type { SecretBox } from "../crypto/secret-box";
 import type { EventBus } from "../logs/bus";
 import type { Logger } from "../logs/logger";
@@ -12,14 +12,14 @@ import type { SettingsStore } from "../db/settings-store";
 import type { KiroUpstreamConfig } from "../kiro/config";
 import type { QuotaSnapshot } from "../kiro/usage";
 import type { ServedModel } from "../core/models";
-import { AccountStore, type AccountRow } from "./store";
+import type { AccountRow } from "./store";
 import { Selector, type Strategy } from "./selection";
 import { TimeHeap } from "./heap";
 import { PaceState } from "./pace-state";
 import type { AccountState } from "./types";
 
 /** What the pool needs from the services built at boot (a Services object satisfies it). */
-export type PoolDeps = { db: Db; box: SecretBox; bus: EventBus; log: Logger; settings: SettingsStore; upstream: KiroUpstreamConfig };
+export type PoolDeps = { store: { accounts: AccountRepo }; box: SecretBox; bus: EventBus; log: Logger; settings: SettingsStore; upstream: KiroUpstreamConfig };
 
 /** Reason prefix of accounts the pool disabled itself after repeated failures (the probe may re-enable them). */
 export const AUTO_DISABLED = "auto-disabled";
@@ -57,7 +57,7 @@ export function setModels(rec: Rec, models: ServedModel[]): void {
 export type EventKind = "account" | "refresh" | "selection" | "quota" | "import";
 
 export class AccountTable {
-  readonly store: AccountStore;
+  readonly store: AccountRepo;
   /** fingerprint → account id, for every fingerprint an account ever had (de-duplication). */
   readonly fingerprints: Map<string, string>;
   readonly selector: Selector;
@@ -73,7 +73,7 @@ export class AccountTable {
   onPickable?: () => void;
 
   constructor(readonly deps: PoolDeps, readonly now: () => number, random: () => number) {
-    this.store = new AccountStore(deps.db);
+    this.store = deps.store.accounts;
     this.selector = new Selector(random);
     this.cap = deps.settings.runtime.perAccountConcurrency;
     this.fingerprints = this.store.loadFingerprints();
@@ -131,8 +131,48 @@ export class AccountTable {
 
   /** Drops the account from memory and the store, with every fingerprint it ever had. */
   remove(rec: Rec): void {
+    this.store.remove(rec.row.id);
+    this.drop(rec);
+  }
+
+  /**
+   * Another instance stored this row (the change feed): the record takes its persisted fields —
+   * state, tokens, quota, models, label, priority — while this instance's counters stay its own
+   * (they are flushed as deltas). Returns whether the stored tokens differ from the ones in memory.
+   */
+  applyStored(row: AccountRow): { added: boolean; tokensChanged: boolean } {
+    const rec = this.recs.get(row.id);
+    if (!rec) {
+      this.add(row);
+      this.fingerprints.set(row.fingerprint, row.id);
+      this.emit("account", { accountId: row.id, label: row.label, state: row.state, why: "added on another instance" });
+      return { added: true, tokensChanged: false };
+    }
+    const old = rec.row;
+    const tokensChanged = old.refreshTokenEnc !== row.refreshTokenEnc || old.accessTokenEnc !== row.accessTokenEnc;
+    const from = old.state;
+    const stateChanged = from !== row.state || old.stateUntil !== row.stateUntil;
+    const quotaChanged = old.quotaJson !== row.quotaJson;
+    const modelsChanged = old.modelsJson !== row.modelsJson;
+    Object.assign(old, row, { requests: old.requests, errors: old.errors, lastUsedAt: Math.max(old.lastUsedAt ?? 0, row.lastUsedAt ?? 0) || null });
+    if (quotaChanged && row.quotaJson) {
+      try { rec.quota = JSON.parse(row.quotaJson) as QuotaSnapshot; } catch { /* re-polled later */ }
+    }
+    if (modelsChanged && row.modelsJson) {
+      try { setModels(rec, JSON.parse(row.modelsJson) as ServedModel[]); } catch { /* re-polled later */ }
+    }
+    if ((row.state === "cooling" || row.state === "exhausted") && row.stateUntil) this.recovery.push(row.stateUntil, row.id);
+    if (row.state === "active") rec.throttleStreak = 0;
+    this.fingerprints.set(row.fingerprint, row.id);
+    this.priorityDirty = true;
+    this.reweigh(rec);
+    if (stateChanged) this.emit("account", { accountId: row.id, label: row.label, from, state: row.state, reason: row.stateReason, until: row.stateUntil, why: "changed on another instance" });
+    return { added: false, tokensChanged };
+  }
+
+  /** Drops the account from memory only (removed by another instance, or just now from the store). */
+  drop(rec: Rec): void {
     const id = rec.row.id;
-    this.store.remove(id);
     this.recs.delete(id);
     this.selector.set(rec.slot, 0);
     this.bySlot[rec.slot] = undefined;

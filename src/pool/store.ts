@@ -8,16 +8,17 @@ import { createHash } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { accountFingerprints, accounts } from "../db/schema";
+import type { AccountCounters, AccountPatch, AccountRepo, AccountRow } from "../db/repos";
 
-export type AccountRow = typeof accounts.$inferSelect;
-export type AccountPatch = Partial<Omit<AccountRow, "id" | "createdAt">>;
+export type { AccountPatch, AccountRepo, AccountRow } from "../db/repos";
 
 /** sha256 of a refresh token, first 16 hex: the de-duplication key and the only thing ever shown. */
 export function fingerprintOf(refreshToken: string): string {
   return createHash("sha256").update(refreshToken).digest("hex").slice(0, 16);
 }
 
-export class AccountStore {
+/** The SQLite account repository (see src/db/repos.ts for the contract). */
+export class AccountStore implements AccountRepo {
   constructor(private readonly db: Db) {}
 
   loadAll(): AccountRow[] {
@@ -80,7 +81,7 @@ export class AccountStore {
   }
 
   /** Batched counter write (one transaction for all dirty accounts). */
-  writeCounters(rows: Array<Pick<AccountRow, "id" | "requests" | "errors" | "consecutiveFailures" | "lastUsedAt" | "quotaJson" | "quotaFetchedAt">>): void {
+  writeCounters(rows: AccountCounters[]): void {
     if (!rows.length) return;
     this.db.transaction(
       (tx) => {

@@ -162,6 +162,11 @@ export type FakeKiro = {
   setDefaultScenario(s: Scenario | undefined): void;
   requests: RecordedRequest[];
   refreshCalls: Array<{ refreshToken: string; at: number; kind: "social" | "idc" }>;
+  /**
+   * Awaited before a refresh request is looked at (a request still on its way to the service).
+   * A refresh whose caller went away meanwhile never reaches the service: nothing rotates.
+   */
+  beforeRefresh?: () => Promise<void>;
   /** The OIDC device sign-in flow: approve/deny codes as the person at the browser would. */
   oidcDevice: OidcDevice;
   readonly aborts: number;
@@ -599,6 +604,10 @@ export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKir
         const device = oidcDevice.handle(p, rec.body);
         if (device) return device;
       }
+      if (req.method === "POST" && (p === "/refreshToken" || p === "/token") && fake.beforeRefresh) {
+        await fake.beforeRefresh();
+        if (req.signal.aborted) return new Response(null, { status: 499 });
+      }
       if (req.method === "POST" && p === "/refreshToken") return socialRefresh(rec);
       if (req.method === "POST" && p === "/token") return idcRefresh(rec);
       if (req.method === "POST" && p === "/generateAssistantResponse") return chat(req, rec, raw, familyA);
@@ -619,7 +628,7 @@ export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKir
 
   const url = `http://${server.hostname}:${server.port}`;
   const oidcDevice = createOidcDevice(url, { addAccount, issueAccess: (rt) => issueAccess(byRefresh.get(rt)!), token });
-  return {
+  const fake: FakeKiro = {
     url,
     upstream: { apiUrl: url, authUrl: url, oidcUrl: url, region: "us-east-1" },
     addAccount,
@@ -652,7 +661,9 @@ export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKir
     async stop() {
       await server.stop(true);
     },
+    beforeRefresh: undefined,
   };
+  return fake;
 }
 
 // ---------------------------------------------------------------- side-call bodies

@@ -37,26 +37,49 @@ describe("engine selection and cluster settings", () => {
 });
 
 describe.skipIf(!pg.available)("server start in PostgreSQL mode", () => {
-  test("two instances starting at once migrate once, then both say serving from PostgreSQL is not available yet", async () => {
+  test("two instances starting at once migrate once, then both serve from PostgreSQL", async () => {
     const url = await pg.newDatabase("start");
-    const start = () => Bun.spawn([process.execPath, ENTRY, "--port", "0"], {
-      env: { ...process.env, DATABASE_URL: url, KIRO_SECRET_KEY: "a-cluster-secret-key-1234", KIRO_KV_PATH: "/nonexistent/never-used.db" },
+    const start = (id: string) => Bun.spawn([process.execPath, ENTRY, "--port", "0", "--host", "127.0.0.1"], {
+      env: { ...process.env, DATABASE_URL: url, KIRO_SECRET_KEY: "a-cluster-secret-key-1234", KIRO_INSTANCE_ID: id, LOG_FORMAT: "json", KIRO_KV_PATH: "/nonexistent/never-used.db" },
       stdout: "pipe", stderr: "pipe",
     });
-    const procs = [start(), start()];
-    const results = await Promise.all(procs.map(async (p) => ({ code: await p.exited, err: await new Response(p.stderr).text() })));
-    const total = readMigrationFiles({ migrationsFolder: pgMigrationsFolder }).length;
-    for (const r of results) {
-      expect(r.code).toBe(2);
-      expect(r.err).toContain("is ready (schema:");
-      expect(r.err).toContain("serving from PostgreSQL is not available in this build yet");
+    const procs = [start("one"), start("two")];
+    try {
+      // Each prints its start-up lines; the one naming the database says how many migrations it applied.
+      const lines = await Promise.all(procs.map(async (p) => {
+        const seen: string[] = [];
+        const reader = p.stdout.getReader();
+        let text = "";
+        while (!seen.some((l) => l.includes("database: PostgreSQL")) || !seen.some((l) => l.includes("listening on"))) {
+          const { value, done } = await reader.read();
+          if (done) throw new Error(`instance exited: ${await new Response(p.stderr).text()}`);
+          text += new TextDecoder().decode(value);
+          const parts = text.split("\n");
+          text = parts.pop()!;
+          seen.push(...parts);
+        }
+        reader.releaseLock();
+        return seen.map((l) => JSON.parse(l) as { msg: string; instance?: string });
+      }));
+      const total = readMigrationFiles({ migrationsFolder: pgMigrationsFolder }).length;
+      const applied = lines.map((ls) => /(\d+) applied now/.exec(ls.find((l) => l.msg.includes("database: PostgreSQL"))!.msg)![1]).sort();
+      // One of them applied the migrations, the other found them applied.
+      expect(applied).toEqual(["0", String(total)]);
+      // Every line names its instance.
+      expect(new Set(lines[0]!.map((l) => l.instance))).toEqual(new Set(["one"]));
+      for (const ls of lines) {
+        const port = Number(/:(\d+)$/.exec(ls.find((l) => l.msg.includes("listening on"))!.msg.split(" ").at(-1)!)![1]);
+        const health = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { database: { engine: string; ok: boolean } };
+        expect(health.database).toMatchObject({ engine: "postgres", ok: true });
+      }
+    } finally {
+      for (const p of procs) p.kill("SIGTERM");
+      await Promise.all(procs.map((p) => p.exited));
     }
-    // One of them applied the migrations, the other found them applied.
-    expect(results.map((r) => /(\d+) applied now/.exec(r.err)![1]).sort()).toEqual(["0", String(total)]);
     const sql = new SQL(url, { max: 1 });
     try {
       const [{ n }] = await sql`select count(*)::int as n from drizzle.__drizzle_migrations`;
-      expect(n).toBe(total);
+      expect(n).toBe(readMigrationFiles({ migrationsFolder: pgMigrationsFolder }).length);
     } finally {
       await sql.close();
     }

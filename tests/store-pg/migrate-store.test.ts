@@ -8,6 +8,8 @@ import { bootServices, shutdownServices } from "../../src/boot";
 import { SecretBox } from "../../src/crypto/secret-box";
 import { runMigrateStoreCommand, parseMigrateStoreArgs, IMPORTED_INSTANCE } from "../../src/cli/migrate-store";
 import { usePostgres } from "../support/postgres";
+import { readMigrationFiles } from "drizzle-orm/migrator";
+import { pgMigrationsFolder } from "../../src/db/pg/migrate";
 
 const pg = usePostgres();
 const dir = mkdtempSync(join(tmpdir(), "kiro-migrate-store-"));
@@ -88,7 +90,7 @@ describe.skipIf(!pg.available)("migrate-store into a real PostgreSQL", () => {
       expect(out2).toContain("accounts               0 added, 0 updated, 3 already present, 0 skipped");
       expect(out2).toContain("client keys            0 added, 0 updated, 2 already present");
       expect(out2).toContain("request log (7 d)      0 added, 0 updated, 25 already present");
-      expect(out2).toContain("schema: 1 migration(s), 0 applied now");
+      expect(out2).toContain(`schema: ${readMigrationFiles({ migrationsFolder: pgMigrationsFolder }).length} migration(s), 0 applied now`);
       expect(await counts()).toEqual(first);
 
       // Secrets were re-encrypted for KIRO_SECRET_KEY (the install used a key file) and still open.
@@ -104,6 +106,18 @@ describe.skipIf(!pg.available)("migrate-store into a real PostgreSQL", () => {
       expect(JSON.parse(runtime.value)).toMatchObject({ cooldownBaseMs: 5000, logRetentionDays: 7 });
       const [log] = await sql`select count(*)::int as n, count(distinct request_id)::int as distinct_ids, bool_and(instance_id = ${IMPORTED_INSTANCE}) as tagged, sum(case when stream then 1 else 0 end)::int as streams from request_log`;
       expect(log).toEqual({ n: 25, distinct_ids: 25, tagged: true, streams: 13 });
+
+      // An instance started on the copy serves it: the accounts, the built-in key, the settings.
+      const { config } = loadConfig([], { DATABASE_URL: url, KIRO_SECRET_KEY: SECRET, KIRO_INSTANCE_ID: "after-copy" });
+      const { services } = await bootServices({ ...config, logLevel: "error" });
+      try {
+        expect(services.store.engine).toBe("postgres");
+        expect(services.pool.summary().total).toBe(3);
+        expect(services.keys.verify(src.builtinKey)).not.toBeNull();
+        expect(services.settings.runtime).toMatchObject({ cooldownBaseMs: 5000, logRetentionDays: 7 });
+      } finally {
+        await shutdownServices(services);
+      }
     } finally {
       await sql.close();
     }

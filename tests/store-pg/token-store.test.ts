@@ -82,7 +82,10 @@ describe.skipIf(!pg.available)("refresh tokens shared by several instances", () 
       await insertAccount(c.dbs[0]!, c.box, "acct-3", rt("cas"));
       const read = (await c.stores[0]!.read("acct-3"))!;
       const next = { refreshToken: rt("cas-next"), accessToken: "access-1", expiresAt: Date.now() + 3_600_000 };
-      expect(await c.stores[0]!.swap("acct-3", read.refreshTokenEnc, next)).toEqual({ ok: true });
+      const won = await c.stores[0]!.swap("acct-3", read.refreshTokenEnc, next);
+      expect(won.ok).toBe(true);
+      // What the swap reports as stored is what a read finds.
+      if (won.ok) expect(won.stored).toEqual((await c.stores[0]!.read("acct-3"))!);
       const lost = await c.stores[1]!.swap("acct-3", read.refreshTokenEnc, { ...next, refreshToken: rt("cas-loser"), accessToken: "access-2" });
       expect(lost.ok).toBe(false);
       if (!lost.ok) expect(await c.box.decrypt(lost.current!.refreshTokenEnc)).toBe(next.refreshToken);

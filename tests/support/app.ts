@@ -3,6 +3,7 @@ import { createApp } from "../../src/app";
 import { loadConfig } from "../../src/config/load";
 import type { AppConfig } from "../../src/config/schema";
 import type { Services } from "../../src/services";
+import { startPostgres, type PgCluster } from "./postgres";
 
 export const TEST_CLIENT_KEY = "test-client-key";
 export const TEST_ADMIN_TOKEN = "test-admin-token";
@@ -25,9 +26,50 @@ export function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
   };
 }
 
-/** Real services on an in-memory DB with the real migrations. */
+/**
+ * `KIRO_TEST_DATABASE=postgres npx bun test` runs the suite against PostgreSQL: every app a test
+ * builds boots on a fresh database of one cluster started for the test process (stopped with it).
+ */
+export const TEST_ON_POSTGRES = process.env.KIRO_TEST_DATABASE === "postgres";
+
+type PgTestState = { cluster: Promise<PgCluster>; file?: string; open: Services[] };
+const pgState: { current?: PgTestState } = {};
+// Started as soon as a test file loads this module, so the first app does not wait for initdb.
+if (TEST_ON_POSTGRES) {
+  const cluster = startPostgres();
+  cluster.catch(() => {}); // reported when the first app awaits it
+  pgState.current = { cluster, open: [] };
+}
+
+/** The test file calling into this module (the first stack frame under tests/ that is not tests/support/). */
+function callerFile(): string {
+  const frames = new Error().stack?.split("\n") ?? [];
+  return frames.map((f) => /\(?([^()\s]*\/tests\/[^()\s]*?\.test\.ts)/.exec(f)?.[1]).find((f) => f !== undefined) ?? "?";
+}
+
+/**
+ * A fresh PostgreSQL database URL for this test's app. Test files run one after another in one
+ * process, so when a new file starts building apps, the previous file's apps are closed (their
+ * database connections released).
+ */
+async function postgresDatabase(): Promise<string> {
+  const st = (pgState.current ??= { cluster: startPostgres(), open: [] });
+  const file = callerFile();
+  if (st.file !== file) {
+    st.file = file;
+    const done = st.open.splice(0);
+    await Promise.all(done.map((s) => s.store.close().catch(() => {})));
+  }
+  return (await st.cluster).newDatabase("suite");
+}
+
+/** Real services on an in-memory DB (or a fresh PostgreSQL database, see TEST_ON_POSTGRES) with the real migrations. */
 export async function makeServices(overrides: Partial<AppConfig> = {}): Promise<Services> {
-  const { services } = await bootServices(testConfig(overrides));
+  const pg = TEST_ON_POSTGRES && overrides.databaseUrl === undefined && overrides.dbPath === undefined
+    ? { databaseUrl: await postgresDatabase(), secretKey: overrides.secretKey ?? "test-secret-key-for-postgres-runs" }
+    : {};
+  const { services } = await bootServices(testConfig({ ...overrides, ...pg }));
+  if (pg.databaseUrl) pgState.current!.open.push(services);
   return services;
 }
 
@@ -51,6 +93,7 @@ export async function startApp(overrides: Partial<AppConfig> = {}, prepare?: (s:
     stop: async () => {
       await app.stop(true);
       for (const fn of services.onShutdown.splice(0)) await fn();
+      if (services.store.engine === "postgres") await services.store.close();
     },
   };
 }

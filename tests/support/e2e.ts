@@ -77,6 +77,7 @@ export async function startE2E(opts: { accounts?: FakeAccountSpec[]; config?: Pa
     stop: async () => {
       await app.stop(true);
       for (const fn of services.onShutdown.splice(0)) await fn();
+      if (services.store.engine === "postgres") await services.store.close();
       await fake.stop();
     },
   };

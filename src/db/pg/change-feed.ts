@@ -1,7 +1,7 @@
 import type { SQL } from "bun";
 
 /** Shared state that changed: which table, which row (primary key), and which instance wrote it. */
-export type Change = { table: string; id: string; from: string };
+export type Change = { table: string; id: string; from: string; /** The changed values, when they are small enough to send along (saves a read). */ data?: Record<string, unknown> };
 
 export const CHANGE_CHANNEL = "kiro_changes";
 

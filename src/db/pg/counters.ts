@@ -12,7 +12,13 @@ export type KeyUsageDelta = { id: string; tokens: number; requests: number; last
 export type KeyTotals = { id: string; tokensThisMonth: number; budgetMonth: string | null; requests: number };
 
 /** `month` is "YYYY-MM" of the usage; a key still counting an older month starts again from zero. */
-export async function addKeyUsage(db: PgDb, deltas: KeyUsageDelta[], month: string): Promise<KeyTotals[]> {
+export async function addKeyUsage(
+  db: PgDb,
+  deltas: KeyUsageDelta[],
+  month: string,
+  /** Runs in the same transaction with the totals (e.g. announces them: sent on commit). */
+  inTx?: (tx: Pick<PgDb, "execute">, totals: KeyTotals[]) => Promise<unknown>,
+): Promise<KeyTotals[]> {
   if (!deltas.length) return [];
   const k = clientKeys;
   return db.transaction(async (tx) => {
@@ -30,6 +36,7 @@ export async function addKeyUsage(db: PgDb, deltas: KeyUsageDelta[], month: stri
         .returning({ id: k.id, tokensThisMonth: k.tokensThisMonth, budgetMonth: k.budgetMonth, requests: k.requests });
       out.push(...rows);
     }
+    await inTx?.(tx, out);
     return out;
   });
 }

@@ -1,5 +1,4 @@
 import type { AppConfig } from "../../config/schema";
-import { ConfigError } from "../../config/load";
 import { openPg, type PgDb } from "./client";
 import { runPgMigrations } from "./migrate";
 import { isPostgresUrl, redactUrl } from "./url";
@@ -35,19 +34,4 @@ export async function openPostgresStore(url: string, opts: { instanceId?: string
     await db.$client.close().catch(() => {});
     throw new DatabaseUnavailableError(`PostgreSQL at ${redactUrl(url)}: ${e instanceof Error ? e.message : String(e)}`);
   }
-}
-
-/**
- * Server start in PostgreSQL mode, as far as this build goes: the schema is prepared (so
- * `migrate-store` and later instances find it), then start-up stops with a clear message, because
- * the request-path stores still run on SQLite (docs/multi-instance.md has the plan).
- */
-export async function startOnPostgres(config: AppConfig, engine: { url: string }): Promise<never> {
-  const { db, applied, total } = await openPostgresStore(engine.url, { instanceId: config.instanceId });
-  await db.$client.close();
-  throw new ConfigError(
-    `PostgreSQL at ${redactUrl(engine.url)} is ready (schema: ${total} migration(s), ${applied} applied now), ` +
-      `but serving from PostgreSQL is not available in this build yet (docs/multi-instance.md). ` +
-      `Unset DATABASE_URL to serve from SQLite; \`kiro-server migrate-store --to <url>\` copies an SQLite install into PostgreSQL.`,
-  );
 }

@@ -9,7 +9,7 @@ import * as schema from "../schema-pg";
 import { accountFingerprints, accounts } from "../schema-pg";
 
 /** The token columns of one account as stored (ciphertext). */
-export type StoredTokens = { refreshTokenEnc: string; accessTokenEnc: string | null; accessExpiresAt: number | null; fingerprint: string };
+export type StoredTokens = { refreshTokenEnc: string; accessTokenEnc: string | null; accessExpiresAt: number | null; fingerprint: string; updatedAt: number };
 
 /** What a refresh returned (the shape of the Kiro refresh result the pool already gets). */
 export type RotatedTokens = { accessToken: string; refreshToken?: string; expiresAt: number };
@@ -20,6 +20,8 @@ export type RefreshOutcome = {
   accessToken: string;
   refreshToken: string;
   expiresAt: number;
+  /** The row's token columns as stored after this call (what the instance's memory should hold). */
+  stored: StoredTokens;
 };
 
 /** Channel on which committed token changes are announced (see change-feed.ts). */
@@ -56,7 +58,7 @@ export class PgTokenStore {
 
   async read(accountId: string, db: PgDb = this.db): Promise<StoredTokens | null> {
     const [row] = await db
-      .select({ refreshTokenEnc: accounts.refreshTokenEnc, accessTokenEnc: accounts.accessTokenEnc, accessExpiresAt: accounts.accessExpiresAt, fingerprint: accounts.fingerprint })
+      .select({ refreshTokenEnc: accounts.refreshTokenEnc, accessTokenEnc: accounts.accessTokenEnc, accessExpiresAt: accounts.accessExpiresAt, fingerprint: accounts.fingerprint, updatedAt: accounts.updatedAt })
       .from(accounts)
       .where(eq(accounts.id, accountId));
     return row ?? null;
@@ -68,7 +70,7 @@ export class PgTokenStore {
    * nobody wrote in between). The old fingerprint is kept in account_fingerprints, and a change
    * notification goes out when the transaction commits.
    */
-  async swap(accountId: string, expectedRefreshEnc: string, next: { refreshToken: string; accessToken: string; expiresAt: number }, db: PgDb = this.db): Promise<{ ok: true } | { ok: false; current: StoredTokens | null }> {
+  async swap(accountId: string, expectedRefreshEnc: string, next: { refreshToken: string; accessToken: string; expiresAt: number }, db: PgDb = this.db): Promise<{ ok: true; stored: StoredTokens } | { ok: false; current: StoredTokens | null }> {
     const [refreshEnc, accessEnc] = await Promise.all([this.box.encrypt(next.refreshToken), this.box.encrypt(next.accessToken)]);
     const fingerprint = this.opts.fingerprint(next.refreshToken);
     const now = this.now();
@@ -86,7 +88,9 @@ export class PgTokenStore {
       await tx.execute(dsql`select pg_notify(${CHANGE_CHANNEL}, ${JSON.stringify(change)})`);
       return true;
     });
-    return swapped ? { ok: true } : { ok: false, current: await this.read(accountId, db) };
+    return swapped
+      ? { ok: true, stored: { refreshTokenEnc: refreshEnc, accessTokenEnc: accessEnc, accessExpiresAt: next.expiresAt, fingerprint, updatedAt: now } }
+      : { ok: false, current: await this.read(accountId, db) };
   }
 
   /**
@@ -112,16 +116,16 @@ export class PgTokenStore {
       const refreshToken = await this.box.decrypt(cur.refreshTokenEnc);
       if (cur.accessTokenEnc && cur.accessExpiresAt != null && cur.accessExpiresAt > this.now() + (this.opts.marginMs ?? 60_000)) {
         const stored = await this.box.decrypt(cur.accessTokenEnc);
-        if (stored !== knownAccessToken) return { outcome: "adopted", accessToken: stored, refreshToken, expiresAt: cur.accessExpiresAt };
+        if (stored !== knownAccessToken) return { outcome: "adopted", accessToken: stored, refreshToken, expiresAt: cur.accessExpiresAt, stored: cur };
       }
       const r = await refresh(refreshToken);
       const next = { refreshToken: r.refreshToken ?? refreshToken, accessToken: r.accessToken, expiresAt: r.expiresAt };
       const swap = await this.swap(accountId, cur.refreshTokenEnc, next, db);
-      if (swap.ok) return { outcome: "refreshed", ...next };
+      if (swap.ok) return { outcome: "refreshed", ...next, stored: swap.stored };
       // Only possible when a writer bypassed the lock (its session was cut): its tokens are newer.
       const winner = swap.current;
       if (!winner?.accessTokenEnc || winner.accessExpiresAt == null) throw new Error(`account ${accountId}: tokens changed during the refresh and the new ones are incomplete`);
-      return { outcome: "adopted", accessToken: await this.box.decrypt(winner.accessTokenEnc), refreshToken: await this.box.decrypt(winner.refreshTokenEnc), expiresAt: winner.accessExpiresAt };
+      return { outcome: "adopted", accessToken: await this.box.decrypt(winner.accessTokenEnc), refreshToken: await this.box.decrypt(winner.refreshTokenEnc), expiresAt: winner.accessExpiresAt, stored: winner };
     }, { timeoutMs: this.opts.lockTimeoutMs ?? 45_000 });
   }
 }
