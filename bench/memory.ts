@@ -1,7 +1,7 @@
 /**
  * kiro-server's resident memory after traffic, measured on the server process alone.
  *
- *   bun bench/memory.ts [--requests 1000] [--frames 400] [--idle-ms 4000] [--heap] [--server-env K=V ...]
+ *   bun bench/memory.ts [--requests 1000] [--frames 400] [--idle-ms 4000] [--rejected 200] [--heap] [--server-env K=V ...]
  *
  * Three processes: the fake Kiro (bench/lib/fake-upstream.ts), kiro-server (`bun src/index.ts`,
  * a temp database, the fake's account in KIRO_AUTH_TOKEN) and this one, the client. It prints the
@@ -12,6 +12,10 @@
  * and prints RSS again with /proc/<pid>/smaps_rollup's split: file-backed pages (the Bun
  * executable's code and data mapped from disk, counted in RSS though shared and clean) and
  * anonymous memory (JavaScript heap, allocator, WASM memory).
+ *
+ * Then --rejected bad requests of ~1 MB each (non-JSON, then JSON whose fields have wrong types, to
+ * each dialect in turn; all must be answered 4xx), another idle wait and RSS again: nothing may
+ * hold a rejected body once it is answered (the issue's bound: within +20 % of the value before).
  *
  * --heap preloads bench/lib/heap-probe.ts into the server and prints JavaScriptCore's heap size
  * and most numerous object types after the idle wait (the probe itself adds a little memory).
@@ -31,6 +35,7 @@ const REQUESTS = num("requests", 1000);
 const FRAMES = num("frames", 400);
 const IDLE_MS = num("idle-ms", 4000);
 const HEAP = process.argv.includes("--heap");
+const REJECTED = num("rejected", 200);
 const SERVER_ENV = Object.fromEntries(
   process.argv.flatMap((a, i) => (process.argv[i - 1] === "--server-env" && a.includes("=") ? [[a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)]] : [])),
 );
@@ -126,6 +131,24 @@ try {
   console.log(`after ${REQUESTS} requests (${counted} count_tokens), ${((performance.now() - t0) / 1000).toFixed(0)} s: ${fmt(pid)}`);
   await Bun.sleep(IDLE_MS);
   console.log(`then ${(IDLE_MS / 1000).toFixed(1)} s idle:              ${fmt(pid)}`);
+  if (REJECTED > 0) {
+    const before = smaps(pid).rss;
+    const paths = ["/v1/messages", "/v1/chat/completions", "/v1/responses"];
+    const big = "x".repeat(1 << 20);
+    for (let i = 0; i < REJECTED; i++) {
+      const body = i % 2 ? `{"model": "claude-sonnet-4-5", "messages": ${i}, "junk": "${big}` : JSON.stringify({ model: 7, messages: [{ role: "user", content: big + i }], max_tokens: "many" });
+      const r = await fetch(`${url}${paths[i % 3]}`, {
+        method: "POST",
+        headers: { "x-api-key": KEY, authorization: `Bearer ${KEY}`, "content-type": "application/json", "anthropic-version": "2023-06-01" },
+        body,
+      });
+      await r.arrayBuffer();
+      if (r.status < 400 || r.status >= 500) throw new Error(`a bad body got HTTP ${r.status}`);
+    }
+    await Bun.sleep(IDLE_MS);
+    const after = smaps(pid).rss;
+    console.log(`${REJECTED} rejected ~1 MB bodies, then idle: ${fmt(pid)} (${(((after - before) / before) * 100).toFixed(0)} % vs before them)`);
+  }
   if (HEAP) {
     // The largest anonymous mappings (JavaScriptCore's heap and JIT regions, mimalloc segments, WASM memory).
     const maps: Array<[string, number]> = [];
