@@ -6,7 +6,7 @@
  *
  * Why not the WASM encoder: loading it costs ~35 MiB of resident memory that never comes back
  * (its compiled code ~12 MiB, its linear memory 11 MiB, their tier-up code), more than the rest of
- * an idle server's heap; this table is a Map of ~65k short strings (~5 MiB). The WASM encoder is
+ * an idle server's heap; the rank table here is ~1.5 MiB (class Ranks). The WASM encoder is
  * still loaded, lazily, where token ids must be decoded back to text (src/core/stop-guard.ts,
  * only when an answer nears max_tokens).
  *
@@ -14,10 +14,62 @@
  * rank table's keys and a piece's byte runs compare directly.
  */
 /**
- * The ranks: byte string → rank, and the rank of every two-byte string (-1: none) so a piece's
- * first pass over its byte pairs needs no string at all.
+ * The rank table: ~65k tokens' bytes in one string, found by an open-addressing hash over the
+ * bytes of any range of a piece, so a lookup allocates nothing (a Map of 65k strings cost ~5 MiB
+ * of heap and a substring per lookup; this is ~1.5 MiB). `pairs` holds the rank of every
+ * two-byte string for a piece's first pass over its byte pairs.
  */
-export type Ranks = Map<string, number> & { pairs?: Int32Array };
+export class Ranks {
+  private readonly slots: Int32Array;
+  private readonly mask: number;
+  readonly pairs = new Int32Array(65_536).fill(-1);
+
+  constructor(
+    /** Every token's bytes, one after another. */
+    private readonly all: string,
+    /** Token i is all[starts[i], starts[i + 1]). */
+    private readonly starts: Int32Array,
+    private readonly rankOf: Int32Array,
+  ) {
+    const count = rankOf.length;
+    let size = 1;
+    while (size < count * 2) size <<= 1;
+    this.mask = size - 1;
+    this.slots = new Int32Array(size).fill(-1);
+    for (let i = 0; i < count; i++) {
+      const from = starts[i]!;
+      const to = starts[i + 1]!;
+      let h = hash(all, from, to) & this.mask;
+      // A token listed twice keeps its last rank, as tiktoken's map does.
+      while (this.slots[h]! >= 0 && !this.equals(this.slots[h]!, all, from, to)) h = (h + 1) & this.mask;
+      this.slots[h] = i;
+      if (to - from === 2) this.pairs[(all.charCodeAt(from) << 8) | all.charCodeAt(from + 1)] = rankOf[i]!;
+    }
+  }
+
+  /** The rank of bytes[from, to), or -1. */
+  rank(bytes: string, from: number, to: number): number {
+    for (let h = hash(bytes, from, to) & this.mask; ; h = (h + 1) & this.mask) {
+      const i = this.slots[h]!;
+      if (i < 0) return -1;
+      if (this.equals(i, bytes, from, to)) return this.rankOf[i]!;
+    }
+  }
+
+  private equals(i: number, bytes: string, from: number, to: number): boolean {
+    const start = this.starts[i]!;
+    if (this.starts[i + 1]! - start !== to - from) return false;
+    for (let k = 0; k < to - from; k++) if (this.all.charCodeAt(start + k) !== bytes.charCodeAt(from + k)) return false;
+    return true;
+  }
+}
+
+/** FNV-1a over the char codes of s[from, to). */
+function hash(s: string, from: number, to: number): number {
+  let h = 0x811c9dc5;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
 
 type ClaudeVocab = { bpe_ranks: string; special_tokens: Record<string, number>; pat_str: string };
 
@@ -33,15 +85,15 @@ export function readVocab(): ClaudeVocab {
 export function parseRanks(bpeRanks: string): Ranks {
   const fields = bpeRanks.split(" ");
   const first = Number(fields[1]);
-  const ranks: Ranks = new Map();
-  for (let i = 2; i < fields.length; i++) ranks.set(atob(fields[i]!), first + i - 2);
-  const pairs = new Int32Array(65_536).fill(-1);
-  for (const [bytes, rank] of ranks) if (bytes.length === 2) pairs[(bytes.charCodeAt(0) << 8) | bytes.charCodeAt(1)] = rank;
-  ranks.pairs = pairs;
-  return ranks;
+  const tokens = fields.slice(2).map((f) => atob(f));
+  const starts = new Int32Array(tokens.length + 1);
+  for (let i = 0; i < tokens.length; i++) starts[i + 1] = starts[i]! + tokens[i]!.length;
+  const rankOf = Int32Array.from(tokens, (_, i) => first + i);
+  return new Ranks(tokens.join(""), starts, rankOf);
 }
 
 const NO_RANK = Number.POSITIVE_INFINITY;
+const rankOr = (r: number) => (r < 0 ? NO_RANK : r);
 
 /** Pieces up to this many bytes are merged by scanning the pairs (cheapest when short). */
 const SCAN_LIMIT = 24;
@@ -54,7 +106,7 @@ const SCAN_LIMIT = 24;
  */
 export function bpeTokenLengths(bytes: string, ranks: Ranks, out?: number[]): number {
   const n = bytes.length;
-  if (n <= 1 || ranks.has(bytes)) {
+  if (n <= 1 || ranks.rank(bytes, 0, n) >= 0) {
     if (n > 0) out?.push(n);
     return n > 0 ? 1 : 0;
   }
@@ -67,7 +119,7 @@ function mergeByScan(bytes: string, ranks: Ranks, out?: number[]): number {
   const starts: number[] = new Array(n + 1);
   for (let i = 0; i <= n; i++) starts[i] = i;
   const pair: number[] = new Array(n - 1);
-  for (let k = 0; k < n - 1; k++) pair[k] = ranks.get(bytes.slice(k, k + 2)) ?? NO_RANK;
+  for (let k = 0; k < n - 1; k++) pair[k] = rankOr(ranks.pairs[(bytes.charCodeAt(k) << 8) | bytes.charCodeAt(k + 1)]!);
   let parts = n;
   for (;;) {
     let min = NO_RANK;
@@ -83,7 +135,7 @@ function mergeByScan(bytes: string, ranks: Ranks, out?: number[]): number {
     starts.splice(at + 1, 1);
     pair.splice(at, 1);
     parts--;
-    const rank = (k: number) => (k + 2 <= parts ? ranks.get(bytes.slice(starts[k]!, starts[k + 2]!)) ?? NO_RANK : NO_RANK);
+    const rank = (k: number) => (k + 2 <= parts ? rankOr(ranks.rank(bytes, starts[k]!, starts[k + 2]!)) : NO_RANK);
     if (at < parts - 1) pair[at] = rank(at);
     if (at > 0) pair[at - 1] = rank(at - 1);
   }
@@ -113,13 +165,13 @@ function mergeByHeap(bytes: string, ranks: Ranks, out?: number[]): number {
   const setPair = (s: number): void => {
     const r = next[s]!;
     let rank = -1;
-    if (r < n) rank = ranks.get(bytes.slice(s, next[r]!)) ?? -1;
+    if (r < n) rank = ranks.rank(bytes, s, next[r]!);
     current[s] = rank;
     if (rank >= 0) push(heap, rank * POSITIONS + s);
   };
   const pairs = ranks.pairs;
   for (let s = 0; s < n - 1; s++) {
-    const r = pairs ? pairs[(bytes.charCodeAt(s) << 8) | bytes.charCodeAt(s + 1)]! : (ranks.get(bytes.slice(s, s + 2)) ?? -1);
+    const r = pairs[(bytes.charCodeAt(s) << 8) | bytes.charCodeAt(s + 1)]!;
     current[s] = r;
     if (r >= 0) heap.push(r * POSITIONS + s);
   }
