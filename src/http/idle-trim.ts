@@ -3,7 +3,9 @@
  * the burst needed: JavaScriptCore's heap grows to its high-water mark and is only collected when
  * more allocation asks for it, and mimalloc keeps freed pages for reuse. When no request has been
  * in flight for `idleMs`, one synchronous full collection (Bun.gc(true): JavaScriptCore's GC, then
- * mimalloc returning its free pages) brings the resident size back down; it runs at most once per
+ * mimalloc returning its free pages) and Bun.shrink() (JavaScriptCore releases the heap blocks the
+ * collection emptied; bench/memory.ts measured idle RSS after 1,000 requests 119 → 110 MiB with
+ * it) bring the resident size back down; it runs at most once per
  * quiet period and never while a request is being served, so it costs no request any latency.
  * One instance per server (src/http/dialects.ts), shared by every dialect route.
  */
@@ -17,7 +19,10 @@ export class IdleTrim {
 
   constructor(
     private readonly idleMs = 2000,
-    private readonly trim: () => void = () => Bun.gc(true),
+    private readonly trim: () => void = () => {
+      Bun.gc(true);
+      Bun.shrink();
+    },
   ) {}
 
   /** A request started. */

@@ -1,14 +1,16 @@
 import type { getTokenizer } from "@anthropic-ai/tokenizer";
+import { bpeTokenLengths, parseRanks, readVocab, utf8Binary, type Ranks } from "./bpe";
 
 /**
- * Token counting with Anthropic's published tokenizer (@anthropic-ai/tokenizer: tiktoken's WASM
- * BPE over claude.json's ranks), linear in the input and cheap for text that repeats.
+ * Token counting with Anthropic's published tokenizer (@anthropic-ai/tokenizer: tiktoken's BPE
+ * over claude.json's ranks), linear in the input and cheap for text that repeats.
  *
  * tiktoken counts a text by splitting it with the vocabulary's regex (claude.json `pat_str`) and
  * BPE-encoding each piece on its own, so the count of a text is the sum of its pieces' counts.
- * Here the split runs in JS (a native regex) and each piece's count is remembered: words,
- * punctuation and indentation recur across answers and prompts, so after a little traffic almost
- * every piece is a Map hit instead of a trip through WASM.
+ * Here the split runs in JS (a native regex), each piece is encoded by ./bpe.ts (the same merges
+ * as tiktoken's WASM encoder, without its ~35 MiB of resident memory) and each piece's count is
+ * remembered: words, punctuation and indentation recur across answers and prompts, so after a
+ * little traffic almost every piece is a Map hit.
  *
  * Long pieces. The BPE of one piece costs time quadratic in its length (4 KB of letters 5.7 ms,
  * 16 KB 91 ms), and text without whitespace — a base64 blob, a minified file, 'Z' × 1,000,000 —
@@ -18,8 +20,8 @@ import type { getTokenizer } from "@anthropic-ai/tokenizer";
  * tokens end. BPE merges are local, so this equals the whole-piece count on every long-piece case
  * in tests/kiro/request/tokenizer.test.ts (repeated and random base64, letters, CJK, emoji,
  * digits, punctuation); the one known difference is a long run of whitespace, whose tokens can be
- * longer than a window (a few tokens too many). The cost is linear: ~0.2 µs per ASCII character,
- * ~0.6 µs per CJK character ('Z' × 1,000,000: ~180 ms; whole-piece BPE of it: minutes).
+ * longer than a window (a few tokens too many). The cost is linear: ~0.3 µs per ASCII character
+ * ('Z' × 1,000,000 or 1 MB of letters: ~260 ms; whole-piece BPE of it: minutes).
  *
  * The event loop. Even linear, a megabyte of text is ~150–350 ms of CPU. `encodedLengthAsync`
  * does the same count in slices of SLICE_CHARS characters (a few ms each) with a macrotask
@@ -27,45 +29,48 @@ import type { getTokenizer } from "@anthropic-ai/tokenizer";
  * Slicing happens on piece boundaries (the split regex resumes from where it stopped), so the
  * sliced count is identical to the synchronous one.
  *
- * Measured (Bun 1.4.5, this 2-core machine; README + turn.ts, 36 k chars, 9,196 pieces of which
- * 1,706 distinct): one WASM encode of the whole text 11.8 ms; piece counts all cached 2.0 ms; cold
- * cache 2.0 ms + 1,706 × 2.75 µs per WASM call ≈ 6.7 ms. A 500-character answer sample (the
- * per-request output estimate) went from ~170 µs to a few µs.
+ * Measured (Bun 1.4.5, this 2-core machine): the README (~60 k chars) counts in ~18 ms with a cold
+ * piece cache, ~3 ms warm (the WASM encoder with the same cache: ~20 ms and ~5 ms).
  */
 
 type Tokenizer = ReturnType<typeof getTokenizer>;
-type ClaudeVocab = { pat_str: string; special_tokens: Record<string, number> };
-type Loaded = { tokenizer: Tokenizer; piece: RegExp; special: RegExp; tokenBytes: Map<number, number> };
+type Loaded = { ranks: Ranks; piece: RegExp; windowPiece: RegExp; special: RegExp };
 
 let loaded: Loaded | undefined;
+let wasm: Tokenizer | undefined;
 
 /**
- * Loaded on first use, not at start: the WASM and rank table cost ~12 MiB RSS and ~60 ms of
- * start-up (bench/startup.ts), and many runs never count a token.
+ * Loaded on first use, not at start (~30 ms, ~5 MiB: the rank table as a Map), since many runs
+ * never count a token. Counting runs in JavaScript (./bpe.ts), not in the published WASM encoder.
  */
 function load(): Loaded {
   if (loaded) return loaded;
-  const { getTokenizer } = require("@anthropic-ai/tokenizer") as { getTokenizer: () => Tokenizer };
-  const vocab = require("@anthropic-ai/tokenizer/dist/cjs/claude.json") as ClaudeVocab;
+  const vocab = readVocab();
   const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   loaded = {
-    tokenizer: getTokenizer(),
+    ranks: parseRanks(vocab.bpe_ranks),
     piece: new RegExp(vocab.pat_str, "gu"),
+    windowPiece: new RegExp(vocab.pat_str, "gu"),
     special: new RegExp(Object.keys(vocab.special_tokens).map(escape).join("|"), "g"),
-    tokenBytes: new Map(),
   };
   return loaded;
 }
 
-/** The one tiktoken instance of the process (building one costs ~50 ms). */
+/**
+ * The published WASM tokenizer (building one costs ~50 ms and ~35 MiB that stay resident): only
+ * for code that needs token ids and their text (cutting an answer at max_tokens) and tests.
+ */
 export function sharedTokenizer(): Tokenizer {
-  return load().tokenizer;
+  if (wasm) return wasm;
+  const { getTokenizer } = require("@anthropic-ai/tokenizer") as { getTokenizer: () => Tokenizer };
+  return (wasm = getTokenizer());
 }
 
 /**
  * Piece → token count. Two generations bound it: when the young map is full it becomes the old
  * one (the previous old one is dropped), and an old hit is promoted, so pieces in use survive.
- * ~2 × 32k short strings ≈ a few MiB at most.
+ * Pieces are at most MAX_CACHED_PIECE characters: 2 × 32k entries ≤ ~6 MiB (typically ~2 MiB:
+ * words average under 8 characters).
  */
 const GENERATION = 32_768;
 /** Longer pieces (base64, minified runs) rarely repeat: counted, not kept. */
@@ -73,12 +78,12 @@ const MAX_CACHED_PIECE = 48;
 let young = new Map<string, number>();
 let old = new Map<string, number>();
 
-function pieceTokens(p: string, tokenizer: Tokenizer): number {
+function pieceTokens(p: string, ranks: Ranks): number {
   let n = young.get(p);
   if (n !== undefined) return n;
   n = old.get(p);
   if (n === undefined) {
-    n = tokenizer.encode_ordinary(p).length;
+    n = bpeTokenLengths(utf8Binary(p), ranks);
     if (p.length > MAX_CACHED_PIECE) return n;
   }
   if (young.size >= GENERATION) {
@@ -86,6 +91,18 @@ function pieceTokens(p: string, tokenizer: Tokenizer): number {
     young = new Map();
   }
   young.set(p, n);
+  return n;
+}
+
+/**
+ * Tokens of `text` as tiktoken's encode_ordinary makes them (split by the vocabulary's regex, each
+ * piece byte-pair encoded), appended to `out` as byte lengths; returns the count.
+ */
+function encodeLengths(text: string, l: Loaded, out?: number[]): number {
+  const re = l.windowPiece;
+  re.lastIndex = 0;
+  let n = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) n += bpeTokenLengths(utf8Binary(m[0]), l.ranks, out);
   return n;
 }
 
@@ -141,7 +158,7 @@ class TextCount {
           this.longPos = 0;
           break;
         }
-        this.total += pieceTokens(p, this.l.tokenizer);
+        this.total += pieceTokens(p, this.l.ranks);
         spent += p.length;
         if (spent >= budget) {
           this.pos = re.lastIndex;
@@ -176,17 +193,9 @@ class TextCount {
     return true;
   }
 
-  /** Byte length of one token (memoised: the vocabulary is finite). */
-  private tokenBytes(id: number): number {
-    let n = this.l.tokenBytes.get(id);
-    if (n === undefined) this.l.tokenBytes.set(id, (n = this.l.tokenizer.decode_single_token_bytes(id).length));
-    return n;
-  }
-
   /** Encodes windows of the current long piece until `budget` characters are spent; returns the spend. */
   private advanceLong(budget: number): number {
     const p = this.long!;
-    const tk = this.l.tokenizer;
     let spent = 0;
     while (spent < budget) {
       const rest = p.length - this.longPos;
@@ -194,17 +203,18 @@ class TextCount {
       const size = ASCII.test(win) ? WINDOW_ASCII : WINDOW_OTHER;
       if (rest <= size + LONG_PIECE / 2) {
         // The remainder is short enough to encode whole: this piece is done.
-        this.total += tk.encode_ordinary(p.slice(this.longPos)).length;
+        this.total += encodeLengths(p.slice(this.longPos), this.l);
         this.long = undefined;
         return spent + rest;
       }
       if (size !== WINDOW_ASCII) win = win.slice(0, WINDOW_OTHER);
       // Never cut a surrogate pair.
       if (/[\ud800-\udbff]$/.test(win)) win = win.slice(0, -1);
-      const ids = tk.encode_ordinary(win);
-      const kept = this.keptPrefix(win, ids, ids.length - WINDOW_TAIL);
+      const lens: number[] = [];
+      const count = encodeLengths(win, this.l, lens);
+      const kept = this.keptPrefix(win, lens, count - WINDOW_TAIL);
       // A degenerate window (a few huge tokens): count it as it is.
-      const tokens = kept.tokens > 0 ? kept.tokens : ids.length;
+      const tokens = kept.tokens > 0 ? kept.tokens : count;
       const chars = kept.tokens > 0 ? kept.chars : win.length;
       this.total += tokens;
       this.longPos += chars;
@@ -214,14 +224,15 @@ class TextCount {
   }
 
   /**
-   * The longest prefix of the first `keep` tokens of `win` that ends on a character boundary
-   * (a token may hold part of a UTF-8 character): its token count and its length in UTF-16 units.
+   * The longest prefix of the first `keep` tokens of `win` (`lens`: each token's length in UTF-8
+   * bytes) that ends on a character boundary (a token may hold part of a UTF-8 character): its
+   * token count and its length in UTF-16 units.
    */
-  private keptPrefix(win: string, ids: Uint32Array, keep: number): { tokens: number; chars: number } {
+  private keptPrefix(win: string, lens: number[], keep: number): { tokens: number; chars: number } {
     let best = { tokens: 0, chars: 0 };
     let tokenEnd = 0; // byte offset where token k ends
     let k = 0;
-    if (keep > 0) tokenEnd = this.tokenBytes(ids[0]!);
+    if (keep > 0) tokenEnd = lens[0]!;
     let bytes = 0;
     for (let i = 0; i < win.length && k < keep; ) {
       const c = win.charCodeAt(i);
@@ -230,12 +241,12 @@ class TextCount {
       i += pair ? 2 : 1;
       while (k < keep && tokenEnd < bytes) {
         k++;
-        if (k < keep) tokenEnd += this.tokenBytes(ids[k]!);
+        if (k < keep) tokenEnd += lens[k]!;
       }
       if (k < keep && tokenEnd === bytes) {
         best = { tokens: k + 1, chars: i };
         k++;
-        if (k < keep) tokenEnd += this.tokenBytes(ids[k]!);
+        if (k < keep) tokenEnd += lens[k]!;
       }
     }
     return best;

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
+import { bpeTokenLengths, parseRanks, readVocab, utf8Binary } from "../../../src/core/tokens/bpe";
 import { encodedLength, encodedLengthAsync, sharedTokenizer } from "../../../src/core/tokens/tokenizer";
 
 /** What the published tokenizer counts for the whole text in one WASM call (the reference). */
@@ -78,6 +79,23 @@ describe("piece-cached token count", () => {
       from(["😀", "👍🏽", "🎉", "x"], 1500),
     ];
     for (const t of cases) expect(encodedLength(t)).toBe(reference(t));
+  });
+
+  test("the JavaScript byte-pair encoder makes the WASM encoder's tokens (their byte lengths), short and long pieces", () => {
+    const vocab = readVocab();
+    const ranks = parseRanks(vocab.bpe_ranks);
+    const wasm = sharedTokenizer();
+    const re = new RegExp(vocab.pat_str, "gu");
+    const r = rng(3);
+    const pieces = [...readFileSync("src/turn/run.ts", "utf8").matchAll(re)].map((m) => m[0]).slice(0, 3000);
+    pieces.push("Z".repeat(300), Buffer.from(Array.from({ length: 200 }, () => Math.floor(r() * 256))).toString("base64"), "中文字符日本語한국어".repeat(20), "😀👍🏽".repeat(40));
+    for (const p of pieces) {
+      const lens: number[] = [];
+      const n = bpeTokenLengths(utf8Binary(p), ranks, lens);
+      const ids = wasm.encode_ordinary(p);
+      const expected = [...ids].map((id) => wasm.decode_single_token_bytes(id).length);
+      if (n !== ids.length || lens.join() !== expected.join()) throw new Error(`tokens differ for ${JSON.stringify(p)}: ${lens} vs ${expected}`);
+    }
   });
 
   test("cost is linear: 'Z' × 1,000,000 and 1 MB of random letters each count in a bounded time (~0.2–0.4 s idle)", () => {
