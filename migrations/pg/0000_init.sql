@@ -41,6 +41,13 @@ CREATE TABLE "accounts" (
 	"updated_at" bigint NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "admin_sessions" (
+	"id" text PRIMARY KEY NOT NULL,
+	"csrf" text NOT NULL,
+	"created_at" bigint NOT NULL,
+	"last_seen" bigint NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "client_keys" (
 	"id" text PRIMARY KEY NOT NULL,
 	"name" text NOT NULL,
