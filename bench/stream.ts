@@ -4,7 +4,7 @@
  *
  *   bun bench/stream.ts [--mode paced|burst|both] [--frames 400] [--short 40] [--requests 200]
  *                       [--rounds 10] [--warmup 200] [--open 1000] [--idle-ms 5000]   (--open 0: no open streams)
- *                       [--route messages|chat|responses] [--cpu-prof DIR] [--prof-interval 100] [--log-level info] [--wrap CMD]
+ *                       [--route messages|chat|responses] [--responses-extra JSON] [--cpu-prof DIR] [--prof-interval 100] [--log-level info] [--wrap CMD]
  *                       [--server-env K=V ...] [--baseline DIR] [--baseline-env K=V ...]
  *
  * Four processes: the fake Kiro (bench/lib/fake-upstream.ts), kiro-server (`bun src/index.ts`, env
@@ -74,6 +74,8 @@ const OPEN = num("open", 1000);
 const IDLE_MS = num("idle-ms", 5000);
 const MODES = (arg("mode") ?? "both") === "both" ? ["paced", "burst"] : [arg("mode")!];
 const ONLY = arg("route");
+/** --responses-extra JSON: fields merged into every /v1/responses body, e.g. '{"tools":[{"type":"web_search"}]}'. */
+const RESPONSES_EXTRA = JSON.parse(arg("responses-extra") ?? "{}") as Record<string, unknown>;
 const CPU_PROF = arg("cpu-prof");
 /** --prof-interval µs: the profiler's sampling interval (Bun's default 1000 gives few samples per run). */
 const PROF_INTERVAL = num("prof-interval", 100);
@@ -427,7 +429,7 @@ for (const [modeIndex, mode] of MODES.entries()) {
       passthroughTarget(p.passthroughUrl, CLIENT_KEY, p.passthrough.pid),
       anthropicTarget(p.serverUrl, CLIENT_KEY, pid),
       chatTarget(p.serverUrl, CLIENT_KEY, pid),
-      responsesTarget(p.serverUrl, CLIENT_KEY, pid),
+      responsesTarget(p.serverUrl, CLIENT_KEY, pid, RESPONSES_EXTRA),
     ];
     const wanted = { messages: "POST /v1/messages", chat: "POST /v1/chat/completions", responses: "POST /v1/responses" } as Record<string, string>;
     // Count what kiro-server is sent (e.g. to divide a --wrap strace's totals by).
@@ -438,7 +440,7 @@ for (const [modeIndex, mode] of MODES.entries()) {
     }
     if (p.baseline) {
       const b = p.baseline;
-      for (const t of [anthropicTarget(b.url, CLIENT_KEY, b.proc.pid), chatTarget(b.url, CLIENT_KEY, b.proc.pid), responsesTarget(b.url, CLIENT_KEY, b.proc.pid)]) {
+      for (const t of [anthropicTarget(b.url, CLIENT_KEY, b.proc.pid), chatTarget(b.url, CLIENT_KEY, b.proc.pid), responsesTarget(b.url, CLIENT_KEY, b.proc.pid, RESPONSES_EXTRA)]) {
         all.push({ ...t, name: `base ${t.name}`, route: t.name } as Target & { route: string });
       }
     }
