@@ -50,7 +50,11 @@ function once(): number {
 }
 let sink = 0;
 for (let i = 0; i < RUNS / 3; i++) sink += once();
-const t0 = performance.now();
-for (let i = 0; i < RUNS; i++) sink += once();
-const us = ((performance.now() - t0) * 1000) / RUNS;
-console.log(`${FRAMES} frames, batch ${BATCH}${STORE ? ", stored copy serialised" : ""}: ${us.toFixed(1)} µs per response (${sink % 7})`);
+// The fastest of five blocks: this shared machine's other work only ever adds time.
+let best = Infinity;
+for (let block = 0; block < 5; block++) {
+  const t0 = performance.now();
+  for (let i = 0; i < RUNS / 5; i++) sink += once();
+  best = Math.min(best, ((performance.now() - t0) * 1000 * 5) / RUNS);
+}
+console.log(`${FRAMES} frames, batch ${BATCH}${STORE ? ", stored copy serialised" : ""}: ${best.toFixed(1)} µs per response, fastest of 5 blocks (${sink % 7})`);
