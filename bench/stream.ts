@@ -74,8 +74,17 @@ const OPEN = num("open", 1000);
 const IDLE_MS = num("idle-ms", 5000);
 const MODES = (arg("mode") ?? "both") === "both" ? ["paced", "burst"] : [arg("mode")!];
 const ONLY = arg("route");
-/** --responses-extra JSON: fields merged into every /v1/responses body, e.g. '{"tools":[{"type":"web_search"}]}'. */
-const RESPONSES_EXTRA = JSON.parse(arg("responses-extra") ?? "{}") as Record<string, unknown>;
+/**
+ * --responses-extra JSON: one more /v1/responses target (on each server) whose bodies also hold
+ * these fields, e.g. '{"tools":[{"type":"web_search"}]}', measured beside the plain one.
+ */
+const RESPONSES_EXTRA = arg("responses-extra") ? (JSON.parse(arg("responses-extra")!) as Record<string, unknown>) : undefined;
+/** The extra Responses target's name suffix (its row is "POST /v1/responses +extra"). */
+const EXTRA_SUFFIX = " +extra";
+const responsesTargets = (url: string, pid: number): Target[] =>
+  RESPONSES_EXTRA
+    ? [responsesTarget(url, CLIENT_KEY, pid), { ...responsesTarget(url, CLIENT_KEY, pid, RESPONSES_EXTRA), name: `POST /v1/responses${EXTRA_SUFFIX}` }]
+    : [responsesTarget(url, CLIENT_KEY, pid)];
 const CPU_PROF = arg("cpu-prof");
 /** --prof-interval µs: the profiler's sampling interval (Bun's default 1000 gives few samples per run). */
 const PROF_INTERVAL = num("prof-interval", 100);
@@ -429,7 +438,7 @@ for (const [modeIndex, mode] of MODES.entries()) {
       passthroughTarget(p.passthroughUrl, CLIENT_KEY, p.passthrough.pid),
       anthropicTarget(p.serverUrl, CLIENT_KEY, pid),
       chatTarget(p.serverUrl, CLIENT_KEY, pid),
-      responsesTarget(p.serverUrl, CLIENT_KEY, pid, RESPONSES_EXTRA),
+      ...responsesTargets(p.serverUrl, pid),
     ];
     const wanted = { messages: "POST /v1/messages", chat: "POST /v1/chat/completions", responses: "POST /v1/responses" } as Record<string, string>;
     // Count what kiro-server is sent (e.g. to divide a --wrap strace's totals by).
@@ -440,13 +449,13 @@ for (const [modeIndex, mode] of MODES.entries()) {
     }
     if (p.baseline) {
       const b = p.baseline;
-      for (const t of [anthropicTarget(b.url, CLIENT_KEY, b.proc.pid), chatTarget(b.url, CLIENT_KEY, b.proc.pid), responsesTarget(b.url, CLIENT_KEY, b.proc.pid, RESPONSES_EXTRA)]) {
+      for (const t of [anthropicTarget(b.url, CLIENT_KEY, b.proc.pid), chatTarget(b.url, CLIENT_KEY, b.proc.pid), ...responsesTargets(b.url, b.proc.pid)]) {
         all.push({ ...t, name: `base ${t.name}`, route: t.name } as Target & { route: string });
       }
     }
     const targets: Target[] = [all[0]!];
     for (const t of all.slice(1)) {
-      if (ONLY && wanted[ONLY] !== ((t as { route?: string }).route ?? t.name)) continue;
+      if (ONLY && wanted[ONLY] !== ((t as { route?: string }).route ?? t.name).replace(EXTRA_SUFFIX, "")) continue;
       const probe = await t.send(longPrompt(1));
       await probe.text();
       if (probe.status === 404) console.log(`(${t.name}: the server answers 404, skipped)`);
