@@ -32,6 +32,10 @@
  * requests, after --idle-ms idle; then, on a fresh server with enough accounts, with --open streams
  * held open mid-answer at once.
  *
+ * --responses-extra JSON adds a second /v1/responses target whose bodies also hold those fields
+ * (row "POST /v1/responses +extra"), e.g. '{"tools":[{"type":"web_search"}]}' to measure a turn
+ * that declares the hosted web search (as Codex always does) beside a plain one.
+ *
  * --cpu-prof DIR starts kiro-server under `bun --cpu-prof` (profile written to DIR when the server
  * stops; the passthrough's to DIR/passthrough); use it with --mode burst --route chat to profile
  * one route, and read it with `bun bench/lib/cpuprofile.ts FILE`.

@@ -5,6 +5,7 @@ import type { ResponsesExtra } from "./decode";
 import { failedError } from "./errors";
 import { encodeReasoning, itemId } from "./ids";
 import { LOCAL_SHELL } from "./tools";
+import { deltaFrame, MARK, responseTemplate, type ResponseTemplate } from "./frames";
 import { WebSearchItems } from "./web-search";
 
 /**
@@ -320,43 +321,6 @@ export class ResponseBuilder {
     const all = this.thinkingChars + this.otherChars;
     return all ? this.thinkingChars / all : 0;
   }
-}
-
-/** Stand-ins for the response object's variable fields in its serialised template. */
-const MARK = { status: "\u0000status\u0000", error: "\u0000error\u0000", incomplete: "\u0000incomplete\u0000", output: "\u0000output\u0000", usage: "\u0000usage\u0000" };
-
-/** The serialised response with the stand-ins cut out: six pieces around status, error, incomplete_details, output, usage. */
-type ResponseTemplate = [string, string, string, string, string, string];
-
-/**
- * Cuts a response serialised with the MARK stand-ins into its constant pieces. status, error and
- * incomplete_details come before the request's echo (first occurrences), output and usage after
- * it (last occurrences), so nothing a client sent can be mistaken for a stand-in.
- */
-function responseTemplate(r: Item): ResponseTemplate {
-  const json = JSON.stringify(r);
-  const m = (k: keyof typeof MARK) => JSON.stringify(MARK[k]);
-  const s = json.indexOf(m("status"));
-  const e = json.indexOf(m("error"), s);
-  const i = json.indexOf(m("incomplete"), e);
-  const u = json.lastIndexOf(m("usage"));
-  const o = json.lastIndexOf(m("output"), u);
-  return [
-    json.slice(0, s),
-    json.slice(s + m("status").length, e),
-    json.slice(e + m("error").length, i),
-    json.slice(i + m("incomplete").length, o),
-    json.slice(o + m("output").length, u),
-    json.slice(u + m("usage").length),
-  ];
-}
-
-/**
- * One text delta event, written without building and serialising an object: nearly every event
- * of a long answer is one of these. Same bytes as emit() gives (ids are plain ASCII).
- */
-function deltaFrame(type: string, seq: number, ids: string, delta: string, tail: string): string {
-  return `event: ${type}\ndata: {"type":"${type}","sequence_number":${seq},${ids},"delta":${JSON.stringify(delta)}${tail}}\n\n`;
 }
 
 /**
