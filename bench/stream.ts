@@ -4,7 +4,7 @@
  *
  *   bun bench/stream.ts [--mode paced|burst|both] [--frames 400] [--short 40] [--requests 200]
  *                       [--rounds 10] [--warmup 200] [--open 1000] [--idle-ms 5000]   (--open 0: no open streams)
- *                       [--route messages|chat|responses] [--cpu-prof DIR] [--prof-interval 100] [--log-level info] [--wrap CMD]
+ *                       [--route messages|chat|responses] [--responses-extra JSON] [--cpu-prof DIR] [--prof-interval 100] [--log-level info] [--wrap CMD]
  *                       [--server-env K=V ...] [--baseline DIR] [--baseline-env K=V ...]
  *
  * Four processes: the fake Kiro (bench/lib/fake-upstream.ts), kiro-server (`bun src/index.ts`, env
@@ -31,6 +31,10 @@
  * Then, in the first mode only, kiro-server's resident memory: after the warm-up, after 1,000
  * requests, after --idle-ms idle; then, on a fresh server with enough accounts, with --open streams
  * held open mid-answer at once.
+ *
+ * --responses-extra JSON adds a second /v1/responses target whose bodies also hold those fields
+ * (row "POST /v1/responses +extra"), e.g. '{"tools":[{"type":"web_search"}]}' to measure a turn
+ * that declares the hosted web search (as Codex always does) beside a plain one.
  *
  * --cpu-prof DIR starts kiro-server under `bun --cpu-prof` (profile written to DIR when the server
  * stops; the passthrough's to DIR/passthrough); use it with --mode burst --route chat to profile
@@ -74,6 +78,17 @@ const OPEN = num("open", 1000);
 const IDLE_MS = num("idle-ms", 5000);
 const MODES = (arg("mode") ?? "both") === "both" ? ["paced", "burst"] : [arg("mode")!];
 const ONLY = arg("route");
+/**
+ * --responses-extra JSON: one more /v1/responses target (on each server) whose bodies also hold
+ * these fields, e.g. '{"tools":[{"type":"web_search"}]}', measured beside the plain one.
+ */
+const RESPONSES_EXTRA = arg("responses-extra") ? (JSON.parse(arg("responses-extra")!) as Record<string, unknown>) : undefined;
+/** The extra Responses target's name suffix (its row is "POST /v1/responses +extra"). */
+const EXTRA_SUFFIX = " +extra";
+const responsesTargets = (url: string, pid: number): Target[] =>
+  RESPONSES_EXTRA
+    ? [responsesTarget(url, CLIENT_KEY, pid), { ...responsesTarget(url, CLIENT_KEY, pid, RESPONSES_EXTRA), name: `POST /v1/responses${EXTRA_SUFFIX}` }]
+    : [responsesTarget(url, CLIENT_KEY, pid)];
 const CPU_PROF = arg("cpu-prof");
 /** --prof-interval µs: the profiler's sampling interval (Bun's default 1000 gives few samples per run). */
 const PROF_INTERVAL = num("prof-interval", 100);
@@ -427,7 +442,7 @@ for (const [modeIndex, mode] of MODES.entries()) {
       passthroughTarget(p.passthroughUrl, CLIENT_KEY, p.passthrough.pid),
       anthropicTarget(p.serverUrl, CLIENT_KEY, pid),
       chatTarget(p.serverUrl, CLIENT_KEY, pid),
-      responsesTarget(p.serverUrl, CLIENT_KEY, pid),
+      ...responsesTargets(p.serverUrl, pid),
     ];
     const wanted = { messages: "POST /v1/messages", chat: "POST /v1/chat/completions", responses: "POST /v1/responses" } as Record<string, string>;
     // Count what kiro-server is sent (e.g. to divide a --wrap strace's totals by).
@@ -438,13 +453,13 @@ for (const [modeIndex, mode] of MODES.entries()) {
     }
     if (p.baseline) {
       const b = p.baseline;
-      for (const t of [anthropicTarget(b.url, CLIENT_KEY, b.proc.pid), chatTarget(b.url, CLIENT_KEY, b.proc.pid), responsesTarget(b.url, CLIENT_KEY, b.proc.pid)]) {
+      for (const t of [anthropicTarget(b.url, CLIENT_KEY, b.proc.pid), chatTarget(b.url, CLIENT_KEY, b.proc.pid), ...responsesTargets(b.url, b.proc.pid)]) {
         all.push({ ...t, name: `base ${t.name}`, route: t.name } as Target & { route: string });
       }
     }
     const targets: Target[] = [all[0]!];
     for (const t of all.slice(1)) {
-      if (ONLY && wanted[ONLY] !== ((t as { route?: string }).route ?? t.name)) continue;
+      if (ONLY && wanted[ONLY] !== ((t as { route?: string }).route ?? t.name).replace(EXTRA_SUFFIX, "")) continue;
       const probe = await t.send(longPrompt(1));
       await probe.text();
       if (probe.status === 404) console.log(`(${t.name}: the server answers 404, skipped)`);

@@ -88,8 +88,11 @@ export function chatTarget(url: string, key: string, pid: number): Target {
   };
 }
 
-/** The Responses API route; the bench skips it (with a notice) while the server answers 404. */
-export function responsesTarget(url: string, key: string, pid: number): Target {
+/**
+ * The Responses API route; the bench skips it (with a notice) while the server answers 404.
+ * `extra` is merged into every request body (e.g. `{"tools":[{"type":"web_search"}]}`).
+ */
+export function responsesTarget(url: string, key: string, pid: number, extra: Record<string, unknown> = {}): Target {
   const name = "POST /v1/responses";
   return {
     name,
@@ -98,7 +101,7 @@ export function responsesTarget(url: string, key: string, pid: number): Target {
       fetch(`${url}/v1/responses`, {
         method: "POST",
         headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-        body: JSON.stringify({ model: "claude-sonnet-4-5", stream: true, input: prompt }),
+        body: JSON.stringify({ model: "claude-sonnet-4-5", stream: true, input: prompt, ...extra }),
         signal,
       }),
     firstText: sseEventWith(`"response.output_text.delta"`),

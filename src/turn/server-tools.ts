@@ -23,7 +23,7 @@ import { KiroError } from "../kiro/errors";
 import { webSearch, type McpSearchOutcome } from "../kiro/mcp";
 import { isUnavailable, type PoolLease } from "../pool/types";
 import { clientClosed } from "./errors";
-import { openWithFailover } from "./open";
+import { openWithFailover, type Opened } from "./open";
 import type { TurnLog } from "./record";
 import type { RelaySource } from "./relay";
 import type { TurnContext, TurnDeps } from "./types";
@@ -97,44 +97,82 @@ export async function openServerToolTurn(
   const unlink = () => ctx.signal.removeEventListener("abort", onClientAbort);
   const totals = new RoundUsage();
 
-  async function* round(r: CanonicalRequest): AsyncGenerator<CanonicalEvent[]> {
-    const o = await openWithFailover(s, r, { ...ctx, signal: abort.signal }, log);
-    log.account ??= o.lease;
+  /**
+   * One upstream round, its batches passed on as they arrive (usage taken out and summed). A
+   * hand-written iterator rather than an async generator: it sits between the upstream and the
+   * relay for every batch of every turn that declares the tool, searching or not.
+   */
+  function round(r: CanonicalRequest): AsyncIterable<CanonicalEvent[]> {
+    let o: Opened | undefined;
     const used: Partial<Usage> = {};
     let pct: number | undefined;
-    let done = false;
-    try {
-      let next: IteratorResult<CanonicalEvent[]> = o.first ? { done: false, value: o.first } : { done: true, value: undefined };
-      while (!next.done) {
-        // Usage is summed here (RoundUsage); everything else passes on in the upstream's batches.
-        let batch = next.value;
-        if (batch.some((ev) => ev.type === "usage")) {
-          batch = [];
-          for (const ev of next.value) {
-            if (ev.type !== "usage") batch.push(ev);
-            else {
-              mergeUsage(used, ev.usage);
-              if (ev.contextUsagePercentage !== undefined) pct = ev.contextUsagePercentage;
-            }
-          }
+    let first = true;
+    let closed = false;
+    /** Ends the round once: success ends the lease well, anything else stops the upstream. */
+    const close = (ok: boolean) => {
+      if (closed) return;
+      closed = true;
+      if (o) {
+        if (ok) o.lease.success({ usage: used });
+        else {
+          o.abort.abort();
+          void o.iterator.return?.().catch(() => {});
         }
-        if (batch.length) yield batch;
-        next = await o.iterator.next();
+        o.unlink();
+        o.lease.release();
+        totals.add(used, pct);
       }
-      done = true;
-      o.lease.success({ usage: used });
-    } catch (err) {
-      if (err instanceof KiroError && reportedMidStream(err.cls) && !abort.signal.aborted) o.lease.failure(err);
-      throw err;
-    } finally {
-      if (!done) {
-        o.abort.abort();
-        void o.iterator.return?.().catch(() => {});
+    };
+    /** The batch without its usage events (summed instead). */
+    const strip = (batch: CanonicalEvent[]): CanonicalEvent[] => {
+      let i = 0;
+      while (i < batch.length && batch[i]!.type !== "usage") i++;
+      if (i === batch.length) return batch;
+      const out = batch.slice(0, i);
+      for (; i < batch.length; i++) {
+        const ev = batch[i]!;
+        if (ev.type !== "usage") out.push(ev);
+        else {
+          mergeUsage(used, ev.usage);
+          if (ev.contextUsagePercentage !== undefined) pct = ev.contextUsagePercentage;
+        }
       }
-      o.unlink();
-      o.lease.release();
-      totals.add(used, pct);
-    }
+      return out;
+    };
+    const it: AsyncIterator<CanonicalEvent[]> & AsyncIterable<CanonicalEvent[]> = {
+      [Symbol.asyncIterator]: () => it,
+      async next(): Promise<IteratorResult<CanonicalEvent[]>> {
+        if (closed) return { done: true, value: undefined };
+        try {
+          if (!o) {
+            o = await openWithFailover(s, r, { ...ctx, signal: abort.signal }, log);
+            log.account ??= o.lease;
+          }
+          for (;;) {
+            let next: IteratorResult<CanonicalEvent[]>;
+            if (first) {
+              first = false;
+              next = o.first ? { done: false, value: o.first } : { done: true, value: undefined };
+            } else next = await o.iterator.next();
+            if (next.done) {
+              close(true);
+              return { done: true, value: undefined };
+            }
+            const batch = strip(next.value);
+            if (batch.length) return { done: false, value: batch };
+          }
+        } catch (err) {
+          if (o && !closed && err instanceof KiroError && reportedMidStream(err.cls) && !abort.signal.aborted) o.lease.failure(err);
+          close(false);
+          throw err;
+        }
+      },
+      async return(): Promise<IteratorResult<CanonicalEvent[]>> {
+        close(false);
+        return { done: true, value: undefined };
+      },
+    };
+    return it;
   }
 
   async function search(query: string): Promise<SearchOutcome> {
@@ -174,24 +212,35 @@ export async function openServerToolTurn(
     };
   }
 
-  async function* events(): AsyncGenerator<CanonicalEvent[]> {
-    const loop = runWebSearchBatches(req, plan, { round, search });
-    let finished = false;
-    try {
-      let r = await loop.next();
-      while (!r.done) {
-        yield r.value;
+  /** The loop's batches, then the answer's usage (a hand-written iterator, as round's). */
+  const loop = runWebSearchBatches(req, plan, { round, search });
+  let loopDone = false;
+  let ended = false;
+  const iterator: AsyncIterator<CanonicalEvent[]> = {
+    async next(): Promise<IteratorResult<CanonicalEvent[]>> {
+      if (ended) return { done: true, value: undefined };
+      let r: IteratorResult<CanonicalEvent[], number>;
+      try {
         r = await loop.next();
+      } catch (err) {
+        ended = true;
+        throw err;
       }
-      finished = true;
-      yield [totals.event(r.value)];
-    } finally {
-      // Stopped early (stop guard, client gone): the open round ends and releases its account.
-      if (!finished) await loop.return(0).catch(() => {});
-    }
-  }
+      if (!r.done) return r;
+      loopDone = ended = true;
+      return { done: false, value: [totals.event(r.value)] };
+    },
+    // Stopped early (stop guard, client gone): the open round ends and releases its account.
+    async return(): Promise<IteratorResult<CanonicalEvent[]>> {
+      if (!loopDone) {
+        loopDone = ended = true;
+        await loop.return(0).catch(() => {});
+      }
+      ended = true;
+      return { done: true, value: undefined };
+    },
+  };
 
-  const iterator = events();
   try {
     const first = await iterator.next();
     return { abort, unlink, iterator, first: first.done ? undefined : first.value };

@@ -5,6 +5,7 @@ import type { ResponsesExtra } from "./decode";
 import { failedError } from "./errors";
 import { encodeReasoning, itemId } from "./ids";
 import { LOCAL_SHELL } from "./tools";
+import { deltaFrame, MARK, responseTemplate, type ResponseTemplate } from "./frames";
 import { WebSearchItems } from "./web-search";
 
 /**
@@ -23,8 +24,8 @@ import { WebSearchItems } from "./web-search";
 type Item = Record<string, unknown>;
 
 type Open =
-  | { kind: "message"; index: number; id: string; text: string }
-  | { kind: "reasoning"; index: number; id: string; text: string; signature?: string; partOpen: boolean }
+  | { kind: "message"; index: number; id: string; text: string; ids: string }
+  | { kind: "reasoning"; index: number; id: string; text: string; signature?: string; partOpen: boolean; ids: string }
   | { kind: "tool"; index: number; id: string; callId: string; name: string; args: string; form: "function" | "custom" | "shell" };
 
 export type FinalResponse = { response: Item; replayOutput: Item[] };
@@ -45,6 +46,10 @@ export class ResponseBuilder {
   private otherChars = 0;
   private finished = false;
   private readonly searches: WebSearchItems;
+  /** Streaming: the JSON of each output item as last sent; the terminal event reuses it. */
+  private readonly itemJson: string[] = [];
+  /** Streaming: the response object's JSON around its variable fields (built on first use). */
+  private head: ResponseTemplate | undefined;
 
   constructor(private readonly x: ResponsesExtra, private readonly model: string, private readonly streaming: boolean) {
     if (x.format) this.held = "";
@@ -60,9 +65,10 @@ export class ResponseBuilder {
   }
 
   start(): void {
-    const r = this.snapshot("in_progress", null);
-    this.emit("response.created", { response: r });
-    this.emit("response.in_progress", { response: r });
+    if (!this.streaming) return;
+    const r = `,"response":${this.responseJson("in_progress", null, null, null)}`;
+    this.emitRaw("response.created", r);
+    this.emitRaw("response.in_progress", r);
   }
 
   push(e: CanonicalEvent): void {
@@ -83,7 +89,7 @@ export class ResponseBuilder {
             this.emit("response.reasoning_summary_part.added", { item_id: r.id, output_index: r.index, summary_index: 0, part: { type: "summary_text", text: "" } });
           }
           r.text += e.text;
-          if (this.streaming) this.sse += deltaFrame("response.reasoning_summary_text.delta", this.seq++, `"item_id":"${r.id}","output_index":${r.index},"summary_index":0`, e.text, "");
+          if (this.streaming) this.sse += deltaFrame("response.reasoning_summary_text.delta", this.seq++, r.ids, e.text, "");
         }
         if (e.signature) r.signature = e.signature;
         return;
@@ -144,9 +150,10 @@ export class ResponseBuilder {
     this.finished = true;
     const incomplete = this.stop === "max_tokens" || this.stop === "model_context_window_exceeded" ? "max_output_tokens" : this.stop === "refusal" ? "content_filter" : undefined;
     const status = incomplete ? "incomplete" : "completed";
-    const response = this.snapshot(status, responsesUsage(this.usage, this.reasoningShare()));
+    const usage = responsesUsage(this.usage, this.reasoningShare());
+    const response = this.snapshot(status, usage);
     if (incomplete) response.incomplete_details = { reason: incomplete };
-    this.emit(`response.${status}`, { response });
+    if (this.streaming) this.emitRaw(`response.${status}`, `,"response":${this.responseJson(status, usage, null, response.incomplete_details)}`);
     return { response, replayOutput: this.replay.slice() };
   }
 
@@ -158,13 +165,13 @@ export class ResponseBuilder {
     this.finished = true;
     const response = this.snapshot("failed", null);
     response.error = failedError(err);
-    this.emit("response.failed", { response });
+    if (this.streaming) this.emitRaw("response.failed", `,"response":${this.responseJson("failed", null, response.error, null)}`);
     return response;
   }
 
   // ---------------------------------------------------------------------------- items
 
-  private snapshot(status: string, usage: Item | null): Item {
+  private snapshot(status: string, usage: Item | string | null, output: Item[] | string = this.output.slice(), error: string | null = null, incomplete: string | null = null): Item {
     const x = this.x;
     return {
       id: x.responseId,
@@ -172,18 +179,33 @@ export class ResponseBuilder {
       created_at: x.createdAt,
       status,
       background: false,
-      error: null,
-      incomplete_details: null,
+      error,
+      incomplete_details: incomplete,
       ...x.echo,
       model: this.model,
-      output: this.output.slice(),
+      output,
       usage,
     };
+  }
+
+  /**
+   * The response object as JSON, for the events that carry it: the constant fields and the
+   * request's echo (Codex's tool list can be tens of kilobytes) are serialised once per response,
+   * the output items are the JSON already sent for each. Same bytes as serialising snapshot().
+   */
+  private responseJson(status: string, usage: Item | null, error: unknown, incomplete: unknown): string {
+    const h = (this.head ??= responseTemplate(this.snapshot(MARK.status, MARK.usage, MARK.output, MARK.error, MARK.incomplete)));
+    return `${h[0]}${JSON.stringify(status)}${h[1]}${JSON.stringify(error)}${h[2]}${JSON.stringify(incomplete)}${h[3]}[${this.itemJson.join(",")}]${h[4]}${JSON.stringify(usage)}${h[5]}`;
   }
 
   private emit(type: string, payload: Item): void {
     if (!this.streaming) return;
     this.sse += `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: this.seq++, ...payload })}\n\n`;
+  }
+
+  /** An event from its JSON after `sequence_number` (`rest`: "" or starting with a comma); `type` is plain ASCII. */
+  private emitRaw(type: string, rest: string): void {
+    this.sse += `event: ${type}\ndata: {"type":"${type}","sequence_number":${this.seq++}${rest}}\n\n`;
   }
 
   private add(prefix: string, item: (id: string) => Item): { index: number; id: string } {
@@ -192,14 +214,23 @@ export class ResponseBuilder {
     const it = item(id);
     this.output.push(it);
     this.replay.push(it);
-    this.emit("response.output_item.added", { output_index: index, item: it });
+    if (this.streaming) {
+      const json = JSON.stringify(it);
+      this.itemJson.push(json);
+      this.emitRaw("response.output_item.added", `,"output_index":${index},"item":${json}`);
+    }
     return { index, id };
   }
 
-  private done(index: number, item: Item, replay: Item = item): void {
+  /** Closes an item; `json`, when given, is `item` already serialised. */
+  private done(index: number, item: Item, replay: Item = item, json?: string): void {
     this.output[index] = item;
     this.replay[index] = replay;
-    this.emit("response.output_item.done", { output_index: index, item });
+    if (this.streaming) {
+      const j = json ?? JSON.stringify(item);
+      this.itemJson[index] = j;
+      this.emitRaw("response.output_item.done", `,"output_index":${index},"item":${j}`);
+    }
   }
 
   private messageDelta(text: string): void {
@@ -208,16 +239,16 @@ export class ResponseBuilder {
       this.closeOpen();
       const { index, id } = this.add("msg", (id) => ({ id, type: "message", status: "in_progress", role: "assistant", content: [] }));
       this.emit("response.content_part.added", { item_id: id, output_index: index, content_index: 0, part: { type: "output_text", text: "", annotations: [] } });
-      m = this.open = { kind: "message", index, id, text: "" };
+      m = this.open = { kind: "message", index, id, text: "", ids: `"item_id":"${id}","output_index":${index},"content_index":0` };
     }
     m.text += text;
-    if (this.streaming) this.sse += deltaFrame("response.output_text.delta", this.seq++, `"item_id":"${m.id}","output_index":${m.index},"content_index":0`, text, ',"logprobs":[]');
+    if (this.streaming) this.sse += deltaFrame("response.output_text.delta", this.seq++, m.ids, text, ',"logprobs":[]');
   }
 
   private openReasoning(): Extract<Open, { kind: "reasoning" }> {
     this.closeOpen();
     const { index, id } = this.add("rs", (id) => ({ id, type: "reasoning", summary: [] }));
-    const r = { kind: "reasoning" as const, index, id, text: "", partOpen: false };
+    const r = { kind: "reasoning" as const, index, id, text: "", partOpen: false, ids: `"item_id":"${id}","output_index":${index},"summary_index":0` };
     this.open = r;
     return r;
   }
@@ -243,9 +274,14 @@ export class ResponseBuilder {
       const annotations = this.searches.annotations(o.text);
       annotations.forEach((annotation, i) => this.emit("response.output_text.annotation.added", { item_id: o.id, output_index: o.index, content_index: 0, annotation_index: i, annotation }));
       const part = { type: "output_text", text: o.text, annotations };
-      this.emit("response.output_text.done", { item_id: o.id, output_index: o.index, content_index: 0, text: o.text, logprobs: [] });
-      this.emit("response.content_part.done", { item_id: o.id, output_index: o.index, content_index: 0, part });
-      this.done(o.index, { id: o.id, type: "message", status: "completed", role: "assistant", content: [{ ...part, logprobs: [] }] });
+      const item = { id: o.id, type: "message", status: "completed", role: "assistant", content: [{ ...part, logprobs: [] }] };
+      if (!this.streaming) return this.done(o.index, item);
+      // The whole answer's text is serialised once for the three events that carry it.
+      const text = JSON.stringify(o.text);
+      const partJson = `{"type":"output_text","text":${text},"annotations":${JSON.stringify(annotations)}`;
+      this.emitRaw("response.output_text.done", `,${o.ids},"text":${text},"logprobs":[]`);
+      this.emitRaw("response.content_part.done", `,${o.ids},"part":${partJson}}`);
+      this.done(o.index, item, item, `{"id":"${o.id}","type":"message","status":"completed","role":"assistant","content":[${partJson},"logprobs":[]}]}`);
     } else if (o.kind === "reasoning") {
       const summary = o.text ? [{ type: "summary_text", text: o.text }] : [];
       if (o.partOpen) {
@@ -285,14 +321,6 @@ export class ResponseBuilder {
     const all = this.thinkingChars + this.otherChars;
     return all ? this.thinkingChars / all : 0;
   }
-}
-
-/**
- * One text delta event, written without building and serialising an object: nearly every event
- * of a long answer is one of these. Same bytes as emit() gives (ids are plain ASCII).
- */
-function deltaFrame(type: string, seq: number, ids: string, delta: string, tail: string): string {
-  return `event: ${type}\ndata: {"type":"${type}","sequence_number":${seq},${ids},"delta":${JSON.stringify(delta)}${tail}}\n\n`;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { TurnError } from "../../core/errors";
 import { invalidParam, ResponsesRequestError } from "./errors";
-import type { ResponseStorage, StoredItem } from "./storage";
+import { expandStoredOutput, type ResponseStorage, type StoredItem } from "./storage";
 
 /**
  * The stored-response routes, shaped like the OpenAI API:
@@ -18,7 +18,7 @@ export function retrieveResponse(storage: ResponseStorage, id: string, clientKey
   if (query.get("stream") === "true") throw invalidParam("stream", "Streaming a stored response is only available for background responses, which this server does not run.");
   const r = storage.get(id, clientKeyId);
   if (!r) throw notFound(id);
-  return r.response;
+  return expandStoredOutput(r);
 }
 
 export function deleteResponse(storage: ResponseStorage, id: string, clientKeyId: string): Record<string, unknown> {

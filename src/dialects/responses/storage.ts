@@ -4,10 +4,33 @@
  */
 export type StoredItem = Record<string, unknown>;
 
+/**
+ * In a stored response's `output`: "the record's `output[i]`, as it is" (an item the client saw
+ * exactly as a continuation replays it is kept once). Records written before this form have the
+ * items themselves; both read back the same (`expandStoredOutput`).
+ */
+export type StoredOutputRef = { $output: number };
+
+export const storedOutputRef = (i: number): StoredOutputRef => ({ $output: i });
+
+/** The response object of a record with its output references replaced by the items. */
+export function expandStoredOutput(r: StoredRecord): Record<string, unknown> {
+  const out = r.response.output;
+  if (!Array.isArray(out)) return r.response;
+  return {
+    ...r.response,
+    output: out.map((it: unknown) => {
+      const ref = typeof it === "object" && it !== null ? (it as Partial<StoredOutputRef>).$output : undefined;
+      return typeof ref === "number" && r.output[ref] !== undefined ? r.output[ref] : it;
+    }),
+  };
+}
+
 export type StoredRecord = {
   id: string;
   clientKeyId: string;
   createdAt: number;
+  /** The response object as the client received it, its output items possibly as StoredOutputRef. */
   response: Record<string, unknown>;
   input: StoredItem[];
   output: StoredItem[];
