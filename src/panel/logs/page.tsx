@@ -8,7 +8,7 @@ const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 
 /**
  * Which events a viewer at `min` level sees: log lines at or above it. Finished requests are not
- * shown as such: the turn runner already logs one summary line per request (src/core/turn.ts).
+ * shown as such: the turn runner already logs one summary line per request (src/turn/record.ts).
  */
 export function visible(e: BusEvent, min: LogLevel): boolean {
   return e.kind === "log" && RANK[e.level] >= RANK[min];
