@@ -22,8 +22,33 @@ export type StoredResponse = {
 /** drizzle types bun-sqlite's run() as void; at runtime it is bun:sqlite's Changes object. */
 const changes = (r: unknown) => (r as { changes: number }).changes;
 
+/** The upsert, built and prepared once per store instead of once per saved response. */
+function prepareUpsert(db: Db) {
+  const p = (name: string) => sql.placeholder(name);
+  return db
+    .insert(storedResponses)
+    .values({ id: p("id"), clientKeyId: p("clientKeyId"), createdAt: p("createdAt"), expiresAt: p("expiresAt"), bytes: p("bytes"), responseJson: p("responseJson"), inputJson: p("inputJson"), outputJson: p("outputJson") })
+    .onConflictDoUpdate({
+      target: storedResponses.id,
+      set: {
+        clientKeyId: sql`excluded.client_key_id`,
+        createdAt: sql`excluded.created_at`,
+        expiresAt: sql`excluded.expires_at`,
+        bytes: sql`excluded.bytes`,
+        responseJson: sql`excluded.response_json`,
+        inputJson: sql`excluded.input_json`,
+        outputJson: sql`excluded.output_json`,
+      },
+    })
+    .prepare();
+}
+
 export class ResponsesStore {
-  constructor(private readonly db: Db) {}
+  private readonly upsert: ReturnType<typeof prepareUpsert>;
+
+  constructor(private readonly db: Db) {
+    this.upsert = prepareUpsert(db);
+  }
 
   /** Keeps one response until `now + ttlMs` (replaces a record with the same id). */
   save(r: StoredResponse, ttlMs: number): void {
@@ -40,7 +65,7 @@ export class ResponsesStore {
       inputJson,
       outputJson,
     };
-    this.db.insert(storedResponses).values(row).onConflictDoUpdate({ target: storedResponses.id, set: row }).run();
+    this.upsert.run(row);
   }
 
   get(id: string, clientKeyId: string, now = Date.now()): StoredResponse | undefined {

@@ -41,6 +41,18 @@ describe("ResponsesStore", () => {
     expect(store.get("resp_a", "k1")).toBeUndefined();
   });
 
+  test("saving the same id again replaces the record (every column)", () => {
+    const now = Date.now();
+    store.save(rec("resp_again", "k1", now, 10), 60_000);
+    store.save({ ...rec("resp_again", "k1", now + 5, 20), input: [{ id: "msg_second", type: "message", role: "user", content: "again" }] }, 120_000);
+    const got = store.get("resp_again", "k1")!;
+    expect(got.createdAt).toBe(now + 5);
+    expect((got.response as { pad: string }).pad).toBe("x".repeat(20));
+    expect(got.input[0]!.id).toBe("msg_second");
+    expect(store.get("resp_again", "k1", now + 100_000)).toBeDefined(); // the new expiry (now + 5 + 120 s)
+    expect(store.delete("resp_again", "k1")).toBe(true);
+  });
+
   test("expired records read as absent and are pruned", () => {
     const now = Date.now();
     store.save(rec("resp_old", "k1", now - 10_000), 5_000);
