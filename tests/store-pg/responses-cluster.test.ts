@@ -155,8 +155,8 @@ describe.skipIf(!pg.available)("stored Responses across two instances", () => {
     }
     // The emptied row keeps the id known: nobody waited for it to land.
     expect((a.services.responses as PgResponsesStore).landing.waited).toBe(waitedBefore);
-    const [row] = await side`select response_json, input_json, output_json, expires_at from stored_responses where id = ${created.id}`;
-    expect(row).toEqual({ response_json: "", input_json: "", output_json: "", expires_at: "0" });
+    const [row] = await side`select response_json, input_json, output_json, bytes from stored_responses where id = ${created.id}`;
+    expect(row).toEqual({ response_json: "", input_json: "", output_json: "", bytes: "0" });
   });
 
   test("store:false keeps nothing, on either instance", async () => {

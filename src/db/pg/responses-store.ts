@@ -1,4 +1,4 @@
-import { and, eq, gt, sql } from "drizzle-orm";
+import { and, eq, gt, ne, sql } from "drizzle-orm";
 import type { Logger } from "../../logs/logger";
 import type { ResponsesLookup, ResponsesRepo, StoredResponse } from "../responses-store";
 import { storedResponses } from "../schema-pg";
@@ -8,6 +8,11 @@ import { tryWithAdvisoryLock } from "./lock";
 /** Looks of a read waiting for a record another instance is storing: 5, 10, 20 … ms, then every 100 ms. */
 const FIRST_PAUSE_MS = 5;
 const MAX_PAUSE_MS = 100;
+/**
+ * How long a deleted record's empty row keeps its id known: far longer than readers look again for
+ * a record being stored (an hour after it was minted, src/dialects/responses/ids.ts).
+ */
+const DELETED_KEPT_MS = 86_400_000;
 
 export type PgResponsesOptions = {
   log?: Logger;
@@ -53,9 +58,10 @@ function prepareUpsert(db: PgDb) {
  * the moment it sees the terminal event): a read given `waitMs` looks again, briefly, while the
  * id is unknown. An id whose row exists for another key, or expired, is answered at once.
  *
- * Deleting empties the row and marks it expired instead of removing it: the id stays known, so a
- * later read answers "not found" at once instead of waiting for a write that will never come. The
- * hourly pruning removes it with the expired rows (one instance at a time, under the cluster lock).
+ * Deleting empties the row (`response_json` = "") instead of removing it: the id stays known for a
+ * day, so a later read answers "not found" at once instead of waiting for a write that will never
+ * come; then the hourly pruning removes it with the expired rows (one instance at a time, under the
+ * cluster lock).
  */
 export class PgResponsesStore implements ResponsesRepo {
   /** Saves not stored yet, by response id. */
@@ -103,7 +109,7 @@ export class PgResponsesStore implements ResponsesRepo {
     const mine = this.pending.get(id)?.record;
     if (mine) return mine.clientKeyId === clientKeyId ? mine : undefined;
     const row = await this.untilKnown(id, opts, async () => (await this.db.select().from(storedResponses).where(eq(storedResponses.id, id)))[0]);
-    if (!row || row.clientKeyId !== clientKeyId || row.expiresAt <= (opts.now ?? Date.now())) return undefined;
+    if (!row || row.clientKeyId !== clientKeyId || row.expiresAt <= (opts.now ?? Date.now()) || row.responseJson === "") return undefined;
     return { id: row.id, clientKeyId: row.clientKeyId, createdAt: row.createdAt, response: JSON.parse(row.responseJson), input: JSON.parse(row.inputJson), output: JSON.parse(row.outputJson) };
   }
 
@@ -113,8 +119,8 @@ export class PgResponsesStore implements ResponsesRepo {
       const now = opts.now ?? Date.now();
       const [gone] = await this.db
         .update(storedResponses)
-        .set({ expiresAt: 0, bytes: 0, responseJson: "", inputJson: "", outputJson: "" })
-        .where(and(eq(storedResponses.id, id), eq(storedResponses.clientKeyId, clientKeyId), gt(storedResponses.expiresAt, now)))
+        .set({ expiresAt: now + DELETED_KEPT_MS, bytes: 0, responseJson: "", inputJson: "", outputJson: "" })
+        .where(and(eq(storedResponses.id, id), eq(storedResponses.clientKeyId, clientKeyId), gt(storedResponses.expiresAt, now), ne(storedResponses.responseJson, "")))
         .returning({ id: storedResponses.id });
       if (gone) return gone;
       // Not this key's live record: another key's, expired, deleted (known), or not stored yet.
@@ -144,18 +150,20 @@ export class PgResponsesStore implements ResponsesRepo {
     return undefined;
   }
 
+  /** Records held (expired ones until pruned included; deleted ones not). */
   async count(): Promise<number> {
-    const [r] = await this.db.select({ n: sql<number>`count(*)::int` }).from(storedResponses);
+    const [r] = await this.db.select({ n: sql<number>`count(*)::int` }).from(storedResponses).where(ne(storedResponses.responseJson, ""));
     return r?.n ?? 0;
   }
 
   async prune(maxBytes: number, now = Date.now()): Promise<number> {
     const r = await tryWithAdvisoryLock(this.db.$client, "prune stored responses", async (conn) => {
       const expired = await conn`delete from stored_responses where expires_at <= ${now}`;
-      // The newest records whose sizes add up to at most maxBytes stay; every older one goes.
+      // The newest records whose sizes add up to at most maxBytes stay; every older one goes
+      // (deleted records' empty rows weigh nothing and go by their expiry).
       const over = await conn`
         delete from stored_responses where id in (
-          select id from (select id, sum(bytes) over (order by created_at desc, id desc) as running from stored_responses) t
+          select id from (select id, sum(bytes) over (order by created_at desc, id desc) as running from stored_responses where response_json <> '') t
           where running > ${maxBytes})`;
       return Number(expired.count ?? 0) + Number(over.count ?? 0);
     });
