@@ -53,8 +53,10 @@ function prepareUpsert(db: PgDb) {
  *
  * Writes leave the request path: `save` returns at once; the record is serialised and inserted on
  * a later turn of the event loop, after the client's terminal event was written, retried with a
- * growing pause when the database fails. Until it is stored, this instance answers reads of it
- * from memory. Another instance may be asked for it before the row exists (the client continues
+ * growing pause when the database fails. Each record is its own write, not one more entry in the
+ * store's ordered `WriteQueue`: records need no order among themselves, and a continuation waits
+ * for its record's write only, never behind a large one. Until it is stored, this instance answers
+ * reads of it from memory. Another instance may be asked for it before the row exists (the client continues
  * the moment it sees the terminal event): a read given `waitMs` looks again, briefly, while the
  * id is unknown. An id whose row exists for another key, or expired, is answered at once.
  *
