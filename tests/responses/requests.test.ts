@@ -263,6 +263,7 @@ describe("bad input → Responses-shaped 4xx naming the field, nothing stored", 
   ];
   for (const [name, body, status, param] of cases) {
     test(name, async () => {
+      await store.flush(); // earlier tests' responses are stored
       const before = await store.count();
       const chats = e.fake.requests.length;
       const r = await post(body);

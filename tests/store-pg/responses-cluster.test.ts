@@ -199,6 +199,23 @@ describe.skipIf(!pg.available)("stored Responses across two instances", () => {
     }
   });
 
+  test("a new response without stored items never waits on the table: served whole while nobody may even read it", async () => {
+    const lock = await side.reserve();
+    try {
+      await lock`begin`;
+      await lock`lock table stored_responses in access exclusive mode`;
+      const streamed = await streamUntilCompleted(b, { model: MODEL, input: "while locked zeta" });
+      await streamed.closed;
+      const json = await call(b, "POST", "/v1/responses", { model: MODEL, input: "while locked eta" });
+      expect(json.status).toBe(200);
+      expect((await json.json()).status).toBe("completed");
+    } finally {
+      await lock`rollback`.catch(() => {});
+      lock.release();
+    }
+    await b.services.responses.flush();
+  });
+
   test("measured: 40 responses each continued on the other instance right after completing", async () => {
     const bStore = b.services.responses as PgResponsesStore;
     const aStore = a.services.responses as PgResponsesStore;
