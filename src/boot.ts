@@ -1,6 +1,7 @@
 import { SecretBox, keyFilePathFor } from "./crypto/secret-box";
 import { openDb } from "./db/client";
 import { runMigrations } from "./db/migrate";
+import { ResponsesStore } from "./db/responses-store";
 import { verifySecretKey } from "./db/secrets-check";
 import { sqliteStore } from "./db/sqlite-store";
 import { selectEngine } from "./db/pg/engine";
@@ -99,6 +100,7 @@ export async function bootServices(config: AppConfig, opts: { bus?: EventBus } =
     version: VERSION,
     startedAt: Date.now(),
     db,
+    responses: store.responses ?? new ResponsesStore(db),
     store,
     box,
     bus,

@@ -1,6 +1,7 @@
 import type { AppConfig } from "./config/schema";
 import type { Db } from "./db/client";
 import type { Store } from "./db/repos";
+import type { ResponsesRepo } from "./db/responses-store";
 import type { SecretBox } from "./crypto/secret-box";
 import type { EventBus } from "./logs/bus";
 import type { Logger } from "./logs/logger";
@@ -27,9 +28,11 @@ export type Services = {
   /**
    * The local SQLite database. On SQLite it is the store itself; in PostgreSQL mode it is this
    * instance's own in-memory database for what is still per instance (the panel's copy of the
-   * request log and its rollups, stored Responses).
+   * request log and its rollups).
    */
   db: Db;
+  /** Stored OpenAI Responses: the engine's (PostgreSQL: shared by every instance). */
+  responses: ResponsesRepo;
   /** The shared state through the engine-neutral repositories (src/db/repos.ts). */
   store: Store;
   box: SecretBox;

@@ -9,6 +9,7 @@
  * SQLite implementations: src/pool/store.ts, src/keys/client-keys.ts, src/db/settings-store.ts,
  * src/db/sqlite-store.ts. PostgreSQL ones: src/db/pg/repos/.
  */
+import type { ResponsesRepo } from "./responses-store";
 import type { accounts, clientKeys, requestLog } from "./schema";
 
 export type AccountRow = typeof accounts.$inferSelect;
@@ -125,6 +126,8 @@ export type Store = {
   /** Extra destination of request-log batches (PostgreSQL: the shared table, with the instance id). */
   requestLogSink?: (rows: RequestLogEntry[]) => void;
   sessions?: SessionRepo;
+  /** Stored OpenAI Responses shared by every instance (PostgreSQL); SQLite's live in the local database. */
+  responses?: ResponsesRepo;
   /** Starts keeping memory in step with the other instances (PostgreSQL: the change feed). */
   attach?(targets: StoreTargets): Promise<void>;
   health(): Promise<DatabaseHealth>;

@@ -3,9 +3,8 @@ import type { Db } from "./client";
 import { storedResponses } from "./schema";
 
 /**
- * Stored OpenAI Responses, scoped per client key. One object per process, built over the shared
- * database connection; it holds no state of its own. A record of another key, or an expired
- * one, reads as absent: callers answer 404 / "not found" without telling the two apart.
+ * Stored OpenAI Responses, scoped per client key. A record of another key, or an expired one,
+ * reads as absent: callers answer 404 / "not found" without telling the two apart.
  */
 export type StoredResponse = {
   id: string;
@@ -18,6 +17,35 @@ export type StoredResponse = {
   /** The output items as a continuation replays them. */
   output: Array<Record<string, unknown>>;
 };
+
+export type ResponsesLookup = {
+  /** PostgreSQL: look again for up to this long while the id is unknown (another instance may be storing it). */
+  waitMs?: number;
+  signal?: AbortSignal;
+  /** The clock expiry is judged by (tests). */
+  now?: number;
+};
+
+/**
+ * The stored Responses of one engine (Services.responses): SQLite here, PostgreSQL in
+ * src/db/pg/responses-store.ts. The Responses dialect uses get/save/delete; the housekeeping
+ * timer (src/background.ts) prunes.
+ */
+export interface ResponsesRepo {
+  get(id: string, clientKeyId: string, opts?: ResponsesLookup): Promise<StoredResponse | undefined>;
+  /** Keeps one response until `createdAt + ttlMs` (replaces a record with the same id); returns at once. */
+  save(r: StoredResponse, ttlMs: number): Promise<void>;
+  /** True when the key's record existed (and is gone now). */
+  delete(id: string, clientKeyId: string, opts?: ResponsesLookup): Promise<boolean>;
+  count(): Promise<number>;
+  /**
+   * Drops expired records, then the oldest ones until all records together fit in `maxBytes`.
+   * Resolves to how many were removed (PostgreSQL: 0 when another instance is pruning now).
+   */
+  prune(maxBytes: number, now?: number): Promise<number>;
+  /** Resolves once every save made so far is stored. */
+  flush(): Promise<void>;
+}
 
 /** drizzle types bun-sqlite's run() as void; at runtime it is bun:sqlite's Changes object. */
 const changes = (r: unknown) => (r as { changes: number }).changes;
@@ -43,15 +71,19 @@ function prepareUpsert(db: Db) {
     .prepare();
 }
 
-export class ResponsesStore {
+/**
+ * SQLite: one object per process over the local database, holding no state of its own. Every
+ * call runs synchronously (a save is stored when `save` returns) and answers with a resolved
+ * promise; `waitMs` has nothing to wait for (one process writes and reads).
+ */
+export class ResponsesStore implements ResponsesRepo {
   private readonly upsert: ReturnType<typeof prepareUpsert>;
 
   constructor(private readonly db: Db) {
     this.upsert = prepareUpsert(db);
   }
 
-  /** Keeps one response until `now + ttlMs` (replaces a record with the same id). */
-  save(r: StoredResponse, ttlMs: number): void {
+  async save(r: StoredResponse, ttlMs: number): Promise<void> {
     const responseJson = JSON.stringify(r.response);
     const inputJson = JSON.stringify(r.input);
     const outputJson = JSON.stringify(r.output);
@@ -68,7 +100,8 @@ export class ResponsesStore {
     this.upsert.run(row);
   }
 
-  get(id: string, clientKeyId: string, now = Date.now()): StoredResponse | undefined {
+  async get(id: string, clientKeyId: string, opts: ResponsesLookup = {}): Promise<StoredResponse | undefined> {
+    const now = opts.now ?? Date.now();
     const row = this.db
       .select()
       .from(storedResponses)
@@ -85,20 +118,15 @@ export class ResponsesStore {
     };
   }
 
-  /** True when the key's record existed (and is gone now). */
-  delete(id: string, clientKeyId: string): boolean {
+  async delete(id: string, clientKeyId: string): Promise<boolean> {
     return changes(this.db.delete(storedResponses).where(and(eq(storedResponses.id, id), eq(storedResponses.clientKeyId, clientKeyId))).run()) > 0;
   }
 
-  count(): number {
+  async count(): Promise<number> {
     return this.db.select({ n: sql<number>`count(*)` }).from(storedResponses).get()?.n ?? 0;
   }
 
-  /**
-   * Drops expired records, then the oldest ones until all records together fit in `maxBytes`.
-   * Returns how many were removed.
-   */
-  prune(maxBytes: number, now = Date.now()): number {
+  async prune(maxBytes: number, now = Date.now()): Promise<number> {
     let removed = changes(this.db.delete(storedResponses).where(lte(storedResponses.expiresAt, now)).run());
     let total = this.db.select({ n: sql<number>`coalesce(sum(${storedResponses.bytes}), 0)` }).from(storedResponses).get()?.n ?? 0;
     while (total > maxBytes) {
@@ -117,4 +145,6 @@ export class ResponsesStore {
     }
     return removed;
   }
+
+  async flush(): Promise<void> {}
 }

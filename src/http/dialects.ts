@@ -8,7 +8,6 @@ import { Elysia } from "elysia";
 import { anthropicDialect } from "../dialects/anthropic/dialect";
 import type { Dialect } from "../dialects/dialect";
 import { openaiDialect } from "../dialects/openai/dialect";
-import { ResponsesStore } from "../db/responses-store";
 import { responsesDialect } from "../dialects/responses/dialect";
 import type { Services } from "../services";
 import { countTokensRoute } from "./count-tokens-route";
@@ -22,7 +21,7 @@ export type DialectFactory = (s: Services) => Dialect<unknown>;
 export const DIALECTS: readonly DialectFactory[] = [
   () => anthropicDialect,
   () => openaiDialect,
-  (s) => responsesDialect({ storage: new ResponsesStore(s.db), settings: s.settings, log: s.log }),
+  (s) => responsesDialect({ storage: s.responses, settings: s.settings, log: s.log }),
 ];
 
 export type DialectRoutesOptions = {

@@ -4,17 +4,17 @@
  * scoping per client key, and bad input → a Responses-shaped 4xx naming the field, nothing stored.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { ResponsesStore } from "../../src/db/responses-store";
+import type { ResponsesRepo } from "../../src/db/responses-store";
 import { toolScenario, textScenario } from "../fake-kiro/scenarios";
 import { startE2E, type E2E } from "../support/e2e";
 import { parseSse } from "./sse";
 
 let e: E2E;
-let store: ResponsesStore;
+let store: ResponsesRepo;
 let otherKey: string;
 beforeAll(async () => {
   e = await startE2E();
-  store = new ResponsesStore(e.services.db);
+  store = e.services.responses;
   otherKey = (await e.services.keys.create({ name: "other" })).key;
 });
 afterAll(async () => {
@@ -263,7 +263,8 @@ describe("bad input → Responses-shaped 4xx naming the field, nothing stored", 
   ];
   for (const [name, body, status, param] of cases) {
     test(name, async () => {
-      const before = store.count();
+      await store.flush(); // earlier tests' responses are stored
+      const before = await store.count();
       const chats = e.fake.requests.length;
       const r = await post(body);
       expect(r.status).toBe(status);
@@ -272,7 +273,8 @@ describe("bad input → Responses-shaped 4xx naming the field, nothing stored", 
       expect(typeof b.error.message).toBe("string");
       expect(b.error.type).toBe("invalid_request_error");
       expect(b.error.param).toBe(param);
-      expect(store.count()).toBe(before);
+      await store.flush();
+      expect(await store.count()).toBe(before);
       expect(e.fake.requests.length).toBe(chats);
     });
   }

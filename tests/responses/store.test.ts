@@ -1,6 +1,7 @@
 /**
- * Stored responses (src/db/responses-store.ts): per-key reads, expiry, the size cap, and the
- * housekeeping timer pruning them; plus `kiro-server codex-config`'s config merging.
+ * Stored responses (the engine's: src/db/responses-store.ts on SQLite, src/db/pg/responses-store.ts
+ * with KIRO_TEST_DATABASE=postgres): per-key reads, expiry, the size cap, and the housekeeping
+ * timer pruning them; plus `kiro-server codex-config`'s config merging.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -10,15 +11,15 @@ import { settingsPatch } from "../../src/panel/settings/routes";
 import { startBackground } from "../../src/background";
 import { mergeConfig, runCodexConfigCommand } from "../../src/cli/codex-config";
 import { ConfigError } from "../../src/config/load";
-import { ResponsesStore } from "../../src/db/responses-store";
+import type { ResponsesRepo } from "../../src/db/responses-store";
 import type { Services } from "../../src/services";
 import { makeServices } from "../support/app";
 
 let s: Services;
-let store: ResponsesStore;
+let store: ResponsesRepo;
 beforeAll(async () => {
   s = await makeServices();
-  store = new ResponsesStore(s.db);
+  store = s.responses;
 });
 afterAll(async () => {
   for (const fn of s.onShutdown.splice(0)) await fn();
@@ -31,56 +32,74 @@ const rec = (id: string, key: string, createdAt: number, pad = 0) => ({
   output: [],
 });
 
-describe("ResponsesStore", () => {
-  test("reads are scoped to the key; delete only by the owner", () => {
-    store.save(rec("resp_a", "k1", Date.now()), 60_000);
-    expect(store.get("resp_a", "k1")?.input[0]!.id).toBe("msg_resp_a");
-    expect(store.get("resp_a", "k2")).toBeUndefined();
-    expect(store.delete("resp_a", "k2")).toBe(false);
-    expect(store.delete("resp_a", "k1")).toBe(true);
-    expect(store.get("resp_a", "k1")).toBeUndefined();
+describe("stored responses", () => {
+  // Saves return at once (PostgreSQL writes in the background): `saved` waits until stored.
+  const saved = async (...rs: Array<[ReturnType<typeof rec>, number]>) => {
+    for (const [r, ttl] of rs) void store.save(r, ttl);
+    await store.flush();
+  };
+
+  test("reads are scoped to the key; delete only by the owner", async () => {
+    await saved([rec("resp_a", "k1", Date.now()), 60_000]);
+    expect((await store.get("resp_a", "k1"))?.input[0]!.id).toBe("msg_resp_a");
+    expect(await store.get("resp_a", "k2")).toBeUndefined();
+    expect(await store.delete("resp_a", "k2")).toBe(false);
+    expect(await store.delete("resp_a", "k1")).toBe(true);
+    expect(await store.get("resp_a", "k1")).toBeUndefined();
+    expect(await store.delete("resp_a", "k1")).toBe(false);
   });
 
-  test("saving the same id again replaces the record (every column)", () => {
+  test("a record being saved reads back at once on the instance that saves it", async () => {
+    const done = store.save(rec("resp_now", "k1", Date.now()), 60_000);
+    expect((await store.get("resp_now", "k1"))?.id).toBe("resp_now");
+    expect(await store.get("resp_now", "k2")).toBeUndefined();
+    await done;
+    expect(await store.delete("resp_now", "k1")).toBe(true);
+  });
+
+  test("saving the same id again replaces the record (every column)", async () => {
     const now = Date.now();
-    store.save(rec("resp_again", "k1", now, 10), 60_000);
-    store.save({ ...rec("resp_again", "k1", now + 5, 20), input: [{ id: "msg_second", type: "message", role: "user", content: "again" }] }, 120_000);
-    const got = store.get("resp_again", "k1")!;
+    await saved([rec("resp_again", "k1", now, 10), 60_000]);
+    await saved([{ ...rec("resp_again", "k1", now + 5, 20), input: [{ id: "msg_second", type: "message", role: "user", content: "again" }] }, 120_000]);
+    const got = (await store.get("resp_again", "k1"))!;
     expect(got.createdAt).toBe(now + 5);
     expect((got.response as { pad: string }).pad).toBe("x".repeat(20));
     expect(got.input[0]!.id).toBe("msg_second");
-    expect(store.get("resp_again", "k1", now + 100_000)).toBeDefined(); // the new expiry (now + 5 + 120 s)
-    expect(store.delete("resp_again", "k1")).toBe(true);
+    expect(await store.get("resp_again", "k1", { now: now + 100_000 })).toBeDefined(); // the new expiry (now + 5 + 120 s)
+    expect(await store.delete("resp_again", "k1")).toBe(true);
   });
 
-  test("expired records read as absent and are pruned", () => {
+  test("expired records read as absent and are pruned", async () => {
+    await store.prune(1 << 30);
     const now = Date.now();
-    store.save(rec("resp_old", "k1", now - 10_000), 5_000);
-    store.save(rec("resp_new", "k1", now), 60_000);
-    expect(store.get("resp_old", "k1", now)).toBeUndefined();
-    expect(store.prune(1 << 30, now)).toBe(1);
-    expect(store.get("resp_new", "k1", now)).toBeDefined();
-    store.delete("resp_new", "k1");
+    await saved([rec("resp_old", "k1", now - 10_000), 5_000], [rec("resp_new", "k1", now), 60_000]);
+    expect(await store.get("resp_old", "k1", { now })).toBeUndefined();
+    expect(await store.prune(1 << 30, now)).toBe(1);
+    expect(await store.get("resp_new", "k1", { now })).toBeDefined();
+    await store.delete("resp_new", "k1");
   });
 
-  test("over the size cap the oldest go first", () => {
+  test("over the size cap the oldest go first", async () => {
+    await store.prune(0);
     const now = Date.now();
-    for (let i = 0; i < 5; i++) store.save(rec(`resp_cap${i}`, "k1", now + i, 1000), 60_000);
-    expect(store.prune(2500, now)).toBe(3);
-    expect(store.get("resp_cap0", "k1", now)).toBeUndefined();
-    expect(store.get("resp_cap2", "k1", now)).toBeUndefined();
-    expect(store.get("resp_cap3", "k1", now)).toBeDefined();
-    expect(store.get("resp_cap4", "k1", now)).toBeDefined();
-    store.prune(0, now);
-    expect(store.count()).toBe(0);
+    for (let i = 0; i < 5; i++) void store.save(rec(`resp_cap${i}`, "k1", now + i, 1000), 60_000);
+    await store.flush();
+    expect(await store.prune(2500, now)).toBe(3);
+    expect(await store.get("resp_cap0", "k1", { now })).toBeUndefined();
+    expect(await store.get("resp_cap2", "k1", { now })).toBeUndefined();
+    expect(await store.get("resp_cap3", "k1", { now })).toBeDefined();
+    expect(await store.get("resp_cap4", "k1", { now })).toBeDefined();
+    await store.prune(0, now);
+    expect(await store.count()).toBe(0);
   });
 
   test("the housekeeping timer prunes expired responses; settings carry TTL and cap", async () => {
     expect(s.settings.runtime.responsesRetentionDays).toBe(30);
     expect(s.settings.runtime.responsesStoreMaxMb).toBeGreaterThan(0);
-    store.save(rec("resp_stale", "k1", Date.now() - 2000), 1000);
+    await saved([rec("resp_stale", "k1", Date.now() - 2000), 1000]);
+    expect(await store.count()).toBe(1);
     await startBackground(s);
-    expect(store.count()).toBe(0);
+    expect(await store.count()).toBe(0);
   });
 
   test("the panel's settings form sets the retention and the cap", () => {

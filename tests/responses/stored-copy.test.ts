@@ -5,17 +5,17 @@
  * byte; records written with the items themselves read back unchanged.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { ResponsesStore } from "../../src/db/responses-store";
+import type { ResponsesRepo } from "../../src/db/responses-store";
 import { expandStoredOutput } from "../../src/dialects/responses/storage";
 import { reasoningScenario, toolScenario } from "../fake-kiro/scenarios";
 import { startE2E, type E2E } from "../support/e2e";
 import { parseSse } from "./sse";
 
 let e: E2E;
-let store: ResponsesStore;
+let store: ResponsesRepo;
 beforeAll(async () => {
   e = await startE2E();
-  store = new ResponsesStore(e.services.db);
+  store = e.services.responses;
 });
 afterAll(async () => {
   await e?.stop();
@@ -31,7 +31,7 @@ test("streamed: reasoning stays whole in the response, the message and the call 
   const completed = parseSse(await r.text()).events.at(-1)!.data.response;
   expect(completed.output.map((o: any) => o.type)).toEqual(["reasoning", "message"]);
 
-  const rec = storedRecord(completed.id);
+  const rec = await storedRecord(completed.id);
   const out = rec.response.output as any[];
   // Reasoning differs from its replayed form (encrypted_content hidden): kept whole.
   expect(out[0].type).toBe("reasoning");
@@ -71,9 +71,10 @@ test("records holding the items themselves, and references out of range, read ba
 });
 
 /** The record as the database holds it (under the harness's client key). */
-function storedRecord(id: string) {
+async function storedRecord(id: string) {
+  await store.flush();
   for (const k of e.services.keys.list()) {
-    const r = store.get(id, k.id);
+    const r = await store.get(id, k.id);
     if (r) return r;
   }
   throw new Error(`response ${id} was not stored`);

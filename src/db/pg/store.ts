@@ -11,6 +11,7 @@ import { PgKeyRepo } from "./repos/keys";
 import { WriteQueue } from "./repos/queue";
 import { PgSessionRepo } from "./repos/sessions";
 import { PgSettingsRepo } from "./repos/settings";
+import { PgResponsesStore } from "./responses-store";
 import { round } from "../sqlite-store";
 import { redactUrl } from "./url";
 
@@ -45,6 +46,7 @@ export async function openPgStore(url: string, box: SecretBox, opts: PgStoreOpti
     PgSettingsRepo.open(db, queue, id),
     PgSessionRepo.open(db, queue, id, opts.secretKey),
   ]);
+  const responses = new PgResponsesStore(db, { log: opts.log });
   let feed: ChangeFeed | null = null;
   let pruneTimer: ReturnType<typeof setInterval> | null = null;
   let closing: Promise<void> | null = null;
@@ -119,6 +121,7 @@ export async function openPgStore(url: string, box: SecretBox, opts: PgStoreOpti
     keys,
     settings,
     sessions,
+    responses,
     requestLogSink: sink,
     attach,
     async health() {
@@ -131,13 +134,13 @@ export async function openPgStore(url: string, box: SecretBox, opts: PgStoreOpti
       }
     },
     async flush() {
-      await Promise.all([queue.flush(), logQueue.flush(), keys.flush()]);
+      await Promise.all([queue.flush(), logQueue.flush(), keys.flush(), responses.flush()]);
     },
     close() {
       closing ??= (async () => {
         if (pruneTimer) clearInterval(pruneTimer);
         await feed?.stop();
-        await Promise.all([queue.flush(), logQueue.flush(), keys.flush()]);
+        await Promise.all([queue.flush(), logQueue.flush(), keys.flush(), responses.flush()]);
         await sql.close();
       })();
       return closing;

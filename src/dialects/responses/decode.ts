@@ -5,11 +5,11 @@ import { MAX_JSON_DEPTH, tooDeep } from "../../core/json-depth";
 import { responseFormatInstruction, type ResponseFormat } from "../../core/response-format";
 import type { DecodeContext, Decoded } from "../dialect";
 import { invalidParam, ResponsesRequestError } from "./errors";
-import { inputItemId, newResponseId, responseIdOfItem } from "./ids";
+import { inputItemId, landingWaitMs, newResponseId, responseIdOfItem } from "./ids";
 import { decodeInput, inputItems, type Item } from "./input";
 import type { FirstTimeNotices } from "./notices";
 import { decodeToolChoice, decodeTools, type ToolMap } from "./tools";
-import type { ResponseStorage } from "./storage";
+import type { ResponseStorage, StoredRecord } from "./storage";
 import { INCLUDE_SOURCES } from "./web-search";
 
 /** What the Responses encoders need besides the canonical request. */
@@ -69,8 +69,12 @@ export type DecodeDeps = {
   notices: FirstTimeNotices;
 };
 
-/** `POST /v1/responses` body → canonical request. Throws TurnError (400 naming the field, 404 …). */
-export function decodeResponsesRequest(raw: unknown, ctx: DecodeContext, deps: DecodeDeps): Decoded<ResponsesExtra> {
+/**
+ * `POST /v1/responses` body → canonical request. Throws TurnError (400 naming the field, 404 …).
+ * Synchronous unless the body names stored items (`previous_response_id`, an `item_reference` to
+ * one of this server's items): only then is storage read, once per stored response named.
+ */
+export function decodeResponsesRequest(raw: unknown, ctx: DecodeContext, deps: DecodeDeps): Decoded<ResponsesExtra> | Promise<Decoded<ResponsesExtra>> {
   const deep = tooDeep(raw);
   if (deep) {
     const param = paramOf(deep.slice(0, 8));
@@ -87,20 +91,28 @@ export function decodeResponsesRequest(raw: unknown, ctx: DecodeContext, deps: D
   if (b.background) throw invalidParam("background", "background mode is not supported by this server; send the request without background.");
   if (b.conversation != null) throw invalidParam("conversation", "conversation objects are not supported by this server; use previous_response_id or send the full input.");
 
-  const responseId = newResponseId();
-  const store = b.store !== false;
-
-  // Input: the stored conversation this one continues, then the new items.
   const fresh = inputItems(b.input);
-  let inherited: Item[] = [];
-  if (b.previous_response_id) {
-    const prev = deps.storage.get(b.previous_response_id, ctx.clientKeyId);
-    if (!prev) {
-      throw new ResponsesRequestError("invalid_request", `Previous response with id '${b.previous_response_id}' not found.`, "previous_response_id", "previous_response_not_found");
+  const refs = referencedResponses(fresh);
+  if (!b.previous_response_id && !refs.size) return build(b, ctx, deps, [], fresh);
+  return (async () => {
+    // Input: the stored conversation this one continues, then the new items.
+    const read = (id: string) => deps.storage.get(id, ctx.clientKeyId, { waitMs: landingWaitMs(id), signal: ctx.signal });
+    const [prev, stored] = await Promise.all([b.previous_response_id ? read(b.previous_response_id) : undefined, readAll(refs, read)]);
+    let inherited: Item[] = [];
+    if (b.previous_response_id) {
+      if (!prev) {
+        throw new ResponsesRequestError("invalid_request", `Previous response with id '${b.previous_response_id}' not found.`, "previous_response_id", "previous_response_not_found");
+      }
+      inherited = [...prev.input, ...prev.output];
     }
-    inherited = [...prev.input, ...prev.output];
-  }
-  const own = resolveReferences(fresh, ctx.clientKeyId, deps.storage);
+    return build(b, ctx, deps, inherited, resolveReferences(fresh, stored));
+  })();
+}
+
+/** The decoded request from the validated body, the inherited items and the client's own (references resolved). */
+function build(b: Body, ctx: DecodeContext, deps: DecodeDeps, inherited: Item[], own: Item[]): Decoded<ResponsesExtra> {
+  const store = b.store !== false;
+  const responseId = newResponseId(store);
   const items = [...inherited, ...own];
   const decodedInput = decodeInput(items, (i) => (i < inherited.length ? "previous_response_id" : typeof b.input === "string" ? "input" : `input[${i - inherited.length}]`));
   if (!decodedInput.messages.some((m) => m.role === "user")) throw invalidParam("input", "input must contain at least one user message or tool output.");
@@ -209,14 +221,34 @@ function withId(item: Item, responseId: string, n: number): Item {
   return { ...(item.type === undefined && item.role !== undefined ? { type: "message" } : {}), ...item, id: inputItemId(type, responseId, n) };
 }
 
-/** `item_reference` items → the stored items they name (this key's stored responses only). */
-function resolveReferences(items: Item[], clientKeyId: string, storage: ResponseStorage): Item[] {
-  if (!items.some((it) => it?.type === "item_reference")) return items;
+/** The stored responses `item_reference` items name (this server's item ids only). */
+function referencedResponses(items: Item[]): Set<string> {
+  const ids = new Set<string>();
+  for (const it of items) {
+    if (it?.type !== "item_reference" || typeof it.id !== "string") continue;
+    const rid = responseIdOfItem(it.id);
+    if (rid) ids.add(rid);
+  }
+  return ids;
+}
+
+async function readAll(ids: Set<string>, read: (id: string) => Promise<StoredRecord | undefined>): Promise<Map<string, StoredRecord>> {
+  const out = new Map<string, StoredRecord>();
+  await Promise.all([...ids].map(async (id) => {
+    const r = await read(id);
+    if (r) out.set(id, r);
+  }));
+  return out;
+}
+
+/** `item_reference` items → the stored items they name (this key's stored responses only, read before). */
+function resolveReferences(items: Item[], stored: Map<string, StoredRecord>): Item[] {
+  if (!stored.size) return items;
   return items.map((it) => {
     if (it?.type !== "item_reference" || typeof it.id !== "string") return it;
     const rid = responseIdOfItem(it.id);
-    const stored = rid ? storage.get(rid, clientKeyId) : undefined;
-    const found = stored?.output.find((o) => o.id === it.id) ?? stored?.input.find((o) => o.id === it.id);
+    const r = rid ? stored.get(rid) : undefined;
+    const found = r?.output.find((o) => o.id === it.id) ?? r?.input.find((o) => o.id === it.id);
     return found ?? it;
   });
 }

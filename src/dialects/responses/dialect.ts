@@ -36,20 +36,24 @@ export function responsesDialect(deps: ResponsesDialectDeps): Dialect<ResponsesE
   const keep = (d: Decoded<ResponsesExtra>, f: FinalResponse) => {
     const x = d.extra;
     if (!x.store) return;
+    const failed = (err: unknown) => deps.log.warn(`responses: could not store ${x.responseId}: ${err instanceof Error ? err.message : String(err)}`);
+    // Not awaited: SQLite has stored it when save returns, PostgreSQL writes it after the terminal event.
     try {
-      storage.save(
-        { id: x.responseId, clientKeyId: x.clientKeyId, createdAt: x.createdAt * 1000, response: storedForm(f), input: x.input, output: f.replayOutput },
-        deps.settings.runtime.responsesRetentionDays * DAY_MS,
-      );
+      storage
+        .save(
+          { id: x.responseId, clientKeyId: x.clientKeyId, createdAt: x.createdAt * 1000, response: storedForm(f), input: x.input, output: f.replayOutput },
+          deps.settings.runtime.responsesRetentionDays * DAY_MS,
+        )
+        .catch(failed);
     } catch (err) {
-      deps.log.warn(`responses: could not store ${x.responseId}: ${err instanceof Error ? err.message : String(err)}`);
+      failed(err);
     }
   };
 
   const routes: DialectRoute[] = PATHS.flatMap((p): DialectRoute[] => [
-    { method: "GET", path: `${p}/:id`, handle: (r) => retrieveResponse(storage, r.params.id ?? "", r.clientKeyId, r.query) },
-    { method: "DELETE", path: `${p}/:id`, handle: (r) => deleteResponse(storage, r.params.id ?? "", r.clientKeyId) },
-    { method: "GET", path: `${p}/:id/input_items`, handle: (r) => listInputItems(storage, r.params.id ?? "", r.clientKeyId, r.query) },
+    { method: "GET", path: `${p}/:id`, handle: (r) => retrieveResponse(storage, r.params.id ?? "", r.clientKeyId, r.query, r.signal) },
+    { method: "DELETE", path: `${p}/:id`, handle: (r) => deleteResponse(storage, r.params.id ?? "", r.clientKeyId, r.signal) },
+    { method: "GET", path: `${p}/:id/input_items`, handle: (r) => listInputItems(storage, r.params.id ?? "", r.clientKeyId, r.query, r.signal) },
   ]);
 
   return {

@@ -1,13 +1,42 @@
 /**
  * Ids the Responses dialect mints, and the reasoning carrier.
  *
- * A response id is `resp_` + 32 hex digits. Output item ids embed that same hex
+ * A response id is `resp_` + 32 hex digits: 12 for the millisecond it was minted, 1 saying whether
+ * it is stored (`1`) or not (`0`), 19 random. Output item ids embed that same hex
  * (`msg_<hex>_<n>`, `rs_…`, `fc_…`, `ctc_…`, `lsh_…`), so an `item_reference` a client sends
- * later names the stored response it came from without a second lookup table.
+ * later names the stored response it came from without a second lookup table. The time and the
+ * flag tell a reader whether an id it cannot find yet may still be being stored by another
+ * instance (`landingWaitMs`).
  */
-const hex32 = () => crypto.randomUUID().replace(/-/g, "");
+const random19 = () => crypto.randomUUID().replace(/-/g, "").slice(0, 19);
 
-export const newResponseId = () => `resp_${hex32()}`;
+export function newResponseId(stored: boolean, now = Date.now()): string {
+  return `resp_${Math.floor(now).toString(16).padStart(12, "0").slice(-12)}${stored ? "1" : "0"}${random19()}`;
+}
+
+/** When a response id of this server was minted and whether it was stored; undefined for other ids. */
+export function parseResponseId(id: string): { mintedAt: number; stored: boolean } | undefined {
+  const m = /^resp_([0-9a-f]{12})([01])[0-9a-f]{19}$/.exec(id);
+  return m ? { mintedAt: parseInt(m[1]!, 16), stored: m[2] === "1" } : undefined;
+}
+
+/**
+ * A stored response is written after its terminal event (src/db/pg/responses-store.ts), so a
+ * client continuing it at once on another instance can arrive before the row. A read looks again
+ * for up to LANDING_WAIT_MS when the id is one this server minted as stored within
+ * LANDING_WINDOW_MS (longer than any turn runs); every other unknown id is answered at once.
+ */
+export const LANDING_WAIT_MS = 2000;
+const LANDING_WINDOW_MS = 3_600_000;
+/** Clocks of two instances may disagree by this much. */
+const CLOCK_SKEW_MS = 60_000;
+
+export function landingWaitMs(id: string, now = Date.now()): number {
+  const p = parseResponseId(id);
+  if (!p?.stored) return 0;
+  const age = now - p.mintedAt;
+  return age > -CLOCK_SKEW_MS && age < LANDING_WINDOW_MS ? LANDING_WAIT_MS : 0;
+}
 
 export function itemId(responseId: string, prefix: string, n: number): string {
   return `${prefix}_${responseId.slice(5)}_${n}`;

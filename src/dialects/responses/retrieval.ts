@@ -1,6 +1,7 @@
 import { TurnError } from "../../core/errors";
 import { invalidParam, ResponsesRequestError } from "./errors";
-import { expandStoredOutput, type ResponseStorage, type StoredItem } from "./storage";
+import { landingWaitMs } from "./ids";
+import { expandStoredOutput, type LookupOptions, type ResponseStorage, type StoredItem } from "./storage";
 
 /**
  * The stored-response routes, shaped like the OpenAI API:
@@ -8,26 +9,30 @@ import { expandStoredOutput, type ResponseStorage, type StoredItem } from "./sto
  *   DELETE /v1/responses/{id}              {id, object: "response.deleted", deleted: true}
  *   GET    /v1/responses/{id}/input_items  cursor page {object:"list", data, first_id, last_id, has_more}
  * A response of another client key, an expired one and one made with `store: false` are all
- * "not found" (404). Each function returns the JSON body or throws a TurnError.
+ * "not found" (404). Each function resolves to the JSON body or rejects with a TurnError. A response
+ * completed a moment ago on another instance may still be being stored: `lookup` lets the storage
+ * look again briefly for such an id (./ids.ts `landingWaitMs`).
  */
+const lookup = (id: string, signal?: AbortSignal): LookupOptions => ({ waitMs: landingWaitMs(id), signal });
+
 function notFound(id: string): TurnError {
   return new ResponsesRequestError("not_found", `Response with id '${id}' not found.`, "response_id", "not_found");
 }
 
-export function retrieveResponse(storage: ResponseStorage, id: string, clientKeyId: string, query: URLSearchParams): Record<string, unknown> {
+export async function retrieveResponse(storage: ResponseStorage, id: string, clientKeyId: string, query: URLSearchParams, signal?: AbortSignal): Promise<Record<string, unknown>> {
   if (query.get("stream") === "true") throw invalidParam("stream", "Streaming a stored response is only available for background responses, which this server does not run.");
-  const r = storage.get(id, clientKeyId);
+  const r = await storage.get(id, clientKeyId, lookup(id, signal));
   if (!r) throw notFound(id);
   return expandStoredOutput(r);
 }
 
-export function deleteResponse(storage: ResponseStorage, id: string, clientKeyId: string): Record<string, unknown> {
-  if (!storage.delete(id, clientKeyId)) throw notFound(id);
+export async function deleteResponse(storage: ResponseStorage, id: string, clientKeyId: string, signal?: AbortSignal): Promise<Record<string, unknown>> {
+  if (!(await storage.delete(id, clientKeyId, lookup(id, signal)))) throw notFound(id);
   return { id, object: "response.deleted", deleted: true };
 }
 
-export function listInputItems(storage: ResponseStorage, id: string, clientKeyId: string, query: URLSearchParams): Record<string, unknown> {
-  const r = storage.get(id, clientKeyId);
+export async function listInputItems(storage: ResponseStorage, id: string, clientKeyId: string, query: URLSearchParams, signal?: AbortSignal): Promise<Record<string, unknown>> {
+  const r = await storage.get(id, clientKeyId, lookup(id, signal));
   if (!r) throw notFound(id);
   const order = query.get("order") ?? "desc";
   if (order !== "asc" && order !== "desc") throw invalidParam("order", "Invalid value for 'order': expected asc or desc.");

@@ -36,8 +36,26 @@ export type StoredRecord = {
   output: StoredItem[];
 };
 
+/** How a read or delete treats a record that is not there (yet). */
+export type LookupOptions = {
+  /**
+   * Look again for up to this long while the id is unknown: another instance may be storing it
+   * right now (its write follows the client's terminal event). 0 or absent: answer at once.
+   * A record that exists for another key, or expired, is answered at once either way.
+   */
+  waitMs?: number;
+  /** Stops the waiting (the client went away). */
+  signal?: AbortSignal;
+};
+
+/**
+ * Every method is asynchronous: SQLite answers with resolved promises, PostgreSQL reads the shared
+ * table and writes in the background. `save` returns at once (the promise settles when the record
+ * is stored; the caller does not wait for it).
+ */
 export interface ResponseStorage {
-  get(id: string, clientKeyId: string): StoredRecord | undefined;
-  save(r: StoredRecord, ttlMs: number): void;
-  delete(id: string, clientKeyId: string): boolean;
+  get(id: string, clientKeyId: string, opts?: LookupOptions): Promise<StoredRecord | undefined>;
+  save(r: StoredRecord, ttlMs: number): Promise<void>;
+  /** True when the key's record existed and is gone now. */
+  delete(id: string, clientKeyId: string, opts?: LookupOptions): Promise<boolean>;
 }
