@@ -21,8 +21,9 @@ export const newKeyString = () => "sk-kiro-" + Buffer.from(crypto.getRandomValue
 
 /**
  * Client API keys for /v1. Requests are checked against an in-memory map of sha256 hashes so the
- * check costs no database read; the map is rebuilt whenever a key changes (here, or on another
- * instance: reload() from the change feed).
+ * check costs no database read (the one exception: a key near its monthly budget on a store
+ * several instances share, see near-budget.ts); the map is rebuilt whenever a key changes (here,
+ * or on another instance: reload() from the change feed).
  */
 export class ClientKeys {
   private byHash = new Map<string, ClientKey>();
