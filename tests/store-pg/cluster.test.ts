@@ -36,11 +36,11 @@ async function startInstance(id: string, databaseUrl: string, fake: FakeKiro): P
   };
 }
 
-function chat(url: string, key = TEST_CLIENT_KEY, text = "hi") {
+function chat(url: string, key = TEST_CLIENT_KEY, text = "hi", stream = false) {
   return fetch(`${url}/v1/messages`, {
     method: "POST",
     headers: { "content-type": "application/json", "x-api-key": key, "anthropic-version": "2023-06-01" },
-    body: JSON.stringify({ model: "claude-sonnet-4-5", max_tokens: 64, messages: [{ role: "user", content: text }] }),
+    body: JSON.stringify({ model: "claude-sonnet-4-5", max_tokens: 64, stream, messages: [{ role: "user", content: text }] }),
   });
 }
 
@@ -188,7 +188,9 @@ describe.skipIf(!pg.available)("three instances on one database", () => {
       while (refusedInARow < inFlight && next < 400) {
         running++;
         maxRunning = Math.max(maxRunning, running);
-        const res = await chat(nodes[next++ % 3]!.url, key);
+        // Every other request streams: its final events wait for the usage write as the whole answer does.
+        const i = next++;
+        const res = await chat(nodes[i % 3]!.url, key, "hi", i % 2 === 1);
         const body = await res.text();
         running--;
         if (res.status === 200) { served++; refusedInARow = 0; } else { expect(res.status).toBe(403); expect(body).toContain("budget"); refusedInARow++; }
