@@ -119,6 +119,12 @@ describe.skipIf(!pg.available)("keys near their budget on a shared database", ()
       await a.keys.recordUsage("tight", 400);
       expect(a.keys.denyReason(key(), "claude-sonnet-4-5")).toBe("this API key used its monthly budget of 1000 tokens");
       await a.repo.flush();
+      // An outage does not log every request: one line per kind of failure per 10 s.
+      expect(await a.keys.clusterBudgetCheck({ ...key(), tokensThisMonth: 0 })).toBeNull();
+      expect(a.lines.filter((l) => l.level === "warn").map((l) => l.msg)).toEqual([
+        "budget check: the database did not answer; a key near its budget is admitted on this instance's count",
+        "usage of a key near its budget not written at once; queued with the batched usage",
+      ]);
     } finally {
       await setup.$client.close();
     }

@@ -12,7 +12,7 @@ import { WriteQueue } from "./queue";
  * on in the background: a database that hangs must not hang the requests.
  */
 const NEAR_BUDGET_WAIT_MS = 3000;
-/** At most one "database did not answer the budget check" line per this many ms. */
+/** At most one line per kind of near-budget database failure per this many ms (an outage would log every request). */
 const WARN_EVERY_MS = 10_000;
 
 const DEFAULTS = { builtin: false, allowedModels: null, expiresAt: null, monthlyTokenBudget: null, rpmLimit: null, tpmLimit: null, concurrencyLimit: null, tokensThisMonth: 0, budgetMonth: null, requests: 0, lastUsedAt: null, revokedAt: null, keyEnc: null };
@@ -28,7 +28,7 @@ export class PgKeyRepo implements KeyRepo {
   private readonly usageQueue: WriteQueue;
   /** Usage writes of keys near their budget under way (the reconcile waits for them as for the queue). */
   private writingNow = 0;
-  private warnedAt = 0;
+  private readonly warnedAt = new Map<string, number>();
 
   private constructor(private readonly db: PgDb, private readonly queue: WriteQueue, private readonly instanceId: string, private readonly rows: Map<string, ClientKey>) {
     this.usageQueue = new WriteQueue(queue.log, queue.maxAttempts, queue.pauseMs);
@@ -77,11 +77,7 @@ export class PgKeyRepo implements KeyRepo {
       if (row) this.applyTotals({ id: row.id, tokensThisMonth: row.tokensThisMonth, budgetMonth: row.budgetMonth, requests: row.requests });
       return row;
     } catch (e) {
-      const now = Date.now();
-      if (now - this.warnedAt >= WARN_EVERY_MS) {
-        this.warnedAt = now;
-        this.queue.log?.warn("budget check: the database did not answer; a key near its budget is admitted on this instance's count", { key: id, error: e instanceof Error ? e.message : String(e) });
-      }
+      this.warn("budget check: the database did not answer; a key near its budget is admitted on this instance's count", id, e);
       return null;
     }
   }
@@ -94,12 +90,19 @@ export class PgKeyRepo implements KeyRepo {
         for (const t of totals) this.applyTotals(t);
         return totals[0] ?? null;
       }, (e) => {
-        this.queue.log?.warn("usage of a key near its budget not written at once; queued with the batched usage", { key: u.key.id, error: e instanceof Error ? e.message : String(e) });
+        this.warn("usage of a key near its budget not written at once; queued with the batched usage", u.key.id, e);
         void this.writeUsage([u]);
         return null;
       })
       .finally(() => this.writingNow--);
     return within(write, NEAR_BUDGET_WAIT_MS).catch(() => null);
+  }
+
+  private warn(msg: string, key: string, e: unknown): void {
+    const now = Date.now();
+    if (now - (this.warnedAt.get(msg) ?? -Infinity) < WARN_EVERY_MS) return;
+    this.warnedAt.set(msg, now);
+    this.queue.log?.warn(msg, { key, error: e instanceof Error ? e.message : String(e) });
   }
 
   /**
