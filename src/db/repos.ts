@@ -76,6 +76,19 @@ export interface KeyRepo {
    * by several instances can be overrun.
    */
   readonly flushDelayMs?: number;
+  /**
+   * Present where several instances share the keys (PostgreSQL): the key's counters and budget as
+   * the database has them now, read with one statement, for the admission of a key near its
+   * budget (src/keys/near-budget.ts). Null when the database did not answer in time (the
+   * repository logs it) or the key is gone.
+   */
+  clusterUsage?(id: string): Promise<(KeyTotals & { monthlyTokenBudget: number | null }) | null>;
+  /**
+   * Present with `clusterUsage`: adds one finished request's usage at once (an atomic delta, not
+   * the batch) and answers with the cluster totals. Null when the write failed (it is then queued
+   * with the batched usage and retried) or did not finish in time (it goes on in the background).
+   */
+  addUsageNow?(usage: KeyUsage): Promise<KeyTotals | null>;
 }
 
 export interface SettingsRepo {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { ClientKey, KeyRepo, KeyTotals, KeyUsage } from "../db/repos";
 import type { SecretBox } from "../crypto/secret-box";
+import { NearBudget } from "./near-budget";
 
 export type { ClientKey } from "../db/repos";
 
@@ -13,12 +14,16 @@ export const keyLimitsSchema = z.object({
 export type KeyLimitsInput = z.infer<typeof keyLimitsSchema>;
 
 export const sha256Hex = (s: string) => new Bun.CryptoHasher("sha256").update(s).digest("hex");
+const monthOf = (now: number) => new Date(now).toISOString().slice(0, 7);
+const overBudget = (budget: number) => `this API key used its monthly budget of ${budget} tokens`;
+
 export const newKeyString = () => "sk-kiro-" + Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString("base64url");
 
 /**
  * Client API keys for /v1. Requests are checked against an in-memory map of sha256 hashes so the
- * check costs no database read; the map is rebuilt whenever a key changes (here, or on another
- * instance: reload() from the change feed).
+ * check costs no database read (the one exception: a key near its monthly budget on a store
+ * several instances share, see near-budget.ts); the map is rebuilt whenever a key changes (here,
+ * or on another instance: reload() from the change feed).
  */
 export class ClientKeys {
   private byHash = new Map<string, ClientKey>();
@@ -27,6 +32,8 @@ export class ClientKeys {
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   /** A usage write whose answer (cluster totals) is awaited. */
   private writing = false;
+  /** Which budgeted keys are near their budget (shared stores only: see near-budget.ts). */
+  private readonly near = new NearBudget();
 
   constructor(private readonly repo: KeyRepo, private readonly box: SecretBox) {
     this.reload();
@@ -111,14 +118,25 @@ export class ClientKeys {
    * Called after each request: counts requests and tokens against the monthly budget. The
    * in-memory record (what budget checks read) is updated at once; the write is batched on a
    * short timer (and before any read of the table), so no request waits on the database.
+   * The exception, on a store several instances share: a key near its budget (near-budget.ts)
+   * has its usage written at once, and the returned promise settles when it is stored (or the
+   * store gave up waiting); the caller holds the end of the answer until then.
    */
-  recordUsage(id: string, tokens: number, now = Date.now()): void {
+  recordUsage(id: string, tokens: number, now = Date.now()): Promise<void> | void {
     let k: ClientKey | undefined;
     for (const x of this.byHash.values()) if (x.id === id) k = x;
     if (!k) return;
-    const month = new Date(now).toISOString().slice(0, 7);
+    const month = monthOf(now);
     const used = (k.budgetMonth === month ? k.tokensThisMonth : 0) + tokens;
     Object.assign(k, { tokensThisMonth: used, budgetMonth: month, requests: k.requests + 1, lastUsedAt: now });
+    if (this.repo.addUsageNow && k.monthlyTokenBudget != null) {
+      this.near.count(id, tokens, 1, now);
+      if (this.near.isNear(id, k.monthlyTokenBudget, used, now)) {
+        return this.repo.addUsageNow({ key: k, tokens, requests: 1, month, lastUsedAt: now }).then((t) => {
+          if (t) this.applyTotals([t]);
+        });
+      }
+    }
     const p = this.pending.get(id) ?? { tokens: 0, requests: 0 };
     p.tokens += tokens;
     p.requests += 1;
@@ -162,16 +180,27 @@ export class ClientKeys {
     }
   }
 
-  /** Cluster totals of some keys (PostgreSQL), plus the usage counted here since they were sent. */
+  /**
+   * Cluster totals of some keys (PostgreSQL), plus the usage counted here since they were sent.
+   * Counters only grow within a month: an answer older than memory (writes answered out of
+   * order) lowers nothing.
+   */
   applyTotals(totals: KeyTotals[]): void {
     const byId = this.byId();
     for (const t of totals) {
       const k = byId.get(t.id);
       if (!k) continue;
       const p = this.pending.get(t.id);
-      k.budgetMonth = t.budgetMonth;
-      k.tokensThisMonth = t.tokensThisMonth + (p?.tokens ?? 0);
-      k.requests = t.requests + (p?.requests ?? 0);
+      const tokens = t.tokensThisMonth + (p?.tokens ?? 0);
+      const requests = t.requests + (p?.requests ?? 0);
+      if (k.budgetMonth === t.budgetMonth) {
+        // What other instances counted: their pace and request size tell how near a budget is.
+        if (k.monthlyTokenBudget != null && tokens > k.tokensThisMonth) this.near.count(k.id, tokens - k.tokensThisMonth, Math.max(1, requests - k.requests), Date.now());
+        k.tokensThisMonth = Math.max(k.tokensThisMonth, tokens);
+        k.requests = Math.max(k.requests, requests);
+      } else if (k.budgetMonth == null || (t.budgetMonth != null && t.budgetMonth > k.budgetMonth)) {
+        Object.assign(k, { budgetMonth: t.budgetMonth, tokensThisMonth: tokens, requests });
+      }
     }
   }
 
@@ -186,11 +215,33 @@ export class ClientKeys {
       if (!allowed.includes(model)) return `this API key may only use: ${allowed.join(", ")}`;
     }
     if (k.monthlyTokenBudget != null) {
-      const month = new Date(now).toISOString().slice(0, 7);
+      const month = monthOf(now);
       const used = k.budgetMonth === month ? k.tokensThisMonth : 0;
-      if (used >= k.monthlyTokenBudget) return `this API key used its monthly budget of ${k.monthlyTokenBudget} tokens`;
+      if (used >= k.monthlyTokenBudget) return overBudget(k.monthlyTokenBudget);
     }
     return null;
+  }
+
+  /**
+   * The second half of the budget check, after denyReason() let the key through: null when
+   * memory's answer stands (no budget, a store of one instance, or far from the budget), else the
+   * cluster's answer — why the key is over its budget, or null — read from the database
+   * (near-budget.ts). When the database does not answer, the key is admitted on this instance's
+   * count (the repository logs it): see docs/multi-instance.md.
+   */
+  clusterBudgetCheck(key: ClientKey, now = Date.now()): Promise<string | null> | null {
+    if (key.monthlyTokenBudget == null || !this.repo.clusterUsage) return null;
+    // The live record: the one the request was authorised with may have been replaced since.
+    const k = this.byHash.get(key.keyHash) ?? key;
+    if (k.monthlyTokenBudget == null) return null;
+    const month = monthOf(now);
+    if (!this.near.isNear(k.id, k.monthlyTokenBudget, k.budgetMonth === month ? k.tokensThisMonth : 0, now)) return null;
+    return this.repo.clusterUsage(k.id).then((row) => {
+      if (!row) return null;
+      this.applyTotals([row]);
+      const used = row.budgetMonth === month ? row.tokensThisMonth : 0;
+      return row.monthlyTokenBudget != null && used >= row.monthlyTokenBudget ? overBudget(row.monthlyTokenBudget) : null;
+    });
   }
 }
 

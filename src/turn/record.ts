@@ -36,6 +36,7 @@ export class TurnLog {
   /** The key limiter's slot for this turn, released with the tokens used when the turn ends. */
   keyAdmission?: KeyAdmission;
   private written = false;
+  private counted = false;
 
   constructor(
     private readonly s: TurnDeps,
@@ -73,13 +74,22 @@ export class TurnLog {
         stopReason: this.stopReason ?? null,
         requestBody: this.ctx.clientBody !== undefined && this.s.settings.runtime.logRequestBodies ? captureRequestBody(this.ctx.clientBody) : null,
       });
-      if (this.ctx.clientKey && this.usage) {
-        this.s.keys.recordUsage(this.ctx.clientKey.id, this.usage.inputTokens + this.usage.outputTokens);
-      }
+      void this.countKeyUsage();
       this.logSummary(e);
     } catch (err) {
       this.s.log.warn("could not write the request log", { requestId: this.ctx.requestId, error: err instanceof Error ? err.message : String(err) });
     }
+  }
+
+  /**
+   * Counts the turn's tokens against the client key, once. A promise when they are written
+   * through to a shared database (a key near its budget): the relay awaits it before the final
+   * events, so a client has its answer only once the cluster counts it.
+   */
+  countKeyUsage(): Promise<void> | void {
+    if (this.counted || !this.ctx.clientKey || !this.usage) return;
+    this.counted = true;
+    return this.s.keys.recordUsage(this.ctx.clientKey.id, this.usage.inputTokens + this.usage.outputTokens);
   }
 
   /** One line per request for the live log (stdout, Kiro Account Manager, the panel). */

@@ -89,6 +89,8 @@ export async function* relay(
     tail.push(stop.stopSequence !== undefined ? { type: "stop", reason: stop.reason, stopSequence: stop.stopSequence } : { type: "stop", reason: stop.reason });
     done = true;
     o.lease?.success({ usage });
+    const counting = log.countKeyUsage();
+    if (counting) await counting;
     yield tail;
   } catch (err) {
     if (ctx.signal.aborted) failure = clientClosed();

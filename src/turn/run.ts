@@ -26,7 +26,10 @@ export async function runTurn(s: TurnDeps, req: CanonicalRequest, ctx: TurnConte
   const log = new TurnLog(s, subjectOf(req), ctx, started);
   try {
     if (ctx.clientKey) {
-      const why = s.keys.denyReason(ctx.clientKey, req.model.requested);
+      let why = s.keys.denyReason(ctx.clientKey, req.model.requested);
+      // A key near its budget on a shared database: the cluster's total decides (one query).
+      const cluster = why ? null : s.keys.clusterBudgetCheck(ctx.clientKey);
+      if (cluster) why = await cluster;
       if (why) throw new TurnError("permission", why);
       const admitted = s.keyLimiter.admit(ctx.clientKey);
       if (admitted instanceof TurnError) throw admitted;

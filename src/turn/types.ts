@@ -18,7 +18,7 @@ import type { PoolLease, PoolUnavailable, AcquireOptions } from "../pool/types";
 export type TurnDeps = {
   pool: { acquireWait(opts: AcquireOptions, signal?: AbortSignal): Promise<PoolLease | PoolUnavailable> };
   requestLog: Pick<RequestLogWriter, "record">;
-  keys: Pick<ClientKeys, "denyReason" | "recordUsage">;
+  keys: Pick<ClientKeys, "denyReason" | "clusterBudgetCheck" | "recordUsage">;
   /** Per-key rate limits (requests and tokens per minute, requests at once). */
   keyLimiter: Pick<KeyLimiter, "admit">;
   /** Read on every turn: the panel may change them at any time. */

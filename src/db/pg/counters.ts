@@ -41,6 +41,22 @@ export async function addKeyUsage(
   });
 }
 
+/** A key's counters and budget exactly as the database has them now (one statement). */
+export type KeyUsageRow = KeyTotals & { monthlyTokenBudget: number | null };
+
+/**
+ * Reads a key's cluster-wide usage in one statement, for a budget check that must see every
+ * instance's usage written so far (a key near its budget). Null for an unknown key.
+ */
+export async function readKeyUsage(db: PgDb, id: string): Promise<KeyUsageRow | null> {
+  const k = clientKeys;
+  const [row] = await db
+    .select({ id: k.id, tokensThisMonth: k.tokensThisMonth, budgetMonth: k.budgetMonth, requests: k.requests, monthlyTokenBudget: k.monthlyTokenBudget })
+    .from(k)
+    .where(eq(k.id, id));
+  return row ?? null;
+}
+
 export type AccountCounterDelta = { id: string; requests: number; errors: number; lastUsedAt: number | null };
 
 /** Request and error counts per account, added (not overwritten); last use only moves forward. */

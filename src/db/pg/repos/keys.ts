@@ -1,10 +1,19 @@
 import { eq } from "drizzle-orm";
 import type { PgDb } from "../client";
 import { clientKeys } from "../../schema-pg";
-import { addKeyUsage } from "../counters";
+import { addKeyUsage, readKeyUsage, type KeyUsageRow } from "../counters";
 import type { ClientKey, KeyRepo, KeyTotals, KeyUsage } from "../../repos";
 import { notify } from "./accounts";
 import { WriteQueue } from "./queue";
+
+/**
+ * How long a budget check or a written-through usage of a key near its budget waits for the
+ * database. Past it, the admission goes by this instance's count (and logs), and the write goes
+ * on in the background: a database that hangs must not hang the requests.
+ */
+const NEAR_BUDGET_WAIT_MS = 3000;
+/** At most one line per kind of near-budget database failure per this many ms (an outage would log every request). */
+const WARN_EVERY_MS = 10_000;
 
 const DEFAULTS = { builtin: false, allowedModels: null, expiresAt: null, monthlyTokenBudget: null, rpmLimit: null, tpmLimit: null, concurrencyLimit: null, tokensThisMonth: 0, budgetMonth: null, requests: 0, lastUsedAt: null, revokedAt: null, keyEnc: null };
 
@@ -17,9 +26,12 @@ export class PgKeyRepo implements KeyRepo {
   readonly flushDelayMs = 0;
   /** Usage has its own queue: a budget check elsewhere waits on it, not on account writes. */
   private readonly usageQueue: WriteQueue;
+  /** Usage writes of keys near their budget under way (the reconcile waits for them as for the queue). */
+  private writingNow = 0;
+  private readonly warnedAt = new Map<string, number>();
 
   private constructor(private readonly db: PgDb, private readonly queue: WriteQueue, private readonly instanceId: string, private readonly rows: Map<string, ClientKey>) {
-    this.usageQueue = new WriteQueue(queue.log);
+    this.usageQueue = new WriteQueue(queue.log, queue.maxAttempts, queue.pauseMs);
   }
 
   static async open(db: PgDb, queue: WriteQueue, instanceId: string): Promise<PgKeyRepo> {
@@ -53,19 +65,60 @@ export class PgKeyRepo implements KeyRepo {
         // The totals travel with the announcement (sent on commit): the others apply them without a read.
         const totals = await addKeyUsage(this.db, rows.map((r) => ({ id: r.key.id, tokens: r.tokens, requests: r.requests, lastUsedAt: r.lastUsedAt })), rows[0]!.month,
           (tx, out) => Promise.all(out.map((t) => notify(tx, "client_keys", t.id, this.instanceId, { totals: t }))));
-        for (const t of totals) {
-          const cur = this.rows.get(t.id);
-          if (cur) this.rows.set(t.id, { ...cur, ...t });
-        }
+        for (const t of totals) this.applyTotals(t);
         resolve(totals);
       });
     });
   }
 
-  /** Cluster totals another instance announced (newer than what memory has, or ignored). */
+  async clusterUsage(id: string): Promise<KeyUsageRow | null> {
+    try {
+      const row = await within(readKeyUsage(this.db, id), NEAR_BUDGET_WAIT_MS);
+      if (row) this.applyTotals({ id: row.id, tokensThisMonth: row.tokensThisMonth, budgetMonth: row.budgetMonth, requests: row.requests });
+      return row;
+    } catch (e) {
+      this.warn("budget check: the database did not answer; a key near its budget is admitted on this instance's count", id, e);
+      return null;
+    }
+  }
+
+  addUsageNow(u: KeyUsage): Promise<KeyTotals | null> {
+    this.writingNow++;
+    const write = addKeyUsage(this.db, [{ id: u.key.id, tokens: u.tokens, requests: u.requests, lastUsedAt: u.lastUsedAt }], u.month,
+      (tx, out) => Promise.all(out.map((t) => notify(tx, "client_keys", t.id, this.instanceId, { totals: t }))))
+      .then((totals) => {
+        for (const t of totals) this.applyTotals(t);
+        return totals[0] ?? null;
+      }, (e) => {
+        this.warn("usage of a key near its budget not written at once; queued with the batched usage", u.key.id, e);
+        void this.writeUsage([u]);
+        return null;
+      })
+      .finally(() => this.writingNow--);
+    return within(write, NEAR_BUDGET_WAIT_MS).catch(() => null);
+  }
+
+  private warn(msg: string, key: string, e: unknown): void {
+    const now = Date.now();
+    if (now - (this.warnedAt.get(msg) ?? -Infinity) < WARN_EVERY_MS) return;
+    this.warnedAt.set(msg, now);
+    this.queue.log?.warn(msg, { key, error: e instanceof Error ? e.message : String(e) });
+  }
+
+  /**
+   * Cluster totals (announced by another instance, or answering a write here): counters only grow
+   * within a month, so totals older than memory (answers arriving out of order) are ignored.
+   * True when memory changed.
+   */
   applyTotals(t: KeyTotals): boolean {
     const cur = this.rows.get(t.id);
-    if (!cur || (cur.budgetMonth === t.budgetMonth && cur.tokensThisMonth >= t.tokensThisMonth && cur.requests >= t.requests)) return false;
+    if (!cur) return false;
+    if (cur.budgetMonth === t.budgetMonth) {
+      if (cur.tokensThisMonth >= t.tokensThisMonth && cur.requests >= t.requests) return false;
+      this.rows.set(t.id, { ...cur, tokensThisMonth: Math.max(cur.tokensThisMonth, t.tokensThisMonth), requests: Math.max(cur.requests, t.requests) });
+      return true;
+    }
+    if (cur.budgetMonth != null && (t.budgetMonth == null || t.budgetMonth < cur.budgetMonth)) return false;
     this.rows.set(t.id, { ...cur, ...t });
     return true;
   }
@@ -80,7 +133,7 @@ export class PgKeyRepo implements KeyRepo {
 
   /** Reads every key; true when anything differs from memory. */
   async reconcile(): Promise<boolean> {
-    if (this.queue.has("key ") || this.usageQueue.size) return false;
+    if (this.queue.has("key ") || this.usageQueue.size || this.writingNow) return false;
     const rows = (await this.db.select().from(clientKeys)) as ClientKey[];
     let changed = rows.length !== this.rows.size;
     for (const r of rows) {
@@ -106,4 +159,11 @@ export class PgKeyRepo implements KeyRepo {
       }),
     );
   }
+}
+
+/** `p`, or a rejection once `ms` have passed (the timer never outlives the answer). */
+function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }

@@ -11,7 +11,7 @@ export class WriteQueue {
   private running: Promise<void> | null = null;
   private idle: Array<() => void> = [];
 
-  constructor(readonly log?: Logger, private readonly maxAttempts = 6, private readonly pauseMs = 250) {}
+  constructor(readonly log?: Logger, readonly maxAttempts = 6, readonly pauseMs = 250) {}
 
   /** Queues a write; returns at once. */
   push(what: string, run: () => Promise<void>): void {
