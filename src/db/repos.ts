@@ -10,6 +10,7 @@
  * src/db/sqlite-store.ts. PostgreSQL ones: src/db/pg/repos/.
  */
 import type { accounts, clientKeys, requestLog } from "./schema";
+import type { RequestLogReader, RollupReader } from "../logs/request-reads";
 
 export type AccountRow = typeof accounts.$inferSelect;
 export type AccountPatch = Partial<Omit<AccountRow, "id" | "createdAt">>;
@@ -125,6 +126,11 @@ export type Store = {
   /** Extra destination of request-log batches (PostgreSQL: the shared table, with the instance id). */
   requestLogSink?: (rows: RequestLogEntry[]) => void;
   sessions?: SessionRepo;
+  /**
+   * The panel's reads of the cluster's request log and usage aggregates (PostgreSQL; without it
+   * the panel reads this process's SQLite). `flush` waits until this instance's rows are stored.
+   */
+  requestLogReads?: { log: RequestLogReader; rollups: RollupReader; flush(): Promise<void> };
   /** Starts keeping memory in step with the other instances (PostgreSQL: the change feed). */
   attach?(targets: StoreTargets): Promise<void>;
   health(): Promise<DatabaseHealth>;
