@@ -36,13 +36,21 @@ export type PanelCtx = {
 const FOLD_BATCH = 5_000;
 const FOLD_PAUSE_MS = 25;
 const FOLD_EVERY_MS = 30_000;
+/** How long a panel view waits for this instance's queued request-log rows to reach PostgreSQL. */
+const FLUSH_WAIT_MS = 2_000;
 
 export function makePanelCtx(s: Services): PanelCtx {
   const base = { s, sessions: sessionsFor(s), allowed: allowedHosts(s.config.host), jobs: new Jobs() };
   const shared = s.store.requestLogReads;
   if (shared) {
     // Several instances: the panel reads what every instance stored; nothing to fold or seed here.
-    const flushLog = async () => { s.requestLog.flush(); await shared.flush(); };
+    // A slow or unreachable database delays a page by at most FLUSH_WAIT_MS here (the rows stay queued).
+    const flushLog = async () => {
+      s.requestLog.flush();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([shared.flush(), new Promise<void>((r) => { timer = setTimeout(r, FLUSH_WAIT_MS); })]);
+      clearTimeout(timer);
+    };
     return { ...base, requests: shared.log, traffic: new ClusterTraffic(shared.rollups), rollups: shared.rollups, flushLog };
   }
   const requests = new RequestLogQueries(s.db);
