@@ -145,7 +145,9 @@ describe.skipIf(!pg.available)("PostgreSQL request log and its aggregates", () =
       expect(await log.get(10 ** 12)).toBeNull();
       expect(await log.get(Number.NaN)).toBeNull();
       const counts = await log.instanceCounts(0);
-      expect(counts.map((x) => [x.instanceId, x.requests])).toEqual([["node-a", 70], ["node-b", 40], ["edge-2", 1], ["edge_1", 1]]);
+      // Most requests first (the order of the two ties depends on the database's collation).
+      expect(counts.map((x) => [x.instanceId, x.requests]).slice(0, 2)).toEqual([["node-a", 70], ["node-b", 40]]);
+      expect(counts.slice(2).map((x) => [x.instanceId, x.requests]).sort()).toEqual([["edge-2", 1], ["edge_1", 1]]);
       expect(counts[0]!.errors).toBe(rows("node-a", 70).filter((r) => r.status >= 400).length);
       expect(counts[0]!.tokens).toBe(rows("node-a", 70).reduce((a, r) => a + (r.inputTokens ?? 0) + (r.outputTokens ?? 0), 0));
       expect(await log.instanceCounts(BASE + 10 * DAY)).toEqual([]);

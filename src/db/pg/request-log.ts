@@ -1,12 +1,12 @@
 import { and, eq, lt, sql } from "drizzle-orm";
 import { KEEP, STEPS } from "../../logs/request-rollup";
-import type { Dim } from "../../logs/request-reads";
+import type { Dim, Totals } from "../../logs/request-reads";
 import { requestLog, requestRollup } from "../schema-pg";
 import type { PgDb } from "./client";
 
 type Tx = Parameters<Parameters<PgDb["transaction"]>[0]>[0];
 export type PgRequestLogRow = typeof requestLog.$inferInsert;
-type RollupRow = typeof requestRollup.$inferInsert & { dim: Dim };
+type RollupRow = Totals & { step: number; dim: Dim; bucket: number; value: string };
 
 /** What the aggregates are made of, read back from the rows an INSERT really stored. */
 const FOLDED = {
@@ -33,13 +33,13 @@ export function rollupRows(rows: Folded[]): RollupRow[] {
         const id = `${step}\u0000${dim}\u0000${bucket}\u0000${value}`;
         let a = out.get(id);
         if (!a) out.set(id, (a = { step, dim, bucket, value, requests: 0, errors: 0, inputTokens: 0, outputTokens: 0, cachedTokens: 0, latencyMsSum: 0, latencyCount: 0, credits: 0 }));
-        a.requests! += 1;
-        if (r.status >= 400) a.errors! += 1;
-        a.inputTokens! += r.inputTokens ?? 0;
-        a.outputTokens! += r.outputTokens ?? 0;
-        a.cachedTokens! += r.cachedTokens ?? 0;
-        if (r.latencyMs != null) { a.latencyMsSum! += r.latencyMs; a.latencyCount! += 1; }
-        a.credits! += r.credits ?? 0;
+        a.requests += 1;
+        if (r.status >= 400) a.errors += 1;
+        a.inputTokens += r.inputTokens ?? 0;
+        a.outputTokens += r.outputTokens ?? 0;
+        a.cachedTokens += r.cachedTokens ?? 0;
+        if (r.latencyMs != null) { a.latencyMsSum += r.latencyMs; a.latencyCount += 1; }
+        a.credits += r.credits ?? 0;
       }
     }
   }
