@@ -20,6 +20,7 @@ import * as lite from "../db/schema";
 import * as pg from "../db/schema-pg";
 import { openPostgresStore } from "../db/pg/engine";
 import type { PgDb } from "../db/pg/client";
+import { storeRequestLog } from "../db/pg/request-log";
 import { isPostgresUrl, redactUrl } from "../db/pg/url";
 
 export const MIGRATE_STORE_HELP = `usage: kiro-server migrate-store --to postgres://user:pass@host:5432/db [--db FILE] [--log-days N]
@@ -235,11 +236,10 @@ async function copyRequestLog(source: Db, db: PgDb, since: number, count: TableC
     if (!rows.length) return;
     lastId = rows.at(-1)!.id;
     const values = rows.map(({ id: _id, ...r }) => ({ ...r, instanceId: IMPORTED_INSTANCE }));
-    const inserted = await db.insert(pg.requestLog).values(values)
-      .onConflictDoNothing({ target: [pg.requestLog.instanceId, pg.requestLog.requestId, pg.requestLog.at] })
-      .returning({ id: pg.requestLog.id });
-    count.added += inserted.length;
-    count.present += rows.length - inserted.length;
+    // Stored with their usage aggregates (rows copied before are skipped and not counted again).
+    const inserted = await storeRequestLog(db, values);
+    count.added += inserted;
+    count.present += rows.length - inserted;
   }
 }
 

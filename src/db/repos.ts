@@ -11,6 +11,7 @@
  */
 import type { ResponsesRepo } from "./responses-store";
 import type { accounts, clientKeys, requestLog } from "./schema";
+import type { RequestLogReader, RollupReader } from "../logs/request-reads";
 
 export type AccountRow = typeof accounts.$inferSelect;
 export type AccountPatch = Partial<Omit<AccountRow, "id" | "createdAt">>;
@@ -141,6 +142,11 @@ export type Store = {
   sessions?: SessionRepo;
   /** Stored OpenAI Responses shared by every instance (PostgreSQL); SQLite's live in the local database. */
   responses?: ResponsesRepo;
+  /**
+   * The panel's reads of the cluster's request log and usage aggregates (PostgreSQL; without it
+   * the panel reads this process's SQLite). `flush` waits until this instance's rows are stored.
+   */
+  requestLogReads?: { log: RequestLogReader; rollups: RollupReader; flush(): Promise<void> };
   /** Starts keeping memory in step with the other instances (PostgreSQL: the change feed). */
   attach?(targets: StoreTargets): Promise<void>;
   health(): Promise<DatabaseHealth>;

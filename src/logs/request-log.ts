@@ -3,12 +3,10 @@ import { and, type Column, desc, eq, getTableColumns, gte, lt, sql, type SQL } f
 import type { Db } from "../db/client";
 import { requestLog } from "../db/schema";
 import type { EventBus } from "./bus";
+import { PAGE_SIZE, type InstanceCount, type RequestDetail, type RequestFilter, type RequestLogReader, type RequestRow } from "./request-reads";
 
+export { PAGE_SIZE, type RequestDetail, type RequestFilter, type RequestRow } from "./request-reads";
 export type RequestLogEntry = typeof requestLog.$inferInsert;
-/** A stored row, every column. */
-export type RequestDetail = typeof requestLog.$inferSelect;
-/** A row as the log list shows it: every column but the stored body. */
-export type RequestRow = Omit<RequestDetail, "requestBody">;
 
 /**
  * Writes finished requests to the request_log table. Rows are queued and inserted in one short
@@ -74,12 +72,8 @@ function toDriver(v: unknown): string | number | null {
 /** The one column list for list views: every column of the table but the (possibly large) request body. */
 const { requestBody: _body, ...LIST_COLUMNS } = getTableColumns(requestLog);
 
-export const PAGE_SIZE = 50;
-/** The list columns' names in table order (the CSV export's header). */
+/** The list columns' names in table order (the CSV export's header; PostgreSQL mode adds the instance id). */
 export const LIST_COLUMN_KEYS = Object.keys(LIST_COLUMNS) as Array<keyof RequestRow>;
-
-/** Filters of the request log page. Model, account and key match by prefix. */
-export type RequestFilter = { status?: "ok" | "error"; model?: string; account?: string; key?: string; dialect?: string; before?: number };
 
 /** Requests, tokens and errors of one client key (or none) in one minute. */
 export type MinuteCount = { clientKeyId: string | null; minute: number; requests: number; tokens: number; errors: number };
@@ -93,14 +87,17 @@ export function likeLiteral(text: string): string {
 const startsWith = (column: Column, text: string) => sql`${column} LIKE ${likeLiteral(text) + "%"} ESCAPE '\\'`;
 
 /**
- * Read-side queries over the request log (for the panel). Request paging is keyset on the id, so
- * no page costs more than its own rows whatever the table size.
+ * Read-side queries over this process's request log (for the panel; one instance, so no instance
+ * column and no instance filter). Request paging is keyset on the id, so no page costs more than
+ * its own rows whatever the table size. bun:sqlite is synchronous: each query runs when called and
+ * its promise is already resolved.
  */
-export class RequestLogQueries {
+export class RequestLogQueries implements RequestLogReader {
+  readonly cluster = false;
+
   constructor(private readonly db: Db) {}
 
-  /** One page of the log, newest first; `before` is the last id of the previous page. */
-  page(f: RequestFilter): RequestRow[] {
+  async page(f: RequestFilter): Promise<RequestRow[]> {
     const where: SQL[] = [];
     if (f.before) where.push(lt(requestLog.id, f.before));
     if (f.status === "ok") where.push(lt(requestLog.status, 400));
@@ -112,17 +109,13 @@ export class RequestLogQueries {
     return this.db.select(LIST_COLUMNS).from(requestLog).where(and(...where)).orderBy(desc(requestLog.id)).limit(PAGE_SIZE).all();
   }
 
-  /** One row with its stored body, or null when it is gone (pruned, or never existed). */
-  get(id: number): RequestDetail | null {
+  async get(id: number): Promise<RequestDetail | null> {
     if (!Number.isSafeInteger(id)) return null;
     return this.db.select().from(requestLog).where(eq(requestLog.id, id)).get() ?? null;
   }
 
-  /**
-   * Rows with `from <= at < to` in time order (every column but the body), read in keyset pages of
-   * `batch` rows so an export of millions of rows never holds them all in memory.
-   */
-  *range(from: number, to: number, batch = 2000): Generator<RequestRow[]> {
+  /** Keyset pages of `batch` rows, so an export of millions of rows never holds them all in memory. */
+  async *range(from: number, to: number, batch = 2000): AsyncGenerator<RequestRow[]> {
     let after: { at: number; id: number } | null = null;
     for (;;) {
       const cond: SQL[] = [gte(requestLog.at, from), lt(requestLog.at, to)];
@@ -134,6 +127,10 @@ export class RequestLogQueries {
       const last = rows[rows.length - 1]!;
       after = { at: last.at, id: last.id };
     }
+  }
+
+  async instanceCounts(_since: number): Promise<InstanceCount[]> {
+    return [];
   }
 
   /** Per-minute counts (total and per client key) since `since`: one GROUP BY over the indexed `at` range. */

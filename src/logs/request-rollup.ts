@@ -1,6 +1,9 @@
 import { and, eq, gt, gte, lt, lte, max, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { requestLog, requestRollup, rollupCursor } from "../db/schema";
+import type { Dim, Point, RollupReader, Share } from "./request-reads";
+
+export type { Dim, Point, Share, Totals } from "./request-reads";
 
 /**
  * Aggregates of the request log for usage charts: counts per minute, hour and day, in total and
@@ -15,8 +18,8 @@ export const HOUR = 3_600_000;
 export const DAY = 86_400_000;
 export const STEPS = [MINUTE, HOUR, DAY] as const;
 export type Step = (typeof STEPS)[number];
-export type Dim = "total" | "model" | "account" | "key";
-const KEEP: Record<Step, number> = { [MINUTE]: 2 * DAY, [HOUR]: 40 * DAY, [DAY]: Infinity };
+/** How long rows of each step are kept (PostgreSQL keeps its rollups the same way). */
+export const KEEP: Record<Step, number> = { [MINUTE]: 2 * DAY, [HOUR]: 40 * DAY, [DAY]: Infinity };
 /** Log rows folded in per transaction, so catching up on millions of rows never holds the database long. */
 const CHUNK = 100_000;
 const CURSOR = "request_log";
@@ -27,11 +30,6 @@ const DIM_COLUMN = {
   account: sql<string>`coalesce(${requestLog.accountId}, '')`,
   key: sql<string>`coalesce(${requestLog.clientKeyId}, '')`,
 } as const;
-
-/** Sums of one bucket (or one dimension value over a range). */
-export type Totals = { requests: number; errors: number; inputTokens: number; outputTokens: number; cachedTokens: number; latencyMsSum: number; latencyCount: number; credits: number };
-export type Point = Totals & { bucket: number };
-export type Share = Totals & { value: string };
 
 const SUMS = {
   requests: sql<number>`sum(${requestRollup.requests})`.mapWith(Number),
@@ -44,10 +42,15 @@ const SUMS = {
   credits: sql<number>`sum(${requestRollup.credits})`.mapWith(Number),
 };
 
-export class RequestRollups {
+export class RequestRollups implements RollupReader {
   private lastPrune = 0;
 
   constructor(private readonly db: Db, private readonly flushPending: () => void = () => {}, private readonly now: () => number = Date.now) {}
+
+  async update(limit: number): Promise<number> {
+    this.catchUp(limit);
+    return this.pending();
+  }
 
   /** The last log id already counted. */
   cursor(): number {
@@ -118,24 +121,21 @@ export class RequestRollups {
     }
   }
 
-  /** Totals per bucket of `group` ms (a multiple of `step`) over [from, to), from the "total" dimension. */
-  series(step: Step, group: number, from: number, to: number): Point[] {
+  async series(step: Step, group: number, from: number, to: number): Promise<Point[]> {
     const b = sql<number>`(${requestRollup.bucket} / ${sql.raw(String(group))}) * ${sql.raw(String(group))}`.mapWith(Number);
     return this.db.select({ bucket: b, ...SUMS }).from(requestRollup)
       .where(and(eq(requestRollup.step, step), eq(requestRollup.dim, "total"), gte(requestRollup.bucket, from), lt(requestRollup.bucket, to)))
       .groupBy(b).orderBy(b).all();
   }
 
-  /** Per-bucket totals of each value of a dimension over [from, to) (for per-model chart series). */
-  seriesBy(step: Step, group: number, dim: Dim, from: number, to: number): Array<Point & { value: string }> {
+  async seriesBy(step: Step, group: number, dim: Dim, from: number, to: number): Promise<Array<Point & { value: string }>> {
     const b = sql<number>`(${requestRollup.bucket} / ${sql.raw(String(group))}) * ${sql.raw(String(group))}`.mapWith(Number);
     return this.db.select({ bucket: b, value: requestRollup.value, ...SUMS }).from(requestRollup)
       .where(and(eq(requestRollup.step, step), eq(requestRollup.dim, dim), gte(requestRollup.bucket, from), lt(requestRollup.bucket, to)))
       .groupBy(b, requestRollup.value).all();
   }
 
-  /** Totals per value of a dimension over [from, to), most requests first. */
-  breakdown(step: Step, dim: Dim, from: number, to: number, limit = 50): Share[] {
+  async breakdown(step: Step, dim: Dim, from: number, to: number, limit = 50): Promise<Share[]> {
     const requests = SUMS.requests;
     return this.db.select({ value: requestRollup.value, ...SUMS }).from(requestRollup)
       .where(and(eq(requestRollup.step, step), eq(requestRollup.dim, dim), gte(requestRollup.bucket, from), lt(requestRollup.bucket, to)))

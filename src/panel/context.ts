@@ -6,7 +6,9 @@ import { Jobs } from "./shared/jobs";
 import { type AdminSessions, sessionsFor } from "../admin/session";
 import { RequestLogQueries } from "../logs/request-log";
 import { RequestRollups } from "../logs/request-rollup";
+import type { RequestLogReader, RollupReader } from "../logs/request-reads";
 import { RollingStats, type RequestEvent } from "./shared/rolling";
+import { ClusterTraffic, localTraffic, type Traffic } from "./shared/traffic";
 import { localeOf } from "./shared/i18n";
 import { type Tr, trOf } from "./shared/i18n/tr";
 
@@ -15,11 +17,14 @@ export type PanelCtx = {
   s: Services;
   sessions: AdminSessions;
   allowed: Set<string>;
-  /** Read-side queries over the request log. */
-  requests: RequestLogQueries;
-  rolling: RollingStats;
+  /** Read-side queries over the request log (PostgreSQL: the whole cluster's; `requests.cluster`). */
+  requests: RequestLogReader;
+  /** Recent traffic for the dashboard charts and per-key usage. */
+  traffic: Traffic;
   /** Minute/hour/day aggregates of the request log (usage charts). */
-  rollups: RequestRollups;
+  rollups: RollupReader;
+  /** Sends this instance's finished requests to the table the panel reads, so a view shows them. */
+  flushLog(): Promise<void>;
   jobs: Jobs;
 };
 
@@ -31,8 +36,23 @@ export type PanelCtx = {
 const FOLD_BATCH = 5_000;
 const FOLD_PAUSE_MS = 25;
 const FOLD_EVERY_MS = 30_000;
+/** How long a panel view waits for this instance's queued request-log rows to reach PostgreSQL. */
+const FLUSH_WAIT_MS = 2_000;
 
 export function makePanelCtx(s: Services): PanelCtx {
+  const base = { s, sessions: sessionsFor(s), allowed: allowedHosts(s.config.host), jobs: new Jobs() };
+  const shared = s.store.requestLogReads;
+  if (shared) {
+    // Several instances: the panel reads what every instance stored; nothing to fold or seed here.
+    // A slow or unreachable database delays a page by at most FLUSH_WAIT_MS here (the rows stay queued).
+    const flushLog = async () => {
+      s.requestLog.flush();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([shared.flush(), new Promise<void>((r) => { timer = setTimeout(r, FLUSH_WAIT_MS); })]);
+      clearTimeout(timer);
+    };
+    return { ...base, requests: shared.log, traffic: new ClusterTraffic(shared.rollups), rollups: shared.rollups, flushLog };
+  }
   const requests = new RequestLogQueries(s.db);
   const rolling = new RollingStats(requests, () => s.requestLog.flush());
   const off = s.bus.on((e) => { if (e.kind === "request") rolling.add(e.data as RequestEvent); });
@@ -52,7 +72,7 @@ export function makePanelCtx(s: Services): PanelCtx {
   fold = setTimeout(step, 1000);
   (fold as { unref?: () => void }).unref?.();
   s.onShutdown.push(off, () => clearTimeout(warm), () => clearTimeout(fold));
-  return { s, sessions: sessionsFor(s), allowed: allowedHosts(s.config.host), requests, rolling, rollups, jobs: new Jobs() };
+  return { ...base, requests, traffic: localTraffic(rolling), rollups, flushLog: async () => s.requestLog.flush() };
 }
 
 /** The viewer's language for this request (cookie, then Accept-Language). */

@@ -30,8 +30,10 @@ function storedBody(requestId: string): string | null {
 async function detailsPage(requestId: string): Promise<string> {
   const login = await fetch(`${e.url}/login?token=${TEST_ADMIN_TOKEN}`, { redirect: "manual" });
   const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
-  e.services.requestLog.flush();
-  const { id } = e.services.db.$client.query("select id from request_log where request_id = ?").get(requestId) as { id: number };
+  // The row's id as the panel lists it (PostgreSQL mode: the shared table's id, not this process's copy).
+  const list = await (await fetch(`${e.url}/requests`, { headers: { cookie } })).text();
+  const id = new RegExp(`hx-get="/requests/(\\d+)"[^>]*data-request="${requestId}"`).exec(list)?.[1];
+  if (!id) throw new Error(`request ${requestId} is not in the panel's request log`);
   return (await fetch(`${e.url}/requests/${id}`, { headers: { cookie, "hx-request": "true" } })).text();
 }
 

@@ -119,13 +119,13 @@ describe("panel time and filter helpers", () => {
     }
     s.requestLog.flush();
     const log = new RequestLogQueries(s.db);
-    const ids = (f: Parameters<RequestLogQueries["page"]>[0]) => log.page(f).map((r) => r.requestId).sort();
-    expect(ids({ model: "claude-s" })).toEqual(["b", "c"]);
-    expect(ids({ model: "CLAUDE-HAIKU" })).toEqual(["a"]);
-    expect(ids({ key: "ci_" })).toEqual(["a"]); // _ is not a wildcard
-    expect(ids({ key: "ci" })).toEqual(["a", "b"]);
-    expect(ids({ model: "%" })).toEqual([]);
-    expect(ids({ model: "sonnet" })).toEqual([]); // prefix, not substring
+    const ids = async (f: Parameters<RequestLogQueries["page"]>[0]) => (await log.page(f)).map((r) => r.requestId).sort();
+    expect(await ids({ model: "claude-s" })).toEqual(["b", "c"]);
+    expect(await ids({ model: "CLAUDE-HAIKU" })).toEqual(["a"]);
+    expect(await ids({ key: "ci_" })).toEqual(["a"]); // _ is not a wildcard
+    expect(await ids({ key: "ci" })).toEqual(["a", "b"]);
+    expect(await ids({ model: "%" })).toEqual([]);
+    expect(await ids({ model: "sonnet" })).toEqual([]); // prefix, not substring
     expect(likeLiteral("a%b_c\\d")).toBe("a\\%b\\_c\\\\d");
     for (const fn of s.onShutdown.splice(0)) await fn();
   });

@@ -59,21 +59,21 @@ describe("request-log rollups", () => {
     const direct = services.db.$client.query(`SELECT count(*) AS n, sum(status >= 400) AS e, sum(coalesce(input_tokens,0)) AS i, sum(coalesce(output_tokens,0)) AS o, sum(coalesce(cached_tokens,0)) AS c,
       sum(coalesce(latency_ms,0)) AS l, count(latency_ms) AS lc FROM request_log`).get() as { n: number; e: number; i: number; o: number; c: number; l: number; lc: number };
     for (const step of [MINUTE, HOUR, DAY] as const) {
-      const pts = r.series(step, step, 0, now + DAY);
+      const pts = await r.series(step, step, 0, now + DAY);
       const sum = (f: (p: (typeof pts)[number]) => number) => pts.reduce((a, p) => a + f(p), 0);
       expect({ n: sum((p) => p.requests), e: sum((p) => p.errors), i: sum((p) => p.inputTokens), o: sum((p) => p.outputTokens), c: sum((p) => p.cachedTokens), l: sum((p) => p.latencyMsSum), lc: sum((p) => p.latencyCount) }).toEqual(direct);
     }
-    const byModel = r.breakdown(HOUR, "model", 0, now + DAY);
+    const byModel = await r.breakdown(HOUR, "model", 0, now + DAY);
     expect(byModel.map((m) => [m.value, m.requests])).toEqual([["m-a", 333], ["", 167]]);
-    expect(r.breakdown(DAY, "account", 0, now + DAY).map((a) => a.requests)).toEqual([125, 125, 125, 125]);
+    expect((await r.breakdown(DAY, "account", 0, now + DAY)).map((a) => a.requests)).toEqual([125, 125, 125, 125]);
     // New rows are added to the existing buckets, never counted twice.
     services.requestLog.record({ requestId: "late", at: base, dialect: "openai", model: "m-a", status: 200 });
     r.catchUp();
-    expect(r.series(HOUR, HOUR, base, base + HOUR)[0]!.requests).toBe(Math.ceil(HOUR / 13_000) + 1);
+    expect((await r.series(HOUR, HOUR, base, base + HOUR))[0]!.requests).toBe(Math.ceil(HOUR / 13_000) + 1);
     r.catchUp();
-    expect(r.series(DAY, DAY, 0, now + DAY).reduce((a, p) => a + p.requests, 0)).toBe(rows + 1);
+    expect((await r.series(DAY, DAY, 0, now + DAY)).reduce((a, p) => a + p.requests, 0)).toBe(rows + 1);
     // The Usage page's day range: 96 quarter hours, every row of the last day in its bucket.
-    const d = usageData(r, "day", now);
+    const d = await usageData(r, "day", now);
     expect(d.x.length).toBe(96);
     expect(d.sum.requests).toBe(rows + 1);
     for (const fn of services.onShutdown.splice(0)) await fn();

@@ -3,6 +3,8 @@ import type { SecretBox } from "../../crypto/secret-box";
 import type { Logger } from "../../logs/logger";
 import type { KeyTotals, RequestLogEntry, Store, StoreTargets } from "../repos";
 import { requestLog } from "../schema-pg";
+import { pruneRollups, storeRequestLog } from "./request-log";
+import { PgRequestLogReader, PgRollupReader } from "./request-reads";
 import { ChangeFeed, diffVersions, rowVersions, type Change } from "./change-feed";
 import { openPostgresStore } from "./engine";
 import { tryWithAdvisoryLock } from "./lock";
@@ -54,7 +56,7 @@ export async function openPgStore(url: string, box: SecretBox, opts: PgStoreOpti
   const sink = (rows: RequestLogEntry[]) => {
     const copy = rows.map(({ id: _id, ...r }) => ({ ...r, instanceId: id }));
     logQueue.push(`request log ${copy.length} rows`, async () => {
-      for (let i = 0; i < copy.length; i += LOG_CHUNK) await db.insert(requestLog).values(copy.slice(i, i + LOG_CHUNK)).onConflictDoNothing();
+      for (let i = 0; i < copy.length; i += LOG_CHUNK) await storeRequestLog(db, copy.slice(i, i + LOG_CHUNK));
     });
   };
 
@@ -109,6 +111,7 @@ export async function openPgStore(url: string, box: SecretBox, opts: PgStoreOpti
     const prune = () =>
       void tryWithAdvisoryLock(sql, "prune request log", async () => {
         await db.delete(requestLog).where(lt(requestLog.at, Date.now() - t.logRetentionDays() * 86_400_000));
+        await pruneRollups(db);
       }).catch((e) => opts.log?.warn("request-log pruning failed", { error: String(e) }));
     pruneTimer = setInterval(prune, PRUNE_EVERY_MS);
     pruneTimer.unref?.();
@@ -123,6 +126,7 @@ export async function openPgStore(url: string, box: SecretBox, opts: PgStoreOpti
     sessions,
     responses,
     requestLogSink: sink,
+    requestLogReads: { log: new PgRequestLogReader(db), rollups: new PgRollupReader(db, () => logQueue.flush()), flush: () => logQueue.flush() },
     attach,
     async health() {
       const t = performance.now();

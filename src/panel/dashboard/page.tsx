@@ -8,11 +8,49 @@ import { pct } from "../shared/format";
 import { Time } from "../../../views/components/time";
 import type { Tr } from "../shared/i18n/tr";
 import { CreditsCard, type PoolCredits } from "../../../views/components/credits";
+import type { InstanceCount } from "../../logs/request-reads";
+
+/** Requests per instance in the last hour (several instances on PostgreSQL), with this instance's id. */
+export type InstanceShare = { self: string; rows: InstanceCount[] };
 
 export type DashboardData = {
   tr: Tr; csrf: string; version: string; now: number; baseUrl: string; clientKey: string | null;
   pool: PoolSummary; soonest: { cooling?: number; exhausted?: number }; hour: Series; day: Series; credits: PoolCredits; queue: QueueStats;
+  /** Null on one instance (SQLite). */
+  instances: InstanceShare | null;
 };
+
+/** Which instance served how much of the last hour: the charts above count every instance. */
+function Instances(props: { tr: Tr; data: InstanceShare }) {
+  const { tr, data } = props;
+  const t = tr.t;
+  return (
+    <section class="card breakdown" id="instances">
+      <h2 safe>{t("dash.instances")}</h2>
+      {data.rows.length ? (
+        <div class="scroll">
+          <table class="grid cards">
+            <thead>
+              <tr><th safe>{t("requests.col.instance")}</th><th class="num" safe>{t("chart.requests")}</th><th class="num" safe>{t("chart.errors")}</th><th class="num" safe>{t("chart.tokens")}</th></tr>
+            </thead>
+            <tbody>
+              {data.rows.map((r) => (
+                <tr data-instance={r.instanceId}>
+                  <td data-label={t("requests.col.instance")} class="name">
+                    <span safe>{r.instanceId || "—"}</span>{r.instanceId === data.self ? <> <small class="muted" safe>{t("dash.instances.self")}</small></> : ""}
+                  </td>
+                  <td data-label={t("chart.requests")} class="num" safe>{tr.int(r.requests)}</td>
+                  <td data-label={t("chart.errors")} class="num" safe>{tr.int(r.errors)}</td>
+                  <td data-label={t("chart.tokens")} class="num" safe>{tr.num(r.tokens)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : <p class="muted" safe>{t("dash.instances.none")}</p>}
+    </section>
+  );
+}
 
 /** The wait queue, shown only while requests wait for an account with head-room. */
 function QueueNotice(props: { tr: Tr; q: QueueStats }) {
@@ -65,7 +103,7 @@ function seriesChart(tr: Tr, s: Series, metric: "requests" | "tokens"): ChartDat
 }
 
 /** Pool summary, error rates, credits and charts: the part of the dashboard that refreshes itself. */
-export function DashboardLive(d: Pick<DashboardData, "tr" | "now" | "pool" | "soonest" | "hour" | "day" | "credits" | "queue">) {
+export function DashboardLive(d: Pick<DashboardData, "tr" | "now" | "pool" | "soonest" | "hour" | "day" | "credits" | "queue" | "instances">) {
   const p = d.pool;
   const { tr } = d;
   const t = tr.t;
@@ -91,6 +129,7 @@ export function DashboardLive(d: Pick<DashboardData, "tr" | "now" | "pool" | "so
           totals={[[t("chart.requests"), tr.int(d.day.requests)], [t("chart.errors"), tr.int(d.day.errors)]]} />
         <TimeChart tr={tr} id="chart-day-tokens" title={t("dash.chart.tokensDay")} data={seriesChart(tr, d.day, "tokens")} totals={[[t("chart.tokens"), tr.num(d.day.tokens)]]} />
       </section>
+      {d.instances ? <Instances tr={tr} data={d.instances} /> : ""}
     </div>
   );
 }
@@ -118,7 +157,7 @@ export function DashboardPage(d: DashboardData) {
   return (
     <Page tr={tr} title={t("nav.dashboard")} csrf={d.csrf} active="/" version={d.version} charts>
       {empty ? <EmptyPool tr={tr} /> : ""}
-      <DashboardLive tr={tr} now={d.now} pool={d.pool} soonest={d.soonest} hour={d.hour} day={d.day} credits={d.credits} queue={d.queue} />
+      <DashboardLive tr={tr} now={d.now} pool={d.pool} soonest={d.soonest} hour={d.hour} day={d.day} credits={d.credits} queue={d.queue} instances={d.instances} />
       <section class="card">
         <h2 safe>{t("dash.connect")}</h2>
         {empty ? <p class="notice" safe>{t("dash.connect.needAccount")}</p> : ""}

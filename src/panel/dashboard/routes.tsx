@@ -28,11 +28,22 @@ function soonest(ctx: PanelCtx): { cooling?: number; exhausted?: number } {
   return out;
 }
 
-/** Everything the self-refreshing part of the dashboard shows, from cached state only. */
-function live(ctx: PanelCtx, tr: Tr) {
+/**
+ * Everything the self-refreshing part of the dashboard shows: the pool from memory, the traffic
+ * from in-memory buckets (one instance) or the cluster's minute aggregates (several instances,
+ * which also get requests per instance over the last hour).
+ */
+async function live(ctx: PanelCtx, tr: Tr) {
+  const now = Date.now();
+  if (ctx.requests.cluster) await ctx.flushLog(); // this instance's last requests are counted too
+  const [hour, day, instances] = await Promise.all([
+    ctx.traffic.series(MINUTE, 60),
+    ctx.traffic.series(HOUR, 24),
+    ctx.requests.cluster ? ctx.requests.instanceCounts(now - HOUR).then((rows) => ({ self: ctx.s.config.instanceId, rows })) : null,
+  ]);
   return {
-    tr, now: Date.now(), pool: ctx.s.pool.summary(), soonest: soonest(ctx), credits: poolCredits(ctx.s.pool.list()), queue: ctx.s.pool.queueStats(),
-    hour: ctx.rolling.series(MINUTE, 60), day: ctx.rolling.series(HOUR, 24),
+    tr, now, pool: ctx.s.pool.summary(), soonest: soonest(ctx), credits: poolCredits(ctx.s.pool.list()), queue: ctx.s.pool.queueStats(),
+    hour, day, instances,
   };
 }
 
@@ -41,9 +52,9 @@ export function dashboardRoutes(ctx: PanelCtx) {
     .get("/", async ({ request, session, tr }) => {
       const host = hostOf(request);
       return htmlResponse(
-        <DashboardPage csrf={session!.csrf} version={ctx.s.version} baseUrl={`http://${host}`} clientKey={await builtinKey(ctx)} {...live(ctx, tr)} />,
+        <DashboardPage csrf={session!.csrf} version={ctx.s.version} baseUrl={`http://${host}`} clientKey={await builtinKey(ctx)} {...await live(ctx, tr)} />,
       );
     })
     // Polled every 15 s by the open dashboard (while its tab is visible).
-    .get("/dashboard/live", ({ tr }) => htmlResponse(<DashboardLive {...live(ctx, tr)} />));
+    .get("/dashboard/live", async ({ tr }) => htmlResponse(<DashboardLive {...await live(ctx, tr)} />));
 }

@@ -75,18 +75,18 @@ export function keyInput(body: unknown, now = Date.now()): { input: KeyInput } |
 }
 
 export function keyRoutes(ctx: PanelCtx) {
-  const table = () => {
+  const table = async () => {
     const now = Date.now();
-    return { keys: ctx.s.keys.list(), usage: ctx.rolling.keyUsageSince(now - DAY), live: (id: string) => ctx.s.keyLimiter.usage(id), now };
+    return { keys: ctx.s.keys.list(), usage: await ctx.traffic.keyUsageSince(now - DAY), live: (id: string) => ctx.s.keyLimiter.usage(id), now };
   };
-  const row = (tr: Tr, id: string, extra: { limitsError?: string } = {}) => {
-    const { usage, live, now } = table();
+  const row = async (tr: Tr, id: string, extra: { limitsError?: string } = {}) => {
+    const { usage, live, now } = await table();
     const k = ctx.s.keys.list().find((x) => x.id === id)!;
     return <KeyRow tr={tr} k={k} day={usage.get(k.id)} live={live(k.id)} now={now} {...extra} />;
   };
   return guardedGroup(ctx)
-    .get("/keys", ({ session, tr }) => htmlResponse(<KeysPage tr={tr} csrf={session!.csrf} version={ctx.s.version} modelNames={listModels().filter((m) => !m.aliasOf).map((m) => m.name)} {...table()} />))
-    .get("/keys/table", ({ tr }) => htmlResponse(<KeysTable tr={tr} {...table()} />))
+    .get("/keys", async ({ session, tr }) => htmlResponse(<KeysPage tr={tr} csrf={session!.csrf} version={ctx.s.version} modelNames={listModels().filter((m) => !m.aliasOf).map((m) => m.name)} {...await table()} />))
+    .get("/keys/table", async ({ tr }) => htmlResponse(<KeysTable tr={tr} {...await table()} />))
     // Checked while the allow-list is typed, so a wrong name is seen before the key exists.
     .get("/keys/check-models", ({ query, tr }) => {
       const names = String(query.models ?? "").split(/[\s,]+/).filter(Boolean).slice(0, 100);

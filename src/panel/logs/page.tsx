@@ -71,9 +71,11 @@ export function LogView(props: { tr: Tr; level: LogLevel; paused: boolean; recen
   );
 }
 
-export function LogsPage(props: { tr: Tr; csrf: string; version: string; level: LogLevel; recent: BusEvent[] }) {
+/** `instance` is set when several instances share the database: this tail shows only this one's lines. */
+export function LogsPage(props: { tr: Tr; csrf: string; version: string; level: LogLevel; recent: BusEvent[]; instance?: string }) {
   return (
     <Page tr={props.tr} title={props.tr.t("nav.logs")} csrf={props.csrf} active="/logs" version={props.version}>
+      {props.instance ? <p class="muted small" id="log-scope" safe>{props.tr.t("logs.thisInstance", { id: props.instance })}</p> : ""}
       <LogView tr={props.tr} level={props.level} paused={false} recent={props.recent} />
     </Page>
   );

@@ -21,7 +21,8 @@ export function logRoutes(ctx: PanelCtx) {
 
   return guardedGroup(ctx)
     .get("/logs", ({ query, session, tr }) =>
-      htmlResponse(<LogsPage tr={tr} csrf={session!.csrf} version={ctx.s.version} level={parseLevel(query.level)} recent={recent()} />))
+      htmlResponse(<LogsPage tr={tr} csrf={session!.csrf} version={ctx.s.version} level={parseLevel(query.level)} recent={recent()}
+        instance={ctx.requests.cluster ? ctx.s.config.instanceId : undefined} />))
     .get("/logs/feed", ({ query, tr }) => {
       // The toggle button sends the current state plus toggle=1; the level select sends the state as is.
       const paused = (query.paused === "1") !== (query.toggle === "1");

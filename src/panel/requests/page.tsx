@@ -5,11 +5,12 @@ import { Time } from "../../../views/components/time";
 import type { Tr } from "../shared/i18n/tr";
 import type { MessageKey } from "../shared/i18n";
 
-const COLUMNS = 9;
+/** Columns of the table; several instances (PostgreSQL) add the instance that served each request. */
+const columns = (cluster: boolean) => (cluster ? 10 : 9);
 
 function query(f: RequestFilter, before?: number): string {
   const p = new URLSearchParams();
-  for (const k of ["status", "model", "account", "key", "dialect"] as const) if (f[k]) p.set(k, String(f[k]));
+  for (const k of ["status", "model", "account", "key", "dialect", "instance"] as const) if (f[k]) p.set(k, String(f[k]));
   if (before) p.set("before", String(before));
   return p.toString();
 }
@@ -19,7 +20,7 @@ function query(f: RequestFilter, before?: number): string {
  * carries its column name, and the error message is a full-width line of its own, so a long
  * message wraps instead of stretching a narrow column.
  */
-export function RequestRows(props: { tr: Tr; rows: RequestRow[]; filter: RequestFilter; now: number }) {
+export function RequestRows(props: { tr: Tr; rows: RequestRow[]; filter: RequestFilter; now: number; cluster: boolean }) {
   const { tr } = props;
   const t = tr.t;
   const last = props.rows[props.rows.length - 1];
@@ -28,6 +29,7 @@ export function RequestRows(props: { tr: Tr; rows: RequestRow[]; filter: Request
       {props.rows.map((r) => (
         <tr class={`click${r.errorMessage ? " has-error" : ""}`} hx-get={`/requests/${r.id}`} hx-target="#request-detail" hx-swap="innerHTML" data-request={r.requestId}>
           <td data-label={t("requests.col.time")} class="nowrap"><Time tr={tr} at={r.at} now={props.now} /></td>
+          {props.cluster ? <td data-label={t("requests.col.instance")} class="instance" safe>{r.instanceId || "—"}</td> : ""}
           <td data-label={t("requests.col.key")} safe>{r.clientKeyName ?? "—"}</td>
           <td data-label={t("requests.col.dialect")} safe>{r.dialect}</td>
           <td data-label={t("requests.col.model")} class="model" safe>{r.model ?? "—"}</td>
@@ -40,7 +42,7 @@ export function RequestRows(props: { tr: Tr; rows: RequestRow[]; filter: Request
       ))}
       {last && props.rows.length === PAGE_SIZE ? (
         <tr class="more">
-          <td colspan={String(COLUMNS)}>
+          <td colspan={String(columns(props.cluster))}>
             <button type="button" class="small" hx-get={`/requests/rows?${query(props.filter, last.id)}`} hx-target="closest tr" hx-swap="outerHTML" safe>{t("requests.older")}</button>
           </td>
         </tr>
@@ -49,15 +51,16 @@ export function RequestRows(props: { tr: Tr; rows: RequestRow[]; filter: Request
   );
 }
 
-export function NoRequests(props: { tr: Tr; filtered: boolean }) {
-  return <tr><td colspan={String(COLUMNS)} class="muted" safe>{props.tr.t(props.filtered ? "requests.noMatch" : "requests.none")}</td></tr>;
+export function NoRequests(props: { tr: Tr; filtered: boolean; cluster: boolean }) {
+  return <tr><td colspan={String(columns(props.cluster))} class="muted" safe>{props.tr.t(props.filtered ? "requests.noMatch" : "requests.none")}</td></tr>;
 }
 
 export function RequestDetailView(props: { tr: Tr; r: RequestDetail; bodiesLogged: boolean }) {
   const { r, tr } = props;
   const t = tr.t;
   const fields: Array<[MessageKey, string]> = [
-    ["requests.f.id", r.requestId], ["requests.f.key", r.clientKeyName ?? "—"],
+    ["requests.f.id", r.requestId], ...(r.instanceId !== undefined ? [["requests.f.instance", r.instanceId || "—"] as [MessageKey, string]] : []),
+    ["requests.f.key", r.clientKeyName ?? "—"],
     ["requests.f.dialect", r.dialect], ["requests.f.model", r.model ?? "—"], ["requests.f.account", r.accountLabel || r.accountId || "—"],
     ["requests.f.stream", t(r.stream ? "yes" : "no")], ["requests.f.status", String(r.status)], ["requests.f.attempts", String(r.attempts)],
     ["requests.f.latency", tr.ms(r.latencyMs)], ["requests.f.ttft", tr.ms(r.ttftMs)], ["requests.f.input", tr.int(r.inputTokens)],
@@ -88,7 +91,7 @@ function Suggestions(props: { id: string; values: string[] }) {
   return <datalist id={props.id}>{props.values.map((v) => <option value={v} />)}</datalist>;
 }
 
-export function RequestsPage(props: { tr: Tr; csrf: string; version: string; rows: RequestRow[]; filter: RequestFilter; now: number; known: KnownValues }) {
+export function RequestsPage(props: { tr: Tr; csrf: string; version: string; rows: RequestRow[]; filter: RequestFilter; now: number; known: KnownValues; cluster: boolean }) {
   const { tr } = props;
   const t = tr.t;
   const f = props.filter;
@@ -108,6 +111,9 @@ export function RequestsPage(props: { tr: Tr; csrf: string; version: string; row
         <input name="model" placeholder={t("requests.col.model")} title={t("requests.prefixHint")} aria-label={t("requests.modelPrefix")} value={f.model ?? ""} list="known-models" autocomplete="off" />
         <input name="account" placeholder={t("requests.col.account")} title={t("requests.prefixHint")} aria-label={t("requests.accountPrefix")} value={f.account ?? ""} list="known-accounts" autocomplete="off" />
         <input name="key" placeholder={t("requests.col.key")} title={t("requests.prefixHint")} aria-label={t("requests.keyPrefix")} value={f.key ?? ""} list="known-keys" autocomplete="off" />
+        {props.cluster
+          ? <input name="instance" placeholder={t("requests.col.instance")} title={t("requests.prefixHint")} aria-label={t("requests.instancePrefix")} value={f.instance ?? ""} autocomplete="off" />
+          : ""}
         <button type="submit" safe>{t("requests.filter")}</button>
         <a class="button secondary" href="/usage#export" safe>{t("requests.export")}</a>
         <Suggestions id="known-models" values={props.known.models} />
@@ -118,13 +124,15 @@ export function RequestsPage(props: { tr: Tr; csrf: string; version: string; row
         <table class="grid cards requests">
           <thead>
             <tr>
-              <th safe>{t("requests.col.time")}</th><th safe>{t("requests.col.key")}</th><th safe>{t("requests.col.dialect")}</th>
+              <th safe>{t("requests.col.time")}</th>{props.cluster ? <th safe>{t("requests.col.instance")}</th> : ""}<th safe>{t("requests.col.key")}</th><th safe>{t("requests.col.dialect")}</th>
               <th safe>{t("requests.col.model")}</th><th safe>{t("requests.col.account")}</th><th safe>{t("requests.col.status")}</th>
               <th class="num" safe>{t("requests.col.latency")}</th><th class="num" safe>{t("requests.col.tokens")}</th><th safe>{t("requests.col.error")}</th>
             </tr>
           </thead>
           <tbody id="request-rows">
-            {props.rows.length ? <RequestRows tr={tr} rows={props.rows} filter={f} now={props.now} /> : <NoRequests tr={tr} filtered={false} />}
+            {props.rows.length
+              ? <RequestRows tr={tr} rows={props.rows} filter={f} now={props.now} cluster={props.cluster} />
+              : <NoRequests tr={tr} filtered={false} cluster={props.cluster} />}
           </tbody>
         </table>
       </div>

@@ -21,7 +21,7 @@ function filterOf(q: Record<string, string | undefined>): RequestFilter {
   const before = Number(q.before);
   return {
     status: q.status === "ok" || q.status === "error" ? q.status : undefined,
-    dialect: text(q.dialect), model: text(q.model), account: text(q.account), key: text(q.key),
+    dialect: text(q.dialect), model: text(q.model), account: text(q.account), key: text(q.key), instance: text(q.instance),
     before: Number.isInteger(before) && before > 0 ? before : undefined,
   };
 }
@@ -29,20 +29,22 @@ function filterOf(q: Record<string, string | undefined>): RequestFilter {
 /** Paginated request log with filters; a row opens its details (body only when body logging is on). */
 export function requestRoutes(ctx: PanelCtx) {
   return guardedGroup(ctx)
-    .get("/requests", ({ query, session, tr }) => {
-      ctx.s.requestLog.flush(); // show requests that just finished, not only the last batch
+    .get("/requests", async ({ query, session, tr }) => {
+      await ctx.flushLog(); // show requests that just finished, not only the last batch
       const filter = filterOf(query);
-      return htmlResponse(<RequestsPage tr={tr} csrf={session!.csrf} version={ctx.s.version} rows={ctx.requests.page(filter)} filter={filter} now={Date.now()} known={known(ctx)} />);
+      return htmlResponse(<RequestsPage tr={tr} csrf={session!.csrf} version={ctx.s.version} rows={await ctx.requests.page(filter)} filter={filter} now={Date.now()}
+        known={known(ctx)} cluster={ctx.requests.cluster} />);
     })
-    .get("/requests/rows", ({ query, tr }) => {
-      ctx.s.requestLog.flush();
+    .get("/requests/rows", async ({ query, tr }) => {
+      await ctx.flushLog();
       const filter = filterOf(query);
-      const rows = ctx.requests.page(filter);
-      if (!rows.length && !filter.before) return htmlResponse(<NoRequests tr={tr} filtered />);
-      return htmlResponse(<RequestRows tr={tr} rows={rows} filter={filter} now={Date.now()} />);
+      const rows = await ctx.requests.page(filter);
+      const cluster = ctx.requests.cluster;
+      if (!rows.length && !filter.before) return htmlResponse(<NoRequests tr={tr} filtered cluster={cluster} />);
+      return htmlResponse(<RequestRows tr={tr} rows={rows} filter={filter} now={Date.now()} cluster={cluster} />);
     })
-    .get("/requests/:id", ({ params, tr }) => {
-      const r = ctx.requests.get(Number(params.id));
+    .get("/requests/:id", async ({ params, tr }) => {
+      const r = await ctx.requests.get(Number(params.id));
       if (!r) return htmlResponse(<p class="muted" safe>{tr.t("requests.gone")}</p>, { status: 404 });
       return htmlResponse(<RequestDetailView tr={tr} r={r} bodiesLogged={ctx.s.settings.runtime.logRequestBodies} />);
     });

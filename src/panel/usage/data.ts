@@ -1,4 +1,5 @@
-import { DAY, HOUR, MINUTE, type Dim, type Point, type RequestRollups, type Share, type Step } from "../../logs/request-rollup";
+import { DAY, HOUR, MINUTE, type Dim, type Point, type Share, type Step } from "../../logs/request-rollup";
+import type { RollupReader } from "../../logs/request-reads";
 
 /**
  * What the Usage page shows for a range: time series from the rollups (totals per bucket, and
@@ -35,7 +36,7 @@ export function rangeWindow(range: Range, now: number): { from: number; to: numb
   return { from: to - s.span, to };
 }
 
-export function usageData(rollups: RequestRollups, range: Range, now: number): UsageData {
+export async function usageData(rollups: RollupReader, range: Range, now: number): Promise<UsageData> {
   const s = SPECS[range];
   const { from, to } = rangeWindow(range, now);
   const x: number[] = [];
@@ -43,20 +44,23 @@ export function usageData(rollups: RequestRollups, range: Range, now: number): U
   const index = new Map(x.map((b, i) => [b, i]));
   const empty = (bucket: number): Point => ({ bucket, requests: 0, errors: 0, inputTokens: 0, outputTokens: 0, cachedTokens: 0, latencyMsSum: 0, latencyCount: 0, credits: 0 });
   const totals = x.map(empty);
-  for (const p of rollups.series(s.step, s.group, from, to)) {
+  const [series, model, account, key, seriesByModel] = await Promise.all([
+    rollups.series(s.step, s.group, from, to),
+    rollups.breakdown(s.breakdownStep, "model", from, to),
+    rollups.breakdown(s.breakdownStep, "account", from, to),
+    rollups.breakdown(s.breakdownStep, "key", from, to),
+    rollups.seriesBy(s.step, s.group, "model", from, to),
+  ]);
+  for (const p of series) {
     const i = index.get(p.bucket);
     if (i !== undefined) totals[i] = p;
   }
-  const breakdown = {
-    model: rollups.breakdown(s.breakdownStep, "model", from, to),
-    account: rollups.breakdown(s.breakdownStep, "account", from, to),
-    key: rollups.breakdown(s.breakdownStep, "key", from, to),
-  };
+  const breakdown = { model, account, key };
   const top = breakdown.model.slice(0, TOP_MODELS).map((m) => m.value);
   const byModel = top.map((value) => ({ value, requests: x.map(() => 0) }));
   const other = x.map(() => 0);
   let anyOther = false;
-  for (const p of rollups.seriesBy(s.step, s.group, "model", from, to)) {
+  for (const p of seriesByModel) {
     const i = index.get(p.bucket);
     if (i === undefined) continue;
     const m = byModel.find((b) => b.value === p.value);

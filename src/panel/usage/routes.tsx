@@ -19,19 +19,20 @@ const dayStart = (v: unknown): number | null => {
 /** Usage analytics over a chosen range (served from the rollups) and the CSV export of the log. */
 export function usageRoutes(ctx: PanelCtx) {
   return guardedGroup(ctx)
-    .get("/usage", ({ query, session, tr }) => {
+    .get("/usage", async ({ query, session, tr }) => {
       const range: Range = (RANGES as readonly string[]).includes(String(query.range)) ? (query.range as Range) : "day";
-      ctx.rollups.catchUp(FOLD_ON_VIEW);
+      await ctx.flushLog();
+      const pending = await ctx.rollups.update(FOLD_ON_VIEW);
       const now = Date.now();
       const pool = ctx.s.pool.list();
       const names = {
         account: new Map(pool.map((a) => [a.id, a.label || a.email || a.fingerprint])),
         key: new Map(ctx.s.keys.list().map((k) => [k.id, k.name])),
       };
-      return htmlResponse(<UsagePage tr={tr} csrf={session!.csrf} version={ctx.s.version} data={usageData(ctx.rollups, range, now)}
-        names={names} credits={poolCredits(pool)} now={now} pending={ctx.rollups.pending()} />);
+      return htmlResponse(<UsagePage tr={tr} csrf={session!.csrf} version={ctx.s.version} data={await usageData(ctx.rollups, range, now)}
+        names={names} credits={poolCredits(pool)} now={now} pending={pending} />);
     })
-    .get("/usage/export.csv", ({ query, tr }) => {
+    .get("/usage/export.csv", async ({ query, tr }) => {
       const from = dayStart(query.from);
       const toDay = dayStart(query.to);
       const bad = (text: string) => new Response(text, { status: 400, headers: { "content-type": "text/plain; charset=utf-8" } });
@@ -39,7 +40,7 @@ export function usageRoutes(ctx: PanelCtx) {
       if (toDay === null) return bad(tr.t("usage.export.err.to"));
       if (toDay < from) return bad(tr.t("usage.export.err.order"));
       if (toDay - from > MAX_EXPORT_DAYS * DAY) return bad(tr.t("usage.export.err.long", { n: MAX_EXPORT_DAYS }));
-      ctx.s.requestLog.flush();
+      await ctx.flushLog();
       const name = `kiro-requests-${query.from}-to-${query.to}.csv`;
       return new Response(csvStream(ctx.requests, from, toDay + DAY), {
         headers: { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="${name}"`, "cache-control": "no-store" },
