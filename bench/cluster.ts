@@ -2,14 +2,16 @@
  * PostgreSQL mode next to SQLite mode: what the shared database adds to the request path.
  *
  *   bun bench/cluster.ts [--accounts 8] [--requests 1000] [--rounds 50] [--frames 20] [--warmup 60]
- *                        [--picks 30000] [--pick-rounds 6] [--no-count]
+ *                        [--picks 30000] [--pick-rounds 6] [--no-count] [--db-delay-ms 0]
  *
  * Starts a throwaway PostgreSQL cluster (tests/support/postgres.ts), the fake Kiro with --accounts
  * accounts (bench/lib/fake-upstream.ts, paced: one write per frame), the raw passthrough
  * (bench/lib/passthrough.ts) and two kiro-servers, each in its own process and up at once: one on
  * a SQLite file, one on the PostgreSQL database (DATABASE_URL, KIRO_SECRET_KEY), its connection
  * relayed through bench/lib/pg-wire-count.ts, which counts every statement it sends (--no-count:
- * connected directly, to see what the relay itself costs on a small machine).
+ * connected directly, to see what the relay itself costs on a small machine; --db-delay-ms N: the
+ * relay holds each of the database's answers back N ms, a database that far away — if the request
+ * path waited on it, the added time to first text would grow by at least N).
  *
  * 1. Added time to first text: --requests streamed POST /v1/messages per target (answers of
  *    --frames frames) in --rounds interleaved rounds whose order rotates, after --warmup requests
@@ -59,6 +61,8 @@ const SECRET_KEY = "bench-secret-key-for-both-modes";
 const PER_ACCOUNT = 4;
 const MODEL = "claude-sonnet-4.5";
 const COUNT = !process.argv.includes("--no-count");
+const DB_DELAY_MS = num("db-delay-ms", 0);
+if (!COUNT && DB_DELAY_MS) throw new Error("--db-delay-ms needs the relay (drop --no-count)");
 
 const pct = (xs: ArrayLike<number>, p: number) => {
   const s = Float64Array.from(xs).sort();
@@ -97,7 +101,7 @@ try {
   const { accessToken } = (await refreshed.json()) as { accessToken: string };
   const pt = await spawnReady<{ port: number }>(["bench/lib/passthrough.ts"], { PT_API_URL: fake.info.apiUrl, PT_ACCESS_TOKEN: accessToken });
   procs.push(pt.proc);
-  const counter = COUNT ? await spawnReady<{ port: number; statsUrl: string }>(["bench/lib/pg-wire-count.ts"], { PGC_TARGET: `127.0.0.1:${cluster.port}` }) : undefined;
+  const counter = COUNT ? await spawnReady<{ port: number; statsUrl: string }>(["bench/lib/pg-wire-count.ts"], { PGC_TARGET: `127.0.0.1:${cluster.port}`, PGC_DELAY_MS: String(DB_DELAY_MS) }) : undefined;
   if (counter) procs.push(counter.proc);
   const counted = async (): Promise<Counts> => (counter ? ((await fetch(counter.info.statsUrl)).json() as Promise<Counts>) : { total: 0, byKind: {} });
 
@@ -210,7 +214,7 @@ try {
   });
   const cell = (x: number | undefined, digits: number, w: number) => (x === undefined ? "—" : x.toFixed(digits)).padStart(w);
   console.log(
-    `\nPostgreSQL ${cluster.version} on loopback (fsync off) vs SQLite file; ${ACCOUNTS} accounts; POST /v1/messages, ${FRAMES}-frame answers, ` +
+    `\nPostgreSQL ${cluster.version} on loopback (fsync off${DB_DELAY_MS ? `, every answer to the server held back ${DB_DELAY_MS} ms` : ""}${COUNT ? "" : ", no counting relay"}) vs SQLite file; ${ACCOUNTS} accounts; POST /v1/messages, ${FRAMES}-frame answers, ` +
       `${REQUESTS} requests per target in ${ROUNDS} interleaved rounds after ${WARMUP} warm-up each; ${PICKS} picks per mode.`,
   );
   console.log(`${"mode".padEnd(12)}${"pick p50 µs".padStart(12)}${"pick p99 µs".padStart(12)}${"first text p50 ms".padStart(19)}${"p90 ms".padStart(8)}${"added p50 ms".padStart(14)}${"added p90 ms".padStart(14)}`);

@@ -6,19 +6,21 @@
  * they cannot be cut at a measured window's edges; pg_stat_statements needs a server restart with
  * a preloaded library.
  *
- *   PGC_TARGET=127.0.0.1:5432 bun bench/lib/pg-wire-count.ts
+ *   PGC_TARGET=127.0.0.1:5432 [PGC_DELAY_MS=5] bun bench/lib/pg-wire-count.ts
  *
  * Prints one JSON line {port, statsUrl} once listening: connect to 127.0.0.1:<port> instead of the
  * server; GET statsUrl answers {total, byKind}: every statement executed so far (a simple-protocol
  * Query message, or an Execute of the extended protocol, named by the Parse/Bind before it), counted
  * by kind, e.g. "UPDATE accounts", "SELECT accounts", "INSERT request_log", "LISTEN".
  * Bytes are relayed untouched in both directions; an encrypted session (the server answering an
- * SSLRequest with 'S') is relayed but not counted.
+ * SSLRequest with 'S') is relayed but not counted. PGC_DELAY_MS holds every answer of the
+ * server back that long (in order): a database that far away, to show whether a caller waits on it.
  */
 import { createConnection, createServer, type Socket } from "node:net";
 
 const [host, portText] = (process.env.PGC_TARGET ?? "").split(":");
 if (!host || !portText) throw new Error("PGC_TARGET=host:port is required");
+const delayMs = Number(process.env.PGC_DELAY_MS ?? 0);
 
 const counts = new Map<string, number>();
 let total = 0;
@@ -98,7 +100,9 @@ const server = createServer((client: Socket) => {
   });
   client.on("data", (chunk: Buffer) => stream.feed(chunk));
   client.pipe(upstream);
-  upstream.pipe(client);
+  // Timers of equal delay fire in the order they were set, so the answers stay in order.
+  if (delayMs > 0) upstream.on("data", (chunk: Buffer) => setTimeout(() => client.writable && client.write(chunk), delayMs));
+  else upstream.pipe(client);
   const end = () => {
     client.destroy();
     upstream.destroy();
