@@ -52,7 +52,7 @@ export function makePanelCtx(s: Services): PanelCtx {
   fold = setTimeout(step, 1000);
   (fold as { unref?: () => void }).unref?.();
   s.onShutdown.push(off, () => clearTimeout(warm), () => clearTimeout(fold));
-  return { s, sessions: sessionsFor(s), allowed: allowedHosts(s.config.host), requests, rolling, rollups, jobs: new Jobs() };
+  return { s, sessions: sessionsFor(s), allowed: allowedHosts(s.config.host, s.config.allowedHosts), requests, rolling, rollups, jobs: new Jobs() };
 }
 
 /** The viewer's language for this request (cookie, then Accept-Language). */
