@@ -19,8 +19,9 @@
  *    the first complete upstream text frame: the same upstream frame every target waits for);
  *    "added" = a server's percentile minus the passthrough's. Target: PostgreSQL mode's added time
  *    within 1 ms of SQLite mode's. The statements the PostgreSQL-mode server sent while its
- *    requests were measured are counted by kind: they come from timers (batched request log, key
- *    usage, counters, the change feed's reconcile), not one per request.
+ *    requests were measured are counted by kind: writes batched on short timers (key usage with
+ *    its cluster totals, account counters, the request log) and the change feed's reconcile; no
+ *    request waits for one.
  * 2. Pick latency: the real AccountPool's acquire() — synchronous, it cannot wait on a database —
  *    timed in this process on two booted service sets (src/boot.ts, as the server boots them) with
  *    the same accounts: one on a SQLite file, one on the same PostgreSQL database as the server
