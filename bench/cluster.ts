@@ -236,7 +236,11 @@ try {
     `Statements the PostgreSQL-mode server sent during its ${pgRequests} measured requests (${(pgWindowMs / 1000).toFixed(1)} s): ` +
       `${pgStatements.total} (${(pgStatements.total / pgRequests).toFixed(2)} per request): ${kinds || "none"}.`,
   );
-  console.log(`During the PostgreSQL picks the change feed brought in the server's key usage of ${fed} requests (the feed was running, not idle).`);
+  console.log(
+    fed > 0
+      ? `During the PostgreSQL picks the change feed brought in the server's key usage of ${fed} requests (it ran between the picks).`
+      : "During the PostgreSQL picks the change feed brought in none of the server's key usage (too few picks to span a usage write; raise --picks).",
+  );
 } finally {
   for (const s of booted.reverse()) await shutdownServices(s).catch((e) => console.error(`shutdown: ${e}`));
   await stopAll(procs);

@@ -22,9 +22,6 @@ const [host, portText] = (process.env.PGC_TARGET ?? "").split(":");
 if (!host || !portText) throw new Error("PGC_TARGET=host:port is required");
 const delayMs = Number(process.env.PGC_DELAY_MS ?? 0);
 
-const counts = new Map<string, number>();
-let total = 0;
-
 /** "UPDATE accounts", "INSERT request_log", "SELECT accounts", "BEGIN", "LISTEN"… */
 function kindOf(sqlText: string): string {
   const text = sqlText.replace(/--[^\n]*\n/g, " ").trim();
@@ -34,10 +31,16 @@ function kindOf(sqlText: string): string {
   return table && ["SELECT", "INSERT", "UPDATE", "DELETE", "WITH"].includes(verb) ? `${verb} ${table}` : verb;
 }
 
-function count(sqlText: string): void {
-  total++;
-  const k = kindOf(sqlText);
-  counts.set(k, (counts.get(k) ?? 0) + 1);
+/** Statements seen on every connection, by kind. */
+class StatementCounts {
+  total = 0;
+  readonly byKind = new Map<string, number>();
+
+  add(sqlText: string): void {
+    this.total++;
+    const k = kindOf(sqlText);
+    this.byKind.set(k, (this.byKind.get(k) ?? 0) + 1);
+  }
 }
 
 /** NUL-terminated string at `at`; returns it and the offset after its NUL. */
@@ -54,6 +57,8 @@ class ClientStream {
   private readonly statements = new Map<string, string>();
   private readonly portals = new Map<string, string>();
   encrypted = false;
+
+  constructor(private readonly counts: StatementCounts) {}
 
   feed(chunk: Buffer): void {
     if (this.encrypted) return;
@@ -78,19 +83,20 @@ class ClientStream {
   }
 
   private message(type: string, body: Buffer): void {
-    if (type === "Q") count(cstr(body, 0)[0]);
+    if (type === "Q") this.counts.add(cstr(body, 0)[0]);
     else if (type === "P") {
       const [name, at] = cstr(body, 0);
       this.statements.set(name, cstr(body, at)[0]);
     } else if (type === "B") {
       const [portal, at] = cstr(body, 0);
       this.portals.set(portal, this.statements.get(cstr(body, at)[0]) ?? "?");
-    } else if (type === "E") count(this.portals.get(cstr(body, 0)[0]) ?? "?");
+    } else if (type === "E") this.counts.add(this.portals.get(cstr(body, 0)[0]) ?? "?");
   }
 }
 
+const counts = new StatementCounts();
 const server = createServer((client: Socket) => {
-  const stream = new ClientStream();
+  const stream = new ClientStream(counts);
   const upstream = createConnection({ host, port: Number(portText) });
   let first = true;
   upstream.on("data", (chunk: Buffer) => {
@@ -115,7 +121,7 @@ await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
 const stats = Bun.serve({
   port: 0,
   hostname: "127.0.0.1",
-  fetch: () => Response.json({ total, byKind: Object.fromEntries(counts) }),
+  fetch: () => Response.json({ total: counts.total, byKind: Object.fromEntries(counts.byKind) }),
 });
 const address = server.address();
 console.log(JSON.stringify({ port: typeof address === "object" && address ? address.port : 0, statsUrl: `http://127.0.0.1:${stats.port}/` }));
