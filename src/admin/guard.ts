@@ -1,4 +1,4 @@
-import { isAllowedHost, isAllowedOrigin } from "./host-guard";
+import { ALLOWED_HOSTS_SETTING, isAllowedHost, isAllowedOrigin } from "./host-guard";
 import { type AdminSession, type AdminSessions, SESSION_COOKIE, readCookie, safeEqual } from "./session";
 
 /**
@@ -17,7 +17,7 @@ export function hostOf(request: Request): string {
 
 export function hostRefusal(request: Request, allowed: Set<string>): Response | null {
   if (!isAllowedHost(hostOf(request), allowed)) {
-    return text(403, "Forbidden: this panel only answers on the address the server is bound to (or localhost).");
+    return text(403, `Forbidden: this panel only answers on the address the server is bound to (or localhost). To open it under another name (e.g. behind a load balancer), add that name to ${ALLOWED_HOSTS_SETTING}.`);
   }
   if (!SAFE_METHODS.has(request.method) && !isAllowedOrigin(request.headers.get("origin"), allowed)) {
     return text(403, "Forbidden: cross-origin request.");

@@ -51,7 +51,9 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     const issue = parsed.error.issues[0]!;
     const name = issue.path[0] as SettingName;
     const shown = SETTINGS[name].env.includes("TOKEN") || name === "secretKey" ? "(hidden)" : JSON.stringify(raw[name]);
-    throw new ConfigError(`invalid setting ${sourceOf[name] ?? name}=${shown}: expected ${SETTINGS[name].allowed}`);
+    // A setting's own check may name the bad part of a list (e.g. one entry of KIRO_ALLOWED_HOSTS).
+    const detail = issue.code === "custom" ? ` (${issue.message})` : "";
+    throw new ConfigError(`invalid setting ${sourceOf[name] ?? name}=${shown}: expected ${SETTINGS[name].allowed}${detail}`);
   }
   if (isPostgresUrl(parsed.data.databaseUrl) && !parsed.data.secretKey) {
     throw new ConfigError(

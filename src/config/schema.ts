@@ -9,9 +9,30 @@ const port = z.coerce.number().int().min(0).max(65535);
 const url = z.url({ protocol: /^https?$/ });
 const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "an AWS region like us-east-1");
 
+/** One DNS name (labels of letters, digits and inner hyphens), an IPv4 address, or an IPv6 one (bracketed or not). */
+const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+const IPV6 = /^[0-9a-f.]*:[0-9a-f.:]*:[0-9a-f.:]*$/;
+
+/**
+ * A comma-separated list of host names as a browser puts them in the Host header, without scheme,
+ * port or wildcard: "kiro.example.com, 10.0.0.5" → ["kiro.example.com", "10.0.0.5"]. IPv6
+ * addresses are kept bracketed, as the Host header carries them. A bad entry is named.
+ */
+const hostList = z.string().transform((text, ctx) => {
+  const hosts: string[] = [];
+  for (const raw of text.split(",")) {
+    const h = raw.trim().toLowerCase();
+    if (DNS_NAME.test(h)) hosts.push(h);
+    else if (IPV6.test(h.replace(/^\[(.*)\]$/, "$1"))) hosts.push(h.startsWith("[") ? h : `[${h}]`);
+    else ctx.addIssue({ code: "custom", message: h ? `"${h}" is not a host name` : "an entry is empty" });
+  }
+  return hosts;
+});
+
 export const SETTINGS = {
   port: { env: "PORT", flag: "--port", schema: port.default(7860), help: "port to listen on", allowed: "an integer 0-65535" },
   host: { env: "HOST", flag: "--host", schema: z.string().min(1).default("127.0.0.1"), help: "address to bind (127.0.0.1 keeps it local)", allowed: "a host name or IP address" },
+  allowedHosts: { env: "KIRO_ALLOWED_HOSTS", flag: "--allowed-hosts", schema: hostList.default([]), help: "more host names the admin panel answers to, e.g. the load balancer's kiro.example.com (default: the bound address and localhost)", allowed: "comma-separated host names (no scheme, port or wildcard), e.g. kiro.example.com,10.0.0.5" },
   dbPath: { env: "KIRO_KV_PATH", flag: "--db", schema: z.string().min(1).optional(), help: "SQLite database file (default: user data dir)", allowed: "a file path" },
   databaseUrl: { env: "DATABASE_URL", flag: "--database-url", schema: z.string().optional(), help: "postgres://… shares one PostgreSQL among several instances (otherwise: the SQLite file)", allowed: "a postgres:// or postgresql:// URL" },
   instanceId: { env: "KIRO_INSTANCE_ID", flag: "--instance-id", schema: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/).optional(), help: "this instance's name in logs, metrics and the request log (default: hostname-pid)", allowed: "1-64 letters, digits, . _ : -" },

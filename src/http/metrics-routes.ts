@@ -15,7 +15,7 @@ import { accountPacingMetrics, keyLimitMetrics, queueMetrics } from "../metrics/
  */
 export const metricsRoutes = (s: Services) => {
   const registry = new MetricsRegistry(s.bus);
-  const allowed = allowedHosts(s.config.host);
+  const allowed = allowedHosts(s.config.host, s.config.allowedHosts);
   const sessions = sessionsFor(s);
   const authorised = (request: Request) =>
     !!s.keys.verify(presentedKey(request.headers)) || (isAllowedHost(hostOf(request), allowed) && !!sessionOf(request, sessions));

@@ -21,7 +21,7 @@ export function maskEmail(email: string | undefined): string | null {
 }
 
 export const statusRoutes = (s: Services) => {
-  const allowed = allowedHosts(s.config.host);
+  const allowed = allowedHosts(s.config.host, s.config.allowedHosts);
   const sessions = sessionsFor(s);
   const authorised = (request: Request) =>
     !!s.keys.verify(presentedKey(request.headers)) || (isAllowedHost(hostOf(request), allowed) && !!sessionOf(request, sessions));

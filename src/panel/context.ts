@@ -40,7 +40,7 @@ const FOLD_EVERY_MS = 30_000;
 const FLUSH_WAIT_MS = 2_000;
 
 export function makePanelCtx(s: Services): PanelCtx {
-  const base = { s, sessions: sessionsFor(s), allowed: allowedHosts(s.config.host), jobs: new Jobs() };
+  const base = { s, sessions: sessionsFor(s), allowed: allowedHosts(s.config.host, s.config.allowedHosts), jobs: new Jobs() };
   const shared = s.store.requestLogReads;
   if (shared) {
     // Several instances: the panel reads what every instance stored; nothing to fold or seed here.

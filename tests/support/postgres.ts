@@ -139,7 +139,10 @@ export async function startPostgres(binDir = findPgBinDir()): Promise<PgCluster>
           stopped = true;
           await admin.close().catch(() => {});
           proc.kill("SIGINT"); // fast shutdown: disconnects clients, no checkpoint wait
-          const exited = await Promise.race([proc.exited.then(() => true), Bun.sleep(10_000).then(() => false)]);
+          // A cleared timer, not Bun.sleep: a pending sleep would keep the calling process alive 10 s.
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          const exited = await Promise.race([proc.exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 10_000)))]);
+          clearTimeout(timer);
           if (!exited) { proc.kill("SIGKILL"); await proc.exited; }
           watchdog.kill();
           await watchdog.exited;

@@ -339,7 +339,7 @@ export const en = {
   "keys.err.builtin": "The built-in key is set by KIRO_CLIENT_TOKEN; change it there.",
 
 
-  "guard.host": "Forbidden: this panel only answers on the address the server is bound to (or localhost).",
+  "guard.host": "Forbidden: this panel only answers on the address the server is bound to (or localhost). To open it under another name (e.g. behind a load balancer), add that name to KIRO_ALLOWED_HOSTS.",
   "guard.origin": "Forbidden: cross-origin request.",
   "guard.signIn": "Sign in first.",
   "guard.csrf": "Forbidden: missing or wrong CSRF token. Reload the page.",

@@ -337,7 +337,7 @@ export const zhCN: Record<MessageKey, string> = {
   "keys.err.builtin": "内置密钥由 KIRO_CLIENT_TOKEN 设置，请在那里修改。",
 
 
-  "guard.host": "禁止访问：此面板只在服务器绑定的地址（或 localhost）上应答。",
+  "guard.host": "禁止访问：此面板只在服务器绑定的地址（或 localhost）上应答。若要以其他名称访问（例如在负载均衡器之后），请把该名称加入 KIRO_ALLOWED_HOSTS。",
   "guard.origin": "禁止访问：跨源请求。",
   "guard.signIn": "请先登录。",
   "guard.csrf": "禁止访问：CSRF 令牌缺失或错误。请刷新页面。",

@@ -1,0 +1,93 @@
+/**
+ * Processes a bench starts: helpers that print one JSON line once ready (the fake Kiro, the
+ * passthrough, the statement counter) and kiro-server itself (`bun src/index.ts`), pointed at the
+ * fake with the bench's accounts and client key, no pacing per account. Used by bench/cluster.ts.
+ */
+import { resolve } from "node:path";
+import { anthropicTarget, longPrompt, timedRequest } from "./stream-clients";
+
+export type Proc = ReturnType<typeof Bun.spawn>;
+
+/** The repository root (kiro-server's working directory). */
+export const ROOT = resolve(import.meta.dir, "../..");
+
+/** Spawns `bun <args>` and returns it with the JSON line it prints once ready. */
+export async function spawnReady<T>(args: string[], env: Record<string, string> = {}): Promise<{ proc: Proc; info: T }> {
+  const proc = Bun.spawn([process.execPath, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdout: "pipe", stderr: "inherit" });
+  const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
+  let out = "";
+  while (!out.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`${args.at(-1)} exited before it was ready: ${out}`);
+    out += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  return { proc, info: JSON.parse(out.slice(0, out.indexOf("\n"))) as T };
+}
+
+export function freePort(): number {
+  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+  const port = s.port!;
+  s.stop(true);
+  return port;
+}
+
+export type FakeUrls = { apiUrl: string; authUrl: string; oidcUrl: string };
+
+/** kiro2api JSON for KIRO_AUTH_TOKEN: one social account per refresh token. */
+export const authTokenJson = (tokens: string[]) => JSON.stringify(tokens.map((refreshToken, i) => ({ auth: "Social", refreshToken, description: `bench ${i}` })));
+
+/**
+ * kiro-server in its own process on a free port, its data (HOME) in `dir`, the fake's URLs, the
+ * accounts of `tokens`, client key `clientKey`; `env` adds or overrides (e.g. KIRO_KV_PATH, or
+ * DATABASE_URL + KIRO_SECRET_KEY). Its stdout is dropped, its stderr shown.
+ */
+export function spawnKiroServer(o: { dir: string; fake: FakeUrls; tokens: string[]; clientKey: string; perAccount: number; env: Record<string, string> }): { proc: Proc; url: string } {
+  const port = freePort();
+  const proc = Bun.spawn([process.execPath, "src/index.ts"], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: o.dir,
+      HOST: "127.0.0.1",
+      PORT: String(port),
+      KIRO_CLIENT_TOKEN: o.clientKey,
+      KIRO_ADMIN_TOKEN: "bench-admin-token",
+      KIRO_AUTH_TOKEN: authTokenJson(o.tokens),
+      KIRO_API_URL: o.fake.apiUrl,
+      KIRO_AUTH_URL: o.fake.authUrl,
+      KIRO_OIDC_URL: o.fake.oidcUrl,
+      LOG_LEVEL: "warn",
+      // No pacing per account: the bench measures the server, not the pool's limits.
+      KIRO_ACCOUNT_RPM: "0",
+      KIRO_ACCOUNT_MIN_SPACING_MS: "0",
+      KIRO_ACCOUNT_CONCURRENCY: String(o.perAccount),
+      ...o.env,
+    },
+    stdout: "ignore",
+    stderr: "inherit",
+  });
+  return { proc, url: `http://127.0.0.1:${port}` };
+}
+
+/** Waits until kiro-server answers a short streamed /v1/messages request completely. */
+export async function untilServing(server: Proc, url: string, clientKey: string, timeoutMs = 30_000): Promise<void> {
+  const ready = anthropicTarget(url, clientKey, server.pid);
+  for (const t0 = Date.now(); ; await Bun.sleep(20)) {
+    if (server.exitCode !== null) throw new Error(`kiro-server exited with code ${server.exitCode}`);
+    if (Date.now() - t0 > timeoutMs) throw new Error(`kiro-server did not serve a request within ${timeoutMs / 1000} s`);
+    const ok = await timedRequest(ready, longPrompt(4), true).then(
+      (r) => (ready.check(r.body, 4), true),
+      () => false,
+    );
+    if (ok) return;
+  }
+}
+
+/** SIGTERM, then wait, newest first. */
+export async function stopAll(procs: Proc[]): Promise<void> {
+  for (const p of [...procs].reverse()) {
+    p.kill("SIGTERM");
+    await p.exited;
+  }
+}
