@@ -18,7 +18,7 @@ import {
   familyRequiresProfileArn,
 } from "./endpoints";
 import { KiroError, SYNTHETIC_REASONS } from "./errors";
-import { classifyResponse, upstreamFetch } from "./http";
+import { classifyResponse, upstreamFetchHeld } from "./http";
 import { buildKiroRequest } from "./request/build";
 import { kiroHeaders } from "./request/headers";
 import { decodeKiroBatches } from "./stream/decode";
@@ -94,8 +94,9 @@ export async function openChat(
       attempt: opts.attempt ?? 1,
     });
     let res: Response;
+    let release: () => void;
     try {
-      res = await upstreamFetch(`${ep.baseUrl}/generateAssistantResponse`, {
+      ({ res, release } = await upstreamFetchHeld(`${ep.baseUrl}/generateAssistantResponse`, {
         method: "POST",
         headers,
         body,
@@ -105,7 +106,7 @@ export async function openChat(
         timeoutMs: opts.headersTimeoutMs,
         source: "chat",
         slots: opts.upstream.slots,
-      });
+      }));
     } catch (err) {
       if (err instanceof KiroError && err.cls === "endpoint_unavailable" && moreLeft) {
         last = err;
@@ -114,20 +115,38 @@ export async function openChat(
       throw err;
     }
 
-    if (res.status === 200) {
+    if (res.status === 200 && res.body) {
       if (!skippedForArn) selector.reportWorking(region, ep);
-      if (!res.body) throw new KiroError("transient", "upstream answered 200 without a body", { status: 200 });
+      // The connection slot is held until the body is done: the decoder's end gives it back, and
+      // so does the caller's abort (a stream dropped before it was ever read never runs its end).
+      const signal = opts.signal;
+      const onAbort = () => release();
+      signal.addEventListener("abort", onAbort, { once: true });
+      const end = () => {
+        signal.removeEventListener("abort", onAbort);
+        release();
+      };
       // <thinking> tags are only parsed when thinking was requested: otherwise a
       // literal "<thinking>" in an ordinary answer would vanish into a thinking block.
       const batches = decodeKiroBatches(res.body, {
         restoreToolName: (n) => built.toolNames.restore(n),
         thinkingTags: req.thinking.type !== "disabled",
         idleTimeoutMs: opts.idleTimeoutMs ?? opts.upstream.streamIdleMs ?? STREAM_IDLE_TIMEOUT_MS,
+        onEnd: end,
       });
       return { modelId: built.modelId, batches, events: flatten(batches) };
     }
 
-    const err = await classifyResponse(res, "chat");
+    if (res.status === 200) {
+      release();
+      throw new KiroError("transient", "upstream answered 200 without a body", { status: 200 });
+    }
+    let err: KiroError;
+    try {
+      err = await classifyResponse(res, "chat");
+    } finally {
+      release();
+    }
     if (err.cls === "endpoint_unavailable" && moreLeft) {
       last = err;
       continue;

@@ -28,23 +28,34 @@ export type UpstreamFetchOptions = {
 export const DEFAULT_HEADERS_TIMEOUT_MS = 120_000;
 
 export async function upstreamFetch(url: string, opts: UpstreamFetchOptions): Promise<Response> {
-  // Waiting for a slot is bounded by the queue timeout, not by the headers timeout below.
-  const slot = opts.slots?.acquire(opts.signal);
-  const release = slot instanceof Promise ? await slot : slot;
-  let res: Response;
-  try {
-    res = await fetchOnce(url, opts);
-  } catch (err) {
-    release?.();
-    throw err;
-  }
-  if (!release) return res;
+  const { res, release } = await upstreamFetchHeld(url, opts);
+  if (!opts.slots) return res;
   if (!res.body) {
     release();
     return res;
   }
   return new Response(releasingBody(res.body, release), { status: res.status, statusText: res.statusText, headers: res.headers });
 }
+
+/**
+ * As upstreamFetch, but the connection slot comes back with the response instead of riding on a
+ * wrapper around its body: the caller calls `release` (idempotent) once it is done with the body.
+ * The chat stream uses this: a wrapper stream costs a JavaScript pull and two promise hops per
+ * network chunk, which for a paced upstream is per frame.
+ */
+export async function upstreamFetchHeld(url: string, opts: UpstreamFetchOptions): Promise<{ res: Response; release: () => void }> {
+  // Waiting for a slot is bounded by the queue timeout, not by the headers timeout below.
+  const slot = opts.slots?.acquire(opts.signal);
+  const release = (slot instanceof Promise ? await slot : slot) ?? noRelease;
+  try {
+    return { res: await fetchOnce(url, opts), release };
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
+const noRelease = () => {};
 
 async function fetchOnce(url: string, opts: UpstreamFetchOptions): Promise<Response> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;

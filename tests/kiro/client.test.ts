@@ -8,6 +8,7 @@ import { openChat } from "../../src/kiro/client";
 import type { KiroUpstreamConfig } from "../../src/kiro/config";
 import { EndpointSelector, type EndpointLogEvent } from "../../src/kiro/endpoints";
 import { KiroError } from "../../src/kiro/errors";
+import { UpstreamSlots } from "../../src/kiro/slots";
 import { exceptionScenario, stallScenario, textScenario, toolScenario } from "../fake-kiro/scenarios";
 import { type FakeBehaviour, startFakeKiro } from "../fake-kiro/server";
 import { fakeAccount, kiroRejection, textRequest, useFakeKiro } from "../support/kiro";
@@ -345,4 +346,42 @@ test("the fake also accepts the awsJson 1.0 form of the chat call", async () => 
   expect(res.headers.get("content-type")).toBe("application/vnd.amazon.eventstream");
   const { decodeKiroStream } = await import("../../src/kiro/stream/decode");
   expect(text(await collect(decodeKiroStream(res.body!, { restoreToolName: (x) => x })))).toContain("aws json");
+});
+
+describe("openChat's upstream connection slot", () => {
+  const slotted = (max = 1) => {
+    const slots = new UpstreamSlots(max, 5_000);
+    return { slots, upstream: { ...kiro.upstream, slots } as KiroUpstreamConfig };
+  };
+
+  test("held while the answer is read, given back when it ends", async () => {
+    const { slots, upstream } = slotted();
+    const c = await kiro.creds();
+    const { events } = await openChat(request("ping 7"), c, { upstream, signal: new AbortController().signal });
+    expect(slots.stats().open).toBe(1);
+    expect(text(await collect(events))).toContain("ping 7");
+    expect(slots.stats().open).toBe(0);
+  });
+
+  test("given back on an upstream error answer and when the caller aborts an unread stream", async () => {
+    const { slots, upstream } = slotted();
+    const c = await kiro.creds();
+    const refused = await chatError(openChat(request("x"), { ...c, accessToken: "not-a-token" }, { upstream, signal: new AbortController().signal }));
+    expect(refused.status).toBe(403);
+    expect(slots.stats().open).toBe(0);
+    const ac = new AbortController();
+    const opened = await openChat(request("never read"), c, { upstream, signal: ac.signal });
+    expect(slots.stats().open).toBe(1);
+    await opened.batches[Symbol.asyncIterator]().return?.(undefined); // dropped before the first read
+    ac.abort(new Error("client gone"));
+    expect(slots.stats().open).toBe(0);
+  });
+
+  test("given back when the reader stops early", async () => {
+    const { slots, upstream } = slotted();
+    const c = await kiro.creds();
+    const { events } = await openChat(request("Write a long answer [[fake:long:50]]"), c, { upstream, signal: new AbortController().signal });
+    for await (const e of events) if (e.type === "text") break;
+    expect(slots.stats().open).toBe(0);
+  });
 });

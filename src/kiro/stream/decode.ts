@@ -32,6 +32,8 @@ export type DecodeKiroStreamOptions = {
    * silently corrupt code. Kept as a switch in case the repeat is ever confirmed.
    */
   dropRepeatedText?: boolean;
+  /** Called once when reading ends (finished, failed or cancelled), after the body is released. */
+  onEnd?: () => void;
   /**
    * Fail with a `transient` KiroError (reason TIMEOUT) when the upstream sends no bytes for this
    * long once streaming. Idle-based, never a wall-clock cap; pings to our client would otherwise
@@ -84,9 +86,14 @@ export async function* decodeKiroBatches(
           if (!batch) batch = evs;
           else for (let i = 0; i < evs.length; i++) batch.push(evs[i]!);
           if (!firstSent || batch.length >= MAX_BATCH) {
-            firstSent = true;
             yield batch;
             batch = undefined;
+            if (!firstSent && reader.pending > 0) {
+              // The rest of a large chunk waits one turn of the event loop, so the first events'
+              // write reaches the socket before the rest is decoded and encoded.
+              await new Promise<void>((resolve) => setImmediate(resolve));
+            }
+            firstSent = true;
           }
         }
       } catch (err) {
@@ -98,7 +105,11 @@ export async function* decodeKiroBatches(
     }
     finished = true;
   } finally {
-    await source.close(finished);
+    try {
+      await source.close(finished);
+    } finally {
+      opts.onEnd?.();
+    }
   }
   if (reader.pending > 0) {
     throw new KiroError("transient", "upstream stream ended mid-frame");
