@@ -2,7 +2,7 @@
  * kiro-server's resident memory after traffic, measured on the server process alone.
  *
  *   bun bench/memory.ts [--requests 1000] [--frames 400] [--idle-ms 4000] [--settle-ms 12000] [--rejected 200]
- *                       [--heap] [--smaps] [--idle-trace] [--binary dist/kiro-server] [--server-env K=V ...]
+ *                       [--heap] [--smaps] [--idle-trace] [--binary dist/kiro-server] [--root DIR] [--server-env K=V ...]
  *
  * Three processes: the fake Kiro (bench/lib/fake-upstream.ts), kiro-server (`bun src/index.ts`,
  * a temp database, the fake's account in KIRO_AUTH_TOKEN) and this one, the client. It prints the
@@ -29,6 +29,8 @@
  * --binary PATH measures a compiled kiro-server (`npm run build` → dist/kiro-server) instead of
  * `bun src/index.ts`: the shipped executable, whose one bundled module replaces the ~750 source
  * modules (their module records and bytecode are a few MiB of the source run's heap).
+ *
+ * --root DIR runs DIR/src/index.ts (another checkout, e.g. the main branch) with this bench.
  *
  * --idle-trace prints the server's RSS (MiB) and thread count every 250 ms from the last request to
  * the settled reading.
@@ -63,6 +65,8 @@ const SERVER_ENV = Object.fromEntries(
   process.argv.flatMap((a, i) => (process.argv[i - 1] === "--server-env" && a.includes("=") ? [[a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)]] : [])),
 );
 const ROOT = resolve(import.meta.dir, "..");
+/** --root DIR: another checkout's server (e.g. the main branch, for a before/after with this bench). */
+const SERVER_ROOT = resolve(arg("root") ?? ROOT);
 const KEY = "bench-client-key";
 
 /** RSS split of /proc/<pid>/smaps_rollup, MiB. */
@@ -126,7 +130,9 @@ try {
   const port = freePort();
   const probeOut = join(dir, "heap.json");
   if (BINARY && HEAP) throw new Error("--heap preloads a probe into `bun src/index.ts`: not with --binary");
-  const command = BINARY ? [resolve(BINARY)] : [process.execPath, ...(HEAP ? ["--preload", "./bench/lib/heap-probe.ts"] : []), "src/index.ts"];
+  const command = BINARY
+    ? [resolve(BINARY)]
+    : [process.execPath, ...(HEAP ? ["--preload", join(ROOT, "bench/lib/heap-probe.ts")] : []), join(SERVER_ROOT, "src/index.ts")];
   server = Bun.spawn(command, {
     cwd: ROOT,
     env: {
