@@ -12,7 +12,7 @@ import { responsesDialect } from "../dialects/responses/dialect";
 import type { Services } from "../services";
 import { countTokensRoute } from "./count-tokens-route";
 import { dialectRoute } from "./dialect-route";
-import { IdleTrim } from "./idle-trim";
+import { IdleTrim, memoryTrim } from "./idle-trim";
 import { modelsRoute } from "./models-route";
 
 /** Builds one registered dialect for a server. */
@@ -33,7 +33,7 @@ export type DialectRoutesOptions = {
 export function dialectRoutes(s: Services, opts: DialectRoutesOptions = {}) {
   const keepAliveMs = opts.keepAliveMs ?? s.config.keepAliveMs;
   const plugin = new Elysia({ name: "dialect-routes" });
-  const idle = new IdleTrim();
+  const idle = new IdleTrim(undefined, memoryTrim(s.db.$client));
   plugin.onStop(() => idle.stop());
   for (const make of DIALECTS) plugin.use(dialectRoute(s, make(s), { keepAliveMs, idle }));
   return plugin.use(countTokensRoute(s)).use(modelsRoute(s));

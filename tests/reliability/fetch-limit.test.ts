@@ -55,6 +55,8 @@ test("KIRO_MAX_UPSTREAM_REQUESTS above Bun's 256: the server restarts itself in 
     // Same process (execve): the environment of the pid we started now carries the raised limit.
     const environ = readFileSync(`/proc/${s.pid}/environ`, "utf8").split("\0");
     expect(environ).toContain("BUN_CONFIG_MAX_HTTP_REQUESTS=1500");
+    // The restart also carries the runtime defaults (src/runtime-env.ts).
+    expect(environ).toContain("BUN_JSC_useFTLJIT=0");
     expect(s.out()).not.toContain("upstream connections limited to");
   } finally {
     await s.stop();

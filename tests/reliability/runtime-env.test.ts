@@ -1,0 +1,28 @@
+/**
+ * Runtime settings that ride along the in-place restart (src/runtime-env.ts): defaults fill only
+ * what the environment leaves unset, and the Bun in use accepts each of them (it refuses to start
+ * on an unknown BUN_JSC_ option, which would stop the server at its restart).
+ */
+import { expect, test } from "bun:test";
+import { RUNTIME_DEFAULTS, withRuntimeDefaults } from "../../src/runtime-env";
+
+test("defaults fill unset or empty variables and keep an operator's own value", () => {
+  expect(withRuntimeDefaults({ PATH: "/bin" })).toEqual({ PATH: "/bin", BUN_JSC_useFTLJIT: "0" });
+  expect(withRuntimeDefaults({ BUN_JSC_useFTLJIT: "" }).BUN_JSC_useFTLJIT).toBe("0");
+  expect(withRuntimeDefaults({ BUN_JSC_useFTLJIT: "1" }).BUN_JSC_useFTLJIT).toBe("1");
+  // The caller's object is not changed.
+  const env: Record<string, string | undefined> = { A: "1" };
+  withRuntimeDefaults(env);
+  expect(env).toEqual({ A: "1" });
+});
+
+test("this Bun starts with every runtime default set", async () => {
+  const proc = Bun.spawn([process.execPath, "-e", "console.log('started')"], {
+    env: { ...process.env, ...RUNTIME_DEFAULTS },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  expect(err).not.toContain("invalid JSC environment variable");
+  expect({ code, out: out.trim() }).toEqual({ code: 0, out: "started" });
+});
