@@ -50,25 +50,32 @@ export interface ResponsesRepo {
 /** drizzle types bun-sqlite's run() as void; at runtime it is bun:sqlite's Changes object. */
 const changes = (r: unknown) => (r as { changes: number }).changes;
 
-/** The upsert, built and prepared once per store instead of once per saved response. */
+/**
+ * The upsert's values (named placeholders) and its update set, shared by both engines' stores:
+ * each builds and prepares the statement once (it runs for every stored response).
+ */
+export const UPSERT_VALUES = {
+  id: sql.placeholder("id"),
+  clientKeyId: sql.placeholder("clientKeyId"),
+  createdAt: sql.placeholder("createdAt"),
+  expiresAt: sql.placeholder("expiresAt"),
+  bytes: sql.placeholder("bytes"),
+  responseJson: sql.placeholder("responseJson"),
+  inputJson: sql.placeholder("inputJson"),
+  outputJson: sql.placeholder("outputJson"),
+};
+export const UPSERT_SET = {
+  clientKeyId: sql`excluded.client_key_id`,
+  createdAt: sql`excluded.created_at`,
+  expiresAt: sql`excluded.expires_at`,
+  bytes: sql`excluded.bytes`,
+  responseJson: sql`excluded.response_json`,
+  inputJson: sql`excluded.input_json`,
+  outputJson: sql`excluded.output_json`,
+};
+
 function prepareUpsert(db: Db) {
-  const p = (name: string) => sql.placeholder(name);
-  return db
-    .insert(storedResponses)
-    .values({ id: p("id"), clientKeyId: p("clientKeyId"), createdAt: p("createdAt"), expiresAt: p("expiresAt"), bytes: p("bytes"), responseJson: p("responseJson"), inputJson: p("inputJson"), outputJson: p("outputJson") })
-    .onConflictDoUpdate({
-      target: storedResponses.id,
-      set: {
-        clientKeyId: sql`excluded.client_key_id`,
-        createdAt: sql`excluded.created_at`,
-        expiresAt: sql`excluded.expires_at`,
-        bytes: sql`excluded.bytes`,
-        responseJson: sql`excluded.response_json`,
-        inputJson: sql`excluded.input_json`,
-        outputJson: sql`excluded.output_json`,
-      },
-    })
-    .prepare();
+  return db.insert(storedResponses).values(UPSERT_VALUES).onConflictDoUpdate({ target: storedResponses.id, set: UPSERT_SET }).prepare();
 }
 
 /**

@@ -1,6 +1,6 @@
 import { and, eq, gt, ne, sql } from "drizzle-orm";
 import type { Logger } from "../../logs/logger";
-import type { ResponsesLookup, ResponsesRepo, StoredResponse } from "../responses-store";
+import { UPSERT_SET, UPSERT_VALUES, type ResponsesLookup, type ResponsesRepo, type StoredResponse } from "../responses-store";
 import { storedResponses } from "../schema-pg";
 import type { PgDb } from "./client";
 import { tryWithAdvisoryLock } from "./lock";
@@ -26,25 +26,9 @@ export type LandingStats = { waited: number; found: number; longestMs: number };
 
 type Row = typeof storedResponses.$inferSelect;
 
-/** The upsert, prepared once per store (the SQLite store does the same: it is on every stored response). */
+/** The upsert, prepared once per store (the SQLite store does the same, with the same parts). */
 function prepareUpsert(db: PgDb) {
-  const p = (name: string) => sql.placeholder(name);
-  return db
-    .insert(storedResponses)
-    .values({ id: p("id"), clientKeyId: p("clientKeyId"), createdAt: p("createdAt"), expiresAt: p("expiresAt"), bytes: p("bytes"), responseJson: p("responseJson"), inputJson: p("inputJson"), outputJson: p("outputJson") })
-    .onConflictDoUpdate({
-      target: storedResponses.id,
-      set: {
-        clientKeyId: sql`excluded.client_key_id`,
-        createdAt: sql`excluded.created_at`,
-        expiresAt: sql`excluded.expires_at`,
-        bytes: sql`excluded.bytes`,
-        responseJson: sql`excluded.response_json`,
-        inputJson: sql`excluded.input_json`,
-        outputJson: sql`excluded.output_json`,
-      },
-    })
-    .prepare("stored_responses_upsert");
+  return db.insert(storedResponses).values(UPSERT_VALUES).onConflictDoUpdate({ target: storedResponses.id, set: UPSERT_SET }).prepare("stored_responses_upsert");
 }
 
 /**
