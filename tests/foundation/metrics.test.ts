@@ -1,3 +1,4 @@
+import { until } from "../support/until";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startE2E, type E2E } from "../support/e2e";
 
@@ -37,7 +38,7 @@ describe("/metrics", () => {
       body: JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "hi" }] }),
     });
     expect(missing.status).toBe(404);
-    await Bun.sleep(20);
+    await until("both requests in the metrics", async () => { const t = await (await scrape(e.clientKey)).text(); return t.includes('status="200"') && t.includes('status="404"'); });
     const r = await scrape(e.clientKey);
     expect(r.status).toBe(200);
     expect(r.headers.get("content-type")).toContain("text/plain; version=0.0.4");

@@ -1,3 +1,4 @@
+import { until } from "../support/until";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { LogEvent } from "../../src/logs/bus";
 import { startE2E, type E2E } from "../support/e2e";
@@ -19,7 +20,7 @@ describe("one log line per request", () => {
     const r = await post("/v1/chat/completions", e.clientKey, { model: "claude-sonnet-4-5", messages: [{ role: "user", content: "hi" }] });
     expect(r.status).toBe(200);
     const id = r.headers.get("x-request-id")!;
-    await Bun.sleep(20);
+    await until("the request's log line", () => lines.some((l) => l.requestId === id));
     const mine = lines.filter((l) => l.requestId === id);
     expect(mine).toHaveLength(1);
     expect(mine[0]!.level).toBe("info");
@@ -30,7 +31,7 @@ describe("one log line per request", () => {
   test("a bad key and a bad body: one warn line each, no secret in it", async () => {
     const bad = await post("/v1/chat/completions", "sk-wrong-key-1234567890", {});
     const broken = await post("/v1/messages", e.clientKey, "{not json");
-    await Bun.sleep(20);
+    for (const res of [bad, broken]) await until("the refused request's log line", () => lines.some((l) => l.requestId === res.headers.get("x-request-id")));
     for (const [res, status, path] of [[bad, 401, "/v1/chat/completions"], [broken, 400, "/v1/messages"]] as const) {
       const mine = lines.filter((l) => l.requestId === res.headers.get("x-request-id"));
       expect(mine.map((l) => [l.level, l.msg])).toEqual([["warn", `POST ${path} → ${status}`]]);
