@@ -5,36 +5,16 @@
  * instance killed with SIGKILL in the middle of a refresh losing no rotated token.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createApp } from "../../src/app";
 import { SESSION_COOKIE, sessionsFor } from "../../src/admin/session";
-import type { Services } from "../../src/services";
 import { startFakeKiro, type FakeAccount, type FakeKiro } from "../fake-kiro/server";
-import { TEST_CLIENT_KEY, makeServices } from "../support/app";
+import { TEST_CLIENT_KEY } from "../support/app";
 import { fakeRefreshToken } from "../support/e2e";
+import { startInstance, type Instance } from "../support/cluster";
 import { usePostgres } from "../support/postgres";
 
 const pg = usePostgres();
 const SECRET = "cluster-test-secret-key-0123456";
 const ENTRY = new URL("../../src/index.ts", import.meta.url).pathname;
-
-type Instance = { id: string; services: Services; url: string; stop(): Promise<void> };
-
-async function startInstance(id: string, databaseUrl: string, fake: FakeKiro): Promise<Instance> {
-  const up = fake.upstream;
-  const services = await makeServices({ databaseUrl, secretKey: SECRET, instanceId: id, region: up.region, apiUrl: up.apiUrl, authUrl: up.authUrl, oidcUrl: up.oidcUrl });
-  const app = createApp(services);
-  app.listen({ port: 0, hostname: "127.0.0.1", reusePort: false });
-  return {
-    id,
-    services,
-    url: `http://127.0.0.1:${app.server!.port}`,
-    async stop() {
-      await app.stop(true);
-      for (const fn of services.onShutdown.splice(0)) await fn();
-      await services.store.close();
-    },
-  };
-}
 
 function chat(url: string, key = TEST_CLIENT_KEY, text = "hi", stream = false) {
   return fetch(`${url}/v1/messages`, {
@@ -71,7 +51,7 @@ describe.skipIf(!pg.available)("three instances on one database", () => {
     fake = await startFakeKiro();
     databaseUrl = await pg.newDatabase("cluster");
     nodes = [];
-    for (const id of ["node-a", "node-b", "node-c"]) nodes.push(await startInstance(id, databaseUrl, fake));
+    for (const id of ["node-a", "node-b", "node-c"]) nodes.push(await startInstance(id, databaseUrl, fake, SECRET));
     accounts = [0, 1, 2].map(() => fake.addAccount({ refreshToken: fakeRefreshToken() }));
     const up = fake.upstream;
     for (const [i, a] of accounts.entries()) {

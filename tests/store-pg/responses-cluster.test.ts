@@ -7,37 +7,17 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { SQL } from "bun";
-import { createApp } from "../../src/app";
 import { PgResponsesStore } from "../../src/db/pg/responses-store";
-import type { Services } from "../../src/services";
 import { startFakeKiro, type FakeKiro, type RecordedRequest } from "../fake-kiro/server";
-import { TEST_CLIENT_KEY, makeServices } from "../support/app";
+import { TEST_CLIENT_KEY } from "../support/app";
 import { fakeRefreshToken } from "../support/e2e";
+import { startInstance, type Instance } from "../support/cluster";
 import { usePostgres } from "../support/postgres";
 import { parseSse } from "../responses/sse";
 
 const pg = usePostgres();
 const SECRET = "responses-cluster-secret-key-0123";
 const MODEL = "claude-sonnet-4-5";
-
-type Instance = { id: string; services: Services; url: string; stop(): Promise<void> };
-
-async function startInstance(id: string, databaseUrl: string, fake: FakeKiro): Promise<Instance> {
-  const up = fake.upstream;
-  const services = await makeServices({ databaseUrl, secretKey: SECRET, instanceId: id, region: up.region, apiUrl: up.apiUrl, authUrl: up.authUrl, oidcUrl: up.oidcUrl });
-  const app = createApp(services);
-  app.listen({ port: 0, hostname: "127.0.0.1", reusePort: false });
-  return {
-    id,
-    services,
-    url: `http://127.0.0.1:${app.server!.port}`,
-    async stop() {
-      await app.stop(true);
-      for (const fn of services.onShutdown.splice(0)) await fn();
-      await services.store.close();
-    },
-  };
-}
 
 async function until(what: string, check: () => boolean | Promise<boolean>, ms = 5000): Promise<number> {
   const start = Date.now();
@@ -91,8 +71,8 @@ describe.skipIf(!pg.available)("stored Responses across two instances", () => {
   beforeAll(async () => {
     fake = await startFakeKiro();
     databaseUrl = await pg.newDatabase("responses");
-    a = await startInstance("node-a", databaseUrl, fake);
-    b = await startInstance("node-b", databaseUrl, fake);
+    a = await startInstance("node-a", databaseUrl, fake, SECRET);
+    b = await startInstance("node-b", databaseUrl, fake, SECRET);
     const up = fake.upstream;
     const acct = fake.addAccount({ refreshToken: fakeRefreshToken() });
     const r = await a.services.pool.upsert({ kind: acct.kind, refreshToken: acct.refreshToken, label: "acct", email: acct.email, region: up.region, authRegion: up.region, source: "test" });
