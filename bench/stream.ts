@@ -45,6 +45,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { RUNTIME_DEFAULTS } from "../src/runtime-env";
+import { freePort, ROOT, spawnReady, untilServing, type Proc } from "./lib/kiro-procs";
 import { CpuTracker, minorFaults, rssMiB, statCpuMs, windowCpu, type Mark } from "./lib/proc";
 import { anthropicTarget, benchRefreshTokens, chatTarget, longPrompt, passthroughTarget, responsesTarget, timedRequest, type Target } from "./lib/stream-clients";
 
@@ -103,7 +104,6 @@ const envArgs = (flag: string): Record<string, string> =>
 const SERVER_ENV = envArgs("--server-env");
 /** --baseline-env K=V (repeatable): extra environment for the --baseline server only. */
 const BASELINE_ENV = envArgs("--baseline-env");
-const ROOT = resolve(import.meta.dir, "..");
 /**
  * --baseline DIR: a second kiro-server from another checkout (e.g. `git archive main | tar -x -C
  * DIR`, node_modules linked), measured in the same interleaved rounds as this one: before/after
@@ -118,29 +118,6 @@ const CLIENT_KEY = "bench-client-key";
 const PER_ACCOUNT = 4;
 
 // ------------------------------------------------------------------------------- processes
-
-type Proc = ReturnType<typeof Bun.spawn>;
-
-/** Spawns a bench helper and returns it with the JSON line it prints once ready. */
-async function spawnReady<T>(args: string[], env: Record<string, string>): Promise<{ proc: Proc; info: T }> {
-  const proc = Bun.spawn([process.execPath, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdout: "pipe", stderr: "inherit" });
-  const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
-  let out = "";
-  while (!out.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`${args[0]} exited before it was ready: ${out}`);
-    out += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  return { proc, info: JSON.parse(out.slice(0, out.indexOf("\n"))) as T };
-}
-
-function freePort(): number {
-  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const port = s.port!;
-  s.stop(true);
-  return port;
-}
 
 type Procs = {
   fake: Proc;
@@ -190,20 +167,6 @@ function spawnServer(root: string, dir: string, db: string, apiUrl: string, auth
   return { proc, url: `http://127.0.0.1:${port}` };
 }
 
-/** Waits until kiro-server answers a streamed request completely. */
-async function untilServing(server: Proc, url: string): Promise<void> {
-  const ready = anthropicTarget(url, CLIENT_KEY, server.pid);
-  for (const t0 = Date.now(); ; await Bun.sleep(20)) {
-    if (server.exitCode !== null) throw new Error(`kiro-server exited with code ${server.exitCode}`);
-    if (Date.now() - t0 > 15_000) throw new Error("kiro-server did not serve a request within 15 s");
-    const ok = await timedRequest(ready, longPrompt(SHORT), true).then(
-      (r) => (ready.check(r.body, SHORT), true),
-      () => false,
-    );
-    if (ok) return;
-  }
-}
-
 /** The fake, the passthrough and kiro-server with `accounts` accounts, until kiro-server answers. */
 async function startAll(mode: string, accounts = 1, withBaseline = true): Promise<Procs> {
   const tokens = benchRefreshTokens(accounts);
@@ -243,7 +206,7 @@ async function startAll(mode: string, accounts = 1, withBaseline = true): Promis
       baseline = spawnServer(resolve(BASELINE), dir, "baseline.db", apiUrl, authUrl, oidcUrl, tokens, [], BASELINE_ENV);
       started.push(baseline.proc);
     }
-    for (const sv of [server, baseline]) if (sv) await untilServing(sv.proc, sv.url);
+    for (const sv of [server, baseline]) if (sv) await untilServing(sv.proc, sv.url, CLIENT_KEY);
     return {
       fake: fake.proc,
       server: server.proc,

@@ -1,7 +1,7 @@
 /**
  * Processes a bench starts: helpers that print one JSON line once ready (the fake Kiro, the
  * passthrough, the statement counter) and kiro-server itself (`bun src/index.ts`), pointed at the
- * fake with the bench's accounts and client key, no pacing per account. Used by bench/cluster.ts.
+ * fake with the bench's accounts and client key, no pacing per account. Used by bench/cluster.ts and bench/stream.ts.
  */
 import { resolve } from "node:path";
 import { anthropicTarget, longPrompt, timedRequest } from "./stream-clients";
