@@ -72,9 +72,8 @@ export interface KeyRepo {
    */
   writeUsage(rows: KeyUsage[]): void | Promise<KeyTotals[]>;
   /**
-   * How long usage is gathered before it is written (default 200 ms). PostgreSQL writes at once
-   * (still off the request path): the sooner the cluster totals are back, the less a budget shared
-   * by several instances can be overrun.
+   * How long usage is gathered before it is written (default 200 ms; PostgreSQL 100 ms: the
+   * other instances learn the totals sooner, and keys near their budget are written through).
    */
   readonly flushDelayMs?: number;
   /**
