@@ -1,7 +1,7 @@
 /**
  * kiro-server's resident memory after traffic, measured on the server process alone.
  *
- *   bun bench/memory.ts [--requests 1000] [--frames 400] [--idle-ms 4000] [--settle-ms 12000] [--rejected 200]
+ *   bun bench/memory.ts [--requests 1000] [--frames 400] [--idle-ms 4000] [--settle-ms 35000] [--rejected 200]
  *                       [--heap] [--smaps] [--idle-trace] [--binary dist/kiro-server] [--root DIR] [--server-env K=V ...]
  *
  * Three processes: the fake Kiro (bench/lib/fake-upstream.ts), kiro-server (`bun src/index.ts`,
@@ -9,14 +9,14 @@
  * server's RSS fresh (idle after start), then sends --requests streamed requests, mixed: the three
  * dialects in turn, answers of --frames and of 40 frames alternately, and every tenth request a
  * count_tokens call with a distinct ~20 KB prompt (the caches see new text, as with real
- * conversations). Then it waits --idle-ms (the server's idle trim runs 2 s after the last request)
- * and prints RSS again with /proc/<pid>/smaps_rollup's split: file-backed pages (the Bun
+ * conversations). Then it waits --idle-ms (the idle trim's light stage runs 2 s after the last
+ * request: a full collection and SQLite's page cache; src/http/idle-trim.ts) and prints RSS again with /proc/<pid>/smaps_rollup's split: file-backed pages (the Bun
  * executable's code and data mapped from disk, counted in RSS though shared and clean) and
  * anonymous memory (JavaScript heap, allocator, WASM memory); and once more --settle-ms after the
- * last request. Why two readings: JavaScriptCore's JIT compiler threads stay alive 10 s after their
- * last compile, and memory they allocated that another thread freed (compiled code dropped by the
- * idle trim) sits in their mimalloc pages until they allocate again or exit; their exit hands back
- * 5–6 MiB at once. The settled reading is the process's resting size.
+ * last request, past the trim's deep stage (30 s: JavaScriptCore drops its compiled code) and past
+ * the exit of JavaScriptCore's JIT compiler threads, which stay alive 10 s after their last compile
+ * and hold what other threads freed into their mimalloc pages until they exit (5–6 MiB at once).
+ * The settled reading is the process's resting size.
  *
  * Then --rejected bad requests of ~1 MB each (non-JSON, then JSON whose fields have wrong types, to
  * each dialect in turn; all must be answered 4xx), another --settle-ms wait and RSS again: nothing
@@ -54,7 +54,7 @@ const num = (name: string, dflt: number) => (arg(name) !== undefined ? Number(ar
 const REQUESTS = num("requests", 1000);
 const FRAMES = num("frames", 400);
 const IDLE_MS = num("idle-ms", 4000);
-const SETTLE_MS = Math.max(IDLE_MS, num("settle-ms", 12_000));
+const SETTLE_MS = Math.max(IDLE_MS, num("settle-ms", 35_000));
 const HEAP = process.argv.includes("--heap");
 const SMAPS = process.argv.includes("--smaps");
 const IDLE_TRACE = process.argv.includes("--idle-trace");

@@ -3,7 +3,7 @@
  * raw passthrough measured the same way.
  *
  *   bun bench/stream.ts [--mode paced|burst|both] [--frames 400] [--short 40] [--requests 200]
- *                       [--rounds 10] [--warmup 800] [--open 1000] [--idle-ms 5000]   (--open 0: no open streams)
+ *                       [--rounds 10] [--warmup 800] [--open 1000] [--idle-ms 5000] [--settle-ms 35000]   (--open 0: no open streams)
  *                       [--route messages|chat|responses] [--responses-extra JSON] [--cpu-prof DIR] [--prof-interval 100] [--log-level info] [--wrap CMD]
  *                       [--server-env K=V ...] [--baseline DIR] [--baseline-env K=V ...]
  *
@@ -30,7 +30,7 @@
  * shared VM's speed drifts by ±20 % over tens of seconds).
  *
  * Then, in the first mode only, kiro-server's resident memory: after the warm-up, after 1,000
- * requests, after --idle-ms idle; then, on a fresh server with enough accounts, with --open streams
+ * requests, after --idle-ms idle and after --settle-ms idle; then, on a fresh server with enough accounts, with --open streams
  * held open mid-answer at once.
  *
  * --responses-extra JSON adds a second /v1/responses target whose bodies also hold those fields
@@ -79,6 +79,8 @@ const ROUNDS = num("rounds", 10);
 const WARMUP = num("warmup", 800);
 const OPEN = num("open", 1000);
 const IDLE_MS = num("idle-ms", 5000);
+/** The second idle reading: past the idle trim's deep stage (30 s after the last request, src/http/idle-trim.ts). */
+const SETTLE_MS = Math.max(IDLE_MS, num("settle-ms", 35_000));
 const MODES = (arg("mode") ?? "both") === "both" ? ["paced", "burst"] : [arg("mode")!];
 const ONLY = arg("route");
 /**
@@ -340,8 +342,9 @@ function report(mode: string, targets: Target[], m: Awaited<ReturnType<typeof me
 // ------------------------------------------------------------------------------- memory
 
 /**
- * Per server: RSS after 1,000 requests (topped up with long answers), and after --idle-ms idle
- * (all servers idle at once).
+ * Per server: RSS after 1,000 requests (topped up with long answers), after --idle-ms idle (the
+ * idle trim's light stage has run) and after --settle-ms idle (its deep stage too); all servers
+ * idle at once.
  */
 async function memoryAfterRequests(servers: Array<{ label: string; pid: number; targets: Target[]; served: number; warm: string }>): Promise<string[]> {
   const after = new Map<number, string>();
@@ -351,7 +354,11 @@ async function memoryAfterRequests(servers: Array<{ label: string; pid: number; 
     after.set(sv.pid, `after ${n} requests ${rssMiB(sv.pid).toFixed(1)}`);
   }
   await Bun.sleep(IDLE_MS);
-  return servers.map((sv) => `${sv.label}: ${sv.warm} · ${after.get(sv.pid)} · then ${(IDLE_MS / 1000).toFixed(0)} s idle ${rssMiB(sv.pid).toFixed(1)}`);
+  const idle = new Map(servers.map((sv) => [sv.pid, rssMiB(sv.pid).toFixed(1)]));
+  await Bun.sleep(SETTLE_MS - IDLE_MS);
+  return servers.map(
+    (sv) => `${sv.label}: ${sv.warm} · ${after.get(sv.pid)} · then ${(IDLE_MS / 1000).toFixed(0)} s idle ${idle.get(sv.pid)} · ${(SETTLE_MS / 1000).toFixed(0)} s idle ${rssMiB(sv.pid).toFixed(1)}`,
+  );
 }
 
 /**

@@ -1,64 +1,97 @@
-/** IdleTrim: one trim once nothing has been in flight for the idle time, never during a request. */
+/**
+ * IdleTrim: a light stage, then a deep one, each once per quiet period after the last request,
+ * never during a request.
+ */
 import { expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { IdleTrim, memoryTrim } from "../../src/http/idle-trim";
 
-function trimmer(idleMs: number) {
+function trimmer(lightMs: number, deepMs: number) {
   const log: string[] = [];
-  let onTrim: () => void = () => {};
-  const t = new IdleTrim(idleMs, () => {
-    log.push("trim");
-    onTrim();
-  });
-  const nextTrim = () => new Promise<void>((resolve) => (onTrim = resolve));
-  return { t, log, nextTrim };
+  const waiters: Array<{ want: string; resolve: () => void }> = [];
+  const record = (stage: string) => {
+    log.push(stage);
+    for (const w of waiters.splice(0)) if (w.want === stage) w.resolve();
+    else waiters.push(w);
+  };
+  const t = new IdleTrim({ lightMs, deepMs }, { light: () => record("light"), deep: () => record("deep") });
+  const next = (want: "light" | "deep") => new Promise<void>((resolve) => waiters.push({ want, resolve }));
+  return { t, log, next };
 }
 
-test("trims once after the last request ends, and not again until another request ran", async () => {
-  const { t, log, nextTrim } = trimmer(5);
-  const trimmed = nextTrim();
+test("light then deep once after the last request ends, and not again until another request ran", async () => {
+  const { t, log, next } = trimmer(5, 20);
+  const deep = next("deep");
   t.begin();
   t.begin();
   t.end();
-  // One request still in flight: no trim may be scheduled.
+  // One request still in flight: nothing may be scheduled.
   t.end();
-  await trimmed;
-  expect(log).toEqual(["trim"]);
-  expect(t.trims).toBe(1);
-  // Another request: one more trim once it is over.
+  await deep;
+  expect(log).toEqual(["light", "deep"]);
+  expect([t.trims, t.deepTrims]).toEqual([1, 1]);
+  // Another request: both stages once more once it is over.
   t.begin();
-  const again = nextTrim();
+  const again = next("deep");
   t.end();
   await again;
-  expect(t.trims).toBe(2);
+  expect(log).toEqual(["light", "deep", "light", "deep"]);
   t.stop();
 });
 
-test("a request starting before the idle time is up cancels the pending trim", async () => {
-  const { t, log, nextTrim } = trimmer(30);
+test("a request between the stages cancels the deep one; the quiet time counts again from its end", async () => {
+  const { t, log, next } = trimmer(5, 60);
+  const light = next("light");
   t.begin();
   t.end();
-  t.begin(); // within 30 ms: the pending trim is cancelled
-  const trimmed = nextTrim();
+  await light;
+  t.begin(); // after the light stage, before the deep one
   const started = performance.now();
+  const deep = next("deep");
   t.end();
-  await trimmed;
-  expect(performance.now() - started).toBeGreaterThanOrEqual(25);
-  expect(log).toEqual(["trim"]);
+  await deep;
+  expect(performance.now() - started).toBeGreaterThanOrEqual(55);
+  expect(log).toEqual(["light", "light", "deep"]);
   t.stop();
 });
 
-test("memoryTrim frees SQLite's page cache first, and a closed database does not stop the rest", () => {
+test("a request starting before the light stage cancels it", async () => {
+  const { t, log, next } = trimmer(30, 40);
+  t.begin();
+  t.end();
+  t.begin(); // within 30 ms: the pending stages are cancelled
+  const light = next("light");
+  const started = performance.now();
+  t.end();
+  await light;
+  expect(performance.now() - started).toBeGreaterThanOrEqual(25);
+  expect(log).toEqual(["light"]);
+  t.stop();
+});
+
+test("stop() cancels pending stages", async () => {
+  const { t, log } = trimmer(1, 2);
+  t.begin();
+  t.end();
+  t.stop();
+  // A later timer proves the cancelled ones had their chance to fire.
+  await new Promise<void>((resolve) => setTimeout(resolve, 20));
+  expect(log).toEqual([]);
+});
+
+test("memoryTrim's light stage frees SQLite's page cache, and a closed database does not stop the rest", () => {
   const calls: string[] = [];
-  memoryTrim({ exec: (sql) => calls.push(sql) })();
+  memoryTrim({ exec: (sql) => calls.push(sql) }).light();
   expect(calls).toEqual(["PRAGMA shrink_memory;"]);
 
-  // A real connection keeps working after its cache was dropped.
+  // A real connection keeps working after its cache was dropped, and after the deep stage.
   const db = new Database(":memory:");
   db.exec("CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('a'), ('b');");
-  memoryTrim(db)();
+  const trim = memoryTrim(db);
+  trim.light();
+  trim.deep();
   expect(db.query("SELECT count(*) AS n FROM t").get()).toEqual({ n: 2 });
   db.close();
   // bun:sqlite throws on a closed database: the collection still runs, nothing escapes.
-  expect(() => memoryTrim(db)()).not.toThrow();
+  expect(() => memoryTrim(db).light()).not.toThrow();
 });

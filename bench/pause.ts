@@ -1,0 +1,78 @@
+/**
+ * What a pause between requests costs kiro-server: an agent's tool loop (Claude Code, Codex) waits
+ * seconds between model calls while a tool runs, and the server's idle trim (src/http/idle-trim.ts)
+ * may run in that gap. Measured on the server process alone.
+ *
+ *   bun bench/pause.ts [--pauses 20,500,3000] [--rounds 6] [--frames 100] [--warmup 1200] [--server-env K=V ...]
+ *
+ * Three processes: the fake Kiro (bench/lib/fake-upstream.ts, one write per frame), kiro-server
+ * (`bun src/index.ts`, with the runtime settings its executable runs with) and this one, the
+ * client. After --warmup streamed /v1/messages requests (400- and 40-frame answers in turn), each
+ * round sleeps each pause in turn, then sends one request for a --frames-frame answer. Per pause
+ * length it prints the medians over the rounds of: the server's CPU for that request (all threads,
+ * from /proc, from the end of the pause to 100 ms after the answer), the client's time to first
+ * text, and the server's CPU during the pause itself (the trim's own work shows up there).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { RUNTIME_DEFAULTS } from "../src/runtime-env";
+import { spawnKiroServer, spawnReady, stopAll, untilServing, type FakeUrls } from "./lib/kiro-procs";
+import { CpuTracker, windowCpu, type Mark } from "./lib/proc";
+import { anthropicTarget, benchRefreshTokens, longPrompt, timedRequest } from "./lib/stream-clients";
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+const PAUSES = (arg("pauses") ?? "20,500,3000").split(",").map(Number);
+const ROUNDS = Number(arg("rounds") ?? 6);
+const FRAMES = Number(arg("frames") ?? 100);
+const WARMUP = Number(arg("warmup") ?? 1200);
+const SERVER_ENV: Record<string, string> = {};
+process.argv.forEach((a, i) => {
+  if (a !== "--server-env") return;
+  const kv = process.argv[i + 1] ?? "";
+  const at = kv.indexOf("=");
+  if (at > 0) SERVER_ENV[kv.slice(0, at)] = kv.slice(at + 1);
+});
+
+const KEY = "sk-bench-pause-0123456789abcdef0123";
+const tokens = benchRefreshTokens(1);
+const fake = await spawnReady<FakeUrls>(["bench/lib/fake-upstream.ts", "--chunking", "frame"]);
+const dir = mkdtempSync(join(tmpdir(), "kiro-pause-"));
+const server = spawnKiroServer({ dir, fake: fake.info, tokens, clientKey: KEY, perAccount: 8, env: { KIRO_KV_PATH: join(dir, "kiro.db"), ...RUNTIME_DEFAULTS, ...SERVER_ENV } });
+try {
+  await untilServing(server.proc, server.url, KEY);
+  const target = anthropicTarget(server.url, KEY, server.proc.pid);
+  for (let i = 0; i < WARMUP; i++) await timedRequest(target, longPrompt(i % 2 ? 400 : 40), false);
+
+  const cpuUs = (a: Mark, b: Mark) => [...windowCpu(a, b).values()].reduce((x, y) => x + y, 0) / 1e3;
+  const tracker = new CpuTracker(server.proc.pid);
+  const rows = new Map(PAUSES.map((p) => [p, { request: [] as number[], firstText: [] as number[], idle: [] as number[] }]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const pause of PAUSES) {
+      const row = rows.get(pause)!;
+      const before = tracker.mark();
+      await Bun.sleep(pause);
+      const start = tracker.mark();
+      const r = await timedRequest(target, longPrompt(FRAMES), false);
+      await Bun.sleep(100);
+      row.idle.push(cpuUs(before, start));
+      row.request.push(cpuUs(start, tracker.mark()));
+      row.firstText.push(r.firstTextMs);
+    }
+  }
+  tracker.stop();
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  console.log(`\n/v1/messages, ${FRAMES}-frame answers after a pause; medians of ${ROUNDS} rounds after ${WARMUP} warm-up requests${Object.keys(SERVER_ENV).length ? `; server env ${JSON.stringify(SERVER_ENV)}` : ""}`);
+  console.log("pause ms    request CPU µs    first text ms (max)    CPU during the pause µs");
+  for (const [pause, row] of rows) {
+    console.log(
+      `${String(pause).padStart(8)}    ${median(row.request).toFixed(0).padStart(14)}    ${median(row.firstText).toFixed(2).padStart(8)} (${Math.max(...row.firstText).toFixed(2)})    ${median(row.idle).toFixed(0).padStart(10)}`,
+    );
+  }
+} finally {
+  await stopAll([fake.proc, server.proc]);
+  rmSync(dir, { recursive: true, force: true });
+}
