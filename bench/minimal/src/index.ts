@@ -1,0 +1,97 @@
+/**
+ * The least a converting proxy written in JavaScript on Bun can do, as a second floor for
+ * bench/stream.ts: the raw passthrough (bench/lib/passthrough.ts) relays bytes natively; this one
+ * also decodes the upstream's event stream and re-encodes it as Anthropic SSE, with kiro-server's
+ * own decoder (src/kiro/stream/decode.ts) and encoder (src/dialects/anthropic/encode-stream.ts),
+ * written per network chunk into a Bun direct stream and flushed — and nothing else: no routing
+ * framework, validation, accounts, stop guard, token counts, request log or live log. The
+ * upstream body is built once, as the passthrough's is.
+ *
+ * Run it as bench/stream.ts's second server (it is laid out as a checkout: `<dir>/src/index.ts`),
+ * for the /v1/messages route only:
+ *
+ *   bun bench/stream.ts --route messages --baseline bench/minimal --open 0
+ *
+ * It reads what bench/stream.ts gives a server (PORT, KIRO_API_URL, KIRO_AUTH_URL and the
+ * account's refresh token in KIRO_AUTH_TOKEN) and serves POST /v1/messages only.
+ */
+import { ModelCatalog } from "../../../src/core/models";
+import type { CanonicalEvent } from "../../../src/core/canonical";
+import { AnthropicStreamEncoder } from "../../../src/dialects/anthropic/encode-stream";
+import { buildKiroRequest } from "../../../src/kiro/request/build";
+import { kiroHeaders } from "../../../src/kiro/request/headers";
+import { decodeKiroBatches } from "../../../src/kiro/stream/decode";
+
+const env = (name: string): string => {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is required`);
+  return v;
+};
+const region = (url: string) => url.replace("{region}", "us-east-1");
+const refreshToken = (JSON.parse(env("KIRO_AUTH_TOKEN")) as Array<{ refreshToken: string }>)[0]!.refreshToken;
+const refreshed = await fetch(`${region(env("KIRO_AUTH_URL"))}/refreshToken`, {
+  method: "POST",
+  headers: { "content-type": "application/json" },
+  body: JSON.stringify({ refreshToken }),
+});
+const { accessToken } = (await refreshed.json()) as { accessToken: string };
+const upstream = `${region(env("KIRO_API_URL"))}/generateAssistantResponse`;
+const headers = kiroHeaders({ accessToken, machineId: "0".repeat(64), authKind: "social" });
+
+// A well-formed upstream body, built once; each request only swaps the user's text in.
+const MARK = "\u0000prompt\u0000";
+const model = new ModelCatalog({ fallback: "family" }).resolve("claude-sonnet-4-5");
+const template = buildKiroRequest({
+  model,
+  system: "",
+  messages: [{ role: "user", content: [{ type: "text", text: MARK }] }],
+  tools: [],
+  maxTokens: 32000,
+  stopSequences: [],
+  thinking: { type: "disabled" },
+  metadata: { dialect: "anthropic" },
+}).json;
+const at = template.indexOf(JSON.stringify(MARK).slice(1, -1));
+const before = template.slice(0, at);
+const after = template.slice(at + JSON.stringify(MARK).length - 2);
+
+type Body = { messages?: Array<{ content?: unknown }> };
+const USAGE: CanonicalEvent = { type: "usage", usage: { inputTokens: 10, outputTokens: 1 } };
+
+Bun.serve({
+  port: Number(env("PORT")),
+  hostname: "127.0.0.1",
+  idleTimeout: 0,
+  async fetch(req) {
+    if (req.method !== "POST" || new URL(req.url).pathname !== "/v1/messages") return new Response("not found", { status: 404 });
+    const body = (await req.json()) as Body;
+    const text = body.messages?.at(-1)?.content;
+    const up = await fetch(upstream, {
+      method: "POST",
+      headers,
+      body: before + JSON.stringify(typeof text === "string" ? text : "").slice(1, -1) + after,
+      signal: req.signal,
+    });
+    if (!up.ok || !up.body) return new Response(await up.text(), { status: up.status });
+    const enc = new AnthropicStreamEncoder("msg_minimal", model.requested, 10);
+    const batches = decodeKiroBatches(up.body, { restoreToolName: (name) => name, thinkingTags: false });
+    const stream = new ReadableStream({
+      type: "direct",
+      async pull(controller: ReadableStreamDirectController) {
+        controller.write(enc.start());
+        controller.flush();
+        for await (const batch of batches) {
+          let out = "";
+          // The decoder's stream carries no usage here; message_delta needs one before the stop.
+          for (const ev of batch) out += (ev.type === "stop" ? enc.event(USAGE) : "") + enc.event(ev);
+          if (out) {
+            controller.write(out);
+            controller.flush();
+          }
+        }
+        controller.close();
+      },
+    } as unknown as UnderlyingDefaultSource<Uint8Array>);
+    return new Response(stream, { headers: { "content-type": "text/event-stream; charset=utf-8" } });
+  },
+});
