@@ -14,9 +14,13 @@
  * reading cost and the fake's encoding cost are in no row.
  *
  * Each request asks the fake for `[[fake:long:N]]`: N text frames of ~40 characters, then usage.
- * Modes: "paced", the fake encodes each frame as it writes it and yields between frames (nearly
- * every frame is its own network read, as when a model produces events milliseconds apart);
- * "burst", all frames are encoded first and written back to back (reads carry many frames).
+ * Modes: "paced", the fake encodes each frame as it writes it and yields one event-loop turn
+ * between frames, so frames leave it tens of microseconds apart: a proxy's reads carry one to a
+ * few frames (the "client reads per request" column: ~60–90 reads for the 220 frames of an average
+ * request), depending on how fast it reads; "burst", all frames are encoded first and written
+ * back to back (reads carry many frames). A real model's events arrive milliseconds apart, one per
+ * read, which neither mode reproduces: there every read is a wake-up of the event loop for both
+ * proxies, and both cost several times more per frame.
  *
  * Per mode, after the warm-up (JavaScriptCore keeps compiling the route's functions into higher
  * tiers for the first several hundred requests: with BUN_JSC_reportDFGCompileTimes its log showed
