@@ -8,9 +8,8 @@
  *
  * Prints one JSON line {port} once listening.
  */
-import { buildKiroRequest } from "../../src/kiro/request/build";
 import { kiroHeaders } from "../../src/kiro/request/headers";
-import { ModelCatalog } from "../../src/core/models";
+import { promptTemplate } from "./upstream-template";
 
 const apiUrl = process.env.PT_API_URL;
 const accessToken = process.env.PT_ACCESS_TOKEN;
@@ -18,21 +17,7 @@ if (!apiUrl || !accessToken) throw new Error("PT_API_URL and PT_ACCESS_TOKEN are
 const upstream = `${apiUrl.replace("{region}", "us-east-1")}/generateAssistantResponse`;
 
 // A well-formed upstream body, built once; each request only swaps the user's text in.
-const MARK = "\u0000prompt\u0000";
-const template = buildKiroRequest({
-  model: new ModelCatalog({ fallback: "family" }).resolve("claude-sonnet-4-5"),
-  system: "",
-  messages: [{ role: "user", content: [{ type: "text", text: MARK }] }],
-  tools: [],
-  maxTokens: 32000,
-  stopSequences: [],
-  thinking: { type: "disabled" },
-  metadata: { dialect: "anthropic" },
-}).json;
-const at = template.indexOf(JSON.stringify(MARK).slice(1, -1));
-if (at < 0) throw new Error("prompt slot not found in the upstream body");
-const before = template.slice(0, at);
-const after = template.slice(at + JSON.stringify(MARK).length - 2);
+const template = promptTemplate();
 const headers = kiroHeaders({ accessToken, machineId: "0".repeat(64), authKind: "social" });
 
 type ClientBody = { messages?: Array<{ content?: unknown }>; input?: unknown };
@@ -54,7 +39,7 @@ const server = Bun.serve({
     const up = await fetch(upstream, {
       method: "POST",
       headers,
-      body: before + JSON.stringify(lastText(body)).slice(1, -1) + after,
+      body: template.body(lastText(body)),
       signal: req.signal,
     });
     return new Response(up.body, { status: up.status, headers: { "content-type": up.headers.get("content-type") ?? "application/octet-stream" } });

@@ -94,24 +94,26 @@ export class IdleTrim {
   end(): void {
     if (--this.inFlight > 0 || !this.deepDue) return;
     if (this.lightDue) {
-      this.lightTimer = setTimeout(() => {
-        this.lightTimer = undefined;
-        if (this.inFlight > 0) return;
+      this.lightTimer = this.after(this.lightMs, () => {
         this.lightDue = false;
         this.trims++;
         this.trim.light();
-      }, this.lightMs);
-      // A pending trim never keeps the process alive.
-      this.lightTimer.unref?.();
+      });
     }
-    this.deepTimer = setTimeout(() => {
-      this.deepTimer = undefined;
-      if (this.inFlight > 0) return;
+    this.deepTimer = this.after(this.deepMs, () => {
       this.deepDue = false;
       this.deepTrims++;
       this.trim.deep();
-    }, this.deepMs);
-    this.deepTimer.unref?.();
+    });
+  }
+
+  /** Runs `stage` after `ms` unless a request is in flight by then; a pending stage never keeps the process alive. */
+  private after(ms: number, stage: () => void): ReturnType<typeof setTimeout> {
+    const t = setTimeout(() => {
+      if (this.inFlight === 0) stage();
+    }, ms);
+    t.unref?.();
+    return t;
   }
 
   stop(): void {

@@ -15,12 +15,11 @@
  * It reads what bench/stream.ts gives a server (PORT, KIRO_API_URL, KIRO_AUTH_URL and the
  * account's refresh token in KIRO_AUTH_TOKEN) and serves POST /v1/messages only.
  */
-import { ModelCatalog } from "../../../src/core/models";
 import type { CanonicalEvent } from "../../../src/core/canonical";
 import { AnthropicStreamEncoder } from "../../../src/dialects/anthropic/encode-stream";
-import { buildKiroRequest } from "../../../src/kiro/request/build";
 import { kiroHeaders } from "../../../src/kiro/request/headers";
 import { decodeKiroBatches } from "../../../src/kiro/stream/decode";
+import { promptTemplate } from "../../lib/upstream-template";
 
 const env = (name: string): string => {
   const v = process.env[name];
@@ -39,21 +38,8 @@ const upstream = `${region(env("KIRO_API_URL"))}/generateAssistantResponse`;
 const headers = kiroHeaders({ accessToken, machineId: "0".repeat(64), authKind: "social" });
 
 // A well-formed upstream body, built once; each request only swaps the user's text in.
-const MARK = "\u0000prompt\u0000";
-const model = new ModelCatalog({ fallback: "family" }).resolve("claude-sonnet-4-5");
-const template = buildKiroRequest({
-  model,
-  system: "",
-  messages: [{ role: "user", content: [{ type: "text", text: MARK }] }],
-  tools: [],
-  maxTokens: 32000,
-  stopSequences: [],
-  thinking: { type: "disabled" },
-  metadata: { dialect: "anthropic" },
-}).json;
-const at = template.indexOf(JSON.stringify(MARK).slice(1, -1));
-const before = template.slice(0, at);
-const after = template.slice(at + JSON.stringify(MARK).length - 2);
+const template = promptTemplate();
+const model = template.model;
 
 type Body = { messages?: Array<{ content?: unknown }> };
 const USAGE: CanonicalEvent = { type: "usage", usage: { inputTokens: 10, outputTokens: 1 } };
@@ -69,7 +55,7 @@ Bun.serve({
     const up = await fetch(upstream, {
       method: "POST",
       headers,
-      body: before + JSON.stringify(typeof text === "string" ? text : "").slice(1, -1) + after,
+      body: template.body(typeof text === "string" ? text : ""),
       signal: req.signal,
     });
     if (!up.ok || !up.body) return new Response(await up.text(), { status: up.status });
