@@ -17,7 +17,8 @@ import {
 } from "../src/core/error-table";
 import { TURN_ERROR_STATUS, TurnError, type TurnErrorKind } from "../src/core/errors";
 import { TYPES as ANTHROPIC_TYPES } from "../src/dialects/anthropic/errors";
-import { SHAPE as OPENAI_SHAPE, openaiStatus } from "../src/dialects/openai/errors";
+import { SHAPE as OPENAI_SHAPE } from "../src/dialects/openai/errors";
+import { openaiStatus } from "../src/dialects/openai-family/wire";
 import { CLASSIFY_RULES, type ClassifyRule, type StatusMatch, UNREACHABLE_CODES } from "../src/kiro/errors";
 
 export const DOC_PATH = new URL("../docs/errors.md", import.meta.url);

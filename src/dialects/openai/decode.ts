@@ -3,11 +3,11 @@ import type {
 } from "../../core/canonical";
 import { TurnError } from "../../core/errors";
 import { freeToolName } from "../../core/web-search";
-import { MAX_JSON_DEPTH, tooDeep } from "../../core/json-depth";
+import { parseBody } from "../openai-family/wire";
 import { invalidParam } from "./errors";
 import { imageFromUrl } from "./images";
 import { responseFormatInstruction, type ResponseFormat } from "./response-format";
-import { chatRequestSchema, paramOf, type ChatMessage, type ChatRequestBody } from "./schema";
+import { chatRequestSchema, type ChatMessage, type ChatRequestBody } from "./schema";
 
 /** What the route needs besides the canonical request. */
 export type DecodedChat = {
@@ -32,20 +32,7 @@ export type DecodeOptions = {
  * malformed body, then TurnError("not_found", …, {param: "model"}) for a model nobody serves.
  */
 export function decodeChatRequest(raw: unknown, opts: DecodeOptions): DecodedChat {
-  const deep = tooDeep(raw);
-  if (deep) {
-    const param = paramOf(deep.slice(0, 8));
-    throw invalidParam(param, `Invalid value for '${param}': nested more than ${MAX_JSON_DEPTH} levels deep.`);
-  }
-  const parsed = chatRequestSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const param = paramOf(issue.path);
-    // A body that is not an object at all (`[]`, `"x"`) names no field: param is null, as at OpenAI.
-    if (!param) throw new TurnError("invalid_request", `The request body must be a JSON object: ${issue.message}`);
-    throw invalidParam(param, `Invalid value for '${param}': ${issue.message}`);
-  }
-  const b = parsed.data;
+  const b = parseBody(raw, chatRequestSchema);
   if (b.n != null && b.n !== 1) throw invalidParam("n", "Only n=1 is supported: the upstream produces one choice per request.");
 
   const { system, messages } = decodeMessages(b.messages);

@@ -121,9 +121,3 @@ export const chatRequestSchema = z.looseObject({
 export type ChatRequestBody = z.infer<typeof chatRequestSchema>;
 export type ChatMessage = z.infer<typeof messageSchema>;
 
-/** zod issue path → OpenAI `param` (e.g. `messages[2].content`). */
-export function paramOf(path: ReadonlyArray<PropertyKey>): string {
-  let out = "";
-  for (const p of path) out += typeof p === "number" ? `[${p}]` : out ? `.${String(p)}` : String(p);
-  return out;
-}

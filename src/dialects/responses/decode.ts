@@ -1,9 +1,9 @@
 import { z } from "zod";
 import type { CanonicalRequest, ThinkingSetting } from "../../core/canonical";
 import { TurnError } from "../../core/errors";
-import { MAX_JSON_DEPTH, tooDeep } from "../../core/json-depth";
 import { responseFormatInstruction, type ResponseFormat } from "../../core/response-format";
 import type { DecodeContext, Decoded } from "../dialect";
+import { parseBody } from "../openai-family/wire";
 import { invalidParam, ResponsesRequestError } from "./errors";
 import { inputItemId, landingWaitMs, newResponseId, responseIdOfItem } from "./ids";
 import { decodeInput, inputItems, type Item } from "./input";
@@ -58,11 +58,6 @@ const bodySchema = z
 
 type Body = z.infer<typeof bodySchema>;
 
-/** A path as the API names a parameter: `input[0].content`. */
-function paramOf(path: ReadonlyArray<PropertyKey>): string {
-  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i ? `.${String(p)}` : String(p))).join("");
-}
-
 export type DecodeDeps = {
   storage: ResponseStorage;
   /** Dropped tools and skipped item types, for the server log. */
@@ -75,19 +70,7 @@ export type DecodeDeps = {
  * one of this server's items): only then is storage read, once per stored response named.
  */
 export function decodeResponsesRequest(raw: unknown, ctx: DecodeContext, deps: DecodeDeps): Decoded<ResponsesExtra> | Promise<Decoded<ResponsesExtra>> {
-  const deep = tooDeep(raw);
-  if (deep) {
-    const param = paramOf(deep.slice(0, 8));
-    throw invalidParam(param, `Invalid value for '${param}': nested more than ${MAX_JSON_DEPTH} levels deep.`);
-  }
-  const parsed = bodySchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const param = paramOf(issue.path);
-    if (!param) throw new TurnError("invalid_request", `The request body must be a JSON object: ${issue.message}`);
-    throw invalidParam(param, `Invalid value for '${param}': ${issue.message}`);
-  }
-  const b = parsed.data;
+  const b = parseBody(raw, bodySchema);
   if (b.background) throw invalidParam("background", "background mode is not supported by this server; send the request without background.");
   if (b.conversation != null) throw invalidParam("conversation", "conversation objects are not supported by this server; use previous_response_id or send the full input.");
 

@@ -1,4 +1,7 @@
 import { TurnError, type TurnErrorKind } from "../../core/errors";
+import { asTurnError, errorResponse, type OpenAIErrorBody } from "../openai-family/wire";
+
+export { invalidParam } from "../openai-family/wire";
 
 /**
  * Errors in the Responses API's shapes.
@@ -18,10 +21,6 @@ export class ResponsesRequestError extends TurnError {
   }
 }
 
-export function invalidParam(param: string, message: string): TurnError {
-  return new TurnError("invalid_request", message, { param });
-}
-
 const HTTP_SHAPE: Record<TurnErrorKind, { type: string; code: string | null }> = {
   invalid_request: { type: "invalid_request_error", code: "invalid_value" },
   input_too_long: { type: "invalid_request_error", code: "context_length_exceeded" },
@@ -35,18 +34,13 @@ const HTTP_SHAPE: Record<TurnErrorKind, { type: string; code: string | null }> =
   timeout: { type: "server_error", code: "server_error" },
 };
 
-export function asTurnError(err: unknown): TurnError {
-  if (err instanceof TurnError) return err;
-  return new TurnError("upstream", "internal error while serving the request", { status: 500, cause: err });
-}
-
 /** Codex reads the retry delay from "try again in Ns" in a rate-limit message. */
 function withRetryHint(e: TurnError): string {
   if (e.kind !== "rate_limited" || /try again in/i.test(e.message)) return e.message;
   return `${e.message} Please try again in ${Math.max(1, Math.ceil(e.retryAfterSeconds ?? 30))}s.`;
 }
 
-export function responsesErrorBody(err: unknown): { error: { message: string; type: string; param: string | null; code: string | null } } {
+export function responsesErrorBody(err: unknown): OpenAIErrorBody {
   const e = asTurnError(err);
   if (e.detail === "quota_exhausted") return { error: { message: e.message, type: "insufficient_quota", param: null, code: "insufficient_quota" } };
   const shape = HTTP_SHAPE[e.kind] ?? { type: "server_error", code: "server_error" };
@@ -56,16 +50,7 @@ export function responsesErrorBody(err: unknown): { error: { message: string; ty
 
 export function responsesErrorResponse(err: unknown, requestId: string): Response {
   const e = asTurnError(err);
-  const headers: Record<string, string> = { "content-type": "application/json", "x-request-id": requestId };
-  if (e.retryAfterSeconds !== undefined) {
-    headers["retry-after"] = String(Math.max(0, Math.ceil(e.retryAfterSeconds)));
-    headers["retry-after-ms"] = String(Math.max(0, Math.round(e.retryAfterSeconds * 1000)));
-  } else if (e.kind === "no_account") {
-    headers["x-should-retry"] = "false";
-  }
-  // OpenAI clients know 529 only as "some 5xx"; 503 is the usual capacity status.
-  const status = e.kind === "overloaded" && e.status === 529 ? 503 : e.status;
-  return new Response(JSON.stringify(responsesErrorBody(e)), { status, headers });
+  return errorResponse(e, responsesErrorBody(e), requestId);
 }
 
 /** `response.failed`'s `error`: the code Codex acts on and a message it can show. */
