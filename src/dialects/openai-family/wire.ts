@@ -13,10 +13,26 @@
  *   when nothing will serve the request soon (no account), so SDKs stop retrying.
  */
 import type { ZodType } from "zod";
-import { TurnError } from "../../core/errors";
+import { TurnError, type TurnErrorKind } from "../../core/errors";
 import { MAX_JSON_DEPTH, tooDeep } from "../../core/json-depth";
 
 export type OpenAIErrorBody = { error: { message: string; type: string; param: string | null; code: string | null } };
+
+export type ErrorShape = Record<TurnErrorKind, { type: string; code: string | null }>;
+
+/** Error `type` and `code` per TurnError kind as Chat Completions answers them; Responses changes three codes. */
+export const OPENAI_ERROR_SHAPE: ErrorShape = {
+  invalid_request: { type: "invalid_request_error", code: "invalid_value" },
+  input_too_long: { type: "invalid_request_error", code: "context_length_exceeded" },
+  authentication: { type: "invalid_request_error", code: "invalid_api_key" },
+  permission: { type: "invalid_request_error", code: "permission_denied" },
+  not_found: { type: "invalid_request_error", code: "model_not_found" },
+  rate_limited: { type: "requests", code: "rate_limit_exceeded" },
+  overloaded: { type: "server_error", code: "overloaded" },
+  no_account: { type: "server_error", code: "no_account_available" },
+  upstream: { type: "server_error", code: null },
+  timeout: { type: "server_error", code: "timeout" },
+};
 
 /** Any thrown value as a TurnError (unexpected ones become a 500 without internals). */
 export function asTurnError(err: unknown): TurnError {

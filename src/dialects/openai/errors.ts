@@ -1,5 +1,5 @@
-import type { TurnError, TurnErrorKind } from "../../core/errors";
-import { asTurnError, errorResponse, type OpenAIErrorBody } from "../openai-family/wire";
+import type { TurnError } from "../../core/errors";
+import { asTurnError, errorResponse, OPENAI_ERROR_SHAPE, type ErrorShape, type OpenAIErrorBody } from "../openai-family/wire";
 
 export { asTurnError, invalidParam } from "../openai-family/wire";
 
@@ -9,18 +9,7 @@ export { asTurnError, invalidParam } from "../openai-family/wire";
  * 400 BadRequestError, 401 AuthenticationError, 404 NotFoundError, 429 RateLimitError (retried,
  * honouring retry-after), ≥ 500 InternalServerError (retried unless x-should-retry: false).
  */
-export const SHAPE: Record<TurnErrorKind, { type: string; code: string | null }> = {
-  invalid_request: { type: "invalid_request_error", code: "invalid_value" },
-  input_too_long: { type: "invalid_request_error", code: "context_length_exceeded" },
-  authentication: { type: "invalid_request_error", code: "invalid_api_key" },
-  permission: { type: "invalid_request_error", code: "permission_denied" },
-  not_found: { type: "invalid_request_error", code: "model_not_found" },
-  rate_limited: { type: "requests", code: "rate_limit_exceeded" },
-  overloaded: { type: "server_error", code: "overloaded" },
-  no_account: { type: "server_error", code: "no_account_available" },
-  upstream: { type: "server_error", code: null },
-  timeout: { type: "server_error", code: "timeout" },
-};
+export const SHAPE: ErrorShape = OPENAI_ERROR_SHAPE;
 
 export function openaiErrorBody(err: TurnError): OpenAIErrorBody {
   const shape = SHAPE[err.kind] ?? { type: "server_error", code: null };

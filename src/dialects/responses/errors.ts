@@ -1,5 +1,5 @@
 import { TurnError, type TurnErrorKind } from "../../core/errors";
-import { asTurnError, errorResponse, type OpenAIErrorBody } from "../openai-family/wire";
+import { asTurnError, errorResponse, OPENAI_ERROR_SHAPE, type ErrorShape, type OpenAIErrorBody } from "../openai-family/wire";
 
 export { invalidParam } from "../openai-family/wire";
 
@@ -21,15 +21,10 @@ export class ResponsesRequestError extends TurnError {
   }
 }
 
-const HTTP_SHAPE: Record<TurnErrorKind, { type: string; code: string | null }> = {
-  invalid_request: { type: "invalid_request_error", code: "invalid_value" },
-  input_too_long: { type: "invalid_request_error", code: "context_length_exceeded" },
-  authentication: { type: "invalid_request_error", code: "invalid_api_key" },
-  permission: { type: "invalid_request_error", code: "permission_denied" },
-  not_found: { type: "invalid_request_error", code: "model_not_found" },
-  rate_limited: { type: "requests", code: "rate_limit_exceeded" },
+/** Chat Completions' table with the codes Codex acts on for capacity and server failures. */
+const HTTP_SHAPE: ErrorShape = {
+  ...OPENAI_ERROR_SHAPE,
   overloaded: { type: "server_error", code: "server_is_overloaded" },
-  no_account: { type: "server_error", code: "no_account_available" },
   upstream: { type: "server_error", code: "server_error" },
   timeout: { type: "server_error", code: "server_error" },
 };
