@@ -11,21 +11,10 @@
  *    `web_fetch` in every answer.
  * Conversations without the directive are not affected (undefined: the usual scenario choice).
  */
+import { currentTurn, directiveArgument } from "./conversation";
 import { textScenario, toolScenario, type Scenario, type ToolCallSpec } from "./scenarios";
 
 const DIRECTIVE = /\[\[fake:web_fetch\]\][ \t]*([^\n]*)/;
-
-function userTexts(body: any): string[] {
-  const cs = body?.conversationState ?? {};
-  const out: string[] = [];
-  for (const h of Array.isArray(cs.history) ? cs.history : []) {
-    const c = h?.userInputMessage?.content;
-    if (typeof c === "string") out.push(c);
-  }
-  const cur = cs.currentMessage?.userInputMessage?.content;
-  if (typeof cur === "string") out.push(cur);
-  return out;
-}
 
 /** The texts of one upstream tool result (`content: [{text} | {json}]`). */
 function resultText(r: any): string {
@@ -34,18 +23,12 @@ function resultText(r: any): string {
 }
 
 export function webFetchScenario(body: any): Scenario | undefined {
-  let line: string | undefined;
-  for (const t of userTexts(body)) {
-    const m = DIRECTIVE.exec(t);
-    if (m) line = m[1]!.trim();
-  }
+  const line = directiveArgument(body, DIRECTIVE);
   if (line === undefined) return undefined;
   const again = line.startsWith("again ");
   const url = (again ? line.slice("again ".length).trim() : line) || "https://example.com/";
-  const ctx = body?.conversationState?.currentMessage?.userInputMessage?.userInputMessageContext ?? {};
-  const results: unknown[] = Array.isArray(ctx.toolResults) ? ctx.toolResults : [];
+  const { results, toolNames: names } = currentTurn(body);
   if (results.length && !again) return textScenario(`Answer without the page: ${results.map(resultText).join(" | ")}`);
-  const names: string[] = (Array.isArray(ctx.tools) ? ctx.tools : []).map((t: any) => t?.toolSpecification?.name).filter(Boolean);
   if (!names.includes("web_fetch")) return textScenario("No web fetch tool was declared.");
   const calls: ToolCallSpec[] = [{ name: "web_fetch", input: { url } }];
   if (names.includes("web_search") && !again) calls.push({ name: "web_search", input: { query: `${url} summary` } });
