@@ -1,7 +1,8 @@
 /**
  * `kiro-server migrate-store --to postgres://… [--log-days N]`: copies this install's SQLite store
  * (the --db / KIRO_KV_PATH file) into PostgreSQL — accounts with their encrypted secrets, their
- * fingerprint history, client keys, settings and the recent request log — and prints counts.
+ * fingerprint history, client keys, settings, the recent request log and the stored Responses not
+ * yet expired (so `previous_response_id` keeps working across the move) — and prints counts.
  *
  * Safe to run again: rows are matched by id (request-log rows by origin), present rows are left
  * alone unless the SQLite copy is newer (accounts and settings carry `updated_at`), so a second
@@ -10,7 +11,7 @@
  * PostgreSQL instance shares; every copied secret is decrypted once more as a check.
  */
 import { existsSync } from "node:fs";
-import { and, eq, gte, sql as dsql } from "drizzle-orm";
+import { and, eq, gt, gte, sql as dsql } from "drizzle-orm";
 import { ConfigError, loadConfig } from "../config/load";
 import type { AppConfig } from "../config/schema";
 import { SecretBox, SecretKeyError, keyFilePathFor } from "../crypto/secret-box";
@@ -24,6 +25,7 @@ import { storeRequestLog } from "../db/pg/request-log";
 import { isPostgresUrl, redactUrl } from "../db/pg/url";
 
 export const MIGRATE_STORE_HELP = `usage: kiro-server migrate-store --to postgres://user:pass@host:5432/db [--db FILE] [--log-days N]
+  copies accounts, client keys, settings, the recent request log and the stored Responses
   --to        the PostgreSQL database to fill (its schema is created or updated first)
   --db        the SQLite file to copy (default: KIRO_KV_PATH, else the user data dir)
   --log-days  request-log rows younger than this many days are copied (default: the retention setting)
@@ -42,6 +44,7 @@ export type MigrateStoreReport = {
   clientKeys: TableCount;
   settings: TableCount;
   requestLog: TableCount & { sinceDays: number };
+  storedResponses: TableCount;
   /** Secrets in the target that were decrypted with KIRO_SECRET_KEY after the copy. */
   secretsVerified: number;
 };
@@ -90,6 +93,7 @@ export async function runMigrateStoreCommand(
   out(line("client keys", report.clientKeys));
   out(line("settings", report.settings));
   out(line(`request log (${report.requestLog.sinceDays} d)`, report.requestLog));
+  out(line("stored responses", report.storedResponses));
   out(`  secrets                ${report.secretsVerified} decrypt with KIRO_SECRET_KEY`);
   out(`migrate-store: done — ${redactUrl(to)}`);
   return 0;
@@ -115,12 +119,13 @@ export async function migrateStore(
       const sinceDays = opts.logDays ?? retention;
       const recrypt = async (v: string | null) => (v == null ? null : target.encrypt(await from.box.decrypt(v)));
       const report = await db.transaction(async (tx) => {
-        const r: MigrateStoreReport = { accounts: zero(), fingerprints: zero(), clientKeys: zero(), settings: zero(), requestLog: { ...zero(), sinceDays }, secretsVerified: 0 };
+        const r: MigrateStoreReport = { accounts: zero(), fingerprints: zero(), clientKeys: zero(), settings: zero(), requestLog: { ...zero(), sinceDays }, storedResponses: zero(), secretsVerified: 0 };
         await copyAccounts(source, tx as unknown as PgDb, recrypt, r.accounts);
         await copyFingerprints(source, tx as unknown as PgDb, r.fingerprints);
-        await copyKeys(source, tx as unknown as PgDb, recrypt, r.clientKeys);
+        const keyIds = await copyKeys(source, tx as unknown as PgDb, recrypt, r.clientKeys);
         await copySettings(source, tx as unknown as PgDb, recrypt, r.settings);
         await copyRequestLog(source, tx as unknown as PgDb, (opts.now ?? Date.now()) - sinceDays * 86_400_000, r.requestLog);
+        await copyStoredResponses(source, tx as unknown as PgDb, keyIds, opts.now ?? Date.now(), r.storedResponses);
         return r;
       });
       report.secretsVerified = await verifySecrets(db, target);
@@ -200,16 +205,21 @@ async function copyFingerprints(source: Db, db: PgDb, count: TableCount): Promis
   }
 }
 
-/** Keys are matched by id; a key whose hash is already another key there is skipped. */
-async function copyKeys(source: Db, db: PgDb, recrypt: Recrypt, count: TableCount): Promise<void> {
+/**
+ * Keys are matched by id; a key whose hash is already another key there is skipped. Returns, for
+ * each skipped key, the id the same secret has there (what its stored Responses belong to now).
+ */
+async function copyKeys(source: Db, db: PgDb, recrypt: Recrypt, count: TableCount): Promise<Map<string, string>> {
+  const moved = new Map<string, string>();
   for (const k of source.select().from(lite.clientKeys).all()) {
     const [byId] = await db.select({ id: pg.clientKeys.id }).from(pg.clientKeys).where(eq(pg.clientKeys.id, k.id));
     if (byId) { count.present++; continue; }
     const [byHash] = await db.select({ id: pg.clientKeys.id }).from(pg.clientKeys).where(eq(pg.clientKeys.keyHash, k.keyHash));
-    if (byHash) { count.skipped++; continue; }
+    if (byHash) { moved.set(k.id, byHash.id); count.skipped++; continue; }
     await db.insert(pg.clientKeys).values({ ...k, keyEnc: await recrypt(k.keyEnc) });
     count.added++;
   }
+  return moved;
 }
 
 /** JSON settings are copied as they are; encrypted ones (server-generated secrets) are re-encrypted. */
@@ -240,6 +250,27 @@ async function copyRequestLog(source: Db, db: PgDb, since: number, count: TableC
     const inserted = await storeRequestLog(db, values);
     count.added += inserted;
     count.present += rows.length - inserted;
+  }
+}
+
+/**
+ * Stored Responses not yet expired, in batches, as they are (ids, expiry and size included): a
+ * response id already there is left alone. A response of a key that exists there under another id
+ * (the same secret) goes to that key.
+ */
+async function copyStoredResponses(source: Db, db: PgDb, keyIds: Map<string, string>, now: number, count: TableCount): Promise<void> {
+  const BATCH = 200;
+  let lastId = "";
+  for (;;) {
+    const rows = source.select().from(lite.storedResponses)
+      .where(and(gt(lite.storedResponses.expiresAt, now), gt(lite.storedResponses.id, lastId)))
+      .orderBy(lite.storedResponses.id).limit(BATCH).all();
+    if (!rows.length) return;
+    lastId = rows.at(-1)!.id;
+    const values = rows.map((r) => ({ ...r, clientKeyId: keyIds.get(r.clientKeyId) ?? r.clientKeyId }));
+    const inserted = await db.insert(pg.storedResponses).values(values).onConflictDoNothing().returning({ id: pg.storedResponses.id });
+    count.added += inserted.length;
+    count.present += rows.length - inserted.length;
   }
 }
 

@@ -38,8 +38,21 @@ async function populatedSqlite(dbPath: string) {
   }
   // Too old for the 7-day retention: not copied.
   services.requestLog.record({ requestId: "req-old", at: now - 10 * 86_400_000, dialect: "anthropic", status: 500 });
+  // Stored Responses of the team key: two live ones, and one already expired (not copied).
+  const stored = (id: string, createdAt: number) => ({
+    id,
+    clientKeyId: created.record.id,
+    createdAt,
+    response: { id, object: "response", status: "completed", output: [{ type: "message", content: [{ type: "output_text", text: `answer ${id} é ✓` }] }] },
+    input: [{ id: `msg_in_${id}`, type: "message", role: "user", content: [{ type: "input_text", text: `question ${id}` }] }],
+    output: [{ id: `msg_out_${id}`, type: "message", role: "assistant", content: [{ type: "output_text", text: `answer ${id} é ✓` }] }],
+  });
+  await services.responses.save(stored("resp_live_a", now - 60_000), 86_400_000);
+  await services.responses.save(stored("resp_live_b", now - 30_000), 86_400_000);
+  await services.responses.save(stored("resp_expired", now - 2 * 86_400_000), 86_400_000);
+  await services.responses.flush();
   await shutdownServices(services);
-  return { refreshTokens, builtinKey: report.clientKey, teamKey: created.key };
+  return { refreshTokens, builtinKey: report.clientKey, teamKey: created.key, teamKeyId: created.record.id, live: [stored("resp_live_a", now - 60_000), stored("resp_live_b", now - 30_000)] };
 }
 
 describe("migrate-store arguments", () => {
@@ -67,6 +80,7 @@ describe.skipIf(!pg.available)("migrate-store into a real PostgreSQL", () => {
     expect(out1).toContain("accounts               3 added, 0 updated, 0 already present, 0 skipped");
     expect(out1).toContain("client keys            2 added");
     expect(out1).toContain("request log (7 d)      25 added, 0 updated, 0 already present");
+    expect(out1).toContain("stored responses       2 added, 0 updated, 0 already present");
     expect(out1).not.toContain(SECRET);
     for (const rt of src.refreshTokens) expect(out1).not.toContain(rt);
 
@@ -78,13 +92,14 @@ describe.skipIf(!pg.available)("migrate-store into a real PostgreSQL", () => {
         (select count(*)::int from client_keys) as keys,
         (select count(*)::int from settings) as settings,
         (select count(*)::int from request_log) as log,
+        (select count(*)::int from stored_responses) as responses,
         (select sum(requests)::int from request_rollup where step = 86400000 and dim = 'total') as charted`;
       return r;
     };
     try {
       const first = await counts();
       // The copied rows are in the usage charts' aggregates too (and a second run adds nothing: the counts stay equal below).
-      expect(first).toMatchObject({ accounts: 3, keys: 2, log: 25, charted: 25 });
+      expect(first).toMatchObject({ accounts: 3, keys: 2, log: 25, responses: 2, charted: 25 });
 
       const lines2: string[] = [];
       expect(await runMigrateStoreCommand(["migrate-store", "--to", url], env, (l) => lines2.push(l))).toBe(0);
@@ -92,6 +107,7 @@ describe.skipIf(!pg.available)("migrate-store into a real PostgreSQL", () => {
       expect(out2).toContain("accounts               0 added, 0 updated, 3 already present, 0 skipped");
       expect(out2).toContain("client keys            0 added, 0 updated, 2 already present");
       expect(out2).toContain("request log (7 d)      0 added, 0 updated, 25 already present");
+      expect(out2).toContain("stored responses       0 added, 0 updated, 2 already present");
       expect(out2).toContain(`schema: ${readMigrationFiles({ migrationsFolder: pgMigrationsFolder }).length} migration(s), 0 applied now`);
       expect(await counts()).toEqual(first);
 
@@ -117,9 +133,23 @@ describe.skipIf(!pg.available)("migrate-store into a real PostgreSQL", () => {
         expect(services.pool.summary().total).toBe(3);
         expect(services.keys.verify(src.builtinKey)).not.toBeNull();
         expect(services.settings.runtime).toMatchObject({ cooldownBaseMs: 5000, logRetentionDays: 7 });
+        // A continuation after the move finds the stored conversation, for its own key only.
+        for (const r of src.live) expect(await services.responses.get(r.id, src.teamKeyId)).toEqual(r);
+        expect(await services.responses.get("resp_live_a", "another-key")).toBeUndefined();
+        expect(await services.responses.get("resp_expired", src.teamKeyId)).toBeUndefined();
       } finally {
         await shutdownServices(services);
       }
+
+      // The same secret under another id there (a key made on PostgreSQL first): the SQLite key is
+      // skipped and its stored Responses go to the key that holds the secret there.
+      await sql`update client_keys set id = 'key-made-on-postgres' where id = ${src.teamKeyId}`;
+      await sql`delete from stored_responses`;
+      const lines3: string[] = [];
+      expect(await runMigrateStoreCommand(["migrate-store", "--to", url], env, (l) => lines3.push(l))).toBe(0);
+      expect(lines3.join("\n")).toContain("stored responses       2 added");
+      const owners: Array<{ client_key_id: string }> = await sql`select distinct client_key_id from stored_responses`;
+      expect(owners).toEqual([{ client_key_id: "key-made-on-postgres" }]);
     } finally {
       await sql.close();
     }
