@@ -14,13 +14,17 @@ export type RequestLogEntry = typeof requestLog.$inferInsert;
  * statement: bun:sqlite is synchronous, and building a drizzle insert per row cost ~0.1 ms of
  * query building each (bench/stream.ts profile). Every entry also goes on the bus as a "request"
  * event for live views.
+ *
+ * With a `sink` (PostgreSQL mode: the cluster's shared table) the sink is the log: nothing is kept
+ * in this process's SQLite, which there is an in-memory database — a private copy would grow with
+ * every request until the retention period ended (30 days of traffic in RAM).
  */
 export class RequestLogWriter {
   private queue: RequestLogEntry[] = [];
   private timer: ReturnType<typeof setTimeout> | null = null;
   private insert?: { stmt: Statement; columns: Array<{ key: keyof RequestLogEntry; fallback: unknown }> };
 
-  /** `sink` also receives every batch once it is stored here (PostgreSQL mode: the cluster's shared log). */
+  /** `sink`, when given, receives every batch instead of this database (PostgreSQL mode: the cluster's shared log). */
   constructor(private readonly db: Db, private readonly bus: EventBus, private readonly flushMs = 200, private readonly sink?: (rows: RequestLogEntry[]) => void) {}
 
   record(entry: RequestLogEntry): void {
@@ -35,12 +39,12 @@ export class RequestLogWriter {
     if (!this.queue.length) return;
     const rows = this.queue;
     this.queue = [];
+    if (this.sink) return this.sink(rows);
     const ins = (this.insert ??= this.prepare());
     const client = this.db.$client;
     client.transaction(() => {
       for (const r of rows) ins.stmt.run(...ins.columns.map((c) => toDriver(r[c.key] ?? c.fallback)));
     }).immediate();
-    this.sink?.(rows);
   }
 
   /** One INSERT for every column but the autoincrement id, in the table's column order. */

@@ -1,6 +1,7 @@
 /** Raw-wire assertions on /v1/messages (checks A1–A12 and E1–E7 of docs/wire-checks.md) with fetch. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startE2E, type E2E } from "../support/e2e";
+import { loggedRow } from "../support/request-log";
 import { createApp } from "../../src/app";
 import { textEvent, textScenario } from "../fake-kiro/scenarios";
 import { validateGenerateAssistantRequest } from "../fake-kiro/validator";
@@ -180,8 +181,7 @@ describe("routing, auth, errors", () => {
     const before = e.services.keys.list().find((k) => k.builtin)!.requests;
     const r = await post("/v1/messages", msg("[[fake:text]]", { stream: false }), { "x-request-id": "req-log-check" });
     expect(r.status).toBe(200);
-    e.services.requestLog.flush();
-    const row = e.services.db.$client.query("select * from request_log where request_id = ?").get("req-log-check") as any;
+    const row = (await loggedRow(e.services, "req-log-check"))!;
     expect(row).toMatchObject({ dialect: "anthropic", model: "claude-sonnet-4-6", status: 200, stop_reason: "end_turn" });
     expect(row.output_tokens).toBeGreaterThan(0);
     expect(row.account_id).toBe(e.accountIds[0]);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { TEST_ADMIN_TOKEN } from "../support/app";
 import { startE2E, type E2E } from "../support/e2e";
+import { loggedRow } from "../support/request-log";
 import { captureRequestBody, MAX_LOGGED_BODY_BYTES } from "../../src/logs/body-capture";
 
 /** Request-body logging (Settings): off by default, on stores the client's body for the details view. */
@@ -21,10 +22,10 @@ async function chat(prompt: string) {
   return r.headers.get("x-request-id")!;
 }
 
-function storedBody(requestId: string): string | null {
-  e.services.requestLog.flush();
-  const row = e.services.db.$client.query("select request_body from request_log where request_id = ?").get(requestId) as { request_body: string | null } | null;
-  return row ? row.request_body : null;
+async function storedBody(requestId: string): Promise<string | null> {
+  const row = await loggedRow(e.services, requestId, "request_body");
+  if (!row) throw new Error(`request ${requestId} is not in the request log`);
+  return row.request_body as string | null;
 }
 
 async function detailsPage(requestId: string): Promise<string> {
@@ -41,7 +42,7 @@ describe("request-body logging", () => {
   test("off (default): nothing of the prompt is stored", async () => {
     expect(e.services.settings.runtime.logRequestBodies).toBe(false);
     const id = await chat("secret project codename BLUEBIRD");
-    expect(storedBody(id)).toBeNull();
+    expect(await storedBody(id)).toBeNull();
     expect(await detailsPage(id)).not.toContain("BLUEBIRD");
   });
 
@@ -49,7 +50,7 @@ describe("request-body logging", () => {
     e.services.settings.update({ logRequestBodies: true });
     try {
       const id = await chat("codename OSPREY, my key is sk-abcdefghijklmnop1234");
-      const body = storedBody(id)!;
+      const body = (await storedBody(id))!;
       expect(body).toContain("codename OSPREY");
       expect(body).toContain("chars of binary data omitted");
       expect(body).not.toContain(PNG);

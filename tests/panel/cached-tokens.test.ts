@@ -9,6 +9,7 @@ import { startFakeKiro, type FakeKiro } from "../fake-kiro/server";
 import { usageScenario } from "../fake-kiro/scenarios";
 import { addBoth, longToken, servicesFor } from "../pool/helpers";
 import { TEST_ADMIN_TOKEN, TEST_CLIENT_KEY } from "../support/app";
+import { queryLog } from "../support/request-log";
 
 let fake: FakeKiro;
 let s: Services;
@@ -40,8 +41,7 @@ test("the final usage's cache reads reach the request log, the rollups, the Usag
     expect(r.status).toBe(200);
     expect((await r.json()).usage.cache_read_input_tokens).toBe(100);
   }
-  s.requestLog.flush();
-  const rows = s.db.$client.query("SELECT cached_tokens FROM request_log ORDER BY id").all() as Array<{ cached_tokens: number | null }>;
+  const rows = await queryLog(s, "SELECT cached_tokens FROM request_log ORDER BY id");
   expect(rows.map((r) => r.cached_tokens)).toEqual([100, 100]);
 
   const page = await (await get("/usage?range=hour")).text();

@@ -40,7 +40,8 @@ afterAll(async () => {
 
 describe("request-log rollups", () => {
   test("agree with a direct count of the log, folded in chunks and again after new rows", async () => {
-    const { services } = await makeApp();
+    // The SQLite rollups over this process's own table (PostgreSQL mode has its own, tests/store-pg).
+    const { services } = await makeApp({ dbPath: ":memory:" });
     const base = Date.parse("2026-12-01T10:00:00Z");
     const now = base + 2 * HOUR;
     const rows = 500;

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { ResponsesRepo } from "../../src/db/responses-store";
 import { toolScenario, textScenario } from "../fake-kiro/scenarios";
 import { startE2E, type E2E } from "../support/e2e";
+import { loggedRow } from "../support/request-log";
 import { parseSse } from "./sse";
 
 let e: E2E;
@@ -177,8 +178,7 @@ describe("accepted as real clients send it", () => {
     const entry = await logged;
     expect(entry).toMatchObject({ dialect: "responses", model: MODEL, status: 200, stream: true });
     expect(entry.outputTokens).toBeGreaterThan(0);
-    e.services.requestLog.flush();
-    const row = e.services.db.$client.query("select dialect from request_log where request_id = ?").get(requestId) as any;
+    const row = await loggedRow(e.services, requestId, "dialect");
     expect(row).toEqual({ dialect: "responses" });
     const metrics = await (await req("GET", "/metrics")).text();
     expect(metrics).toMatch(/kiro_requests_total\{dialect="responses",model="claude-sonnet-4-5",status="200"\} [1-9]/);
