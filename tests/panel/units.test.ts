@@ -48,7 +48,8 @@ describe("admin sessions", () => {
 
 describe("rolling 24 h stats", () => {
   test("seed from the table, then count live events once", async () => {
-    const s = await makeServices();
+    // The SQLite reader over this process's own table (PostgreSQL mode reads the shared one).
+    const s = await makeServices({ dbPath: ":memory:" });
     const now = Date.now();
     s.requestLog.record({ requestId: "a", at: now - 2 * 3_600_000, dialect: "openai", status: 200, inputTokens: 10, outputTokens: 5, clientKeyId: "k1" });
     s.requestLog.record({ requestId: "b", at: now - 30 * 3_600_000, dialect: "openai", status: 200, inputTokens: 99, outputTokens: 1 }); // outside the day
@@ -112,7 +113,8 @@ describe("panel time and filter helpers", () => {
   });
 
   test("request filters match by prefix, with % and _ taken literally", async () => {
-    const s = await makeServices();
+    // The SQLite queries (PostgreSQL's are checked in tests/store-pg/request-log-pg.test.ts).
+    const s = await makeServices({ dbPath: ":memory:" });
     const at = Date.now();
     for (const [id, model, key] of [["a", "claude-haiku-4-5", "ci_bot"], ["b", "claude-sonnet-4-5", "ci-bot"], ["c", "claude-sonnet-4-5", "default"]] as const) {
       s.requestLog.record({ requestId: id, at, dialect: "openai", status: 200, model, clientKeyName: key });
