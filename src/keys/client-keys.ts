@@ -32,6 +32,8 @@ export class ClientKeys {
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   /** A usage write whose answer (cluster totals) is awaited. */
   private writing = false;
+  /** Tokens per key of the batch being written now (sent, not yet answered). */
+  private sending = new Map<string, number>();
   /** Which budgeted keys are near their budget (shared stores only: see near-budget.ts). */
   private readonly near = new NearBudget();
 
@@ -132,7 +134,11 @@ export class ClientKeys {
     if (this.repo.addUsageNow && k.monthlyTokenBudget != null) {
       this.near.count(id, tokens, 1, now);
       if (this.near.isNear(id, k.monthlyTokenBudget, used, now)) {
-        return this.repo.addUsageNow({ key: k, tokens, requests: 1, month, lastUsedAt: now }).then((t) => {
+        // Usage this instance counted while the key was still far and has not written yet goes
+        // with it: near the budget, nothing of this instance's may be missing from the cluster total.
+        const held = this.pending.get(id);
+        this.pending.delete(id);
+        return this.repo.addUsageNow({ key: k, tokens: tokens + (held?.tokens ?? 0), requests: 1 + (held?.requests ?? 0), month, lastUsedAt: now }).then((t) => {
           if (t) this.applyTotals([t]);
         });
       }
@@ -173,8 +179,10 @@ export class ClientKeys {
     if (totals) {
       // One write at a time: usage counted meanwhile goes out together once this one is answered.
       this.writing = true;
+      for (const r of rows) this.sending.set(r.key.id, r.tokens);
       void totals.then((t) => this.applyTotals(t), () => { /* the store logs and retries its own failures */ }).finally(() => {
         this.writing = false;
+        this.sending.clear();
         if (this.pending.size) this.flushUsage();
       });
     }
@@ -239,7 +247,11 @@ export class ClientKeys {
     return this.repo.clusterUsage(k.id).then((row) => {
       if (!row) return null;
       this.applyTotals([row]);
-      const used = row.budgetMonth === month ? row.tokensThisMonth : 0;
+      // The cluster total plus what this instance counted and the total may not hold yet: still
+      // batched, or in the batch being written (counted twice if that write landed just before
+      // this read: then a request near the limit is refused a little early, never let through).
+      const own = (this.pending.get(k.id)?.tokens ?? 0) + (this.sending.get(k.id) ?? 0);
+      const used = (row.budgetMonth === month ? row.tokensThisMonth : 0) + own;
       return row.monthlyTokenBudget != null && used >= row.monthlyTokenBudget ? overBudget(row.monthlyTokenBudget) : null;
     });
   }

@@ -46,6 +46,11 @@ async function stored(db: PgDb, id: string): Promise<number> {
   return row!.t;
 }
 
+/** Batched usage stays unwritten until flushed by hand (the timer's 100 ms must not decide what a test sees). */
+function holdBatches(n: Node): void {
+  Object.defineProperty(n.repo, "flushDelayMs", { value: 600_000 });
+}
+
 const keyRow = (id: string, budget: number | null) => ({ id, name: id, keyHash: `hash-${id}`, keyPrefix: "sk-kiro-", createdAt: 1, monthlyTokenBudget: budget });
 
 describe.skipIf(!pg.available)("keys near their budget on a shared database", () => {
@@ -89,6 +94,76 @@ describe.skipIf(!pg.available)("keys near their budget on a shared database", ()
       expect(await stored(setup, "free")).toBe(500);
     } finally {
       for (const n of [a, b]) await n.db.$client.close();
+      await setup.$client.close();
+    }
+  });
+
+  test("usage batched while the key was far is never missing near the budget: the admission counts it, and the first usage written at once carries it", async () => {
+    const url = await pg.newDatabase("near-held");
+    const setup = openPg(url, { max: 1 });
+    await runPgMigrations(setup.$client);
+    // 100,000 tokens: 10 % of it (10,000) is the margin while requests are small and slow.
+    await setup.insert(clientKeys).values([keyRow("held", 100_000)]);
+    const a = await node(url, "a");
+    holdBatches(a);
+    try {
+      const key = () => a.keys.list().find((k) => k.id === "held")!;
+      const t0 = Date.now();
+      // Far: small requests, minutes apart (no pace to speak of); batched, not written yet.
+      for (let i = 0; i < 3; i++) expect(a.keys.recordUsage("held", 100, t0 + i * 120_000)).toBeUndefined();
+      expect(a.calls.addUsageNow).toBe(0);
+      // Another instance has used most of the budget meanwhile (straight into the table).
+      await setup.update(clientKeys).set({ tokensThisMonth: 99_750, budgetMonth: new Date(t0).toISOString().slice(0, 7) }).where(eq(clientKeys.id, "held"));
+      // One request makes the key near for this instance (its memory: 300 + 95,000 = 95,300 used).
+      const now = t0 + 400_000;
+      const near = a.keys.recordUsage("held", 95_000, now);
+      expect(near).toBeInstanceOf(Promise);
+      await near;
+      // Written at once with the 300 still batched: nothing of this instance's is missing.
+      expect(a.calls.addUsageNow).toBe(1);
+      expect(await stored(setup, "held")).toBe(99_750 + 95_300);
+      // Nothing is left in the batch to be written twice.
+      a.keys.flushUsage();
+      await a.repo.flush();
+      expect(await stored(setup, "held")).toBe(99_750 + 95_300);
+      expect(key().tokensThisMonth).toBe(99_750 + 95_300);
+    } finally {
+      a.keys.flushUsage();
+      await a.db.$client.close();
+      await setup.$client.close();
+    }
+  });
+
+  test("an admission near the budget counts this instance's batched usage the cluster total does not hold yet", async () => {
+    const url = await pg.newDatabase("near-own");
+    const setup = openPg(url, { max: 1 });
+    await runPgMigrations(setup.$client);
+    await setup.insert(clientKeys).values([keyRow("own", 100_000)]);
+    const a = await node(url, "a");
+    holdBatches(a);
+    try {
+      const key = () => a.keys.list().find((k) => k.id === "own")!;
+      const t0 = Date.now();
+      const month = new Date(t0).toISOString().slice(0, 7);
+      // Small requests minutes apart: far (the margin is 10 % of the budget), batched, not written yet.
+      for (let i = 0; i < 3; i++) expect(a.keys.recordUsage("own", 100, t0 + i * 120_000)).toBeUndefined();
+      // Another instance took the table to 99,750; this instance heard of 92,000 so far (a late
+      // notification): memory 92,300 is near the budget, so the admission reads the cluster total.
+      await setup.update(clientKeys).set({ tokensThisMonth: 99_750, budgetMonth: month }).where(eq(clientKeys.id, "own"));
+      a.keys.applyTotals([{ id: "own", tokensThisMonth: 92_000, requests: 3, budgetMonth: month }]);
+      expect(key().tokensThisMonth).toBe(92_300);
+      const check = a.keys.clusterBudgetCheck(key(), t0 + 400_000);
+      expect(check).toBeInstanceOf(Promise);
+      // 99,750 in the table + the 300 this instance has not written: 100,050, over the budget.
+      expect(await check).toBe("this API key used its monthly budget of 100000 tokens");
+      expect(a.calls.clusterUsage).toBe(1);
+      // Once written, the table holds it too.
+      a.keys.flushUsage();
+      await a.repo.flush();
+      expect(await stored(setup, "own")).toBe(100_050);
+    } finally {
+      a.keys.flushUsage();
+      await a.db.$client.close();
       await setup.$client.close();
     }
   });
