@@ -107,7 +107,8 @@ describe.skipIf(!pg.available)("keys near their budget on a shared database", ()
     const a = await node(url, "a");
     holdBatches(a);
     try {
-      const key = () => a.keys.list().find((k) => k.id === "held")!;
+      // The live record, taken once: list() writes the batch first, which this test must keep unwritten.
+      const held = a.keys.list().find((k) => k.id === "held")!;
       const t0 = Date.now();
       // Far: small requests, minutes apart (no pace to speak of); batched, not written yet.
       for (let i = 0; i < 3; i++) expect(a.keys.recordUsage("held", 100, t0 + i * 120_000)).toBeUndefined();
@@ -126,7 +127,7 @@ describe.skipIf(!pg.available)("keys near their budget on a shared database", ()
       a.keys.flushUsage();
       await a.repo.flush();
       expect(await stored(setup, "held")).toBe(99_750 + 95_300);
-      expect(key().tokensThisMonth).toBe(99_750 + 95_300);
+      expect(held.tokensThisMonth).toBe(99_750 + 95_300);
     } finally {
       a.keys.flushUsage();
       await a.db.$client.close();
@@ -142,7 +143,8 @@ describe.skipIf(!pg.available)("keys near their budget on a shared database", ()
     const a = await node(url, "a");
     holdBatches(a);
     try {
-      const key = () => a.keys.list().find((k) => k.id === "own")!;
+      // The live record, taken once: list() writes the batch first, which this test must keep unwritten.
+      const own = a.keys.list().find((k) => k.id === "own")!;
       const t0 = Date.now();
       const month = new Date(t0).toISOString().slice(0, 7);
       // Small requests minutes apart: far (the margin is 10 % of the budget), batched, not written yet.
@@ -151,8 +153,8 @@ describe.skipIf(!pg.available)("keys near their budget on a shared database", ()
       // notification): memory 92,300 is near the budget, so the admission reads the cluster total.
       await setup.update(clientKeys).set({ tokensThisMonth: 99_750, budgetMonth: month }).where(eq(clientKeys.id, "own"));
       a.keys.applyTotals([{ id: "own", tokensThisMonth: 92_000, requests: 3, budgetMonth: month }]);
-      expect(key().tokensThisMonth).toBe(92_300);
-      const check = a.keys.clusterBudgetCheck(key(), t0 + 400_000);
+      expect(own.tokensThisMonth).toBe(92_300);
+      const check = a.keys.clusterBudgetCheck(own, t0 + 400_000);
       expect(check).toBeInstanceOf(Promise);
       // 99,750 in the table + the 300 this instance has not written: 100,050, over the budget.
       expect(await check).toBe("this API key used its monthly budget of 100000 tokens");
