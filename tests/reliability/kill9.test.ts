@@ -57,6 +57,11 @@ test("kill -9 during `kiro-server import`: consistent database, the import re-ru
   // Wait until the import is under way (rows landing), then kill it mid-flight.
   let seen = 0;
   while (first.exitCode === null && (seen = storedCount(dbPath)) < 5) await Bun.sleep(5);
+  if (first.exitCode !== null) {
+    // Ended on its own before any kill: say how, instead of failing on the signal below.
+    const stderr = await new Response(first.stderr).text();
+    throw new Error(`the import exited with code ${first.exitCode} after ${seen} account(s), before it could be killed: ${stderr.slice(-2000)}`);
+  }
   first.kill("SIGKILL");
   await first.exited;
   expect(first.signalCode).toBe("SIGKILL");
