@@ -128,7 +128,7 @@ export class AccountPool {
     const got = this.picker.pick(opts, now);
     if ("u" in got) return got;
     const { rec, sticky, trial } = got;
-    this.table.emit("selection", { accountId: rec.row.id, label: rec.row.label, strategy: this.table.strategy, affinity: sticky, conversationId: opts.conversationId, model: opts.model, trial: trial || undefined, inflight: rec.inflight + 1, waitedMs: waitedMs || undefined });
+    this.table.emit("selection", { accountId: rec.row.id, label: rec.row.label, strategy: this.table.strategy, affinity: sticky, conversationId: opts.conversationId, model: opts.model, trial: trial || undefined, inflight: rec.inflight + 1, waitedMs: waitedMs || undefined }, now);
     if (trial) this.table.deps.log.info(`every account is auto-disabled: trying ${rec.row.label || rec.row.id} once`, { accountId: rec.row.id });
     return this.lease(rec, now, opts.model);
   }

@@ -283,8 +283,9 @@ export class AccountTable {
     this.store.writeCounters(rows);
   }
 
-  emit(kind: EventKind, data: Record<string, unknown>): void {
-    this.deps.bus.emit({ kind, at: this.now(), data });
+  /** `at`: when it happened, if not now (a selection is stamped with the instant pacing counts it at). */
+  emit(kind: EventKind, data: Record<string, unknown>, at = this.now()): void {
+    this.deps.bus.emit({ kind, at, data });
   }
 }
 
