@@ -98,26 +98,39 @@ describe.skipIf(!pg.available)("keys near their budget on a shared database", ()
     }
   });
 
-  test("usage batched while the key was far is never missing near the budget: the admission counts it, and the first usage written at once carries it", async () => {
-    const url = await pg.newDatabase("near-held");
+  /**
+   * One instance serving a key of 100,000 tokens (10 % of it, 10,000, is the margin while requests
+   * are small and slow) whose batches stay unwritten until flushed by hand; three small requests
+   * minutes apart are counted far from the budget and batched (300 tokens not written yet).
+   */
+  async function heldUsage(name: string, run: (a: Node, setup: PgDb, live: ReturnType<Node["keys"]["list"]>[number], t0: number) => Promise<void>) {
+    const url = await pg.newDatabase(name);
     const setup = openPg(url, { max: 1 });
     await runPgMigrations(setup.$client);
-    // 100,000 tokens: 10 % of it (10,000) is the margin while requests are small and slow.
-    await setup.insert(clientKeys).values([keyRow("held", 100_000)]);
+    await setup.insert(clientKeys).values([keyRow(name, 100_000)]);
     const a = await node(url, "a");
     holdBatches(a);
     try {
-      // The live record, taken once: list() writes the batch first, which this test must keep unwritten.
-      const held = a.keys.list().find((k) => k.id === "held")!;
+      // The live record, taken once: list() writes the batch first, which these tests keep unwritten.
+      const live = a.keys.list().find((k) => k.id === name)!;
       const t0 = Date.now();
-      // Far: small requests, minutes apart (no pace to speak of); batched, not written yet.
-      for (let i = 0; i < 3; i++) expect(a.keys.recordUsage("held", 100, t0 + i * 120_000)).toBeUndefined();
+      for (let i = 0; i < 3; i++) expect(a.keys.recordUsage(name, 100, t0 + i * 120_000)).toBeUndefined();
       expect(a.calls.addUsageNow).toBe(0);
+      await run(a, setup, live, t0);
+    } finally {
+      a.keys.flushUsage();
+      await a.db.$client.close();
+      await setup.$client.close();
+    }
+  }
+  const monthOf = (t: number) => new Date(t).toISOString().slice(0, 7);
+
+  test("usage batched while the key was far is never missing near the budget: the first usage written at once carries it", async () => {
+    await heldUsage("held", async (a, setup, held, t0) => {
       // Another instance has used most of the budget meanwhile (straight into the table).
-      await setup.update(clientKeys).set({ tokensThisMonth: 99_750, budgetMonth: new Date(t0).toISOString().slice(0, 7) }).where(eq(clientKeys.id, "held"));
+      await setup.update(clientKeys).set({ tokensThisMonth: 99_750, budgetMonth: monthOf(t0) }).where(eq(clientKeys.id, "held"));
       // One request makes the key near for this instance (its memory: 300 + 95,000 = 95,300 used).
-      const now = t0 + 400_000;
-      const near = a.keys.recordUsage("held", 95_000, now);
+      const near = a.keys.recordUsage("held", 95_000, t0 + 400_000);
       expect(near).toBeInstanceOf(Promise);
       await near;
       // Written at once with the 300 still batched: nothing of this instance's is missing.
@@ -128,31 +141,15 @@ describe.skipIf(!pg.available)("keys near their budget on a shared database", ()
       await a.repo.flush();
       expect(await stored(setup, "held")).toBe(99_750 + 95_300);
       expect(held.tokensThisMonth).toBe(99_750 + 95_300);
-    } finally {
-      a.keys.flushUsage();
-      await a.db.$client.close();
-      await setup.$client.close();
-    }
+    });
   });
 
   test("an admission near the budget counts this instance's batched usage the cluster total does not hold yet", async () => {
-    const url = await pg.newDatabase("near-own");
-    const setup = openPg(url, { max: 1 });
-    await runPgMigrations(setup.$client);
-    await setup.insert(clientKeys).values([keyRow("own", 100_000)]);
-    const a = await node(url, "a");
-    holdBatches(a);
-    try {
-      // The live record, taken once: list() writes the batch first, which this test must keep unwritten.
-      const own = a.keys.list().find((k) => k.id === "own")!;
-      const t0 = Date.now();
-      const month = new Date(t0).toISOString().slice(0, 7);
-      // Small requests minutes apart: far (the margin is 10 % of the budget), batched, not written yet.
-      for (let i = 0; i < 3; i++) expect(a.keys.recordUsage("own", 100, t0 + i * 120_000)).toBeUndefined();
+    await heldUsage("own", async (a, setup, own, t0) => {
       // Another instance took the table to 99,750; this instance heard of 92,000 so far (a late
       // notification): memory 92,300 is near the budget, so the admission reads the cluster total.
-      await setup.update(clientKeys).set({ tokensThisMonth: 99_750, budgetMonth: month }).where(eq(clientKeys.id, "own"));
-      a.keys.applyTotals([{ id: "own", tokensThisMonth: 92_000, requests: 3, budgetMonth: month }]);
+      await setup.update(clientKeys).set({ tokensThisMonth: 99_750, budgetMonth: monthOf(t0) }).where(eq(clientKeys.id, "own"));
+      a.keys.applyTotals([{ id: "own", tokensThisMonth: 92_000, requests: 3, budgetMonth: monthOf(t0) }]);
       expect(own.tokensThisMonth).toBe(92_300);
       const check = a.keys.clusterBudgetCheck(own, t0 + 400_000);
       expect(check).toBeInstanceOf(Promise);
@@ -163,11 +160,7 @@ describe.skipIf(!pg.available)("keys near their budget on a shared database", ()
       a.keys.flushUsage();
       await a.repo.flush();
       expect(await stored(setup, "own")).toBe(100_050);
-    } finally {
-      a.keys.flushUsage();
-      await a.db.$client.close();
-      await setup.$client.close();
-    }
+    });
   });
 
   test("a database that does not answer: the key near its budget is admitted on this instance's count, with a warning; its usage is queued", async () => {
