@@ -43,12 +43,7 @@ import { isUnavailable } from "../src/pool/types";
 import { startPostgres } from "../tests/support/postgres";
 import { authTokenJson, spawnKiroServer, spawnReady, stopAll, untilServing, type FakeUrls, type Proc } from "./lib/kiro-procs";
 import { anthropicTarget, benchRefreshTokens, longPrompt, passthroughTarget, timedRequest, type Target } from "./lib/stream-clients";
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-const num = (name: string, dflt: number) => (arg(name) !== undefined ? Number(arg(name)) : dflt);
+import { arg, num } from "./lib/args";
 
 const ACCOUNTS = num("accounts", 8);
 const REQUESTS = num("requests", 1000);

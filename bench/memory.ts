@@ -45,12 +45,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { rssMiB } from "./lib/proc";
 import { anthropicTarget, benchRefreshTokens, chatTarget, longPrompt, responsesTarget, timedRequest } from "./lib/stream-clients";
+import { arg, envArgs, num } from "./lib/args";
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-const num = (name: string, dflt: number) => (arg(name) !== undefined ? Number(arg(name)) : dflt);
 const REQUESTS = num("requests", 1000);
 const FRAMES = num("frames", 400);
 const IDLE_MS = num("idle-ms", 4000);
@@ -61,9 +57,7 @@ const IDLE_TRACE = process.argv.includes("--idle-trace");
 /** A compiled kiro-server (npm run build → dist/kiro-server) to measure instead of `bun src/index.ts`. */
 const BINARY = arg("binary");
 const REJECTED = num("rejected", 200);
-const SERVER_ENV = Object.fromEntries(
-  process.argv.flatMap((a, i) => (process.argv[i - 1] === "--server-env" && a.includes("=") ? [[a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)]] : [])),
-);
+const SERVER_ENV = envArgs("--server-env");
 const ROOT = resolve(import.meta.dir, "..");
 /** --root DIR: another checkout's server (e.g. the main branch, for a before/after with this bench). */
 const SERVER_ROOT = resolve(arg("root") ?? ROOT);

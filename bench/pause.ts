@@ -20,22 +20,13 @@ import { RUNTIME_DEFAULTS } from "../src/runtime-env";
 import { spawnKiroServer, spawnReady, stopAll, untilServing, type FakeUrls } from "./lib/kiro-procs";
 import { CpuTracker, windowCpu, type Mark } from "./lib/proc";
 import { anthropicTarget, benchRefreshTokens, longPrompt, timedRequest } from "./lib/stream-clients";
+import { arg, envArgs } from "./lib/args";
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 const PAUSES = (arg("pauses") ?? "20,500,3000").split(",").map(Number);
 const ROUNDS = Number(arg("rounds") ?? 6);
 const FRAMES = Number(arg("frames") ?? 100);
 const WARMUP = Number(arg("warmup") ?? 1200);
-const SERVER_ENV: Record<string, string> = {};
-process.argv.forEach((a, i) => {
-  if (a !== "--server-env") return;
-  const kv = process.argv[i + 1] ?? "";
-  const at = kv.indexOf("=");
-  if (at > 0) SERVER_ENV[kv.slice(0, at)] = kv.slice(at + 1);
-});
+const SERVER_ENV = envArgs("--server-env");
 
 const KEY = "sk-bench-pause-0123456789abcdef0123";
 const tokens = benchRefreshTokens(1);

@@ -23,11 +23,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { startFakeKiro } from "../tests/fake-kiro/server";
 import { rng } from "../tests/reliability/fuzz-cases";
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
+import { arg } from "./lib/args";
 
 const MINUTES = Number(arg("minutes") ?? 30);
 const WORKERS = Number(arg("workers") ?? 16);

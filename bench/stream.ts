@@ -52,6 +52,7 @@ import { RUNTIME_DEFAULTS } from "../src/runtime-env";
 import { freePort, ROOT, spawnReady, untilServing, type Proc } from "./lib/kiro-procs";
 import { CpuTracker, minorFaults, rssMiB, statCpuMs, windowCpu, type Mark } from "./lib/proc";
 import { anthropicTarget, benchRefreshTokens, chatTarget, longPrompt, passthroughTarget, responsesTarget, timedRequest, type Target } from "./lib/stream-clients";
+import { arg, envArgs, num } from "./lib/args";
 
 if (process.argv.includes("--help")) {
   // The usage is this file's opening comment.
@@ -69,12 +70,6 @@ if (!process.env.BUN_CONFIG_MAX_HTTP_REQUESTS) {
   });
   process.exit(await self.exited);
 }
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-const num = (name: string, dflt: number) => (arg(name) !== undefined ? Number(arg(name)) : dflt);
 
 const LONG = num("frames", 400);
 const SHORT = num("short", 40);
@@ -105,8 +100,6 @@ const LOG_LEVEL = arg("log-level") ?? "info";
 /** --wrap "CMD ARGS": run kiro-server under this command (e.g. "strace -f -c -o FILE"); its CPU numbers are then the wrapper's. */
 const WRAP = arg("wrap")?.split(" ").filter(Boolean) ?? [];
 /** --server-env K=V (repeatable): extra environment for kiro-server, e.g. an allocator setting to try. */
-const envArgs = (flag: string): Record<string, string> =>
-  Object.fromEntries(process.argv.flatMap((a, i) => (process.argv[i - 1] === flag && a.includes("=") ? [[a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)]] : [])));
 const SERVER_ENV = envArgs("--server-env");
 /** --baseline-env K=V (repeatable): extra environment for the --baseline server only. */
 const BASELINE_ENV = envArgs("--baseline-env");

@@ -22,11 +22,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { startFakeKiro } from "../tests/fake-kiro/server";
 import { textEvent, usageSteps, type Scenario } from "../tests/fake-kiro/scenarios";
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
+import { arg } from "./lib/args";
 
 const STREAMS = Number(arg("streams") ?? 1000);
 const FRAMES = Number(arg("frames") ?? 60);
