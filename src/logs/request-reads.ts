@@ -6,6 +6,7 @@
  * src/db/pg/request-log.ts over the table every instance writes to, so the panel of any instance
  * shows the whole cluster.
  */
+import { sql, type Column } from "drizzle-orm";
 import type { requestLog } from "../db/schema";
 
 /** A stored row, every column; `instanceId` (the instance that served it) exists only in PostgreSQL mode. */
@@ -54,4 +55,22 @@ export interface RollupReader {
   seriesBy(step: number, group: number, dim: Dim, from: number, to: number): Promise<Array<Point & { value: string }>>;
   /** Totals per value of a dimension over [from, to), most requests first. */
   breakdown(step: number, dim: Dim, from: number, to: number, limit?: number): Promise<Share[]>;
+}
+
+/** The rollup table's summed counters (either engine's table: the columns have the same names). */
+type RollupCounters = Record<"requests" | "errors" | "inputTokens" | "outputTokens" | "cachedTokens" | "latencyMsSum" | "latencyCount" | "credits", Column>;
+
+/** SELECT list of a Point's counters over grouped rollup rows, the same on both engines. */
+export function rollupSums(t: RollupCounters) {
+  const sum = (c: Column) => sql<number>`sum(${c})`.mapWith(Number);
+  return {
+    requests: sum(t.requests),
+    errors: sum(t.errors),
+    inputTokens: sum(t.inputTokens),
+    outputTokens: sum(t.outputTokens),
+    cachedTokens: sum(t.cachedTokens),
+    latencyMsSum: sum(t.latencyMsSum),
+    latencyCount: sum(t.latencyCount),
+    credits: sum(t.credits),
+  };
 }

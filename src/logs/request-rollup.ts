@@ -1,7 +1,7 @@
 import { and, eq, gt, gte, lt, lte, max, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { requestLog, requestRollup, rollupCursor } from "../db/schema";
-import type { Dim, Point, RollupReader, Share } from "./request-reads";
+import { rollupSums, type Dim, type Point, type RollupReader, type Share } from "./request-reads";
 
 export type { Dim, Point, Share, Totals } from "./request-reads";
 
@@ -31,16 +31,7 @@ const DIM_COLUMN = {
   key: sql<string>`coalesce(${requestLog.clientKeyId}, '')`,
 } as const;
 
-const SUMS = {
-  requests: sql<number>`sum(${requestRollup.requests})`.mapWith(Number),
-  errors: sql<number>`sum(${requestRollup.errors})`.mapWith(Number),
-  inputTokens: sql<number>`sum(${requestRollup.inputTokens})`.mapWith(Number),
-  outputTokens: sql<number>`sum(${requestRollup.outputTokens})`.mapWith(Number),
-  cachedTokens: sql<number>`sum(${requestRollup.cachedTokens})`.mapWith(Number),
-  latencyMsSum: sql<number>`sum(${requestRollup.latencyMsSum})`.mapWith(Number),
-  latencyCount: sql<number>`sum(${requestRollup.latencyCount})`.mapWith(Number),
-  credits: sql<number>`sum(${requestRollup.credits})`.mapWith(Number),
-};
+const SUMS = rollupSums(requestRollup);
 
 export class RequestRollups implements RollupReader {
   private lastPrune = 0;

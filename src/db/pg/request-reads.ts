@@ -1,7 +1,7 @@
 import { and, type Column, desc, eq, getTableColumns, gte, lt, sql, type SQL } from "drizzle-orm";
 import { likeLiteral } from "../../logs/request-log";
 import {
-  PAGE_SIZE, type Dim, type InstanceCount, type Point, type RequestDetail, type RequestFilter, type RequestLogReader, type RequestRow, type RollupReader, type Share,
+  PAGE_SIZE, rollupSums, type Dim, type InstanceCount, type Point, type RequestDetail, type RequestFilter, type RequestLogReader, type RequestRow, type RollupReader, type Share,
 } from "../../logs/request-reads";
 import { requestLog, requestRollup } from "../schema-pg";
 import type { PgDb } from "./client";
@@ -67,16 +67,7 @@ export class PgRequestLogReader implements RequestLogReader {
   }
 }
 
-const SUMS = {
-  requests: sql<number>`sum(${requestRollup.requests})`.mapWith(Number),
-  errors: sql<number>`sum(${requestRollup.errors})`.mapWith(Number),
-  inputTokens: sql<number>`sum(${requestRollup.inputTokens})`.mapWith(Number),
-  outputTokens: sql<number>`sum(${requestRollup.outputTokens})`.mapWith(Number),
-  cachedTokens: sql<number>`sum(${requestRollup.cachedTokens})`.mapWith(Number),
-  latencyMsSum: sql<number>`sum(${requestRollup.latencyMsSum})`.mapWith(Number),
-  latencyCount: sql<number>`sum(${requestRollup.latencyCount})`.mapWith(Number),
-  credits: sql<number>`sum(${requestRollup.credits})`.mapWith(Number),
-};
+const SUMS = rollupSums(requestRollup);
 const grouped = (group: number) => sql<number>`(${requestRollup.bucket} / ${sql.raw(String(Math.trunc(group)))}) * ${sql.raw(String(Math.trunc(group)))}`.mapWith(Number);
 
 /**
