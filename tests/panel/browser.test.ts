@@ -46,6 +46,8 @@ describe.skipIf(!existsSync(exe))("admin panel in Chromium", () => {
     expect(new URL(page.url()).pathname).toBe("/");
     expect(page.url()).not.toContain(TEST_ADMIN_TOKEN);
     expect(await page.evaluate(() => (window as unknown as { htmx: { version: string } }).htmx.version)).toMatch(/^2\./);
+    // Swapped-in controls work at once (views/layouts/panel.tsx): no settle delay.
+    expect(await page.evaluate(() => (window as unknown as { htmx: { config: { defaultSettleDelay: number } } }).htmx.config.defaultSettleDelay)).toBe(0);
     await page.locator("h1", { hasText: "Dashboard" }).waitFor();
     expect(await page.locator("#client-key").textContent()).toBe(e.clientKey);
     expect(await page.locator("#base-url").textContent()).toBe(e.url);
@@ -141,51 +143,68 @@ describe.skipIf(!existsSync(exe))("admin panel in Chromium", () => {
     // Every wait here is for an event (the stream opening, a line arriving, the scroll moving), bounded
     // generously so a loaded machine is slower but never flaky; none is a fixed sleep.
     const WAIT = { timeout: 30_000 };
+    // A failed wait names its step and says what the page's event stream did, so a rare failure
+    // on a loaded machine can be read from the test output alone.
+    const step = async (name: string, wait: () => Promise<unknown>) => {
+      try { await wait(); } catch (err) {
+        const seen = await page.evaluate(() => {
+          const w = window as unknown as { sseTrace?: string[] };
+          const lines = [...document.querySelectorAll("#log-lines li")].slice(-8).map((li) => li.textContent);
+          const f = document.getElementById("feed");
+          return { now: Math.round(performance.now()), sse: w.sseTrace, state: f?.dataset.state, gap: f ? f.scrollHeight - f.scrollTop - f.clientHeight : null, lines };
+        }).catch((e: unknown) => String(e));
+        throw new Error(`wait for ${name} failed: ${(err as Error).message.split("\n")[0]}\npage: ${JSON.stringify(seen, null, 1)}`);
+      }
+    };
     await page.addInitScript(() => {
-      const w = window as unknown as { sseOpened: number };
+      const w = window as unknown as { sseOpened: number; sseTrace: string[] };
       w.sseOpened = 0;
-      document.addEventListener("htmx:sseOpen", () => { w.sseOpened++; });
+      w.sseTrace = [];
+      const at = () => Math.round(performance.now());
+      document.addEventListener("htmx:sseOpen", () => { w.sseOpened++; w.sseTrace.push(`${at()} open`); });
+      document.addEventListener("htmx:sseError", () => { w.sseTrace.push(`${at()} error`); });
+      document.addEventListener("htmx:sseClose", () => { w.sseTrace.push(`${at()} close`); });
     });
     for (let i = 0; i < 60; i++) e.services.log.info(`filler line ${i}`); // enough to scroll
     await page.goto(`${e.url}/logs?level=debug`);
-    await page.locator('#feed[data-state="live"]').waitFor(WAIT);
+    await step("feed live", () => page.locator('#feed[data-state="live"]').waitFor(WAIT));
     const gap = () => page.evaluate(() => { const f = document.getElementById("feed")!; return f.scrollHeight - f.scrollTop - f.clientHeight; });
     expect(await page.evaluate(() => { const f = document.getElementById("feed")!; return f.scrollHeight > f.clientHeight; })).toBe(true);
     expect(await gap()).toBeLessThan(2); // opens at the newest line
     // The stream is open (the SSE extension says so), so no line logged from now on is missed.
-    await page.waitForFunction(() => (window as unknown as { sseOpened: number }).sseOpened > 0, undefined, WAIT);
+    await step("stream open", () => page.waitForFunction(() => (window as unknown as { sseOpened: number }).sseOpened > 0, undefined, WAIT));
     const before = await page.locator("#log-lines li").count();
     const r = await chat(e.clientKey, "live log please");
     expect(r.status).toBe(200);
     const requestId = r.headers.get("x-request-id")!;
     await r.text();
-    await page.locator("#log-lines li", { hasText: "→ 200" }).filter({ hasText: requestId }).first().waitFor(WAIT);
+    await step("request's line", () => page.locator("#log-lines li", { hasText: "→ 200" }).filter({ hasText: requestId }).first().waitFor(WAIT));
     // Lines arrive in order: once a marker logged after the request is shown, any duplicate of the
     // request's line would be shown too.
     e.services.log.info("marker after the request");
-    await page.locator("#log-lines li", { hasText: "marker after the request" }).waitFor(WAIT);
+    await step("marker line", () => page.locator("#log-lines li", { hasText: "marker after the request" }).waitFor(WAIT));
     expect(await page.locator("#log-lines li").count()).toBeGreaterThan(before);
     expect(await page.locator("#log-lines li", { hasText: "→ 200" }).filter({ hasText: requestId }).count()).toBe(1); // once, not twice
-    await page.waitForFunction(() => { const f = document.getElementById("feed")!; return f.scrollHeight - f.scrollTop - f.clientHeight < 2; }, undefined, WAIT);
+    await step("pinned to the tail", () => page.waitForFunction(() => { const f = document.getElementById("feed")!; return f.scrollHeight - f.scrollTop - f.clientHeight < 2; }, undefined, WAIT));
     expect(await gap()).toBeLessThan(2); // followed the tail
     expect(await page.locator("#log-lines time[data-local]").count()).toBeGreaterThan(0); // local time
     await shot("live-logs");
     // Scrolled up: new lines do not pull the view down.
     await page.evaluate(() => { document.getElementById("feed")!.scrollTop = 0; });
-    await page.waitForFunction(() => document.getElementById("feed")!.scrollTop === 0, undefined, WAIT);
+    await step("scrolled up", () => page.waitForFunction(() => document.getElementById("feed")!.scrollTop === 0, undefined, WAIT));
     e.services.log.warn("while reading older lines");
-    await page.locator("#log-lines li", { hasText: "while reading older lines" }).waitFor(WAIT);
+    await step("line while scrolled up", () => page.locator("#log-lines li", { hasText: "while reading older lines" }).waitFor(WAIT));
     expect(await page.evaluate(() => document.getElementById("feed")!.scrollTop)).toBe(0);
     // One Pause/Resume toggle; changing the level while paused stays paused.
     await page.click("#log-toggle");
-    await page.locator('#feed[data-state="paused"]').waitFor(WAIT);
+    await step("paused", () => page.locator('#feed[data-state="paused"]').waitFor(WAIT));
     expect(await page.locator("#log-toggle").textContent()).toBe("Resume");
     await page.selectOption("#log-level", "warn");
-    await page.locator("#log-level option[value=warn][selected]").waitFor({ state: "attached", ...WAIT });
+    await step("level kept", () => page.locator("#log-level option[value=warn][selected]").waitFor({ state: "attached", ...WAIT }));
     expect(await page.locator("#feed").getAttribute("data-state")).toBe("paused");
     expect(await page.locator("#log-lines li.lv-info").count()).toBe(0);
     await page.click("#log-toggle");
-    await page.locator('#feed[data-state="live"]').waitFor(WAIT);
+    await step("live again", () => page.locator('#feed[data-state="live"]').waitFor(WAIT));
     expect(await page.locator("#log-toggle").textContent()).toBe("Pause");
     expect(await page.locator("#feed").getAttribute("sse-connect")).toBe("/logs/stream?level=warn");
   }, 120_000);
@@ -245,6 +264,19 @@ describe.skipIf(!existsSync(exe))("admin panel in Chromium", () => {
 
   test("a key's rate limit is set on create, refuses over it, shows the hit, and is raised in place", async () => {
     const WAIT = { timeout: 30_000 };
+    // A failed wait names its step and says what the page's event stream did, so a rare failure
+    // on a loaded machine can be read from the test output alone.
+    const step = async (name: string, wait: () => Promise<unknown>) => {
+      try { await wait(); } catch (err) {
+        const seen = await page.evaluate(() => {
+          const w = window as unknown as { sseTrace?: string[] };
+          const lines = [...document.querySelectorAll("#log-lines li")].slice(-8).map((li) => li.textContent);
+          const f = document.getElementById("feed");
+          return { now: Math.round(performance.now()), sse: w.sseTrace, state: f?.dataset.state, gap: f ? f.scrollHeight - f.scrollTop - f.clientHeight : null, lines };
+        }).catch((e: unknown) => String(e));
+        throw new Error(`wait for ${name} failed: ${(err as Error).message.split("\n")[0]}\npage: ${JSON.stringify(seen, null, 1)}`);
+      }
+    };
     await page.goto(`${e.url}/keys`);
     await page.fill("#key-form input[name=name]", "limited in browser");
     await page.fill("#key-form input[name=rpm]", "1");

@@ -27,6 +27,10 @@ function Head(props: { title: string; scripts?: boolean; charts?: boolean }) {
       {props.charts ? <link rel="stylesheet" href={ASSET_URLS.uplotCss} /> : ""}
       {props.scripts ? (
         <>
+          {/* Swapped-in content is wired up (its hx- attributes processed) in the same task as the
+              swap, not 20 ms later: a control clicked or changed right after a swap, such as the
+              live log's level select just after Pause, would otherwise do nothing. */}
+          <meta name="htmx-config" content='{"defaultSettleDelay":0}' />
           <script src={ASSET_URLS.htmx}></script>
           <script src={ASSET_URLS.sse}></script>
           {props.charts ? <script src={ASSET_URLS.uplot}></script> : ""}
