@@ -12,11 +12,31 @@
  * threads, whose compiles are smaller. bench/stream.ts --mode burst (three A/B runs, each side
  * with and without): no CPU cost measurable on this machine — the FTL-less side was within the
  * run-to-run noise or cheaper on all three routes, and its JIT thread spent less CPU compiling.
+ *
+ * The thresholdFor… settings: JavaScriptCore compiles a function to its baseline JIT after ~500
+ * and to DFG after ~1,000 runs (its defaults). The per-frame code gets there within a few
+ * requests, but what runs once per request (body decoding, validation, the request build, the
+ * request log, the summary line) needs about a thousand requests, so a server that has answered
+ * 800 still spent 164 µs of JIT-thread CPU per request compiling it (64 DFG compiles, 65 ms, in
+ * the next 400 requests; after 1,500 it was 16 compiles, 3.5 ms), and ran that code in the slower
+ * tiers meanwhile. At 100 / 200 the same point comes after a few hundred requests: 3 compiles,
+ * 4 ms, in the 400 requests after the first 800 (BUN_JSC_reportDFGCompileTimes). Measured with
+ * bench/stream.ts (paced, /v1/messages, A/B in one run with the sides swapped): −6 % and −4 % of
+ * the server's CPU per 400-frame request. Memory unchanged: bench/memory.ts on the compiled
+ * executable settled at 74.7 and 75.0 MiB (before: 74.9–79.8).
  * Bun rejects an unknown BUN_JSC_ option at start, so tests/reliability/runtime-env.test.ts
  * checks that the Bun in use accepts it.
  */
+const TIER_UP = {
+  BUN_JSC_thresholdForJITAfterWarmUp: "100",
+  BUN_JSC_thresholdForOptimizeAfterWarmUp: "200",
+  BUN_JSC_thresholdForOptimizeAfterLongWarmUp: "200",
+  BUN_JSC_thresholdForOptimizeSoon: "200",
+};
+
 export const RUNTIME_DEFAULTS: Readonly<Record<string, string>> = {
   BUN_JSC_useFTLJIT: "0",
+  ...TIER_UP,
 };
 
 /** `env` with every runtime default it does not set itself. */

@@ -7,7 +7,8 @@ import { expect, test } from "bun:test";
 import { RUNTIME_DEFAULTS, withRuntimeDefaults } from "../../src/runtime-env";
 
 test("defaults fill unset or empty variables and keep an operator's own value", () => {
-  expect(withRuntimeDefaults({ PATH: "/bin" })).toEqual({ PATH: "/bin", BUN_JSC_useFTLJIT: "0" });
+  expect(withRuntimeDefaults({ PATH: "/bin" })).toEqual({ PATH: "/bin", ...RUNTIME_DEFAULTS });
+  expect(RUNTIME_DEFAULTS.BUN_JSC_useFTLJIT).toBe("0");
   expect(withRuntimeDefaults({ BUN_JSC_useFTLJIT: "" }).BUN_JSC_useFTLJIT).toBe("0");
   expect(withRuntimeDefaults({ BUN_JSC_useFTLJIT: "1" }).BUN_JSC_useFTLJIT).toBe("1");
   // The caller's object is not changed.
