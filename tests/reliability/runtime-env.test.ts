@@ -27,3 +27,15 @@ test("this Bun starts with every runtime default set", async () => {
   expect(err).not.toContain("invalid JSC environment variable");
   expect({ code, out: out.trim() }).toEqual({ code: 0, out: "started" });
 });
+
+test("the allocator reads its settings (mimalloc lists its options when verbose)", async () => {
+  const proc = Bun.spawn([process.execPath, "-e", "0"], {
+    env: { ...process.env, ...RUNTIME_DEFAULTS, MIMALLOC_VERBOSE: "1" },
+    stdout: "ignore",
+    stderr: "pipe",
+  });
+  const [err, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+  expect(code).toBe(0);
+  expect(err).toContain(`option 'purge_delay': ${RUNTIME_DEFAULTS.MIMALLOC_PURGE_DELAY}`);
+  expect(err).toContain(`option 'purge_holes_min_interval': ${RUNTIME_DEFAULTS.MIMALLOC_PURGE_HOLES_MIN_INTERVAL}`);
+});
