@@ -40,9 +40,9 @@ export const authTokenJson = (tokens: string[]) => JSON.stringify(tokens.map((re
 /**
  * kiro-server in its own process on a free port, its data (HOME) in `dir`, the fake's URLs, the
  * accounts of `tokens`, client key `clientKey`; `env` adds or overrides (e.g. KIRO_KV_PATH, or
- * DATABASE_URL + KIRO_SECRET_KEY). Its stdout is dropped, its stderr shown.
+ * DATABASE_URL + KIRO_SECRET_KEY). Its stdout is dropped, its stderr shown (or piped, to be read).
  */
-export function spawnKiroServer(o: { dir: string; fake: FakeUrls; tokens: string[]; clientKey: string; perAccount: number; env: Record<string, string> }): { proc: Proc; url: string } {
+export function spawnKiroServer(o: { dir: string; fake: FakeUrls; tokens: string[]; clientKey: string; perAccount: number; env: Record<string, string>; stderr?: "inherit" | "pipe" }): { proc: Proc; url: string } {
   const port = freePort();
   const proc = Bun.spawn([process.execPath, "src/index.ts"], {
     cwd: ROOT,
@@ -65,7 +65,7 @@ export function spawnKiroServer(o: { dir: string; fake: FakeUrls; tokens: string
       ...o.env,
     },
     stdout: "ignore",
-    stderr: "inherit",
+    stderr: o.stderr ?? "inherit",
   });
   return { proc, url: `http://127.0.0.1:${port}` };
 }
