@@ -18,6 +18,19 @@ describe.skipIf(!existsSync(exe))("admin panel in Chromium", () => {
   let browser: Browser;
   let page: Page;
   const shot = (name: string) => page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true });
+  // A failed wait names its step and what the live log's event stream did, so a rare failure
+  // on a loaded machine can be read from the test output alone.
+  const step = async (name: string, wait: () => Promise<unknown>) => {
+    try { await wait(); } catch (err) {
+      const seen = await page.evaluate(() => {
+        const w = window as unknown as { sseTrace?: string[] };
+        const lines = [...document.querySelectorAll("#log-lines li")].slice(-8).map((li) => li.textContent);
+        const f = document.getElementById("feed");
+        return { now: Math.round(performance.now()), sse: w.sseTrace, state: f?.dataset.state, gap: f ? f.scrollHeight - f.scrollTop - f.clientHeight : null, lines };
+      }).catch((e: unknown) => String(e));
+      throw new Error(`wait for ${name} failed: ${(err as Error).message.split("\n")[0]}\npage: ${JSON.stringify(seen, null, 1)}`);
+    }
+  };
   const chat = (key: string, content = "hello from the browser test") =>
     fetch(`${e.url}/v1/chat/completions`, {
       method: "POST",
@@ -143,19 +156,6 @@ describe.skipIf(!existsSync(exe))("admin panel in Chromium", () => {
     // Every wait here is for an event (the stream opening, a line arriving, the scroll moving), bounded
     // generously so a loaded machine is slower but never flaky; none is a fixed sleep.
     const WAIT = { timeout: 30_000 };
-    // A failed wait names its step and says what the page's event stream did, so a rare failure
-    // on a loaded machine can be read from the test output alone.
-    const step = async (name: string, wait: () => Promise<unknown>) => {
-      try { await wait(); } catch (err) {
-        const seen = await page.evaluate(() => {
-          const w = window as unknown as { sseTrace?: string[] };
-          const lines = [...document.querySelectorAll("#log-lines li")].slice(-8).map((li) => li.textContent);
-          const f = document.getElementById("feed");
-          return { now: Math.round(performance.now()), sse: w.sseTrace, state: f?.dataset.state, gap: f ? f.scrollHeight - f.scrollTop - f.clientHeight : null, lines };
-        }).catch((e: unknown) => String(e));
-        throw new Error(`wait for ${name} failed: ${(err as Error).message.split("\n")[0]}\npage: ${JSON.stringify(seen, null, 1)}`);
-      }
-    };
     await page.addInitScript(() => {
       const w = window as unknown as { sseOpened: number; sseTrace: string[] };
       w.sseOpened = 0;
@@ -264,19 +264,6 @@ describe.skipIf(!existsSync(exe))("admin panel in Chromium", () => {
 
   test("a key's rate limit is set on create, refuses over it, shows the hit, and is raised in place", async () => {
     const WAIT = { timeout: 30_000 };
-    // A failed wait names its step and says what the page's event stream did, so a rare failure
-    // on a loaded machine can be read from the test output alone.
-    const step = async (name: string, wait: () => Promise<unknown>) => {
-      try { await wait(); } catch (err) {
-        const seen = await page.evaluate(() => {
-          const w = window as unknown as { sseTrace?: string[] };
-          const lines = [...document.querySelectorAll("#log-lines li")].slice(-8).map((li) => li.textContent);
-          const f = document.getElementById("feed");
-          return { now: Math.round(performance.now()), sse: w.sseTrace, state: f?.dataset.state, gap: f ? f.scrollHeight - f.scrollTop - f.clientHeight : null, lines };
-        }).catch((e: unknown) => String(e));
-        throw new Error(`wait for ${name} failed: ${(err as Error).message.split("\n")[0]}\npage: ${JSON.stringify(seen, null, 1)}`);
-      }
-    };
     await page.goto(`${e.url}/keys`);
     await page.fill("#key-form input[name=name]", "limited in browser");
     await page.fill("#key-form input[name=rpm]", "1");
