@@ -13,8 +13,10 @@ export type Db = BunSQLiteDatabase<typeof schema> & { $client: Database };
 export function openDb(path: string): Db {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const sqlite = new Database(path, { create: true, strict: true });
-  sqlite.exec("PRAGMA journal_mode = WAL;");
+  // First, so that switching to WAL (an exclusive lock for a moment) waits for another process's
+  // lock on the file too, instead of failing with "database is locked".
   sqlite.exec("PRAGMA busy_timeout = 5000;");
+  sqlite.exec("PRAGMA journal_mode = WAL;");
   sqlite.exec("PRAGMA synchronous = NORMAL;");
   sqlite.exec("PRAGMA foreign_keys = ON;");
   return drizzle({ client: sqlite, schema }) as Db;

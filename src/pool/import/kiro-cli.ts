@@ -33,6 +33,8 @@ export function parseKiroCliDb(path: string): ImportEntry[] {
   let db: Database;
   try {
     db = new Database(path, { readonly: true });
+    // kiro-cli may be writing its database right now: wait out its lock instead of failing.
+    db.exec("PRAGMA busy_timeout = 5000;");
   } catch (e) {
     return [{ where: path, skip: reasonText("import.sqliteOpen", { upstream: e instanceof Error ? e.message : String(e) }) }];
   }
