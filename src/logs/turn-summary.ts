@@ -1,5 +1,5 @@
 /**
- * Remembers which requests the turn runner already summarised in the log, so the app-level
+ * Remembers which requests reached the turn runner, which logs their summary line, so the app-level
  * access log only speaks up for /v1 requests that never reached a turn (bad key, bad body).
  * One instance per server, created at boot and shared by the turn runner and src/app.ts.
  */
@@ -12,7 +12,7 @@ export class TurnSummaries {
     if (this.summarised.size > 10_000) this.summarised.clear();
   }
 
-  /** Whether the turn summarised this request (and forget it). */
+  /** Whether a turn took this request (and forget it). */
   take(requestId: string): boolean {
     return this.summarised.delete(requestId);
   }

@@ -43,7 +43,11 @@ export class TurnLog {
     private readonly what: TurnSubject,
     private readonly ctx: TurnContext,
     private readonly started: number,
-  ) {}
+  ) {
+    // Said when the turn starts, not when it ends: a stream's response (and with it the app's
+    // access-log hook) goes out long before the turn's summary line.
+    s.summaries.mark(ctx.requestId);
+  }
 
   finish(r: { error?: TurnError }): void {
     if (this.written) return;
@@ -94,7 +98,6 @@ export class TurnLog {
 
   /** One line per request for the live log (stdout, Kiro Account Manager, the panel). */
   private logSummary(e: TurnError | undefined): void {
-    this.s.summaries.mark(this.ctx.requestId);
     const log = this.s.log.child(this.ctx.requestId);
     const fields: Record<string, unknown> = {
       ...(this.account ? { account: this.account.label } : {}),

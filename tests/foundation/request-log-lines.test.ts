@@ -28,6 +28,15 @@ describe("one log line per request", () => {
     expect(mine[0]!.fields).toMatchObject({ account: "fake-1", in: expect.any(Number), out: expect.any(Number) });
   });
 
+  test("a streamed request: the turn's summary line only, no access line from when its headers went out", async () => {
+    const r = await post("/v1/messages", e.clientKey, { model: "claude-sonnet-4-5", max_tokens: 64, stream: true, messages: [{ role: "user", content: "hi" }] });
+    expect(r.status).toBe(200);
+    const id = r.headers.get("x-request-id")!;
+    await r.text();
+    await until("the request's summary line", () => lines.some((l) => l.requestId === id && l.msg.includes("(stream) → 200")));
+    expect(lines.filter((l) => l.requestId === id).map((l) => [l.level, l.msg])).toEqual([["info", "anthropic claude-sonnet-4-5 (stream) → 200 end_turn"]]);
+  });
+
   test("a bad key and a bad body: one warn line each, no secret in it", async () => {
     const bad = await post("/v1/chat/completions", "sk-wrong-key-1234567890", {});
     const broken = await post("/v1/messages", e.clientKey, "{not json");
