@@ -13,12 +13,7 @@
  * --server-env BUN_JSC_thresholdForOptimizeAfterWarmUp=1000
  * --server-env BUN_JSC_thresholdForOptimizeAfterLongWarmUp=1000 --server-env BUN_JSC_thresholdForOptimizeSoon=1000`.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { RUNTIME_DEFAULTS } from "../src/runtime-env";
-import { spawnKiroServer, spawnReady, stopAll, untilServing, type FakeUrls } from "./lib/kiro-procs";
-import { anthropicTarget, benchRefreshTokens, longPrompt, timedRequest } from "./lib/stream-clients";
+import { soloServer, sendMixed } from "./lib/kiro-procs";
 import { envArgs, num } from "./lib/args";
 
 const WARMUP = num("warmup", 800);
@@ -70,25 +65,23 @@ function summarize(lines: string[]): string {
   ].join("\n");
 }
 
-const KEY = "sk-bench-jit-0123456789abcdef01234";
-const tokens = benchRefreshTokens(1);
-const fake = await spawnReady<FakeUrls>(["bench/lib/fake-upstream.ts", "--chunking", "frame"]);
-const dir = mkdtempSync(join(tmpdir(), "kiro-jit-"));
-const env = { KIRO_KV_PATH: join(dir, "kiro.db"), ...RUNTIME_DEFAULTS, ...SERVER_ENV, BUN_JSC_reportDFGCompileTimes: "true", BUN_JSC_logGC: "true" };
-const server = spawnKiroServer({ dir, fake: fake.info, tokens, clientKey: KEY, perAccount: 8, env, stderr: "pipe" });
 const reports: Reports = { lines: [] };
-const reading = collect(server.proc.stderr as ReadableStream<Uint8Array>, reports);
+let reading: Promise<void> = Promise.resolve();
+const server = await soloServer({
+  name: "jit",
+  env: { ...SERVER_ENV, BUN_JSC_reportDFGCompileTimes: "true", BUN_JSC_logGC: "true" },
+  stderr: "pipe",
+  // Read from the start: a pipe nobody reads would fill up and stall the server.
+  onSpawn: (proc) => (reading = collect(proc.stderr as ReadableStream<Uint8Array>, reports)),
+});
 try {
-  await untilServing(server.proc, server.url, KEY);
-  const target = anthropicTarget(server.url, KEY, server.proc.pid);
-  for (let i = 0; i < WARMUP; i++) await timedRequest(target, longPrompt(i % 2 ? 400 : 40), false);
+  await sendMixed(server.target, WARMUP);
   const from = reports.lines.length;
-  for (let i = 0; i < REQUESTS; i++) await timedRequest(target, longPrompt(i % 2 ? 400 : 40), false);
+  await sendMixed(server.target, REQUESTS);
   const window = reports.lines.slice(from);
   console.log(`/v1/messages, ${REQUESTS} requests (400- and 40-frame answers in turn) after ${WARMUP} warm-up requests${Object.keys(SERVER_ENV).length ? `; server env ${JSON.stringify(SERVER_ENV)}` : ""}`);
   console.log(summarize(window));
 } finally {
-  await stopAll([fake.proc, server.proc]);
+  await server.stop();
   await reading;
-  rmSync(dir, { recursive: true, force: true });
 }

@@ -13,13 +13,9 @@
  * from /proc, from the end of the pause to 100 ms after the answer), the client's time to first
  * text, and the server's CPU during the pause itself (the trim's own work shows up there).
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { RUNTIME_DEFAULTS } from "../src/runtime-env";
-import { spawnKiroServer, spawnReady, stopAll, untilServing, type FakeUrls } from "./lib/kiro-procs";
+import { soloServer, sendMixed } from "./lib/kiro-procs";
 import { CpuTracker, windowCpu, type Mark } from "./lib/proc";
-import { anthropicTarget, benchRefreshTokens, longPrompt, timedRequest } from "./lib/stream-clients";
+import { longPrompt, timedRequest } from "./lib/stream-clients";
 import { arg, envArgs } from "./lib/args";
 
 const PAUSES = (arg("pauses") ?? "20,500,3000").split(",").map(Number);
@@ -28,15 +24,10 @@ const FRAMES = Number(arg("frames") ?? 100);
 const WARMUP = Number(arg("warmup") ?? 1200);
 const SERVER_ENV = envArgs("--server-env");
 
-const KEY = "sk-bench-pause-0123456789abcdef0123";
-const tokens = benchRefreshTokens(1);
-const fake = await spawnReady<FakeUrls>(["bench/lib/fake-upstream.ts", "--chunking", "frame"]);
-const dir = mkdtempSync(join(tmpdir(), "kiro-pause-"));
-const server = spawnKiroServer({ dir, fake: fake.info, tokens, clientKey: KEY, perAccount: 8, env: { KIRO_KV_PATH: join(dir, "kiro.db"), ...RUNTIME_DEFAULTS, ...SERVER_ENV } });
+const server = await soloServer({ name: "pause", env: SERVER_ENV });
 try {
-  await untilServing(server.proc, server.url, KEY);
-  const target = anthropicTarget(server.url, KEY, server.proc.pid);
-  for (let i = 0; i < WARMUP; i++) await timedRequest(target, longPrompt(i % 2 ? 400 : 40), false);
+  const target = server.target;
+  await sendMixed(target, WARMUP);
 
   const cpuUs = (a: Mark, b: Mark) => [...windowCpu(a, b).values()].reduce((x, y) => x + y, 0) / 1e3;
   const tracker = new CpuTracker(server.proc.pid);
@@ -64,6 +55,5 @@ try {
     );
   }
 } finally {
-  await stopAll([fake.proc, server.proc]);
-  rmSync(dir, { recursive: true, force: true });
+  await server.stop();
 }

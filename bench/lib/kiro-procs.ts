@@ -3,8 +3,11 @@
  * passthrough, the statement counter) and kiro-server itself (`bun src/index.ts`), pointed at the
  * fake with the bench's accounts and client key, no pacing per account. Used by bench/cluster.ts and bench/stream.ts.
  */
-import { resolve } from "node:path";
-import { anthropicTarget, longPrompt, timedRequest } from "./stream-clients";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { RUNTIME_DEFAULTS } from "../../src/runtime-env";
+import { anthropicTarget, benchRefreshTokens, longPrompt, timedRequest, type Target } from "./stream-clients";
 
 export type Proc = ReturnType<typeof Bun.spawn>;
 
@@ -90,4 +93,35 @@ export async function stopAll(procs: Proc[]): Promise<void> {
     p.kill("SIGTERM");
     await p.exited;
   }
+}
+
+/**
+ * The fake Kiro (one write per frame) and one kiro-server on one account, with the runtime
+ * settings its executable runs with (src/runtime-env.ts) and `env`, serving /v1/messages as
+ * `target`. `onSpawn` sees the server's process before anything is sent (e.g. to read a piped
+ * stderr from the start). `stop()` ends both and removes the server's data.
+ */
+export async function soloServer(o: { name: string; env?: Record<string, string>; stderr?: "inherit" | "pipe"; onSpawn?: (proc: Proc) => void }): Promise<{ proc: Proc; target: Target; stop(): Promise<void> }> {
+  const key = `sk-bench-${o.name}-0123456789abcdef0123`;
+  const fake = await spawnReady<FakeUrls>(["bench/lib/fake-upstream.ts", "--chunking", "frame"]);
+  const dir = mkdtempSync(join(tmpdir(), `kiro-${o.name}-`));
+  const env = { KIRO_KV_PATH: join(dir, "kiro.db"), ...RUNTIME_DEFAULTS, ...o.env };
+  const server = spawnKiroServer({ dir, fake: fake.info, tokens: benchRefreshTokens(1), clientKey: key, perAccount: 8, env, stderr: o.stderr });
+  o.onSpawn?.(server.proc);
+  const stop = async () => {
+    await stopAll([fake.proc, server.proc]);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await untilServing(server.proc, server.url, key);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { proc: server.proc, target: anthropicTarget(server.url, key, server.proc.pid), stop };
+}
+
+/** `n` streamed requests, 400- and 40-frame answers in turn (warm-up, and jit.ts's window). */
+export async function sendMixed(target: Target, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await timedRequest(target, longPrompt(i % 2 ? 400 : 40), false);
 }
