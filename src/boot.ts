@@ -23,6 +23,7 @@ import { TurnSummaries } from "./logs/turn-summary";
 import { AccountPool } from "./pool/pool";
 import { importAuthTokenEnv } from "./pool/startup";
 import { upstreamSlotsFor } from "./kiro/slots";
+import { StreamHttpClient } from "./kiro/stream-http";
 
 export type BootReport = { clientKey: string; clientKeySource: "env" | "generated" | "stored"; adminTokenSource: "env" | "generated" | "stored"; keyFileCreated: boolean };
 
@@ -89,7 +90,11 @@ export async function bootServices(config: AppConfig, opts: { bus?: EventBus } =
 
   const log = createLogger(bus);
   const slots = upstreamSlotsFor(config.maxUpstreamRequests, config.upstreamQueueMs, log);
-  const upstream = { region: config.region, apiUrl: config.apiUrl, authUrl: config.authUrl, oidcUrl: config.oidcUrl, proxy: config.proxy, slots, streamIdleMs: config.streamIdleMs };
+  // A proxy only in the environment's lower-case or HTTP_PROXY spellings is one fetch honours on its
+  // own: the socket client would bypass it, so fetch stays in use then.
+  const envProxy = ["http_proxy", "https_proxy", "HTTP_PROXY"].some((k) => process.env[k]);
+  const http = config.upstreamHttp === "socket" && !envProxy ? new StreamHttpClient() : undefined;
+  const upstream = { region: config.region, apiUrl: config.apiUrl, authUrl: config.authUrl, oidcUrl: config.oidcUrl, proxy: config.proxy, slots, streamIdleMs: config.streamIdleMs, http };
   const pool = new AccountPool({ store, box, bus, log, settings, upstream });
   // The catalogue follows what the accounts serve (their stored lists first, then every poll).
   pool.onModelLists((served) => models.setServed(served));
@@ -117,7 +122,7 @@ export async function bootServices(config: AppConfig, opts: { bus?: EventBus } =
     summaries: new TurnSummaries(),
     tokens: new InputTokenEstimator(),
     adminToken,
-    onShutdown: [() => pool.close()],
+    onShutdown: [() => pool.close(), () => http?.close()],
   };
   // Several instances: changes the others make reach this one's memory (PostgreSQL's change feed).
   await store.attach?.({

@@ -95,8 +95,9 @@ export async function openChat(
     });
     let res: Response;
     let release: () => void;
+    let chunks: AsyncIterable<Uint8Array> | undefined;
     try {
-      ({ res, release } = await upstreamFetchHeld(`${ep.baseUrl}/generateAssistantResponse`, {
+      ({ res, release, chunks } = await upstreamFetchHeld(`${ep.baseUrl}/generateAssistantResponse`, {
         method: "POST",
         headers,
         body,
@@ -106,6 +107,7 @@ export async function openChat(
         timeoutMs: opts.headersTimeoutMs,
         source: "chat",
         slots: opts.upstream.slots,
+        http: opts.upstream.http,
       }));
     } catch (err) {
       if (err instanceof KiroError && err.cls === "endpoint_unavailable" && moreLeft) {
@@ -115,7 +117,8 @@ export async function openChat(
       throw err;
     }
 
-    if (res.status === 200 && res.body) {
+    const stream = chunks ?? res.body;
+    if (res.status === 200 && stream) {
       if (!skippedForArn) selector.reportWorking(region, ep);
       // The connection slot is held until the body is done: the decoder's end gives it back, and
       // so does the caller's abort (a stream dropped before it was ever read never runs its end).
@@ -128,7 +131,7 @@ export async function openChat(
       };
       // <thinking> tags are only parsed when thinking was requested: otherwise a
       // literal "<thinking>" in an ordinary answer would vanish into a thinking block.
-      const batches = decodeKiroBatches(res.body, {
+      const batches = decodeKiroBatches(stream, {
         restoreToolName: (n) => built.toolNames.restore(n),
         thinkingTags: req.thinking.type !== "disabled",
         idleTimeoutMs: opts.idleTimeoutMs ?? opts.upstream.streamIdleMs ?? STREAM_IDLE_TIMEOUT_MS,

@@ -1,4 +1,5 @@
 import type { UpstreamSlots } from "./slots";
+import type { StreamHttpClient } from "./stream-http";
 
 /** What the Kiro module needs to know about where the upstream is. Built from app config. */
 export type KiroUpstreamConfig = {
@@ -16,4 +17,6 @@ export type KiroUpstreamConfig = {
   slots?: UpstreamSlots;
   /** Silence after which a chat stream is given up (KIRO_STREAM_IDLE_MS); default STREAM_IDLE_TIMEOUT_MS. */
   streamIdleMs?: number;
+  /** The chat stream's socket client (KIRO_UPSTREAM_HTTP=socket); none, or a proxy in use = fetch. */
+  http?: StreamHttpClient;
 };

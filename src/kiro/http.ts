@@ -6,6 +6,7 @@
  */
 import { classifyUpstreamError, KiroError, SYNTHETIC_REASONS } from "./errors";
 import { releasingBody, type UpstreamSlots } from "./slots";
+import type { ChunkBody, StreamHttpClient } from "./stream-http";
 
 export type UpstreamFetchOptions = {
   method: "GET" | "POST";
@@ -23,6 +24,8 @@ export type UpstreamFetchOptions = {
   source?: "chat" | "refresh" | "side";
   /** Connection slots (KiroUpstreamConfig.slots); held until the response body ends. */
   slots?: UpstreamSlots;
+  /** upstreamFetchHeld only: send through this socket client instead of fetch (unless a proxy is set). */
+  http?: StreamHttpClient;
 };
 
 export const DEFAULT_HEADERS_TIMEOUT_MS = 120_000;
@@ -43,11 +46,12 @@ export async function upstreamFetch(url: string, opts: UpstreamFetchOptions): Pr
  * The chat stream uses this: a wrapper stream costs a JavaScript pull and two promise hops per
  * network chunk, which for a paced upstream is per frame.
  */
-export async function upstreamFetchHeld(url: string, opts: UpstreamFetchOptions): Promise<{ res: Response; release: () => void }> {
+export async function upstreamFetchHeld(url: string, opts: UpstreamFetchOptions): Promise<{ res: Response; release: () => void; chunks?: ChunkBody }> {
   // Waiting for a slot is bounded by the queue timeout, not by the headers timeout below.
   const slot = opts.slots?.acquire(opts.signal);
   const release = (slot instanceof Promise ? await slot : slot) ?? noRelease;
   try {
+    if (opts.http && !opts.proxy) return { ...(await socketOnce(opts.http, url, opts)), release };
     return { res: await fetchOnce(url, opts), release };
   } catch (err) {
     release();
@@ -55,15 +59,34 @@ export async function upstreamFetchHeld(url: string, opts: UpstreamFetchOptions)
   }
 }
 
+/** Error bodies are read whole up to this size; the rest is not wanted. */
+const MAX_ERROR_BODY = 1024 * 1024;
+
+/**
+ * One request through the socket client. A 200's body stays a stream (`chunks`, and `res` has no
+ * body); any other answer is read whole into `res`, as fetch would hand it to classifyResponse.
+ */
+async function socketOnce(http: StreamHttpClient, url: string, opts: UpstreamFetchOptions): Promise<{ res: Response; chunks?: ChunkBody }> {
+  const r = await withHeadersTimeout(opts, (signal) => http.request(url, { method: opts.method, headers: opts.headers, body: opts.body, signal }));
+  if (r.status === 200) return { res: new Response(null, { status: 200, statusText: r.statusText, headers: r.headers }), chunks: r.body };
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for await (const c of r.body) {
+      parts.push(c);
+      size += c.length;
+      if (size >= MAX_ERROR_BODY) break;
+    }
+  } catch {
+    // A reset while reading the error body still leaves the status to classify by.
+  }
+  return { res: new Response(Buffer.concat(parts), { status: r.status, statusText: r.statusText, headers: r.headers }) };
+}
 const noRelease = () => {};
 
-async function fetchOnce(url: string, opts: UpstreamFetchOptions): Promise<Response> {
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
-  const timer = new AbortController();
-  const handle = setTimeout(() => timer.abort(new Error("upstream headers timeout")), timeoutMs);
-  const signal = opts.signal ? AbortSignal.any([opts.signal, timer.signal]) : timer.signal;
-  try {
-    return await fetch(url, {
+function fetchOnce(url: string, opts: UpstreamFetchOptions): Promise<Response> {
+  return withHeadersTimeout(opts, (signal) =>
+    fetch(url, {
       method: opts.method,
       headers: opts.headers,
       body: opts.body,
@@ -72,7 +95,21 @@ async function fetchOnce(url: string, opts: UpstreamFetchOptions): Promise<Respo
       // we advertise gzip/br on refresh calls and must get plain bytes back.
       proxy: opts.proxy,
       decompress: true,
-    } as RequestInit);
+    } as RequestInit),
+  );
+}
+
+/**
+ * Runs `send` with a signal that fires on the caller's abort or after the headers timeout, and turns
+ * its failure into a classified KiroError (the caller's own abort passes through as it is).
+ */
+async function withHeadersTimeout<T>(opts: UpstreamFetchOptions, send: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+  const timer = new AbortController();
+  const handle = setTimeout(() => timer.abort(new Error("upstream headers timeout")), timeoutMs);
+  const signal = opts.signal ? AbortSignal.any([opts.signal, timer.signal]) : timer.signal;
+  try {
+    return await send(signal);
   } catch (err) {
     // The caller gave up (client disconnected): not an upstream failure, let the abort through.
     if (opts.signal?.aborted) throw opts.signal.reason ?? err;

@@ -121,29 +121,25 @@ export async function* decodeKiroBatches(
 type ChunkSource = { next(): Promise<Uint8Array | undefined>; close(finished: boolean): Promise<void> };
 
 /**
- * Reads either body kind. A ReadableStream is read through one reader, cancelled when our
- * consumer stops early (client abort) and, with `idleTimeoutMs`, when nothing arrives for that
- * long: one timer per stream, re-armed lazily from the time of the last chunk, so the hot path
- * only stores a timestamp per read.
+ * Reads either body kind (fetch's ReadableStream, or the socket client's iterator) through one
+ * reader, cancelled when our consumer stops early (client abort) and, with `idleMs`, when nothing
+ * arrives for that long: one timer per stream, re-armed lazily from the time of the last chunk, so
+ * the hot path only stores a timestamp per read.
  */
 function chunkSource(body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>, idleMs?: number): ChunkSource {
-  if (!(body instanceof ReadableStream)) {
+  let read: () => Promise<IteratorResult<Uint8Array>>;
+  let cancel: () => Promise<unknown>;
+  let release = () => {};
+  if (body instanceof ReadableStream) {
+    const r = body.getReader();
+    read = () => r.read() as Promise<IteratorResult<Uint8Array>>;
+    cancel = () => r.cancel();
+    release = () => r.releaseLock();
+  } else {
     const it = body[Symbol.asyncIterator]();
-    return {
-      async next() {
-        try {
-          const r = await it.next();
-          return r.done ? undefined : r.value;
-        } catch (e) {
-          throw readError(e);
-        }
-      },
-      async close(finished) {
-        if (!finished) await it.return?.();
-      },
-    };
+    read = () => it.next();
+    cancel = async () => it.return?.();
   }
-  const r = body.getReader();
   let last = Date.now();
   let stalled = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -152,7 +148,7 @@ function chunkSource(body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array
       const quiet = Date.now() - last;
       if (quiet < idleMs!) return arm(idleMs! - quiet);
       stalled = true;
-      void r.cancel().catch(() => {});
+      void cancel().catch(() => {});
     }, ms);
   };
   if (idleMs) arm(idleMs);
@@ -162,9 +158,9 @@ function chunkSource(body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array
   };
   return {
     async next() {
-      let res: Awaited<ReturnType<typeof r.read>>;
+      let res: IteratorResult<Uint8Array>;
       try {
-        res = await r.read();
+        res = await read();
       } catch (e) {
         if (stalled) throw stalledError();
         throw readError(e);
@@ -176,8 +172,8 @@ function chunkSource(body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array
     },
     async close(finished) {
       clearTimeout(timer);
-      if (!finished && !stalled) await r.cancel().catch(() => {});
-      r.releaseLock();
+      if (!finished && !stalled) await cancel().catch(() => {});
+      release();
     },
   };
 }

@@ -1,0 +1,356 @@
+/**
+ * The chat stream's HTTP/1.1 client: requests over `Bun.connect` sockets (TLS for https, with the
+ * certificate and host name verified as fetch does, NODE_EXTRA_CA_CERTS included), kept alive and
+ * reused per origin.
+ *
+ * Why not fetch: Bun's fetch runs on its own HTTP thread and hands each network read to the
+ * JavaScript thread through a ReadableStream. For a streamed answer, which arrives in tens to
+ * hundreds of small reads, that hand-over cost more than the whole relay's own work: bench/stream.ts
+ * measured the fetch thread alone at 1.1–1.35 ms of CPU per 400-frame answer. Here each read is one
+ * call on the event loop's own thread, queued for the decoder. Used only where fetch would add
+ * nothing: no proxy (fetch's proxy support stays in use when one is set), answers we never ask to be
+ * compressed (`accept-encoding: identity`).
+ *
+ * A reused connection the upstream closed while idle fails before any byte of its answer: such a
+ * request is sent again once, on a new connection. The answer body is buffered as it arrives
+ * (sockets here cannot pause reading); a chat answer is bounded by the model's output limit.
+ */
+import type { Socket } from "bun";
+import { BodyReader, Http1Error, parseHead, type ResponseHead } from "./http1";
+
+export type StreamHttpRequest = {
+  method: "GET" | "POST";
+  headers: Record<string, string>;
+  body?: string;
+  signal?: AbortSignal;
+};
+
+/** The answer's body: network reads in order; `return()` drops the connection. */
+export type ChunkBody = AsyncIterableIterator<Uint8Array>;
+
+export type StreamHttpResponse = { status: number; statusText: string; headers: Headers; body: ChunkBody };
+
+export type StreamHttpOptions = {
+  /** Seconds an idle kept-alive connection stays open (default 30). */
+  idleSeconds?: number;
+  /** Idle connections kept per origin (default 32). */
+  maxIdlePerOrigin?: number;
+};
+
+type Origin = { key: string; hostname: string; port: number; tls: boolean };
+
+export class StreamHttpClient {
+  private readonly idle = new Map<string, Conn[]>();
+  private readonly idleSeconds: number;
+  private readonly maxIdle: number;
+
+  constructor(opts: StreamHttpOptions = {}) {
+    this.idleSeconds = opts.idleSeconds ?? 30;
+    this.maxIdle = opts.maxIdlePerOrigin ?? 32;
+  }
+
+  /** Resolves once the answer's head is in; rejects with the network error (its `code` set). */
+  async request(url: string, req: StreamHttpRequest): Promise<StreamHttpResponse> {
+    const u = new URL(url);
+    const tls = u.protocol === "https:";
+    if (!tls && u.protocol !== "http:") throw new Http1Error(`unsupported URL scheme ${u.protocol}`);
+    const origin: Origin = { key: `${u.protocol}//${u.host}`, hostname: u.hostname.replace(/^\[|\]$/g, ""), port: Number(u.port || (tls ? 443 : 80)), tls };
+    let head = `${req.method} ${u.pathname}${u.search} HTTP/1.1\r\nhost: ${u.host}\r\n`;
+    for (const k in req.headers) head += `${k}: ${req.headers[k]}\r\n`;
+    if (!("accept-encoding" in req.headers)) head += "accept-encoding: identity\r\n";
+    const payload = Buffer.from(req.body === undefined ? `${head}\r\n` : `${head}content-length: ${Buffer.byteLength(req.body)}\r\n\r\n${req.body}`);
+    req.signal?.throwIfAborted();
+    const reused = this.take(origin.key);
+    if (reused) {
+      try {
+        return await reused.exchange(req.method, payload, req.signal);
+      } catch (err) {
+        // Closed by the upstream while idle, before any answer: not an answer, send it again.
+        if (!(err instanceof StaleConnection)) throw err;
+      }
+    }
+    req.signal?.throwIfAborted();
+    const conn = await Conn.open(origin, this, req.signal);
+    return await conn.exchange(req.method, payload, req.signal);
+  }
+
+  /** Drops every idle connection. */
+  close(): void {
+    for (const list of this.idle.values()) for (const c of list) c.drop();
+    this.idle.clear();
+  }
+
+  /** @internal A connection whose answer ended cleanly and may be reused. */
+  park(c: Conn): void {
+    const list = this.idle.get(c.origin.key) ?? [];
+    if (list.length >= this.maxIdle) return c.drop();
+    list.push(c);
+    this.idle.set(c.origin.key, list);
+    c.idleFor(this.idleSeconds);
+  }
+
+  /** @internal A connection closed: never hand it out again. */
+  forget(c: Conn): void {
+    const list = this.idle.get(c.origin.key);
+    const i = list?.indexOf(c) ?? -1;
+    if (i >= 0) list!.splice(i, 1);
+  }
+
+  private take(key: string): Conn | undefined {
+    const list = this.idle.get(key);
+    while (list?.length) {
+      const c = list.pop()!;
+      if (c.usable) return c;
+    }
+    return undefined;
+  }
+}
+
+class StaleConnection extends Error {}
+
+/** One answer in progress on a connection. */
+type Exchange = {
+  method: string;
+  resolveHead(r: StreamHttpResponse): void;
+  rejectHead(e: unknown): void;
+  headDone: boolean;
+  gotBytes: boolean;
+  /** Sent on a kept-alive connection: a close before any answer byte means it had gone stale. */
+  reused: boolean;
+  body?: BodyReader;
+  queue: Buffer[];
+  ended: boolean;
+  error?: unknown;
+  wake?: () => void;
+  onAbort?: () => void;
+  signal?: AbortSignal;
+};
+
+class Conn {
+  private socket: Socket<Conn> | undefined;
+  private ex: Exchange | undefined;
+  private buf: Buffer | undefined;
+  private pending: Buffer | undefined;
+  private closed = false;
+  private used = false;
+  private keepAlive = false;
+
+  private constructor(
+    readonly origin: Origin,
+    private readonly client: StreamHttpClient,
+  ) {}
+
+  /** Connects (and, for https, completes the verified TLS handshake); `signal` gives up waiting. */
+  static open(origin: Origin, client: StreamHttpClient, signal?: AbortSignal): Promise<Conn> {
+    const c = new Conn(origin, client);
+    return new Promise<Conn>((resolve, reject) => {
+      let settled = false;
+      const settle = (err?: unknown) => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener("abort", onAbort);
+        if (err === undefined) return resolve(c);
+        c.closed = true;
+        reject(err);
+      };
+      const onAbort = () => {
+        settle(signal!.reason ?? new DOMException("aborted", "AbortError"));
+        if (c.socket) c.socket.terminate();
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      Bun.connect<Conn>({
+        hostname: origin.hostname,
+        port: origin.port,
+        data: c,
+        tls: origin.tls ? { serverName: origin.hostname } : undefined,
+        socket: {
+          open(s) {
+            c.socket = s;
+            if (settled) return s.terminate();
+            if (!origin.tls) settle();
+          },
+          handshake(s, ok, err) {
+            if (ok) return settle();
+            settle(err ?? Object.assign(new Error("TLS handshake failed"), { code: "TLSHandshakeFailed" }));
+            s.terminate();
+          },
+          data: (_s, chunk) => c.onData(chunk),
+          drain: () => c.flushPending(),
+          close: (_s, err) => {
+            settle(err ?? Object.assign(new Error("connection closed while connecting"), { code: "ECONNRESET" }));
+            c.onClose(err);
+          },
+          error: (_s, err) => {
+            settle(err);
+            c.onClose(err);
+          },
+          timeout: (s) => s.terminate(),
+        },
+      }).then(
+        (s) => {
+          if (settled && c.closed) s.terminate();
+        },
+        (err) => settle(err),
+      );
+    });
+  }
+
+  get usable(): boolean {
+    return !this.closed && !this.ex;
+  }
+
+  idleFor(seconds: number): void {
+    this.socket!.timeout(seconds);
+    this.socket!.unref();
+  }
+
+  drop(): void {
+    this.closed = true;
+    this.socket?.terminate();
+  }
+
+  exchange(method: string, payload: Buffer, signal?: AbortSignal): Promise<StreamHttpResponse> {
+    const reused = this.used;
+    this.used = true;
+    this.socket!.timeout(0);
+    this.socket!.ref();
+    return new Promise<StreamHttpResponse>((resolveHead, rejectHead) => {
+      const ex: Exchange = { method, resolveHead, rejectHead, headDone: false, gotBytes: false, reused, queue: [], ended: false, signal };
+      this.ex = ex;
+      if (signal) {
+        ex.onAbort = () => this.fail(signal.reason ?? new DOMException("aborted", "AbortError"));
+        signal.addEventListener("abort", ex.onAbort, { once: true });
+      }
+      this.write(payload);
+    });
+  }
+
+  private write(b: Buffer): void {
+    const n = this.socket!.write(b);
+    if (n < b.length) this.pending = b.subarray(Math.max(0, n));
+  }
+
+  private flushPending(): void {
+    const p = this.pending;
+    if (!p) return;
+    this.pending = undefined;
+    this.write(p);
+  }
+
+  private onData(chunk: Buffer): void {
+    const ex = this.ex;
+    if (!ex) {
+      // Bytes nobody asked for: the connection is out of step, drop it.
+      return this.drop();
+    }
+    ex.gotBytes = true;
+    try {
+      if (!ex.headDone) {
+        let b = this.buf ? Buffer.concat([this.buf, chunk]) : chunk;
+        this.buf = undefined;
+        for (;;) {
+          const parsed = parseHead(b, ex.method);
+          if (!parsed) {
+            this.buf = Buffer.from(b);
+            return;
+          }
+          b = b.subarray(parsed.size);
+          if (parsed.head.status >= 200) {
+            this.startBody(ex, parsed.head);
+            break;
+          }
+        }
+        chunk = b;
+        if (!chunk.length) return this.checkEnd(ex);
+      }
+      ex.body!.push(chunk, (d) => ex.queue.push(d));
+    } catch (err) {
+      return this.fail(err);
+    }
+    this.checkEnd(ex);
+    ex.wake?.();
+  }
+
+  private startBody(ex: Exchange, head: ResponseHead): void {
+    ex.headDone = true;
+    ex.body = new BodyReader(head.framing);
+    this.keepAlive = head.keepAlive;
+    ex.resolveHead({ status: head.status, statusText: head.statusText, headers: head.headers, body: this.bodyOf(ex) });
+  }
+
+  /** The body finished: the connection goes back to the pool, or is closed. */
+  private checkEnd(ex: Exchange): void {
+    if (!ex.body?.done || ex.ended) return;
+    ex.ended = true;
+    this.finish(ex);
+    if (this.keepAlive && !ex.body.rest && !this.closed) this.client.park(this);
+    else this.drop();
+    ex.wake?.();
+  }
+
+  private finish(ex: Exchange): void {
+    if (ex.onAbort) ex.signal?.removeEventListener("abort", ex.onAbort);
+    if (this.ex === ex) this.ex = undefined;
+  }
+
+  /** Ends the exchange in progress with `err` and closes the connection. */
+  private fail(err: unknown): void {
+    const ex = this.ex;
+    if (ex && !ex.ended) {
+      // Settled before the socket goes: its close callback must find nothing left to fail.
+      ex.ended = true;
+      ex.error = err;
+      this.finish(ex);
+      if (!ex.headDone) ex.rejectHead(err);
+      ex.wake?.();
+    }
+    this.drop();
+  }
+
+  private onClose(err?: Error): void {
+    if (this.closed && !this.ex) return;
+    this.closed = true;
+    this.client.forget(this);
+    const ex = this.ex;
+    if (!ex || ex.ended) return;
+    if (ex.headDone && ex.body?.framing.kind === "close") {
+      // A body delimited by the connection's close: this close is its end.
+      ex.ended = true;
+      this.finish(ex);
+      ex.wake?.();
+      return;
+    }
+    if (ex.reused && !ex.gotBytes) return this.fail(new StaleConnection(err?.message ?? "closed"));
+    const e = err ?? Object.assign(new Error(ex.headDone ? "upstream closed the connection mid-answer" : "upstream closed the connection before answering"), { code: "ECONNRESET" });
+    this.fail(e);
+  }
+
+  private bodyOf(ex: Exchange): ChunkBody {
+    const self = this;
+    const it: ChunkBody = {
+      async next(): Promise<IteratorResult<Uint8Array>> {
+        for (;;) {
+          const q = ex.queue;
+          if (q.length) {
+            ex.queue = [];
+            return { done: false, value: q.length === 1 ? q[0]! : Buffer.concat(q) };
+          }
+          if (ex.error !== undefined) throw ex.error;
+          if (ex.ended) return { done: true, value: undefined };
+          await new Promise<void>((resolve) => (ex.wake = resolve));
+          ex.wake = undefined;
+        }
+      },
+      async return(): Promise<IteratorResult<Uint8Array>> {
+        // The reader stopped early: the rest of the answer is not wanted, the connection goes.
+        if (!ex.ended) self.fail(Object.assign(new Error("body cancelled"), { name: "AbortError" }));
+        ex.queue = [];
+        return { done: true, value: undefined };
+      },
+      [Symbol.asyncIterator]() {
+        return it;
+      },
+    };
+    return it;
+  }
+}
