@@ -89,9 +89,13 @@ export async function* decodeKiroBatches(
             yield batch;
             batch = undefined;
             if (!firstSent && reader.pending > 0) {
-              // The rest of a large chunk waits one turn of the event loop, so the first events'
-              // write reaches the socket before the rest is decoded and encoded.
-              await new Promise<void>((resolve) => setImmediate(resolve));
+              // The rest of a large chunk waits for the next turn of the event loop, so the first
+              // events' write reaches the socket before the rest is decoded and encoded. Bun sends a
+              // response's writes when the loop turn ends, after the setImmediate callbacks: with
+              // setImmediate the first events still waited for the whole chunk (measured +0.2-0.5 ms
+              // to first text when the upstream's head and first frames arrive in one read). A 0 ms
+              // timer runs on the next turn (about 1 ms later), once per answer at most.
+              await new Promise<void>((resolve) => setTimeout(resolve, 0));
             }
             firstSent = true;
           }
