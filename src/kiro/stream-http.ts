@@ -283,7 +283,9 @@ class Conn {
     if (!ex.body?.done || ex.ended) return;
     ex.ended = true;
     this.finish(ex);
-    if (this.keepAlive && !ex.body.rest && !this.closed) this.client.park(this);
+    // Reused only in step: the answer ended where it should, and our whole request went out (an
+    // early answer, e.g. a 413 while the body is still being sent, leaves the connection mid-request).
+    if (this.keepAlive && !ex.body.rest && !this.pending && !this.closed) this.client.park(this);
     else this.drop();
     ex.wake?.();
   }

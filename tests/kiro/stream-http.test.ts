@@ -180,6 +180,36 @@ describe("StreamHttpClient", () => {
     expect(await readAll(res.body)).toBe(String(big.length));
   });
 
+  test("an answer that comes before the whole request went out does not leave its connection for reuse", async () => {
+    // Answers on the first bytes of each connection, without reading the request body.
+    let conns = 0;
+    const seen: number[] = [];
+    const listener = Bun.listen<{ id: number; answered: boolean }>({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        open(s) {
+          s.data = { id: ++conns, answered: false };
+        },
+        data(s) {
+          if (s.data.answered) return;
+          s.data.answered = true;
+          seen.push(s.data.id);
+          s.write(`HTTP/1.1 413 Payload Too Large\r\ncontent-length: 8\r\n\r\ntoo big!`);
+        },
+      },
+    });
+    cleanups.push(() => listener.stop(true));
+    const url = `http://127.0.0.1:${listener.port}/x`;
+    const c = client();
+    const first = await c.request(url, { ...POST, body: "x".repeat(16 * 1024 * 1024) });
+    expect(first.status).toBe(413);
+    expect(await readAll(first.body)).toBe("too big!");
+    const second = await c.request(url, POST);
+    expect(second.status).toBe(413);
+    expect(seen).toEqual([1, 2]);
+  });
+
   test("abort before the head rejects with the reason; abort mid-body fails the read; both close the connection", async () => {
     const srv = server((s, req) => {
       if (req.conn === 2) s.write("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n");
