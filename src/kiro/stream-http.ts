@@ -56,7 +56,12 @@ export class StreamHttpClient {
     if (!tls && u.protocol !== "http:") throw new Http1Error(`unsupported URL scheme ${u.protocol}`);
     const origin: Origin = { key: `${u.protocol}//${u.host}`, hostname: u.hostname.replace(/^\[|\]$/g, ""), port: Number(u.port || (tls ? 443 : 80)), tls };
     let head = `${req.method} ${u.pathname}${u.search} HTTP/1.1\r\nhost: ${u.host}\r\n`;
-    for (const k in req.headers) head += `${k}: ${req.headers[k]}\r\n`;
+    for (const k in req.headers) {
+      const v = req.headers[k]!;
+      // A line break would end the header and start another (fetch refuses such a value too).
+      if (/[\r\n]/.test(k) || /[\r\n]/.test(v)) throw new Http1Error(`request header ${JSON.stringify(k)} contains a line break`);
+      head += `${k}: ${v}\r\n`;
+    }
     if (!("accept-encoding" in req.headers)) head += "accept-encoding: identity\r\n";
     const payload = Buffer.from(req.body === undefined ? `${head}\r\n` : `${head}content-length: ${Buffer.byteLength(req.body)}\r\n\r\n${req.body}`);
     req.signal?.throwIfAborted();
@@ -76,8 +81,9 @@ export class StreamHttpClient {
 
   /** Drops every idle connection. */
   close(): void {
-    for (const list of this.idle.values()) for (const c of list) c.drop();
+    const all = [...this.idle.values()].flat();
     this.idle.clear();
+    for (const c of all) c.drop();
   }
 
   /** @internal A connection whose answer ended cleanly and may be reused. */
@@ -186,12 +192,7 @@ class Conn {
           },
           timeout: (s) => s.terminate(),
         },
-      }).then(
-        (s) => {
-          if (settled && c.closed) s.terminate();
-        },
-        (err) => settle(err),
-      );
+      }).catch((err) => settle(err));
     });
   }
 
@@ -206,6 +207,7 @@ class Conn {
 
   drop(): void {
     this.closed = true;
+    this.client.forget(this);
     this.socket?.terminate();
   }
 

@@ -166,6 +166,13 @@ describe("StreamHttpClient", () => {
     expect(await readAll((await c.request(srv.url, POST)).body)).toBe("exact");
   });
 
+  test("a header value with a line break is refused before anything is sent", async () => {
+    const srv = server((s) => s.write(ok("should not be asked")));
+    const req = { ...POST, headers: { authorization: "Bearer x\r\nx-injected: 1" } };
+    await expect(client().request(srv.url, req)).rejects.toThrow("contains a line break");
+    expect(srv.requests).toHaveLength(0);
+  });
+
   test("interim 1xx answers are skipped", async () => {
     const srv = server((s) => s.write(`HTTP/1.1 100 Continue\r\n\r\n${ok("after continue")}`));
     const res = await client().request(srv.url, POST);
@@ -230,6 +237,17 @@ describe("StreamHttpClient", () => {
     b.abort(new Error("stop"));
     await expect(next).rejects.toThrow("stop");
     await srv.closedCount(2);
+  });
+
+  test("close() drops every idle connection", async () => {
+    const srv = server((s) => s.write(ok("x")));
+    const c = client();
+    // Three at once, so three connections, all idle afterwards.
+    const answers = await Promise.all([1, 2, 3].map(() => c.request(srv.url, POST)));
+    await Promise.all(answers.map((a) => readAll(a.body)));
+    expect(new Set(srv.requests.map((r) => r.conn)).size).toBe(3);
+    c.close();
+    await srv.closedCount(3);
   });
 
   test("an idle kept-alive connection is closed after idleSeconds", async () => {
