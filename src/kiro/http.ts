@@ -3,6 +3,8 @@
  * connection slot (./slots.ts: bounded, visible queue instead of Bun's silent one), adds the
  * proxy, a response-headers timeout, passes the caller's abort signal through, and turns network
  * failures into classified KiroErrors so callers only ever see KiroError or the caller's abort.
+ * The chat stream (upstreamFetchHeld with `http`) goes through the socket client (./stream-http.ts)
+ * instead of fetch when no proxy is set, with the same slot, timeout and error handling.
  */
 import { classifyUpstreamError, KiroError, SYNTHETIC_REASONS } from "./errors";
 import { releasingBody, type UpstreamSlots } from "./slots";
