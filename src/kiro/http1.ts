@@ -75,15 +75,21 @@ const enum St {
 }
 
 /**
- * The body after the head. `push` takes the connection's next bytes and hands each body slice to
- * `onData` (views into the pushed buffer, no copies); it returns true once the body is complete,
- * with any bytes after it in `rest` (a pipelined next answer, which the upstream never sends).
+ * The body after the head. `push` takes the connection's next bytes and hands the body bytes among
+ * them to `onData` in one slice per push: chunked framing is removed by moving each chunk's data
+ * down over the framing in place (the pushed buffer is the caller's to give up), so a read that
+ * carries many small chunks costs no allocation per chunk. It returns true once the body is
+ * complete, with any bytes after it in `rest` (a pipelined next answer, which the upstream never
+ * sends).
  */
 export class BodyReader {
   private st = St.Size;
   private remaining: number;
-  /** Partial chunk-size or trailer line carried across pushes. */
-  private line = "";
+  /** The chunk-size line being read: its value so far, its hex digits, whether past them, its length. */
+  private size = 0;
+  private digits = 0;
+  private pastDigits = false;
+  private lineLength = 0;
   rest: Buffer | undefined;
 
   constructor(readonly framing: ResponseHead["framing"]) {
@@ -110,42 +116,43 @@ export class BodyReader {
       if (take < buf.length) this.rest = buf.subarray(take);
       return true;
     }
-    return this.chunked(buf, onData);
+    const end = this.chunked(buf);
+    if (end.data > 0) onData(end.data === buf.length ? buf : buf.subarray(0, end.data));
+    return end.done;
   }
 
-  private chunked(buf: Buffer, onData: (b: Buffer) => void): boolean {
+  /** Removes the framing in place; returns how many body bytes now start `buf`, and whether the body ended. */
+  private chunked(buf: Buffer): { data: number; done: boolean } {
     let i = 0;
+    let w = 0;
     const n = buf.length;
     while (i < n) {
       switch (this.st) {
-        case St.Size:
-        case St.Trailer: {
-          const nl = buf.indexOf(10, i);
-          if (nl < 0) {
-            this.line += buf.toString("latin1", i, n);
-            if (this.line.length > 4096) throw new Http1Error("upstream sent an over-long chunk line");
-            return false;
+        case St.Size: {
+          const c = buf[i++]!;
+          if (++this.lineLength > 4096) throw new Http1Error("upstream sent an over-long chunk line");
+          if (c === 10) {
+            if (this.digits === 0) throw new Http1Error("upstream sent a chunk line without a size");
+            this.remaining = this.size;
+            this.size = this.digits = this.lineLength = 0;
+            this.pastDigits = false;
+            this.st = this.remaining === 0 ? St.Trailer : St.Data;
+          } else if (!this.pastDigits && hexValue(c) >= 0) {
+            if (++this.digits > 8) throw new Http1Error("upstream sent a chunk size over 8 hex digits");
+            this.size = this.size * 16 + hexValue(c);
+          } else if (c === 59 /* ; */ || c === 32 || c === 9 || c === 13) {
+            // Extensions (and the whitespace or CR before the line's end) are skipped.
+            if (this.digits === 0) throw new Http1Error(`upstream sent a bad chunk size (byte 0x${c.toString(16)})`);
+            this.pastDigits = true;
+          } else if (!this.pastDigits) {
+            throw new Http1Error(`upstream sent a bad chunk size (byte 0x${c.toString(16)})`);
           }
-          const line = (this.line + buf.toString("latin1", i, nl)).replace(/\r$/, "");
-          this.line = "";
-          i = nl + 1;
-          if (this.st === St.Trailer) {
-            if (line === "") {
-              this.st = St.Done;
-              if (i < n) this.rest = buf.subarray(i);
-              return true;
-            }
-            continue;
-          }
-          const hex = line.split(";", 1)[0]!.trim();
-          if (!/^[0-9a-fA-F]{1,8}$/.test(hex)) throw new Http1Error(`upstream sent a bad chunk size ${JSON.stringify(hex.slice(0, 20))}`);
-          this.remaining = parseInt(hex, 16);
-          this.st = this.remaining === 0 ? St.Trailer : St.Data;
           break;
         }
         case St.Data: {
           const take = Math.min(this.remaining, n - i);
-          onData(i === 0 && take === n ? buf : buf.subarray(i, i + take));
+          if (w !== i) buf.copyWithin(w, i, i + take);
+          w += take;
           i += take;
           this.remaining -= take;
           if (this.remaining === 0) {
@@ -162,10 +169,30 @@ export class BodyReader {
           if (--this.remaining === 0) this.st = St.Size;
           break;
         }
+        case St.Trailer: {
+          // Trailer lines until an empty one; their content is not used.
+          const c = buf[i++]!;
+          if (c === 10) {
+            if (this.lineLength === 0) {
+              this.st = St.Done;
+              if (i < n) this.rest = buf.subarray(i);
+              return { data: w, done: true };
+            }
+            this.lineLength = 0;
+          } else if (c !== 13 && ++this.lineLength > 4096) throw new Http1Error("upstream sent an over-long trailer line");
+          break;
+        }
         default:
-          return true;
+          return { data: w, done: true };
       }
     }
-    return false;
+    return { data: w, done: false };
   }
+}
+
+/** 0-15 for an ASCII hex digit, else -1. */
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const l = c | 32;
+  return l >= 97 && l <= 102 ? l - 87 : -1;
 }

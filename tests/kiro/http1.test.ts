@@ -69,6 +69,14 @@ describe("BodyReader", () => {
     }
   });
 
+  test("chunked: a read carrying many chunks gives its body in one slice, framing removed", () => {
+    const r = new BodyReader({ kind: "chunked" });
+    const slices: string[] = [];
+    expect(r.push(b("3\r\nabc\r\n2;x=y\r\nde\r\n1\r\nf\r\n"), (d) => slices.push(d.toString("latin1")))).toBe(false);
+    expect(r.push(b("2\r\ngh\r\n0\r\n\r\n"), (d) => slices.push(d.toString("latin1")))).toBe(true);
+    expect(slices).toEqual(["abcdef", "gh"]);
+  });
+
   test("chunked: a bad size or a chunk overrunning its size fails", () => {
     expect(() => readBody({ kind: "chunked" }, b("zz\r\nhello\r\n"), 64)).toThrow(/bad chunk size/);
     expect(() => readBody({ kind: "chunked" }, b("3\r\nhello\r\n"), 64)).toThrow(/overran/);
