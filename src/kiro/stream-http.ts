@@ -12,8 +12,9 @@
  * compressed (`accept-encoding: identity`).
  *
  * A reused connection the upstream closed while idle fails before any byte of its answer: such a
- * request is sent again once, on a new connection. The answer body is buffered as it arrives
- * (sockets here cannot pause reading); a chat answer is bounded by the model's output limit.
+ * request is sent again once, on a new connection. Reading pauses while more than
+ * `maxBufferedBytes` of the answer wait unread (a slow client holds the turn back), so the
+ * upstream meets TCP back-pressure instead of the answer piling up in this process.
  */
 import type { Socket } from "bun";
 import { BodyReader, Http1Error, parseHead, type ResponseHead } from "./http1";
@@ -26,7 +27,10 @@ export type StreamHttpRequest = {
 };
 
 /** The answer's body: network reads in order; `return()` drops the connection. */
-export type ChunkBody = AsyncIterableIterator<Uint8Array>;
+export type ChunkBody = AsyncIterableIterator<Uint8Array> & {
+  /** Bytes of the body received and not yet read (at most about `maxBufferedBytes` plus one network read). */
+  readonly buffered: number;
+};
 
 export type StreamHttpResponse = { status: number; statusText: string; headers: Headers; body: ChunkBody };
 
@@ -35,6 +39,8 @@ export type StreamHttpOptions = {
   idleSeconds?: number;
   /** Idle connections kept per origin (default 32). */
   maxIdlePerOrigin?: number;
+  /** Unread answer bytes at which reading the socket pauses until the reader catches up (default 512 KiB). */
+  maxBufferedBytes?: number;
 };
 
 type Origin = { key: string; hostname: string; port: number; tls: boolean };
@@ -43,10 +49,13 @@ export class StreamHttpClient {
   private readonly idle = new Map<string, Conn[]>();
   private readonly idleSeconds: number;
   private readonly maxIdle: number;
+  /** @internal */
+  readonly maxBuffered: number;
 
   constructor(opts: StreamHttpOptions = {}) {
     this.idleSeconds = opts.idleSeconds ?? 30;
     this.maxIdle = opts.maxIdlePerOrigin ?? 32;
+    this.maxBuffered = opts.maxBufferedBytes ?? 512 * 1024;
   }
 
   /** Resolves once the answer's head is in; rejects with the network error (its `code` set). */
@@ -125,6 +134,8 @@ type Exchange = {
   reused: boolean;
   body?: BodyReader;
   queue: Buffer[];
+  /** Bytes in `queue`. */
+  queued: number;
   ended: boolean;
   error?: unknown;
   wake?: () => void;
@@ -140,6 +151,8 @@ class Conn {
   private closed = false;
   private used = false;
   private keepAlive = false;
+  /** Reading is paused: the answer's reader is behind by more than the client's maxBuffered. */
+  private paused = false;
 
   private constructor(
     readonly origin: Origin,
@@ -217,7 +230,7 @@ class Conn {
     this.socket!.timeout(0);
     this.socket!.ref();
     return new Promise<StreamHttpResponse>((resolveHead, rejectHead) => {
-      const ex: Exchange = { method, resolveHead, rejectHead, headDone: false, gotBytes: false, reused, queue: [], ended: false, signal };
+      const ex: Exchange = { method, resolveHead, rejectHead, headDone: false, gotBytes: false, reused, queue: [], queued: 0, ended: false, signal };
       this.ex = ex;
       if (signal) {
         ex.onAbort = () => this.fail(signal.reason ?? new DOMException("aborted", "AbortError"));
@@ -265,12 +278,28 @@ class Conn {
         chunk = b;
         if (!chunk.length) return this.checkEnd(ex);
       }
-      ex.body!.push(chunk, (d) => ex.queue.push(d));
+      ex.body!.push(chunk, (d) => {
+        ex.queue.push(d);
+        ex.queued += d.length;
+      });
     } catch (err) {
       return this.fail(err);
     }
+    if (ex.queued > this.client.maxBuffered && !this.paused && !ex.body!.done) {
+      this.paused = true;
+      this.socket!.pause();
+    }
     this.checkEnd(ex);
     ex.wake?.();
+  }
+
+  /** The reader took everything queued: read the socket again if it was paused. */
+  private caughtUp(ex: Exchange): void {
+    ex.queued = 0;
+    // An answer that already ended left the connection to the next request, which owns its pause.
+    if (!this.paused || this.ex !== ex) return;
+    this.paused = false;
+    if (!this.closed) this.socket?.resume();
   }
 
   private startBody(ex: Exchange, head: ResponseHead): void {
@@ -287,6 +316,11 @@ class Conn {
     this.finish(ex);
     // Reused only in step: the answer ended where it should, and our whole request went out (an
     // early answer, e.g. a 413 while the body is still being sent, leaves the connection mid-request).
+    if (this.paused) {
+      // The answer's last bytes came in a read already under way when reading paused.
+      this.paused = false;
+      this.socket?.resume();
+    }
     if (this.keepAlive && !ex.body.rest && !this.pending && !this.closed) this.client.park(this);
     else this.drop();
     ex.wake?.();
@@ -337,6 +371,7 @@ class Conn {
           const q = ex.queue;
           if (q.length) {
             ex.queue = [];
+            self.caughtUp(ex);
             return { done: false, value: q.length === 1 ? q[0]! : Buffer.concat(q) };
           }
           if (ex.error !== undefined) throw ex.error;
@@ -349,7 +384,11 @@ class Conn {
         // The reader stopped early: the rest of the answer is not wanted, the connection goes.
         if (!ex.ended) self.fail(Object.assign(new Error("body cancelled"), { name: "AbortError" }));
         ex.queue = [];
+        ex.queued = 0;
         return { done: true, value: undefined };
+      },
+      get buffered() {
+        return ex.queued;
       },
       [Symbol.asyncIterator]() {
         return it;

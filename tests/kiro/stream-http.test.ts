@@ -187,6 +187,70 @@ describe("StreamHttpClient", () => {
     expect(await readAll(res.body)).toBe(String(big.length));
   });
 
+  test("a reader that falls behind pauses the socket: the upstream meets back-pressure, nothing piles up, and the answer still arrives whole", async () => {
+    const TOTAL = 48 * 1024 * 1024;
+    const MAX = 64 * 1024;
+    const piece = Buffer.alloc(64 * 1024);
+    for (let i = 0; i < piece.length; i++) piece[i] = i % 251;
+    // Writes the answer as fast as the socket takes it; `blocked` wakes the test when a write is refused.
+    const up = { sent: 0, blocked: 0, waiters: [] as Array<() => void> };
+    const pump = (s: Socket<undefined>) => {
+      while (up.sent < TOTAL) {
+        const at = up.sent % piece.length;
+        const chunk = piece.subarray(at, Math.min(piece.length, at + TOTAL - up.sent));
+        const n = s.write(chunk);
+        up.sent += Math.max(0, n);
+        if (n < chunk.length) {
+          // What was not taken is written again from `sent` on the drain.
+          up.blocked++;
+          up.waiters.splice(0).forEach((w) => w());
+          return;
+        }
+      }
+    };
+    let served = 0;
+    const listener = Bun.listen<undefined>({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        data(s, d) {
+          if (!d.includes("\r\n\r\n")) return;
+          if (++served === 1) {
+            s.write(`HTTP/1.1 200 OK\r\ncontent-length: ${TOTAL}\r\n\r\n`);
+            pump(s);
+          } else s.write(ok("again"));
+        },
+        drain: (s) => pump(s),
+      },
+    });
+    cleanups.push(() => listener.stop(true));
+    const url = `http://127.0.0.1:${listener.port}/x`;
+    const c = client({ maxBufferedBytes: MAX });
+    const res = await c.request(url, POST);
+    const it = res.body;
+    let got = 0;
+    let bad = -1;
+    const check = (b: Uint8Array) => {
+      for (let i = 0; i < b.length; i++) if (b[i] !== (got + i) % piece.length % 251 && bad < 0) bad = got + i;
+      got += b.length;
+    };
+    const first = await it.next();
+    check(first.value as Uint8Array);
+    // The reader now stops. Once the upstream's writes are refused, let the event loop run on: an
+    // unpaused socket would keep draining the kernel's buffers into this process.
+    while (up.blocked === 0) await new Promise<void>((r) => up.waiters.push(r));
+    for (let turn = 0; turn < 50; turn++) await new Promise<void>((r) => setTimeout(r, 0));
+    expect(res.body.buffered).toBeLessThanOrEqual(MAX + 1024 * 1024);
+    expect(up.sent).toBeLessThan(TOTAL);
+    for (let r = await it.next(); !r.done; r = await it.next()) check(r.value);
+    expect(got).toBe(TOTAL);
+    expect(bad).toBe(-1);
+    // Reading resumed, and the connection went back to the pool in a state that serves the next request.
+    const again = await c.request(url, POST);
+    expect(await readAll(again.body)).toBe("again");
+    expect(served).toBe(2);
+  });
+
   test("an answer that comes before the whole request went out does not leave its connection for reuse", async () => {
     // Answers on the first bytes of each connection, without reading the request body.
     let conns = 0;
