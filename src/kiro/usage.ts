@@ -116,22 +116,38 @@ export async function getUsageLimits(
   return quotaFromUsageLimits(body, (opts.now ?? Date.now)());
 }
 
-const modelsCache = new Map<string, { at: number; models: AvailableModel[] }>();
+/**
+ * Model lists fetched in the last 30 minutes, per account: the owner (the pool's quota poller)
+ * holds one, so two servers in one process never share an answer.
+ */
+export class ModelListCache {
+  private readonly lists = new Map<string, { at: number; models: AvailableModel[] }>();
 
-/** Cache key: the credential has no account id, but machineId is per account. */
-function accountKey(creds: KiroCredentials): string {
-  return `${creds.machineId}|${creds.profileArn ?? ""}|${creds.region}`;
+  /** Cache key: the credential has no account id, but machineId is per account. */
+  static key(creds: KiroCredentials): string {
+    return `${creds.machineId}|${creds.profileArn ?? ""}|${creds.region}`;
+  }
+
+  fresh(key: string, now: number): AvailableModel[] | undefined {
+    const hit = this.lists.get(key);
+    return hit && now - hit.at < MODELS_CACHE_MS ? hit.models : undefined;
+  }
+
+  set(key: string, now: number, models: AvailableModel[]): void {
+    this.lists.set(key, { at: now, models });
+  }
 }
 
+/** The account's model list; with `cache`, a list fetched in the last 30 minutes is reused. */
 export async function listAvailableModels(
   creds: KiroCredentials,
   upstream: KiroUpstreamConfig,
-  opts: SideCallOptions & { noCache?: boolean } = {},
+  opts: SideCallOptions & { cache?: ModelListCache } = {},
 ): Promise<AvailableModel[]> {
   const now = (opts.now ?? Date.now)();
-  const key = accountKey(creds);
-  const hit = modelsCache.get(key);
-  if (!opts.noCache && hit && now - hit.at < MODELS_CACHE_MS) return hit.models;
+  const key = ModelListCache.key(creds);
+  const hit = opts.cache?.fresh(key, now);
+  if (hit) return hit;
   const models: AvailableModel[] = [];
   let nextToken: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
@@ -172,7 +188,7 @@ export async function listAvailableModels(
     nextToken = typeof body.nextToken === "string" && body.nextToken ? body.nextToken : undefined;
     if (!nextToken) break;
   }
-  modelsCache.set(key, { at: now, models });
+  opts.cache?.set(key, now, models);
   return models;
 }
 

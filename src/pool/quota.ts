@@ -7,7 +7,7 @@
  */
 import { mergeServed, type ServedModel } from "../core/models";
 import { KiroError } from "../kiro/errors";
-import { getUsageLimits, listAvailableModels, type AvailableModel, type QuotaSnapshot } from "../kiro/usage";
+import { getUsageLimits, listAvailableModels, ModelListCache, type AvailableModel, type QuotaSnapshot } from "../kiro/usage";
 import type { Credentials } from "./credentials";
 import type { Outcomes } from "./outcomes";
 import { setModels, type AccountTable, type Rec } from "./records";
@@ -30,6 +30,7 @@ export class Quotas {
   /** The merged lists last told to the listeners (JSON), to tell only changes. */
   private told: string | undefined;
   private readonly unsubscribe: () => void;
+  private readonly modelLists = new ModelListCache();
 
   constructor(private readonly table: AccountTable, private readonly creds: Credentials, private readonly outcomes: Outcomes) {
     // An account that is disabled, enabled again or removed changes what the pool serves.
@@ -84,10 +85,10 @@ export class Quotas {
       throw err;
     }
     this.apply(rec, q);
-    // The model list rides along with the quota poll (cached ~30 min per account by usage.ts);
+    // The model list rides along with the quota poll (cached ~30 min per account in this.modelLists);
     // a failure keeps the last known list and is logged.
     try {
-      const models = (await listAvailableModels(creds, upstream)).map(servedModelOf);
+      const models = (await listAvailableModels(creds, upstream, { cache: this.modelLists })).map(servedModelOf);
       setModels(rec, models);
       const modelsJson = JSON.stringify(models);
       if (modelsJson !== rec.row.modelsJson) {

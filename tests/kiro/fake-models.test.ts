@@ -37,7 +37,7 @@ async function chat(c: KiroCredentials, modelId: string, text: string): Promise<
 
 describe("fake ListAvailableModels", () => {
   test("the default list has Claude, auto and non-Claude models with their token limits", async () => {
-    const models = await listAvailableModels(await creds(), kiro.upstream, { noCache: true });
+    const models = await listAvailableModels(await creds(), kiro.upstream);
     const ids = models.map((m) => m.modelId);
     for (const id of ["auto", "claude-opus-4.6", "claude-sonnet-4.5", "deepseek-3.2", "glm-5", "minimax-m2.5", "qwen3-coder-next"]) expect(ids).toContain(id);
     expect(models.find((m) => m.modelId === "deepseek-3.2")?.tokenLimits).toEqual({ maxInputTokens: 128_000, maxOutputTokens: 32_000 });
@@ -47,7 +47,7 @@ describe("fake ListAvailableModels", () => {
   });
 
   test("a plan whose newest Opus is 4.5 lists exactly that", async () => {
-    const models = await listAvailableModels(await creds({ models: [...FAKE_MODEL_LISTS.olderOpus] }), kiro.upstream, { noCache: true });
+    const models = await listAvailableModels(await creds({ models: [...FAKE_MODEL_LISTS.olderOpus] }), kiro.upstream);
     const ids = models.map((m) => m.modelId);
     expect(ids).toEqual([...FAKE_MODEL_LISTS.olderOpus]);
     expect(ids.filter((id) => id.startsWith("claude-opus"))).toEqual(["claude-opus-4.5"]);

@@ -8,6 +8,7 @@ import {
   firstActiveProfileArn,
   getUsageLimits,
   listAvailableModels,
+  ModelListCache,
   listAvailableProfiles,
   quotaFromUsageLimits,
 } from "../../src/kiro/usage";
@@ -101,20 +102,25 @@ describe("side calls against the fake", () => {
     await expect(getUsageLimits({ ...c, accessToken: "nope" }, kiro.upstream)).rejects.toMatchObject({ cls: "expired_token" });
   });
 
-  test("listAvailableModels is cached per account for ~30 min", async () => {
+  test("listAvailableModels with a cache reuses an account's list for ~30 min; another cache, or none, fetches", async () => {
     const c = await creds();
     let now = 5_000_000;
-    const models = await listAvailableModels(c, kiro.upstream, { now: () => now });
+    const cache = new ModelListCache();
+    const models = await listAvailableModels(c, kiro.upstream, { cache, now: () => now });
     expect(models.map((m) => m.modelId)).toContain("claude-sonnet-4.5");
     expect(models.find((m) => m.modelId === "claude-sonnet-4.5")?.tokenLimits?.maxInputTokens).toBe(200000);
     const calls = () => kiro.fake.requests.filter((r) => r.path === "/ListAvailableModels").length;
     expect(calls()).toBe(1);
     now += 29 * 60_000;
-    await listAvailableModels(c, kiro.upstream, { now: () => now });
+    expect(await listAvailableModels(c, kiro.upstream, { cache, now: () => now })).toBe(models);
     expect(calls()).toBe(1);
-    now += 2 * 60_000;
+    // Another server's cache (or none) shares nothing with this one.
+    await listAvailableModels(c, kiro.upstream, { cache: new ModelListCache(), now: () => now });
     await listAvailableModels(c, kiro.upstream, { now: () => now });
-    expect(calls()).toBe(2);
+    expect(calls()).toBe(3);
+    now += 2 * 60_000;
+    await listAvailableModels(c, kiro.upstream, { cache, now: () => now });
+    expect(calls()).toBe(4);
   });
 
   test("listAvailableProfiles: IdC account finds its ARN; Builder ID gets 403", async () => {
