@@ -13,8 +13,8 @@
  * i.e. 3.8 vs 1.0 µs per frame). In bench/stream.ts the codec was ~21 % of the process's CPU samples,
  * over half of it decoding header strings through Buffer.from(…).toString, plus a Crc32 object per
  * frame. The speed comes from Bun's native crc32 (a table for the 8-byte prelude), decoding
- * strings with Buffer#utf8Slice called on the chunk itself (header strings interned, whole header
- * blocks reused when identical), and no per-frame DataView/Buffer/subarray. Latest bench/decode.ts
+ * strings with Buffer#utf8Slice called on the chunk itself (each distinct header block of a stream
+ * parsed once, per reader), and no per-frame DataView/Buffer/subarray. Latest bench/decode.ts
  * (same machine): 121.5 MB/s against the codec's 24.5 MB/s; with one frame per network read (a
  * real upstream's pattern) 0.76 µs per frame, down from 1.70 with a Buffer view per chunk.
  * tests/kiro/stream/frame-parity.test.ts checks that this parser and the codec agree on every
@@ -26,6 +26,8 @@ import { crc32 } from "./crc32";
 export const MIN_FRAME = 16;
 /** 16 MiB (kiro.rs's MAX_MESSAGE_SIZE): a larger length is corruption, not a real frame. */
 export const MAX_FRAME = 16 * 1024 * 1024;
+/** Distinct header blocks a reader keeps parsed (a stream uses a handful: text, tool use, metering, context usage). */
+const HEADER_BLOCKS = 8;
 
 export type DecodedFrame = {
   /** Header values as strings (the upstream only sends type-7 strings; others are stringified). */
@@ -125,23 +127,34 @@ export class FrameReader {
   }
 
   /**
-   * Consecutive frames of one kind carry byte-identical header blocks (event type, content type,
-   * message type): the previous block's parse is reused when the bytes match. The returned
-   * object is shared between frames, so consumers must not mutate it (decode.ts only reads).
+   * Frames of one kind carry byte-identical header blocks (event type, content type, message
+   * type), and a stream has only a few kinds: the parse of each block seen is kept (up to
+   * HEADER_BLOCKS, most recent first) and reused when the bytes match. The returned object is
+   * shared between frames, so consumers must not mutate it (decode.ts only reads).
    */
-  private lastHeaderBytes?: Uint8Array;
-  private lastHeaders: Record<string, string> = {};
+  private readonly blocks: Array<{ bytes: Uint8Array; headers: Record<string, string> }> = [];
 
   private headersOf(b: Uint8Array, start: number, end: number): Record<string, string> {
-    const last = this.lastHeaderBytes;
-    if (last && last.length === end - start) {
+    const len = end - start;
+    const blocks = this.blocks;
+    for (let k = 0; k < blocks.length; k++) {
+      const seen = blocks[k]!;
+      const bytes = seen.bytes;
+      if (bytes.length !== len) continue;
       let i = 0;
-      while (i < last.length && last[i] === b[start + i]) i++;
-      if (i === last.length) return this.lastHeaders;
+      while (i < len && bytes[i] === b[start + i]) i++;
+      if (i < len) continue;
+      if (k > 0) {
+        // Most recent first: a run of one kind compares against one block.
+        blocks.splice(k, 1);
+        blocks.unshift(seen);
+      }
+      return seen.headers;
     }
-    this.lastHeaders = parseHeaders(b, start, end, this.frames);
-    this.lastHeaderBytes = b.slice(start, end);
-    return this.lastHeaders;
+    const headers = parseHeaders(b, start, end, this.frames);
+    blocks.unshift({ bytes: b.slice(start, end), headers });
+    if (blocks.length > HEADER_BLOCKS) blocks.pop();
+    return headers;
   }
 
   /** Bytes of an incomplete frame still buffered (non-zero at EOF = truncated stream). */
@@ -159,7 +172,7 @@ function parseHeaders(b: Uint8Array, pos: number, end: number, frame: number): R
   while (pos < end) {
     const nameLen = b[pos++]!;
     if (pos + nameLen + 1 > end) bad();
-    const name = headerString(b, pos, pos + nameLen);
+    const name = utf8(b, pos, pos + nameLen);
     pos += nameLen;
     const type = b[pos++]!;
     let value: string;
@@ -196,7 +209,7 @@ function parseHeaders(b: Uint8Array, pos: number, end: number, frame: number): R
         const len = (b[pos]! << 8) | b[pos + 1]!;
         pos += 2;
         if (pos + len > end) bad();
-        value = type === 7 ? headerString(b, pos, pos + len) : String(b.slice(pos, pos + len));
+        value = type === 7 ? utf8(b, pos, pos + len) : String(b.slice(pos, pos + len));
         pos += len;
         break;
       }
@@ -215,34 +228,3 @@ function parseHeaders(b: Uint8Array, pos: number, end: number, frame: number): R
   return out;
 }
 
-/**
- * Header names and values repeat on every frame (":event-type", "assistantResponseEvent", …), so
- * short ones are interned: hashing and comparing ~20 bytes is cheaper than decoding them again
- * (utf8Slice alone was ~8 % of the process's CPU samples in bench/stream.ts). A hit is verified
- * byte for byte, so a hash collision only costs a decode.
- */
-const INTERN_MAX_BYTES = 64;
-const INTERN_MAX_ENTRIES = 512;
-const interned = new Map<number, { bytes: Uint8Array; str: string }>();
-
-function headerString(b: Uint8Array, start: number, end: number): string {
-  const len = end - start;
-  if (len > INTERN_MAX_BYTES) return utf8(b, start, end);
-  let h = 0x811c9dc5 ^ len;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
-  const hit = interned.get(h);
-  if (hit && hit.bytes.length === len) {
-    let same = true;
-    for (let i = 0; i < len; i++) {
-      if (hit.bytes[i] !== b[start + i]) {
-        same = false;
-        break;
-      }
-    }
-    if (same) return hit.str;
-  }
-  const str = utf8(b, start, end);
-  if (interned.size >= INTERN_MAX_ENTRIES) interned.clear();
-  interned.set(h, { bytes: b.slice(start, end), str });
-  return str;
-}

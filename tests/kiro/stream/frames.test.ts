@@ -53,6 +53,19 @@ describe("byte-exact test vectors", () => {
     expect(r.next()).toBeNull();
     expect(r.pending).toBe(0);
   });
+
+  test("header blocks of many kinds, interleaved, each decode to their own headers (past the reader's 8 kept blocks too)", () => {
+    const kinds = Array.from({ length: 11 }, (_, k) => `kind${k}Event`);
+    const order = Array.from({ length: 200 }, (_, i) => kinds[(i * 7 + (i >> 3)) % kinds.length]!);
+    const r = new FrameReader();
+    r.push(concatBytes(order.map((kind, i) => encodeEvent(kind, { n: i }))));
+    order.forEach((kind, i) => {
+      const f = r.next()!;
+      expect(f.headers).toEqual({ ":event-type": kind, ":content-type": "application/json", ":message-type": "event" });
+      expect(f.payloadText).toBe(`{"n":${i}}`);
+    });
+    expect(r.next()).toBeNull();
+  });
 });
 
 describe("CRC verification", () => {
