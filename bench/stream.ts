@@ -50,9 +50,11 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { RUNTIME_DEFAULTS } from "../src/runtime-env";
 import { freePort, ROOT, spawnReady, untilServing, type Proc } from "./lib/kiro-procs";
-import { CpuTracker, minorFaults, rssMiB, statCpuMs, windowCpu, type Mark } from "./lib/proc";
+import { rssMiB } from "./lib/proc";
 import { anthropicTarget, benchRefreshTokens, chatTarget, longPrompt, passthroughTarget, responsesTarget, timedRequest, type Target } from "./lib/stream-clients";
 import { arg, envArgs, num } from "./lib/args";
+import { measure } from "./lib/stream-measure";
+import { report } from "./lib/stream-report";
 
 if (process.argv.includes("--help")) {
   // The usage is this file's opening comment.
@@ -221,121 +223,6 @@ async function startAll(mode: string, accounts = 1, withBaseline = true): Promis
   }
 }
 
-// ------------------------------------------------------------------------------- measuring
-
-type Window = { target: number; frames: number; requests: number; firstText: number[]; reads: number; cpuNs: number; threads: Map<string, number> };
-
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
-const median = (xs: number[]) => pct(xs, 0.5);
-
-/**
- * Interleaved rounds; returns every window. CPU of a window runs from its start to the start of
- * the next window of the same process (or the end of the run, after a short settle).
- */
-async function measure(targets: Target[]): Promise<{ windows: Window[]; statMs: Map<number, number>; faults: Map<number, number> }> {
-  const perWindow = Math.max(1, Math.round(REQUESTS / ROUNDS));
-  const windows: Window[] = [];
-  const open = new Map<number, { w: Window; snap: Mark }>();
-  const pids = [...new Set(targets.map((t) => t.pid))];
-  const trackers = new Map(pids.map((p) => [p, new CpuTracker(p)]));
-  const stat0 = new Map(pids.map((p) => [p, statCpuMs(p)]));
-  const faults0 = new Map(pids.map((p) => [p, minorFaults(p)]));
-  const close = (pid: number, snap: Mark) => {
-    const prev = open.get(pid);
-    if (!prev) return;
-    prev.w.threads = windowCpu(prev.snap, snap);
-    for (const ns of prev.w.threads.values()) prev.w.cpuNs += ns;
-  };
-  for (let round = 0; round < ROUNDS; round++) {
-    // Alternate which length goes first, so neither always inherits the other's leftovers.
-    // and which route: a process's last window of a round also holds its idle time until the next.
-    const lengths = round % 2 ? [LONG, SHORT] : [SHORT, LONG];
-    const order = targets.map((t, i) => [i, t] as const);
-    if (round % 2) order.splice(1, order.length - 1, ...order.slice(1).reverse());
-    for (const [i, t] of order) {
-      for (const frames of lengths) {
-        const snap = trackers.get(t.pid)!.mark();
-        close(t.pid, snap);
-        const w: Window = { target: i, frames, requests: perWindow, firstText: [], reads: 0, cpuNs: 0, threads: new Map() };
-        open.set(t.pid, { w, snap });
-        windows.push(w);
-        for (let k = 0; k < perWindow; k++) {
-          const r = await timedRequest(t, longPrompt(frames), false);
-          w.firstText.push(r.firstTextMs);
-          w.reads += r.reads;
-        }
-      }
-    }
-  }
-  await Bun.sleep(300);
-  for (const pid of pids) close(pid, trackers.get(pid)!.mark());
-  for (const tr of trackers.values()) tr.stop();
-  return {
-    windows,
-    statMs: new Map(pids.map((p) => [p, statCpuMs(p) - stat0.get(p)!])),
-    faults: new Map(pids.map((p) => [p, minorFaults(p) - faults0.get(p)!])),
-  };
-}
-
-function report(mode: string, targets: Target[], m: Awaited<ReturnType<typeof measure>>): void {
-  const perReqUs = (w: Window) => w.cpuNs / 1000 / w.requests;
-  const by = (i: number, frames: number) => m.windows.filter((w) => w.target === i && w.frames === frames);
-  const rounds = (i: number, frames: number) => by(i, frames).map(perReqUs);
-  console.log(
-    `\n${mode}: answers of ${LONG} and ${SHORT} frames, ${REQUESTS} requests of each per target in ${ROUNDS} interleaved rounds, after ${WARMUP} warm-up requests per target.`,
-  );
-  console.log("CPU is the serving process's own (all threads); first text = the client holds the first complete text event.\n");
-  console.log(
-    "target                       CPU µs/req  × pass-   fixed µs   µs per   CPU µs/req  × pass-   first text ms   added ms      client reads",
-  );
-  console.log(
-    `                             ${String(LONG).padStart(4)} frames  through   /request   frame    ${String(SHORT).padStart(4)} frames  through   p50     p90     p50    p90    per request`,
-  );
-  const base = { long: rounds(0, LONG), short: rounds(0, SHORT), ft: by(0, LONG).flatMap((w) => w.firstText) };
-  for (const [i, t] of targets.entries()) {
-    const L = rounds(i, LONG);
-    const S = rounds(i, SHORT);
-    // Per round: the straight line through (SHORT, S) and (LONG, L).
-    const perFrame = L.map((l, r) => (l - S[r]!) / (LONG - SHORT));
-    const fixed = S.map((s, r) => s - SHORT * perFrame[r]!);
-    const ft = by(i, LONG).flatMap((w) => w.firstText);
-    const cells = [
-      median(L).toFixed(0).padStart(10),
-      median(L.map((l, r) => l / base.long[r]!)).toFixed(2).padStart(9),
-      median(fixed).toFixed(0).padStart(10),
-      median(perFrame).toFixed(2).padStart(8),
-      median(S).toFixed(0).padStart(12),
-      median(S.map((s, r) => s / base.short[r]!)).toFixed(2).padStart(9),
-      pct(ft, 0.5).toFixed(2).padStart(9),
-      pct(ft, 0.9).toFixed(2).padStart(8),
-      (pct(ft, 0.5) - pct(base.ft, 0.5)).toFixed(2).padStart(7),
-      (pct(ft, 0.9) - pct(base.ft, 0.9)).toFixed(2).padStart(7),
-      (by(i, LONG).reduce((a, w) => a + w.reads, 0) / by(i, LONG).reduce((a, w) => a + w.requests, 0)).toFixed(0).padStart(10),
-    ];
-    console.log(t.name.padEnd(27) + cells.join(""));
-  }
-  // Where each process's CPU went, by thread, per request (both lengths together).
-  console.log("\nCPU by thread, µs per request (both lengths):");
-  for (const [i, t] of targets.entries()) {
-    const ws = m.windows.filter((w) => w.target === i);
-    const n = ws.reduce((a, w) => a + w.requests, 0);
-    const sum = new Map<string, number>();
-    for (const w of ws) for (const [name, ns] of w.threads) sum.set(name, (sum.get(name) ?? 0) + ns);
-    const parts = [...sum].filter(([, ns]) => ns / 1000 / n >= 1).sort((a, b) => b[1] - a[1]).map(([name, ns]) => `${name} ${(ns / 1000 / n).toFixed(0)}`);
-    console.log(`  ${t.name.padEnd(27)}${parts.join(", ")}`);
-  }
-  const cross: string[] = [];
-  const faults: string[] = [];
-  for (const [pid, ms] of m.statMs) {
-    const mine = m.windows.filter((w) => targets[w.target]!.pid === pid);
-    const who = pid === targets[0]!.pid ? "passthrough" : mine[0] && targets[mine[0].target]!.name.startsWith("base ") ? "baseline" : "kiro-server";
-    cross.push(`${who} ${mine.reduce((a, w) => a + w.cpuNs / 1e6, 0).toFixed(0)} ms in its windows, ${ms.toFixed(0)} ms by /proc/<pid>/stat`);
-    faults.push(`${who} ${(m.faults.get(pid)! / mine.reduce((a, w) => a + w.requests, 0)).toFixed(1)}`);
-  }
-  console.log(`Minor page faults per request (allocator churn), both lengths: ${faults.join(", ")}`);
-  console.log(`Cross-check over the measured run (agree within ~20 ms): ${cross.join("; ")}`);
-}
-
 // ------------------------------------------------------------------------------- memory
 
 /**
@@ -451,8 +338,9 @@ for (const [modeIndex, mode] of MODES.entries()) {
       }
     }
     for (const sv of servers) sv.warm = `after the warm-up (${sv.served} requests) ${rssMiB(sv.pid).toFixed(1)}`;
-    const m = await measure(targets);
-    report(mode, targets, m);
+    const run = { long: LONG, short: SHORT, requests: REQUESTS, rounds: ROUNDS };
+    const m = await measure(targets, run);
+    report(mode, targets, m, { ...run, warmup: WARMUP });
     for (const sv of servers) sv.served += m.windows.filter((w) => targets[w.target]!.pid === sv.pid).reduce((a, w) => a + w.requests, 0);
     if (modeIndex === 0) memoryRows = await memoryAfterRequests(servers.filter((sv) => sv.targets.length));
     console.log(`(kiro-server was sent ${sentToServer} requests in this mode)`);

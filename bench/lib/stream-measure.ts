@@ -1,0 +1,67 @@
+/**
+ * The measured run of bench/stream.ts: interleaved rounds of windows, each window a batch of
+ * requests to one target at one answer length, billed with the serving process's CPU (all
+ * threads, bench/lib/proc.ts) over that window.
+ */
+import { CpuTracker, minorFaults, statCpuMs, windowCpu, type Mark } from "./proc";
+import { longPrompt, timedRequest, type Target } from "./stream-clients";
+
+/** One measured window: `requests` requests of `frames` frames to target number `target`, and the serving process's CPU over it. */
+export type Window = { target: number; frames: number; requests: number; firstText: number[]; reads: number; cpuNs: number; threads: Map<string, number> };
+
+/** Every window of a run, and per process the whole run's CPU by /proc/<pid>/stat (ms) and its minor page faults. */
+export type Measurement = { windows: Window[]; statMs: Map<number, number>; faults: Map<number, number> };
+
+/** Answer lengths in frames, requests of each length per target, and rounds they are spread over. */
+export type RunConfig = { long: number; short: number; requests: number; rounds: number };
+
+/**
+ * Interleaved rounds: in each, every target gets `requests / rounds` (rounded, at least 1)
+ * requests of `short` frames and as many of `long` frames (a window each); returns every window.
+ * CPU of a window runs from its start to the start of the next window of the same process (or the
+ * end of the run, after a short settle).
+ */
+export async function measure(targets: Target[], { long: LONG, short: SHORT, requests: REQUESTS, rounds: ROUNDS }: RunConfig): Promise<Measurement> {
+  const perWindow = Math.max(1, Math.round(REQUESTS / ROUNDS));
+  const windows: Window[] = [];
+  const open = new Map<number, { w: Window; snap: Mark }>();
+  const pids = [...new Set(targets.map((t) => t.pid))];
+  const trackers = new Map(pids.map((p) => [p, new CpuTracker(p)]));
+  const stat0 = new Map(pids.map((p) => [p, statCpuMs(p)]));
+  const faults0 = new Map(pids.map((p) => [p, minorFaults(p)]));
+  const close = (pid: number, snap: Mark) => {
+    const prev = open.get(pid);
+    if (!prev) return;
+    prev.w.threads = windowCpu(prev.snap, snap);
+    for (const ns of prev.w.threads.values()) prev.w.cpuNs += ns;
+  };
+  for (let round = 0; round < ROUNDS; round++) {
+    // Alternate which length goes first, so neither always inherits the other's leftovers,
+    // and which route: a process's last window of a round also holds its idle time until the next.
+    const lengths = round % 2 ? [LONG, SHORT] : [SHORT, LONG];
+    const order = targets.map((t, i) => [i, t] as const);
+    if (round % 2) order.splice(1, order.length - 1, ...order.slice(1).reverse());
+    for (const [i, t] of order) {
+      for (const frames of lengths) {
+        const snap = trackers.get(t.pid)!.mark();
+        close(t.pid, snap);
+        const w: Window = { target: i, frames, requests: perWindow, firstText: [], reads: 0, cpuNs: 0, threads: new Map() };
+        open.set(t.pid, { w, snap });
+        windows.push(w);
+        for (let k = 0; k < perWindow; k++) {
+          const r = await timedRequest(t, longPrompt(frames), false);
+          w.firstText.push(r.firstTextMs);
+          w.reads += r.reads;
+        }
+      }
+    }
+  }
+  await Bun.sleep(300);
+  for (const pid of pids) close(pid, trackers.get(pid)!.mark());
+  for (const tr of trackers.values()) tr.stop();
+  return {
+    windows,
+    statMs: new Map(pids.map((p) => [p, statCpuMs(p) - stat0.get(p)!])),
+    faults: new Map(pids.map((p) => [p, minorFaults(p) - faults0.get(p)!])),
+  };
+}

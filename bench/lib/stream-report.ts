@@ -1,0 +1,79 @@
+/**
+ * The printed report of bench/stream.ts for one mode: the per-target table (CPU per request at
+ * both answer lengths, ratios to the passthrough, fixed and per-frame cost, first-text latency,
+ * client reads), CPU by thread, minor page faults, and the window-sum vs /proc/<pid>/stat
+ * cross-check.
+ */
+import { lineFit, median, pct } from "./stats";
+import type { Target } from "./stream-clients";
+import type { Measurement, RunConfig, Window } from "./stream-measure";
+
+/** The run's settings the report's headings state. */
+export type ReportConfig = RunConfig & { warmup: number };
+
+/** Prints the report of `mode`; `targets[0]` is the passthrough every ratio and "added ms" is relative to. */
+export function report(mode: string, targets: Target[], m: Measurement, { long: LONG, short: SHORT, requests: REQUESTS, rounds: ROUNDS, warmup: WARMUP }: ReportConfig): void {
+  const perReqUs = (w: Window) => w.cpuNs / 1000 / w.requests;
+  const by = (i: number, frames: number) => m.windows.filter((w) => w.target === i && w.frames === frames);
+  const rounds = (i: number, frames: number) => by(i, frames).map(perReqUs);
+  console.log(
+    `\n${mode}: answers of ${LONG} and ${SHORT} frames, ${REQUESTS} requests of each per target in ${ROUNDS} interleaved rounds, after ${WARMUP} warm-up requests per target.`,
+  );
+  console.log("CPU is the serving process's own (all threads); first text = the client holds the first complete text event.\n");
+  console.log(
+    "target                       CPU µs/req  × pass-   fixed µs   µs per   CPU µs/req  × pass-   first text ms   added ms      client reads",
+  );
+  console.log(
+    `                             ${String(LONG).padStart(4)} frames  through   /request   frame    ${String(SHORT).padStart(4)} frames  through   p50     p90     p50    p90    per request`,
+  );
+  const base = { long: rounds(0, LONG), short: rounds(0, SHORT), ft: by(0, LONG).flatMap((w) => w.firstText) };
+  for (const [i, t] of targets.entries()) {
+    const L = rounds(i, LONG);
+    const S = rounds(i, SHORT);
+    const { fixed, perFrame } = lineFit(SHORT, LONG, S, L);
+    const ft = by(i, LONG).flatMap((w) => w.firstText);
+    const cells = [
+      median(L).toFixed(0).padStart(10),
+      median(L.map((l, r) => l / base.long[r]!)).toFixed(2).padStart(9),
+      median(fixed).toFixed(0).padStart(10),
+      median(perFrame).toFixed(2).padStart(8),
+      median(S).toFixed(0).padStart(12),
+      median(S.map((s, r) => s / base.short[r]!)).toFixed(2).padStart(9),
+      pct(ft, 0.5).toFixed(2).padStart(9),
+      pct(ft, 0.9).toFixed(2).padStart(8),
+      (pct(ft, 0.5) - pct(base.ft, 0.5)).toFixed(2).padStart(7),
+      (pct(ft, 0.9) - pct(base.ft, 0.9)).toFixed(2).padStart(7),
+      (by(i, LONG).reduce((a, w) => a + w.reads, 0) / by(i, LONG).reduce((a, w) => a + w.requests, 0)).toFixed(0).padStart(10),
+    ];
+    console.log(t.name.padEnd(27) + cells.join(""));
+  }
+  printThreads(targets, m);
+  printProcessTotals(targets, m);
+}
+
+/** Where each process's CPU went, by thread, per request (both lengths together; threads under 1 µs left out). */
+function printThreads(targets: Target[], m: Measurement): void {
+  console.log("\nCPU by thread, µs per request (both lengths):");
+  for (const [i, t] of targets.entries()) {
+    const ws = m.windows.filter((w) => w.target === i);
+    const n = ws.reduce((a, w) => a + w.requests, 0);
+    const sum = new Map<string, number>();
+    for (const w of ws) for (const [name, ns] of w.threads) sum.set(name, (sum.get(name) ?? 0) + ns);
+    const parts = [...sum].filter(([, ns]) => ns / 1000 / n >= 1).sort((a, b) => b[1] - a[1]).map(([name, ns]) => `${name} ${(ns / 1000 / n).toFixed(0)}`);
+    console.log(`  ${t.name.padEnd(27)}${parts.join(", ")}`);
+  }
+}
+
+/** Per process: minor page faults per request, and its windows' CPU summed beside /proc/<pid>/stat over the run. */
+function printProcessTotals(targets: Target[], m: Measurement): void {
+  const cross: string[] = [];
+  const faults: string[] = [];
+  for (const [pid, ms] of m.statMs) {
+    const mine = m.windows.filter((w) => targets[w.target]!.pid === pid);
+    const who = pid === targets[0]!.pid ? "passthrough" : mine[0] && targets[mine[0].target]!.name.startsWith("base ") ? "baseline" : "kiro-server";
+    cross.push(`${who} ${mine.reduce((a, w) => a + w.cpuNs / 1e6, 0).toFixed(0)} ms in its windows, ${ms.toFixed(0)} ms by /proc/<pid>/stat`);
+    faults.push(`${who} ${(m.faults.get(pid)! / mine.reduce((a, w) => a + w.requests, 0)).toFixed(1)}`);
+  }
+  console.log(`Minor page faults per request (allocator churn), both lengths: ${faults.join(", ")}`);
+  console.log(`Cross-check over the measured run (agree within ~20 ms): ${cross.join("; ")}`);
+}
