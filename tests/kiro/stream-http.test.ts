@@ -1,87 +1,14 @@
 /**
  * The chat stream's socket client (src/kiro/stream-http.ts) against real servers: Bun.serve for
  * ordinary answers, and a raw TCP server (Bun.listen) where the test decides every byte and every
- * close, for keep-alive, stale connections, cut-off bodies, aborts and large requests.
+ * close, for keep-alive, stale connections, cut-off bodies, back-pressure, aborts and large
+ * requests. TLS and upstreamFetchHeld's use of it: stream-http-upstream.test.ts.
  */
-import { afterEach, describe, expect, test } from "bun:test";
-import type { Socket, TCPSocketListener } from "bun";
-import { join } from "node:path";
-import { upstreamFetchHeld } from "../../src/kiro/http";
-import { KiroError } from "../../src/kiro/errors";
-import { StreamHttpClient } from "../../src/kiro/stream-http";
+import { describe, expect, test } from "bun:test";
+import type { Socket } from "bun";
+import { ok, POST, readAll, socketFixture } from "./stream-http-helpers";
 
-type Req = { head: string; body: string; conn: number; nth: number };
-type RawConn = { id: number; buf: Buffer; served: number };
-
-/** A raw HTTP/1.1 server: parses each request (content-length bodies) and hands it to `answer`. */
-function rawServer(answer: (s: Socket<RawConn>, req: Req) => void) {
-  let ids = 0;
-  const requests: Req[] = [];
-  const closed: number[] = [];
-  const closeWaiters: Array<() => void> = [];
-  const listener: TCPSocketListener<RawConn> = Bun.listen<RawConn>({
-    hostname: "127.0.0.1",
-    port: 0,
-    socket: {
-      open(s) {
-        s.data = { id: ++ids, buf: Buffer.alloc(0), served: 0 };
-      },
-      data(s, chunk) {
-        const c = s.data;
-        c.buf = Buffer.concat([c.buf, chunk]);
-        for (;;) {
-          const end = c.buf.indexOf("\r\n\r\n");
-          if (end < 0) return;
-          const head = c.buf.toString("latin1", 0, end);
-          const len = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
-          if (c.buf.length < end + 4 + len) return;
-          const req = { head, body: c.buf.toString("utf8", end + 4, end + 4 + len), conn: c.id, nth: ++c.served };
-          c.buf = c.buf.subarray(end + 4 + len);
-          requests.push(req);
-          answer(s, req);
-        }
-      },
-      close(s) {
-        closed.push(s.data.id);
-        closeWaiters.splice(0).forEach((w) => w());
-      },
-    },
-  });
-  return {
-    url: `http://127.0.0.1:${listener.port}/generateAssistantResponse`,
-    requests,
-    closed,
-    /** Resolves once `n` connections have closed. */
-    async closedCount(n: number) {
-      while (closed.length < n) await new Promise<void>((r) => closeWaiters.push(r));
-    },
-    stop: () => listener.stop(true),
-  };
-}
-
-const ok = (body: string) => `HTTP/1.1 200 OK\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
-const POST = { method: "POST" as const, headers: { "content-type": "application/json" }, body: "{}" };
-
-async function readAll(body: AsyncIterable<Uint8Array>): Promise<string> {
-  const parts: Uint8Array[] = [];
-  for await (const c of body) parts.push(c);
-  return Buffer.concat(parts).toString();
-}
-
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const f of cleanups.splice(0).reverse()) await f();
-});
-function client(opts?: ConstructorParameters<typeof StreamHttpClient>[0]) {
-  const c = new StreamHttpClient(opts);
-  cleanups.push(() => c.close());
-  return c;
-}
-function server(answer: Parameters<typeof rawServer>[0]) {
-  const s = rawServer(answer);
-  cleanups.push(() => s.stop());
-  return s;
-}
+const { cleanups, client, server } = socketFixture();
 
 describe("StreamHttpClient", () => {
   test("a streamed chunked answer arrives whole, in order, even when read only after it all came in", async () => {
@@ -319,96 +246,5 @@ describe("StreamHttpClient", () => {
     await readAll((await client({ idleSeconds: 1 }).request(srv.url, POST)).body);
     await srv.closedCount(1);
     expect(srv.closed).toEqual([1]);
-  });
-});
-
-describe("TLS", () => {
-  const dir = join(import.meta.dir, "../fixtures/tls");
-  const tlsServer = () => {
-    const srv = Bun.serve({
-      port: 0,
-      hostname: "127.0.0.1",
-      tls: { cert: Bun.file(join(dir, "localhost-cert.pem")), key: Bun.file(join(dir, "localhost-key.pem")) },
-      fetch: () => new Response("over tls"),
-    });
-    cleanups.push(() => srv.stop(true));
-    return srv;
-  };
-
-  test("an untrusted certificate is refused, classified like fetch's refusal", async () => {
-    const srv = tlsServer();
-    const err = await upstreamFetchHeld(`https://localhost:${srv.port}/x`, { ...POST, http: client(), source: "chat" }).then(
-      () => undefined,
-      (e) => e,
-    );
-    expect(err).toBeInstanceOf(KiroError);
-    expect(err.cls).toBe("endpoint_unavailable");
-    expect(err.upstreamMessage).toMatch(/SELF_SIGNED|UNABLE_TO_VERIFY|CERT/);
-  });
-
-  test("trusted through NODE_EXTRA_CA_CERTS it works, and a certificate for another name is still refused", async () => {
-    const srv = tlsServer();
-    const script = `
-      import { StreamHttpClient } from ${JSON.stringify(join(import.meta.dir, "../../src/kiro/stream-http.ts"))};
-      const c = new StreamHttpClient();
-      const out = [];
-      for (const host of ["localhost", "127.0.0.1"]) {
-        try {
-          const r = await c.request("https://" + host + ":${srv.port}/x", { method: "GET", headers: {} });
-          let s = ""; for await (const b of r.body) s += Buffer.from(b).toString();
-          out.push(host + " " + r.status + " " + s);
-        } catch (e) { out.push(host + " refused " + e.code); }
-      }
-      c.close();
-      console.log(JSON.stringify(out));`;
-    const p = Bun.spawn([process.execPath, "-e", script], { env: { ...process.env, NODE_EXTRA_CA_CERTS: join(dir, "localhost-cert.pem") }, stdout: "pipe", stderr: "pipe" });
-    const [out, errText] = [await new Response(p.stdout).text(), await new Response(p.stderr).text()];
-    expect(await p.exited, errText).toBe(0);
-    expect(JSON.parse(out)).toEqual(["localhost 200 over tls", "127.0.0.1 refused ERR_TLS_CERT_ALTNAME_INVALID"]);
-  });
-});
-
-describe("upstreamFetchHeld with the socket client", () => {
-  test("an error answer is read whole for classification, headers included", async () => {
-    const body = JSON.stringify({ message: "Too many requests", __type: "ThrottlingException" });
-    const srv = server((s) => s.write(`HTTP/1.1 429 Too Many Requests\r\nretry-after: 7\r\ncontent-length: ${body.length}\r\n\r\n${body}`));
-    const { res, chunks, release } = await upstreamFetchHeld(srv.url, { ...POST, http: client(), source: "chat" });
-    release();
-    expect(chunks).toBeUndefined();
-    expect(res.status).toBe(429);
-    expect(res.headers.get("retry-after")).toBe("7");
-    expect(await res.text()).toBe(body);
-  });
-
-  test("no answer within the headers timeout is a transient timeout", async () => {
-    const srv = server(() => {});
-    const err = await upstreamFetchHeld(srv.url, { ...POST, http: client(), source: "chat", timeoutMs: 100 }).then(
-      () => undefined,
-      (e) => e,
-    );
-    expect(err).toBeInstanceOf(KiroError);
-    expect(err.cls).toBe("transient");
-    expect(err.upstreamMessage).toContain("did not answer within 100 ms");
-    await srv.closedCount(1);
-  });
-
-  test("with a proxy the request goes through fetch and the proxy, not the socket client", async () => {
-    const seen: string[] = [];
-    const proxy = Bun.serve({
-      port: 0,
-      hostname: "127.0.0.1",
-      fetch(req) {
-        seen.push(req.url);
-        return new Response("via proxy");
-      },
-    });
-    cleanups.push(() => proxy.stop(true));
-    const srv = server((s) => s.write(ok("direct")));
-    const { res, chunks, release } = await upstreamFetchHeld(srv.url, { ...POST, http: client(), proxy: `http://127.0.0.1:${proxy.port}`, source: "chat" });
-    release();
-    expect(chunks).toBeUndefined();
-    expect(await res.text()).toBe("via proxy");
-    expect(seen).toEqual([srv.url]);
-    expect(srv.requests).toHaveLength(0);
   });
 });
