@@ -1,5 +1,6 @@
 /**
- * More `[[fake:NAME]]` directives (the server's own list is in server.ts):
+ * More `[[fake:NAME]]` directives (the built-in list is in server.ts's opening comment, answered
+ * by chat-scenario.ts):
  *
  *   tool_cut            some text, then a call of the first declared tool whose input JSON stops
  *                       in the middle of a string and the body ends (no `stop` frame): the
