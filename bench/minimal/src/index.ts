@@ -5,7 +5,9 @@
  * own decoder (src/kiro/stream/decode.ts) and encoder (src/dialects/anthropic/encode-stream.ts),
  * written per network chunk into a Bun direct stream and flushed — and nothing else: no routing
  * framework, validation, accounts, stop guard, token counts, request log or live log. The
- * upstream body is built once, as the passthrough's is.
+ * upstream body is built once, as the passthrough's is. The upstream is read with kiro-server's
+ * socket client (src/kiro/stream-http.ts), as kiro-server reads it by default; MINIMAL_HTTP=fetch
+ * reads it with Bun's fetch instead (pass it with --baseline-env).
  *
  * Run it as bench/stream.ts's second server (it is laid out as a checkout: `<dir>/src/index.ts`),
  * for the /v1/messages route only:
@@ -19,6 +21,7 @@ import type { CanonicalEvent } from "../../../src/core/canonical";
 import { AnthropicStreamEncoder } from "../../../src/dialects/anthropic/encode-stream";
 import { kiroHeaders } from "../../../src/kiro/request/headers";
 import { decodeKiroBatches } from "../../../src/kiro/stream/decode";
+import { StreamHttpClient } from "../../../src/kiro/stream-http";
 import { promptTemplate } from "../../lib/upstream-template";
 
 const env = (name: string): string => {
@@ -39,6 +42,7 @@ const headers = kiroHeaders({ accessToken, machineId: "0".repeat(64), authKind: 
 
 // A well-formed upstream body, built once; each request only swaps the user's text in.
 const template = promptTemplate();
+const socket = process.env.MINIMAL_HTTP === "fetch" ? undefined : new StreamHttpClient();
 const model = template.model;
 
 type Body = { messages?: Array<{ content?: unknown }> };
@@ -52,15 +56,19 @@ Bun.serve({
     if (req.method !== "POST" || new URL(req.url).pathname !== "/v1/messages") return new Response("not found", { status: 404 });
     const body = (await req.json()) as Body;
     const text = body.messages?.at(-1)?.content;
-    const up = await fetch(upstream, {
-      method: "POST",
-      headers,
-      body: template.body(typeof text === "string" ? text : ""),
-      signal: req.signal,
-    });
-    if (!up.ok || !up.body) return new Response(await up.text(), { status: up.status });
+    const upBody = template.body(typeof text === "string" ? text : "");
+    let chunks: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>;
+    if (socket) {
+      const up = await socket.request(upstream, { method: "POST", headers, body: upBody, signal: req.signal });
+      if (up.status !== 200) return new Response(`upstream ${up.status}`, { status: up.status });
+      chunks = up.body;
+    } else {
+      const up = await fetch(upstream, { method: "POST", headers, body: upBody, signal: req.signal });
+      if (!up.ok || !up.body) return new Response(await up.text(), { status: up.status });
+      chunks = up.body;
+    }
     const enc = new AnthropicStreamEncoder("msg_minimal", model.requested, 10);
-    const batches = decodeKiroBatches(up.body, { restoreToolName: (name) => name, thinkingTags: false });
+    const batches = decodeKiroBatches(chunks, { restoreToolName: (name) => name, thinkingTags: false });
     const stream = new ReadableStream({
       type: "direct",
       async pull(controller: ReadableStreamDirectController) {
