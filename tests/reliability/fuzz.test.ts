@@ -8,12 +8,14 @@
  *
  * "/health within 100 ms" is checked two ways. The server measures how much CPU time it spent
  * inside any one event-loop gap (server-child.ts "lag"): that is the loop really being held, and
- * it must stay under 100 ms whatever the machine is doing. The wall-clock /health latency seen by
- * the client must also stay under 100 ms, but only when the machine has a core to spare: with
- * more runnable processes than cores (other test runs) the OS alone delays a ready process by
- * that much, which says nothing about this server.
+ * it must stay under 100 ms whatever the machine is doing. The wall-clock /health latency, timed by
+ * a process of its own (health-probe.ts: this one also sends the fuzzed requests and serves the
+ * fake upstream, whose work would be counted in), must also stay under 100 ms for every probe, but
+ * only when the machine has a core to spare: with more runnable processes than cores (other test
+ * runs) the OS alone delays a ready process by that much, which says nothing about this server.
  */
 import { cpus, loadavg } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startFakeKiro, type FakeKiro } from "../fake-kiro/server";
 import { fakeRefreshToken } from "../support/e2e";
@@ -50,25 +52,20 @@ async function send(c: FuzzCase): Promise<Outcome> {
   return { c, status: res.status, text: await res.text() };
 }
 
-/** Runs the cases `width` at a time while timing /health every 20 ms; returns outcomes and the slowest /health. */
-async function run(cases: FuzzCase[], width = 6): Promise<{ outcomes: Outcome[]; slowestHealthMs: number; p90HealthMs: number; healthChecks: number }> {
-  let done = false;
-  let slowest = 0;
-  const times: number[] = [];
-  let checks = 0;
-  const health = (async () => {
-    while (!done) {
-      const t0 = performance.now();
-      const res = await fetch(`${server.url}/health`);
-      await res.arrayBuffer();
-      const ms = performance.now() - t0;
-      expect(res.status).toBe(200);
-      slowest = Math.max(slowest, ms);
-      times.push(ms);
-      checks++;
-      await Bun.sleep(20);
-    }
-  })();
+/**
+ * Runs the cases `width` at a time while a separate process (health-probe.ts) times /health every
+ * 20 ms; returns the outcomes and the probe's timings.
+ */
+async function run(cases: FuzzCase[], width = 6): Promise<{ outcomes: Outcome[]; slowestHealthMs: number; healthChecks: number; healthStatuses: number[] }> {
+  const probe = Bun.spawn([process.execPath, join(import.meta.dir, "health-probe.ts"), server.url], { stdout: "pipe", stderr: "inherit" });
+  const lines = (probe.stdout as ReadableStream<Uint8Array>).getReader();
+  const text = new TextDecoder();
+  let out = "";
+  while (!out.includes("ready\n")) {
+    const { value, done } = await lines.read();
+    if (done) throw new Error("the /health probe ended before its first answer");
+    out += text.decode(value, { stream: true });
+  }
   const outcomes: Outcome[] = [];
   let next = 0;
   await Promise.all(
@@ -76,11 +73,15 @@ async function run(cases: FuzzCase[], width = 6): Promise<{ outcomes: Outcome[];
       while (next < cases.length) outcomes.push(await send(cases[next++]!));
     }),
   );
-  done = true;
-  await health;
-  times.sort((a, b) => a - b);
-  const p90HealthMs = times[Math.floor(times.length * 0.9)] ?? 0;
-  return { outcomes, slowestHealthMs: slowest, p90HealthMs, healthChecks: checks };
+  probe.kill("SIGTERM");
+  for (;;) {
+    const { value, done } = await lines.read();
+    if (done) break;
+    out += text.decode(value, { stream: true });
+  }
+  await probe.exited;
+  const { times, statuses } = JSON.parse(out.slice(out.indexOf("ready\n") + 6).trim()) as { times: number[]; statuses: number[] };
+  return { outcomes, slowestHealthMs: Math.max(...times), healthChecks: times.length, healthStatuses: statuses };
 }
 
 function checkOutcome({ c, status, text }: Outcome): string | undefined {
@@ -118,7 +119,7 @@ describe("fuzzed requests against the real server process", () => {
       await server.lag();
 
       const cases = fuzzCases(7, 70, CLIENT_KEY);
-      const { outcomes, slowestHealthMs, p90HealthMs, healthChecks } = await run(cases);
+      const { outcomes, slowestHealthMs, healthChecks, healthStatuses } = await run(cases);
       const failures = outcomes.map(checkOutcome).filter(Boolean);
       expect(failures).toEqual([]);
       expect(outcomes.length).toBe(cases.length);
@@ -126,14 +127,11 @@ describe("fuzzed requests against the real server process", () => {
       expect(outcomes.filter((o) => o.status >= 400).length).toBeGreaterThan(cases.length / 4);
       expect(outcomes.filter((o) => o.status === 200).length).toBeGreaterThan(10);
       expect(healthChecks).toBeGreaterThan(5);
+      expect(healthStatuses.every((st) => st === 200)).toBe(true);
       const lag = await server.lag();
       expect(lag.cpuMs).toBeLessThan(100);
       const busyMachine = loadavg()[0]! > cpus().length;
-      // The event loop's own longest stall (CPU-measured by the server) is the 100 ms rule above.
-      // Seen from this client, one /health answer can still land a scheduling tick late on a busy
-      // 2-core machine (100.4 ms was seen once): nine in ten within 100 ms, none near a second.
-      if (!busyMachine) expect(p90HealthMs).toBeLessThan(100);
-      expect(slowestHealthMs).toBeLessThan(1000);
+      if (!busyMachine) expect(slowestHealthMs).toBeLessThan(100);
 
       // No client mistake reached an account's error counter.
       expect((await server.accounts()).map((a) => a.errors)).toEqual(errorsBefore);
