@@ -59,6 +59,12 @@ export async function* decodeKiroStream(
  */
 /** Events per batch at most: one yield per batch, so this bounds how long a batch holds output back. */
 const MAX_BATCH = 256;
+/**
+ * Bytes left in the first read after its first events below which the rest is decoded at once:
+ * ~50 frames, a fraction of a millisecond of work, less than the ~1 ms that waiting for the next
+ * turn of the event loop costs the rest (and an extra sleep and wake-up of the loop per answer).
+ */
+const DEFER_REST_FROM = 8 * 1024;
 
 export async function* decodeKiroBatches(
   body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
@@ -88,8 +94,8 @@ export async function* decodeKiroBatches(
           if (!firstSent || batch.length >= MAX_BATCH) {
             yield batch;
             batch = undefined;
-            if (!firstSent && reader.pending > 0) {
-              // The rest of a large chunk waits for the next turn of the event loop, so the first
+            if (!firstSent && reader.pending >= DEFER_REST_FROM) {
+              // The rest of a large read waits for the next turn of the event loop, so the first
               // events' write reaches the socket before the rest is decoded and encoded. Bun sends a
               // response's writes when the loop turn ends, after the setImmediate callbacks: with
               // setImmediate the first events still waited for the whole chunk (measured +0.2-0.5 ms
