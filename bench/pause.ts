@@ -17,6 +17,7 @@ import { soloServer, sendMixed } from "./lib/kiro-procs";
 import { CpuTracker, windowCpu, type Mark } from "./lib/proc";
 import { longPrompt, timedRequest } from "./lib/stream-clients";
 import { arg, envArgs } from "./lib/args";
+import { median } from "./lib/stats";
 
 const PAUSES = (arg("pauses") ?? "20,500,3000").split(",").map(Number);
 const ROUNDS = Number(arg("rounds") ?? 6);
@@ -46,7 +47,6 @@ try {
     }
   }
   tracker.stop();
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   console.log(`\n/v1/messages, ${FRAMES}-frame answers after a pause; medians of ${ROUNDS} rounds after ${WARMUP} warm-up requests${Object.keys(SERVER_ENV).length ? `; server env ${JSON.stringify(SERVER_ENV)}` : ""}`);
   console.log("pause ms    request CPU µs    first text ms (max)    CPU during the pause µs");
   for (const [pause, row] of rows) {
