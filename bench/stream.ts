@@ -31,7 +31,9 @@
  * or code compiled later while the process is otherwise idle is still billed to it. Per-request
  * CPU at two answer lengths gives, by a straight line through both, a fixed cost per request and a
  * cost per frame; ratios are medians over rounds of route / passthrough in the same round (this
- * shared VM's speed drifts by ±20 % over tens of seconds).
+ * shared VM's speed drifts by ±20 % over tens of seconds), and the long answers' per-round ratios
+ * are also printed as quartiles: an A/A run (--baseline of the same checkout) puts two identical
+ * servers up to ~0.1 apart.
  *
  * Then, in the first mode only, kiro-server's resident memory: after the warm-up, after 1,000
  * requests, after --idle-ms idle and after --settle-ms idle; then, on a fresh server with enough accounts, with --open streams

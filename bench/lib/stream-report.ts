@@ -1,8 +1,8 @@
 /**
  * The printed report of bench/stream.ts for one mode: the per-target table (CPU per request at
  * both answer lengths, ratios to the passthrough, fixed and per-frame cost, first-text latency,
- * client reads), CPU by thread, minor page faults, and the window-sum vs /proc/<pid>/stat
- * cross-check.
+ * client reads), the spread of the long answers' ratio over the rounds, CPU by thread, minor page
+ * faults, and the window-sum vs /proc/<pid>/stat cross-check.
  */
 import { lineFit, median, pct } from "./stats";
 import type { Target } from "./stream-clients";
@@ -47,8 +47,23 @@ export function report(mode: string, targets: Target[], m: Measurement, { long: 
     ];
     console.log(t.name.padEnd(27) + cells.join(""));
   }
+  printSpread(targets, base.long, (i) => rounds(i, LONG), LONG);
   printThreads(targets, m);
   printProcessTotals(targets, m);
+}
+
+/**
+ * How far the table's median ratio can be trusted: the per-round ratios of the long answers, as
+ * quartiles and extremes. Two identical servers side by side differ by up to ~0.1 here.
+ */
+function printSpread(targets: Target[], base: number[], rounds: (i: number) => number[], long: number): void {
+  console.log(`\nPer-round × passthrough at ${long} frames, quartiles (lowest–highest):`);
+  for (const [i, t] of targets.entries()) {
+    if (i === 0) continue;
+    const r = rounds(i).map((l, k) => l / base[k]!);
+    const q = [0.25, 0.5, 0.75].map((p) => pct(r, p).toFixed(2)).join(" / ");
+    console.log(`  ${t.name.padEnd(27)}${q}  (${Math.min(...r).toFixed(2)}–${Math.max(...r).toFixed(2)})`);
+  }
 }
 
 /** Where each process's CPU went, by thread, per request (both lengths together; threads under 1 µs left out). */
