@@ -44,6 +44,7 @@ import { startPostgres } from "../tests/support/postgres";
 import { authTokenJson, spawnKiroServer, spawnReady, stopAll, untilServing, type FakeUrls, type Proc } from "./lib/kiro-procs";
 import { anthropicTarget, benchRefreshTokens, longPrompt, passthroughTarget, timedRequest, type Target } from "./lib/stream-clients";
 import { arg, num } from "./lib/args";
+import { pct } from "./lib/stats";
 
 const ACCOUNTS = num("accounts", 8);
 const REQUESTS = num("requests", 1000);
@@ -59,11 +60,6 @@ const MODEL = "claude-sonnet-4.5";
 const COUNT = !process.argv.includes("--no-count");
 const DB_DELAY_MS = num("db-delay-ms", 0);
 if (!COUNT && DB_DELAY_MS) throw new Error("--db-delay-ms needs the relay (drop --no-count)");
-
-const pct = (xs: ArrayLike<number>, p: number) => {
-  const s = Float64Array.from(xs).sort();
-  return s[Math.min(s.length - 1, Math.floor(s.length * p))]!;
-};
 
 type Counts = { total: number; byKind: Record<string, number> };
 const diff = (a: Counts, b: Counts): Counts => ({

@@ -24,6 +24,7 @@ import { tmpdir } from "node:os";
 import { startFakeKiro } from "../tests/fake-kiro/server";
 import { rng } from "../tests/reliability/fuzz-cases";
 import { arg } from "./lib/args";
+import { pct } from "./lib/stats";
 
 const MINUTES = Number(arg("minutes") ?? 30);
 const WORKERS = Number(arg("workers") ?? 16);
@@ -148,10 +149,6 @@ async function check(job: Job): Promise<string | undefined> {
 }
 
 const rssMiB = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.pid}/status`, "utf8"))?.[1] ?? NaN) / 1024;
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : NaN;
-};
 
 const deadline = Date.now() + MINUTES * 60_000;
 const unexplained: string[] = [];
@@ -173,7 +170,7 @@ const report = setInterval(() => {
   const rss = rssMiB();
   rssSeries.push({ minute: (Date.now() - started) / 60_000, rss });
   console.log(
-    `${((Date.now() - started) / 1000).toFixed(0).padStart(5)} s  requests ${String(total).padStart(7)}  unexplained ${unexplained.length}  p50 ${pct(interval, 50).toFixed(0)} ms  p99 ${pct(interval, 99).toFixed(0)} ms  RSS ${rss.toFixed(1)} MiB`,
+    `${((Date.now() - started) / 1000).toFixed(0).padStart(5)} s  requests ${String(total).padStart(7)}  unexplained ${unexplained.length}  p50 ${pct(interval, 0.5).toFixed(0)} ms  p99 ${pct(interval, 0.99).toFixed(0)} ms  RSS ${rss.toFixed(1)} MiB`,
   );
   interval = [];
 }, REPORT_S * 1000);
@@ -211,7 +208,7 @@ clearInterval(faults);
 const alive = server.exitCode === null;
 console.log("");
 console.log(`soak: ${MINUTES} min, ${WORKERS} workers, ${total} requests, unexplained errors: ${unexplained.length}, server alive: ${alive}`);
-console.log(`latency of successful requests: p50 ${pct(allOk, 50).toFixed(0)} ms, p99 ${pct(allOk, 99).toFixed(0)} ms`);
+console.log(`latency of successful requests: p50 ${pct(allOk, 0.5).toFixed(0)} ms, p99 ${pct(allOk, 0.99).toFixed(0)} ms`);
 console.log(`RSS over time (MiB): ${rssSeries.map((r) => `${r.minute.toFixed(1)}m ${r.rss.toFixed(0)}`).join(", ")}`);
 if (!alive) console.log(`server stderr:\n${serverErr.slice(-3000)}`);
 server.kill("SIGTERM");

@@ -23,6 +23,7 @@ import { tmpdir } from "node:os";
 import { startFakeKiro } from "../tests/fake-kiro/server";
 import { textEvent, usageSteps, type Scenario } from "../tests/fake-kiro/scenarios";
 import { arg } from "./lib/args";
+import { pct } from "./lib/stats";
 
 const STREAMS = Number(arg("streams") ?? 1000);
 const FRAMES = Number(arg("frames") ?? 60);
@@ -118,10 +119,6 @@ async function one(): Promise<{ firstByteMs: number; totalMs: number; exact: boo
   }
 }
 
-const pct = (xs: number[], p: number) => {
-  const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : NaN;
-};
 const metric = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? NaN);
 
 // Warm-up: every account refreshed once, routes compiled.
@@ -144,8 +141,8 @@ const errors = new Map<string, number>();
 for (const r of results) if (r.error) errors.set(r.error.slice(0, 120), (errors.get(r.error.slice(0, 120)) ?? 0) + 1);
 console.log(`streams: ${STREAMS} concurrent, ${FRAMES} frames each, upstream holds each open ${HOLD_MS} ms after its first frame; ${ACCOUNTS} accounts`);
 console.log(`completed exact: ${exact}/${STREAMS}${errors.size ? `; failures: ${JSON.stringify([...errors])}` : ""}`);
-console.log(`first byte: p50 ${pct(results.map((r) => r.firstByteMs), 50).toFixed(1)} ms, p99 ${pct(results.map((r) => r.firstByteMs), 99).toFixed(1)} ms`);
-console.log(`total: p50 ${pct(results.map((r) => r.totalMs), 50).toFixed(0)} ms, p99 ${pct(results.map((r) => r.totalMs), 99).toFixed(0)} ms, wall ${wallMs.toFixed(0)} ms`);
+console.log(`first byte: p50 ${pct(results.map((r) => r.firstByteMs), 0.5).toFixed(1)} ms, p99 ${pct(results.map((r) => r.firstByteMs), 0.99).toFixed(1)} ms`);
+console.log(`total: p50 ${pct(results.map((r) => r.totalMs), 0.5).toFixed(0)} ms, p99 ${pct(results.map((r) => r.totalMs), 0.99).toFixed(0)} ms, wall ${wallMs.toFixed(0)} ms`);
 console.log(`server: peak RSS ${peakRssMiB.toFixed(1)} MiB (now ${rssMiB.toFixed(1)} MiB); upstream connection limit ${metric(metrics, "kiro_upstream_connections_limit")}, waited ${metric(metrics, "kiro_upstream_queue_waits_total")}, gave up ${metric(metrics, "kiro_upstream_queue_timeouts_total")}`);
 const queueLines = logs.split("\n").filter((l) => l.includes("upstream connection"));
 if (queueLines.length) console.log(`server log about the queue:\n  ${queueLines.slice(0, 4).join("\n  ")}`);

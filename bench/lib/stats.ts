@@ -1,10 +1,16 @@
 /** Small statistics for the bench scripts: percentiles, medians, and a per-round straight-line fit of cost against answer length. */
 
-/** The value at fraction `p` (0–1) of `xs` sorted ascending (nearest rank, rounded down; `xs` is not modified). */
-export const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
+/**
+ * The value at fraction `p` (0–1) of `xs` sorted ascending (nearest rank, rounded down; `xs` is not
+ * modified). NaN values (a failed request's missing time) are left out; NaN when nothing is left.
+ */
+export const pct = (xs: ArrayLike<number>, p: number): number => {
+  const s = Array.from(xs).filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.floor(s.length * p))]! : NaN;
+};
 
 /** The median of `xs` (for an even count, the upper of the two middle values). */
-export const median = (xs: number[]): number => pct(xs, 0.5);
+export const median = (xs: ArrayLike<number>): number => pct(xs, 0.5);
 
 /**
  * Per round r, the straight line through (short, S[r]) and (long, L[r]): its slope is the cost per
