@@ -44,11 +44,12 @@ export const authTokenJson = (tokens: string[]) => JSON.stringify(tokens.map((re
  * kiro-server in its own process on a free port, its data (HOME) in `dir`, the fake's URLs, the
  * accounts of `tokens`, client key `clientKey`; `env` adds or overrides (e.g. KIRO_KV_PATH, or
  * DATABASE_URL + KIRO_SECRET_KEY). Its stdout is dropped, its stderr shown (or piped, to be read).
+ * `root`: another checkout to run (`<root>/src/index.ts`) instead of this one.
  */
-export function spawnKiroServer(o: { dir: string; fake: FakeUrls; tokens: string[]; clientKey: string; perAccount: number; env: Record<string, string>; stderr?: "inherit" | "pipe" }): { proc: Proc; url: string } {
+export function spawnKiroServer(o: { dir: string; fake: FakeUrls; tokens: string[]; clientKey: string; perAccount: number; env: Record<string, string>; stderr?: "inherit" | "pipe"; root?: string }): { proc: Proc; url: string } {
   const port = freePort();
   const proc = Bun.spawn([process.execPath, "src/index.ts"], {
-    cwd: ROOT,
+    cwd: o.root ?? ROOT,
     env: {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       HOME: o.dir,

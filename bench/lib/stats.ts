@@ -9,6 +9,13 @@ export const pct = (xs: ArrayLike<number>, p: number): number => {
   return s.length ? s[Math.min(s.length - 1, Math.floor(s.length * p))]! : NaN;
 };
 
+/** The arithmetic mean of `xs` (NaN when empty). */
+export const mean = (xs: ArrayLike<number>): number => {
+  let sum = 0;
+  for (let i = 0; i < xs.length; i++) sum += xs[i]!;
+  return sum / xs.length;
+};
+
 /** The median of `xs` (for an even count, the upper of the two middle values). */
 export const median = (xs: ArrayLike<number>): number => pct(xs, 0.5);
 
