@@ -6,8 +6,11 @@
  *                   [--a-root DIR] [--b-root DIR] [--a-env K=V ...] [--b-env K=V ...]
  *
  * A and B are this checkout unless --a-root / --b-root name another (a directory holding
- * `src/index.ts`, e.g. `git archive main | tar -x -C DIR` with node_modules linked); --a-env /
- * --b-env add environment to one side (a runtime setting, or a switch a change under test reads).
+ * `src/index.ts`, e.g. `git archive main | tar -x -C DIR` with node_modules linked, or
+ * bench/minimal); both start with the runtime settings kiro-server's executable runs with
+ * (src/runtime-env.ts), as in stream.ts, so a checkout that does not set them itself is not
+ * measured without them; --a-env / --b-env add environment to one side (a runtime setting, or a
+ * switch a change under test reads).
  * Each round sends --window requests of --frames-frame answers to A, then as many to B (B first in
  * every other round), and reads each server's CPU over its window (all threads, from /proc). The
  * per-round difference A − B is printed as a mean with its standard error, and as a median.
@@ -16,10 +19,10 @@
  * varies by ±20 % between runs with the scheduling of its two threads, so its ratios carry about
  * ±0.1 of noise (an A/A run put identical servers 1.50 and 1.65× apart). Here two variants of the
  * server are compared with each other only, in windows of a few milliseconds with the order swapped
- * every round, so most of the VM's drift cancels. Six A/A runs (both sides this checkout) at 20
- * frames read −16 to +23 µs per request against ~570: the printed standard error (~8 µs) is about
- * half the run-to-run spread, so believe a difference past ~25 µs at 20 frames, or ~60 µs at 200
- * frames, or one that repeats. It measures CPU only, one request at a time; latency and memory are
+ * every round, so most of the VM's drift cancels. Eleven A/A runs (both sides this checkout) at 20
+ * frames read −18 to +36 µs per request against ~530–570: the printed standard error (6–10 µs) is
+ * well under the run-to-run spread, so believe a difference past ~40 µs at 20 frames, or ~80 µs at
+ * 200 frames, or one that repeats. It measures CPU only, one request at a time; latency and memory are
  * stream.ts's. ~10 s at 20 frames, ~40 s at 400.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -27,6 +30,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { arg, envArgs, num } from "./lib/args";
 import { spawnKiroServer, spawnReady, stopAll, untilServing, type Proc } from "./lib/kiro-procs";
+import { RUNTIME_DEFAULTS } from "../src/runtime-env";
 import { CpuTracker, windowCpu } from "./lib/proc";
 import { mean, median } from "./lib/stats";
 import { anthropicTarget, benchRefreshTokens, chatTarget, longPrompt, responsesTarget, timedRequest, type Target } from "./lib/stream-clients";
@@ -57,7 +61,7 @@ try {
   started.push(fake.proc);
   const tokens = benchRefreshTokens(1);
   const servers = ["a", "b"].map((side, i) => {
-    const s = spawnKiroServer({ dir: join(dir, side), fake: fake.info, tokens, clientKey: CLIENT_KEY, perAccount: 8, env: { KIRO_KV_PATH: join(dir, `${side}.db`), ...ENVS[i] }, root: ROOTS[i] });
+    const s = spawnKiroServer({ dir: join(dir, side), fake: fake.info, tokens, clientKey: CLIENT_KEY, perAccount: 8, env: { KIRO_KV_PATH: join(dir, `${side}.db`), ...RUNTIME_DEFAULTS, ...ENVS[i] }, root: ROOTS[i] });
     started.push(s.proc);
     return s;
   });
