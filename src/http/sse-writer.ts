@@ -1,4 +1,5 @@
 import type { CanonicalEvent } from "../core/canonical";
+import { isPollIterator } from "../core/poll";
 
 /** What the dialect route supplies to turn relayed event batches into the dialect's SSE text. */
 export type SseHooks = {
@@ -33,6 +34,7 @@ export type SseHooks = {
  */
 export function sseWriter(batches: AsyncIterable<CanonicalEvent[]>, pingMs: number, ping: string, h: SseHooks): ReadableStream<Uint8Array> {
   const it = batches[Symbol.asyncIterator]();
+  const poll = isPollIterator(it) ? it : undefined;
   let lastWrite = Date.now();
   let closed = false;
   let started = false;
@@ -67,7 +69,17 @@ export function sseWriter(batches: AsyncIterable<CanonicalEvent[]>, pingMs: numb
       try {
         if (h.start) await write(h.start());
         for (;;) {
-          const r = await it.next();
+          // A PollIterator (the turn's relay) is read synchronously while it has batches ready:
+          // one await per network read (its ready()), not one per stage of the pipeline.
+          let r = poll?.poll();
+          if (r === undefined) {
+            if (poll) {
+              await poll.ready();
+              if (closed) break;
+              continue;
+            }
+            r = await it.next();
+          }
           if (r.done || closed) break;
           const w = write(h.frame(r.value));
           if (w !== undefined && typeof w !== "number") await w;

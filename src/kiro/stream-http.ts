@@ -4,12 +4,11 @@
  * reused per origin.
  *
  * Why not fetch: Bun's fetch runs on its own HTTP thread and hands each network read to the
- * JavaScript thread through a ReadableStream. For a streamed answer, which arrives in tens to
- * hundreds of small reads, that hand-over cost more than the whole relay's own work: bench/stream.ts
- * measured the fetch thread alone at 1.1–1.35 ms of CPU per 400-frame answer. Here each read is one
- * call on the event loop's own thread, queued for the decoder. Used only where fetch would add
- * nothing: no proxy (fetch's proxy support stays in use when one is set), answers we never ask to be
- * compressed (`accept-encoding: identity`).
+ * JavaScript thread through a ReadableStream; for a streamed answer (tens to hundreds of small
+ * reads) bench/stream.ts measured that thread alone at 1.1–1.35 ms of CPU per 400-frame answer,
+ * more than the whole relay's own work. Here each read is one call on the event loop's thread,
+ * queued for the decoder. Used only where fetch would add nothing: no proxy, and answers we never
+ * ask to be compressed (`accept-encoding: identity`).
  *
  * A reused connection the upstream closed while idle fails before any byte of its answer: such a
  * request is sent again once, on a new connection. Reading pauses while more than
@@ -17,6 +16,7 @@
  * upstream meets TCP back-pressure instead of the answer piling up in this process.
  */
 import type { Socket } from "bun";
+import { chunkBody, type BodyQueue, type ChunkBody } from "./chunk-body";
 import { BodyReader, Http1Error, parseHead, type ResponseHead } from "./http1";
 
 export type StreamHttpRequest = {
@@ -26,11 +26,7 @@ export type StreamHttpRequest = {
   signal?: AbortSignal;
 };
 
-/** The answer's body: network reads in order; `return()` drops the connection. */
-export type ChunkBody = AsyncIterableIterator<Uint8Array> & {
-  /** Bytes of the body received and not yet read (at most about `maxBufferedBytes` plus one network read). */
-  readonly buffered: number;
-};
+export type { ChunkBody } from "./chunk-body";
 
 export type StreamHttpResponse = { status: number; statusText: string; headers: Headers; body: ChunkBody };
 
@@ -124,7 +120,7 @@ export class StreamHttpClient {
 class StaleConnection extends Error {}
 
 /** One answer in progress on a connection. */
-type Exchange = {
+type Exchange = BodyQueue & {
   method: string;
   resolveHead(r: StreamHttpResponse): void;
   rejectHead(e: unknown): void;
@@ -133,12 +129,6 @@ type Exchange = {
   /** Sent on a kept-alive connection: a close before any answer byte means it had gone stale. */
   reused: boolean;
   body?: BodyReader;
-  queue: Buffer[];
-  /** Bytes in `queue`. */
-  queued: number;
-  ended: boolean;
-  error?: unknown;
-  wake?: () => void;
   onAbort?: () => void;
   signal?: AbortSignal;
 };
@@ -364,36 +354,6 @@ class Conn {
   }
 
   private bodyOf(ex: Exchange): ChunkBody {
-    const self = this;
-    const it: ChunkBody = {
-      async next(): Promise<IteratorResult<Uint8Array>> {
-        for (;;) {
-          const q = ex.queue;
-          if (q.length) {
-            ex.queue = [];
-            self.caughtUp(ex);
-            return { done: false, value: q.length === 1 ? q[0]! : Buffer.concat(q) };
-          }
-          if (ex.error !== undefined) throw ex.error;
-          if (ex.ended) return { done: true, value: undefined };
-          await new Promise<void>((resolve) => (ex.wake = resolve));
-          ex.wake = undefined;
-        }
-      },
-      async return(): Promise<IteratorResult<Uint8Array>> {
-        // The reader stopped early: the rest of the answer is not wanted, the connection goes.
-        if (!ex.ended) self.fail(Object.assign(new Error("body cancelled"), { name: "AbortError" }));
-        ex.queue = [];
-        ex.queued = 0;
-        return { done: true, value: undefined };
-      },
-      get buffered() {
-        return ex.queued;
-      },
-      [Symbol.asyncIterator]() {
-        return it;
-      },
-    };
-    return it;
+    return chunkBody(ex, () => this.caughtUp(ex), (err) => this.fail(err));
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The layering rules of docs/ARCHITECTURE.md, checked on the source itself:
  *   - src/core imports nothing outside src/core (no kiro, dialects, turn, pool, http);
- *   - src/kiro imports from src/core only the canonical types and the upstream error classes (error-table.ts)
+ *   - src/kiro imports from src/core only the canonical types, the upstream error classes (error-table.ts)
+ *     and the poll iterators its stream decoder returns (poll.ts)
  *     (and nothing of pool, dialects, turn, http);
  *   - a dialect folder imports only src/core, src/dialects/dialect.ts and its own folder; the two on
  *     OpenAI's wire (openai, responses) also src/dialects/openai-family, which imports only src/core;
@@ -65,8 +66,8 @@ describe("import rules", () => {
     expect(violations((f) => under(f, "core"), (d) => under(d, "core"))).toEqual([]);
   });
 
-  test("kiro imports only kiro, the canonical types and the upstream error classes", () => {
-    const canonical = new Set(["src/core/canonical.ts", "src/core/error-table.ts"]);
+  test("kiro imports only kiro, the canonical types, the upstream error classes and the poll iterators", () => {
+    const canonical = new Set(["src/core/canonical.ts", "src/core/error-table.ts", "src/core/poll.ts"]);
     expect(violations((f) => under(f, "kiro"), (d) => under(d, "kiro") || canonical.has(d))).toEqual([]);
   });
 

@@ -11,7 +11,9 @@
  * The end of the HTTP body is the end of the turn: the upstream has no terminal event.
  */
 import type { CanonicalEvent, StopReason, Usage } from "../../core/canonical";
+import { DONE, nextOf, type PollIterator } from "../../core/poll";
 import { KiroError } from "../errors";
+import { chunkSource, type ChunkSource } from "./chunks";
 import { streamExceptionToError } from "./exceptions";
 import { type DecodedFrame, FrameReader } from "./frames";
 import { ThinkingTagParser } from "./thinking-tags";
@@ -52,12 +54,7 @@ export async function* decodeKiroStream(
   for await (const batch of decodeKiroBatches(body, opts)) yield* batch;
 }
 
-/**
- * Same events as decodeKiroStream, grouped: one non-empty array per network chunk (all the
- * frames it completed). The hot path uses this so a 400-frame answer costs a handful of
- * async hops instead of several per frame (bench/stream.ts).
- */
-/** Events per batch at most: one yield per batch, so this bounds how long a batch holds output back. */
+/** Events per batch at most: one batch per poll, so this bounds how long a batch holds output back. */
 const MAX_BATCH = 256;
 /**
  * Bytes left in the first read after its first events below which the rest is decoded at once:
@@ -66,132 +63,127 @@ const MAX_BATCH = 256;
  */
 const DEFER_REST_FROM = 8 * 1024;
 
-export async function* decodeKiroBatches(
-  body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
-  opts: DecodeKiroStreamOptions,
-): AsyncGenerator<CanonicalEvent[]> {
-  const reader = new FrameReader();
-  const state = new StreamState(opts);
-  // The first events go out alone (time to first byte must not wait for the rest of a large
-  // buffered chunk); later batches are capped so a big chunk still streams progressively.
-  let firstSent = false;
-  // Chunks are read here directly (no generator per layer): every await between the socket and
-  // the client costs promise jobs per network read, which is per frame for a paced upstream.
-  const source = chunkSource(body, opts.idleTimeoutMs);
-  let finished = false;
-  try {
-    for (;;) {
-      const chunk = await source.next();
-      if (chunk === undefined) break;
-      reader.push(chunk);
-      let batch: CanonicalEvent[] | undefined;
-      try {
-        for (let f = reader.next(); f; f = reader.next()) {
-          const evs = state.onFrame(f);
-          if (evs.length === 0) continue;
-          if (!batch) batch = evs;
-          else for (let i = 0; i < evs.length; i++) batch.push(evs[i]!);
-          if (!firstSent || batch.length >= MAX_BATCH) {
-            yield batch;
-            batch = undefined;
-            if (!firstSent && reader.pending >= DEFER_REST_FROM) {
-              // The rest of a large read waits for the next turn of the event loop, so the first
-              // events' write reaches the socket before the rest is decoded and encoded. Bun sends a
-              // response's writes when the loop turn ends, after the setImmediate callbacks: with
-              // setImmediate the first events still waited for the whole chunk (measured +0.2-0.5 ms
-              // to first text when the upstream's head and first frames arrive in one read). A 0 ms
-              // timer runs on the next turn (about 1 ms later), once per answer at most.
-              await new Promise<void>((resolve) => setTimeout(resolve, 0));
-            }
-            firstSent = true;
-          }
-        }
-      } catch (err) {
-        // Events decoded before a bad frame still reach the client, as they would one by one.
-        if (batch) yield batch;
-        throw err;
-      }
-      if (batch) yield batch;
-    }
-    finished = true;
-  } finally {
-    try {
-      await source.close(finished);
-    } finally {
-      opts.onEnd?.();
-    }
-  }
-  if (reader.pending > 0) {
-    throw new KiroError("transient", "upstream stream ended mid-frame");
-  }
-  yield state.finish();
-}
-
-/** Network chunks one at a time: `next()` gives undefined at the end; `close` releases the body. */
-type ChunkSource = { next(): Promise<Uint8Array | undefined>; close(finished: boolean): Promise<void> };
-
 /**
- * Reads either body kind (fetch's ReadableStream, or the socket client's iterator) through one
- * reader, cancelled when our consumer stops early (client abort) and, with `idleMs`, when nothing
- * arrives for that long: one timer per stream, re-armed lazily from the time of the last chunk, so
- * the hot path only stores a timestamp per read.
+ * Same events as decodeKiroStream, grouped: one non-empty array per network chunk (all the
+ * frames it completed), as a PollIterator (src/core/poll.ts): a reader that polls decodes each
+ * read as soon as it is queued, with no promise between the socket and itself (a paced upstream
+ * sends one frame per read, so every promise here would be paid per frame).
  */
-function chunkSource(body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>, idleMs?: number): ChunkSource {
-  let read: () => Promise<IteratorResult<Uint8Array>>;
-  let cancel: () => Promise<unknown>;
-  let release = () => {};
-  if (body instanceof ReadableStream) {
-    const r = body.getReader();
-    read = () => r.read() as Promise<IteratorResult<Uint8Array>>;
-    cancel = () => r.cancel();
-    release = () => r.releaseLock();
-  } else {
-    const it = body[Symbol.asyncIterator]();
-    read = () => it.next();
-    cancel = async () => it.return?.();
-  }
-  let last = Date.now();
-  let stalled = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const arm = (ms: number) => {
-    timer = setTimeout(() => {
-      const quiet = Date.now() - last;
-      if (quiet < idleMs!) return arm(idleMs! - quiet);
-      stalled = true;
-      void cancel().catch(() => {});
-    }, ms);
-  };
-  if (idleMs) arm(idleMs);
-  const stalledError = () => {
-    const quiet = idleMs! < 10_000 ? `${idleMs} ms` : `${Math.round(idleMs! / 1000)} s`;
-    return new KiroError("transient", `upstream sent nothing for ${quiet}; gave up on the stream`, { reason: "TIMEOUT" });
-  };
-  return {
-    async next() {
-      let res: IteratorResult<Uint8Array>;
-      try {
-        res = await read();
-      } catch (e) {
-        if (stalled) throw stalledError();
-        throw readError(e);
-      }
-      if (stalled) throw stalledError();
-      if (res.done) return undefined;
-      if (idleMs) last = Date.now();
-      return res.value;
-    },
-    async close(finished) {
-      clearTimeout(timer);
-      if (!finished && !stalled) await cancel().catch(() => {});
-      release();
-    },
-  };
+export function decodeKiroBatches(body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>, opts: DecodeKiroStreamOptions): PollIterator<CanonicalEvent[]> {
+  return new BatchDecoder(chunkSource(body, opts.idleTimeoutMs), opts);
 }
 
-function readError(e: unknown): unknown {
-  // Our own abort must surface as-is (the caller knows why); anything else is a network failure.
-  if (e instanceof KiroError || (e instanceof Error && e.name === "AbortError")) return e;
-  return new KiroError("transient", `upstream stream read failed: ${(e as Error)?.message ?? e}`, { cause: e });
+class BatchDecoder implements PollIterator<CanonicalEvent[]> {
+  private readonly reader = new FrameReader();
+  private readonly state: StreamState;
+  /** The first events go out alone (time to first byte must not wait for the rest of a large read). */
+  private firstSent = false;
+  /**
+   * The rest of a large first read waits for the next turn of the event loop: `deferring` from the
+   * first batch until the timer, which starts when the reader next waits (`ready()`), has fired.
+   */
+  private deferring = false;
+  private deferred: Promise<void> | undefined;
+  /** A failure after some events of the same read: those go out first, this is thrown next. */
+  private failure: { error: unknown } | undefined;
+  private ended = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly source: ChunkSource,
+    private readonly opts: DecodeKiroStreamOptions,
+  ) {
+    this.state = new StreamState(opts);
+  }
+
+  poll(): IteratorResult<CanonicalEvent[]> | undefined {
+    if (this.ended) return DONE;
+    try {
+      if (this.failure) throw this.failure.error;
+      for (;;) {
+        if (this.deferring) return undefined;
+        const batch = this.decodeQueued();
+        if (batch) return { done: false, value: batch };
+        const chunk = this.source.poll();
+        if (chunk === undefined) return undefined;
+        if (chunk === null) {
+          void this.close(true);
+          if (this.reader.pending > 0) throw new KiroError("transient", "upstream stream ended mid-frame");
+          return { done: false, value: this.state.finish() };
+        }
+        this.reader.push(chunk);
+      }
+    } catch (err) {
+      void this.close(false);
+      throw err;
+    }
+  }
+
+  ready(): Promise<void> {
+    if (this.ended || this.failure) return Promise.resolve();
+    if (this.deferring) {
+      return (this.deferred ??= new Promise<void>((resolve) =>
+        setTimeout(() => {
+          this.deferring = false;
+          this.deferred = undefined;
+          resolve();
+        }, 0),
+      ));
+    }
+    return this.source.ready();
+  }
+
+  next(): Promise<IteratorResult<CanonicalEvent[]>> {
+    return nextOf(this);
+  }
+
+  async return(): Promise<IteratorResult<CanonicalEvent[]>> {
+    await this.close(false);
+    return DONE;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  /** Events of the frames already read: all of them, or the first events alone, or MAX_BATCH. */
+  private decodeQueued(): CanonicalEvent[] | undefined {
+    const reader = this.reader;
+    let batch: CanonicalEvent[] | undefined;
+    try {
+      for (let f = reader.next(); f; f = reader.next()) {
+        const evs = this.state.onFrame(f);
+        if (evs.length === 0) continue;
+        if (!batch) batch = evs;
+        else for (let i = 0; i < evs.length; i++) batch.push(evs[i]!);
+        if (!this.firstSent) {
+          this.firstSent = true;
+          // The rest of a large read waits for the next turn of the event loop, so the first events'
+          // write reaches the socket before the rest is decoded and encoded. Bun sends a response's
+          // writes when the loop turn ends, after the setImmediate callbacks: with setImmediate the
+          // first events still waited for the whole chunk (measured +0.2-0.5 ms to first text when
+          // the upstream's head and first frames arrive in one read). A 0 ms timer runs on the next
+          // turn (about 1 ms later), once per answer at most.
+          if (reader.pending >= DEFER_REST_FROM) this.deferring = true;
+          return batch;
+        }
+        if (batch.length >= MAX_BATCH) return batch;
+      }
+    } catch (err) {
+      // Events decoded before a bad frame still reach the client, as they would one by one.
+      if (!batch) throw err;
+      this.failure = { error: err };
+    }
+    return batch;
+  }
+
+  /** Reading ends (finished, failed or cancelled): the body is released, then `onEnd` runs, once. */
+  private close(finished: boolean): Promise<void> {
+    if (this.closing) return this.closing;
+    this.ended = true;
+    const onEnd = () => this.opts.onEnd?.();
+    return (this.closing = this.source.close(finished).then(onEnd, onEnd));
+  }
 }
 
 class StreamState {
