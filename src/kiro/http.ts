@@ -8,6 +8,7 @@
  */
 import { classifyUpstreamError, KiroError, SYNTHETIC_REASONS } from "./errors";
 import { releasingBody, type UpstreamSlots } from "./slots";
+import { brotliDecompressSync, gunzipSync, inflateSync } from "node:zlib";
 import type { ChunkBody, StreamHttpClient } from "./stream-http";
 
 export type UpstreamFetchOptions = {
@@ -70,7 +71,21 @@ const MAX_ERROR_BODY = 1024 * 1024;
  */
 async function socketOnce(http: StreamHttpClient, url: string, opts: UpstreamFetchOptions): Promise<{ res: Response; chunks?: ChunkBody }> {
   const r = await withHeadersTimeout(opts, (signal) => http.request(url, { method: opts.method, headers: opts.headers, body: opts.body, signal }));
-  if (r.status === 200) return { res: new Response(null, { status: 200, statusText: r.statusText, headers: r.headers }), chunks: r.body };
+  // The socket client asks for `identity` and decodes nothing; something between us and the
+  // upstream (a proxy, a gateway) may compress anyway.
+  const encoding = (r.headers.get("content-encoding") ?? "").trim().toLowerCase();
+  const encoded = encoding !== "" && encoding !== "identity";
+  if (r.status === 200) {
+    if (encoded) {
+      void r.body.return?.().catch(() => {});
+      throw new KiroError(
+        "transient",
+        `upstream answered with content-encoding "${encoding}" although kiro-server asked for none; set KIRO_UPSTREAM_HTTP=fetch to have such answers decoded`,
+        { status: 200 },
+      );
+    }
+    return { res: new Response(null, { status: 200, statusText: r.statusText, headers: r.headers }), chunks: r.body };
+  }
   const parts: Uint8Array[] = [];
   let size = 0;
   try {
@@ -82,7 +97,27 @@ async function socketOnce(http: StreamHttpClient, url: string, opts: UpstreamFet
   } catch {
     // A reset while reading the error body still leaves the status to classify by.
   }
-  return { res: new Response(Buffer.concat(parts), { status: r.status, statusText: r.statusText, headers: r.headers }) };
+  let body = Buffer.concat(parts);
+  const headers = new Headers(r.headers);
+  if (encoded) {
+    // An error answer is read for its message only: decoded when we can, else classified by status.
+    body = decodeErrorBody(body, encoding);
+    headers.delete("content-encoding");
+    headers.delete("content-length");
+  }
+  return { res: new Response(body, { status: r.status, statusText: r.statusText, headers }) };
+}
+
+/** A compressed error body as plain bytes (gzip, deflate, br); empty when it cannot be decoded. */
+function decodeErrorBody(body: Buffer, encoding: string): Buffer<ArrayBuffer> {
+  try {
+    if (encoding === "gzip" || encoding === "x-gzip") return Buffer.from(gunzipSync(body));
+    if (encoding === "deflate") return Buffer.from(inflateSync(body));
+    if (encoding === "br") return Buffer.from(brotliDecompressSync(body));
+  } catch {
+    // A truncated or corrupt body (it may have been cut at MAX_ERROR_BODY).
+  }
+  return Buffer.alloc(0);
 }
 const noRelease = () => {};
 

@@ -4,6 +4,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { upstreamFetchHeld } from "../../src/kiro/http";
 import { KiroError } from "../../src/kiro/errors";
 import { ok, POST, socketFixture } from "./stream-http-helpers";
@@ -66,6 +67,39 @@ describe("upstreamFetchHeld with the socket client", () => {
     expect(res.status).toBe(429);
     expect(res.headers.get("retry-after")).toBe("7");
     expect(await res.text()).toBe(body);
+  });
+
+  test("a compressed error answer is decoded for classification", async () => {
+    const body = JSON.stringify({ message: "Too many requests", __type: "ThrottlingException" });
+    const gz = gzipSync(body);
+    const srv = server((s) => {
+      s.write(`HTTP/1.1 429 Too Many Requests\r\ncontent-encoding: gzip\r\ncontent-length: ${gz.length}\r\n\r\n`);
+      s.write(gz);
+    });
+    const { res, release } = await upstreamFetchHeld(srv.url, { ...POST, http: client(), source: "chat" });
+    release();
+    expect(res.status).toBe(429);
+    expect(res.headers.get("content-encoding")).toBeNull();
+    expect(await res.text()).toBe(body);
+  });
+
+  test("a compressed 200 stream is refused with a message naming the encoding and the switch, and its connection is dropped", async () => {
+    const gz = gzipSync("event stream bytes");
+    const srv = server((s) => {
+      // A stream still under way: its connection cannot be reused and must go.
+      s.write(`HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\ntransfer-encoding: chunked\r\n\r\n${gz.length.toString(16)}\r\n`);
+      s.write(gz);
+      s.write("\r\n");
+    });
+    const err = await upstreamFetchHeld(srv.url, { ...POST, http: client(), source: "chat" }).then(
+      () => undefined,
+      (e) => e,
+    );
+    expect(err).toBeInstanceOf(KiroError);
+    expect(err.cls).toBe("transient");
+    expect(err.upstreamMessage).toContain('content-encoding "gzip"');
+    expect(err.upstreamMessage).toContain("KIRO_UPSTREAM_HTTP=fetch");
+    await srv.closedCount(1);
   });
 
   test("no answer within the headers timeout is a transient timeout", async () => {
