@@ -4,13 +4,16 @@
  *
  *   bun bench/ab.ts [--route messages|chat|responses] [--frames 20] [--rounds 300] [--window 10] [--warmup 800]
  *                   [--a-root DIR] [--b-root DIR] [--a-env K=V ...] [--b-env K=V ...]
+ *                   [--a-route R] [--b-route R] [--a-extra JSON] [--b-extra JSON]
  *
  * A and B are this checkout unless --a-root / --b-root name another (a directory holding
  * `src/index.ts`, e.g. `git archive main | tar -x -C DIR` with node_modules linked, or
  * bench/minimal); both start with the runtime settings kiro-server's executable runs with
  * (src/runtime-env.ts), as in stream.ts, so a checkout that does not set them itself is not
  * measured without them; --a-env / --b-env add environment to one side (a runtime setting, or a
- * switch a change under test reads).
+ * switch a change under test reads). --a-route / --b-route send one side another route than --route
+ * (e.g. what /v1/responses costs over /v1/messages on the same server), and --a-extra / --b-extra
+ * merge JSON into that side's /v1/responses bodies (e.g. '{"store":false}').
  * Each round sends --window requests of --frames-frame answers to A, then as many to B (B first in
  * every other round), and reads each server's CPU over its window (all threads, from /proc). The
  * per-round difference A − B is printed as a mean with its standard error, and as a median.
@@ -43,6 +46,8 @@ if (process.argv.includes("--help")) {
 }
 
 const ROUTE = arg("route") ?? "messages";
+const ROUTES = [arg("a-route") ?? ROUTE, arg("b-route") ?? ROUTE];
+const EXTRAS = [arg("a-extra"), arg("b-extra")].map((j) => (j ? (JSON.parse(j) as Record<string, unknown>) : {}));
 const FRAMES = num("frames", 20);
 const ROUNDS = num("rounds", 300);
 const WINDOW = num("window", 10);
@@ -51,8 +56,7 @@ const ROOTS = [arg("a-root"), arg("b-root")].map((r) => (r ? resolve(r) : undefi
 const ENVS = [envArgs("--a-env"), envArgs("--b-env")];
 const CLIENT_KEY = "bench-ab-client-key-0123456789";
 const targetFor: Record<string, (url: string, key: string, pid: number) => Target> = { messages: anthropicTarget, chat: chatTarget, responses: responsesTarget };
-const makeTarget = targetFor[ROUTE];
-if (!makeTarget) throw new Error(`--route is one of ${Object.keys(targetFor).join(", ")}`);
+for (const r of ROUTES) if (!targetFor[r]) throw new Error(`a route is one of ${Object.keys(targetFor).join(", ")}, not ${r}`);
 
 const dir = mkdtempSync(join(tmpdir(), "kiro-ab-"));
 const started: Proc[] = [];
@@ -66,7 +70,7 @@ try {
     return s;
   });
   for (const s of servers) await untilServing(s.proc, s.url, CLIENT_KEY);
-  const targets = servers.map((s) => makeTarget(s.url, CLIENT_KEY, s.proc.pid));
+  const targets = servers.map((s, i) => (ROUTES[i] === "responses" ? responsesTarget(s.url, CLIENT_KEY, s.proc.pid, EXTRAS[i]) : targetFor[ROUTES[i]!]!(s.url, CLIENT_KEY, s.proc.pid)));
   const prompt = longPrompt(FRAMES);
   for (const t of targets) {
     const r = await timedRequest(t, prompt, true);
@@ -93,11 +97,18 @@ try {
   const diff = a.map((x, i) => x - b[i]!);
   const m = mean(diff);
   const se = Math.sqrt(diff.reduce((acc, x) => acc + (x - m) ** 2, 0) / (diff.length - 1) / diff.length);
-  const side = (label: string, xs: number[], root: string | undefined, env: Record<string, string>) =>
-    `${label} ${mean(xs).toFixed(0)} µs per request (median ${median(xs).toFixed(0)})  ${root ?? "this checkout"}${Object.keys(env).length ? ` ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(" ")}` : ""}`;
-  console.log(`POST /v1/${ROUTE === "chat" ? "chat/completions" : ROUTE}, ${FRAMES}-frame answers, ${ROUNDS} rounds of ${WINDOW} requests per side after ${WARMUP} warm-up requests each; CPU of each server process (all threads):`);
-  console.log(`  ${side("A", a, ROOTS[0], ENVS[0]!)}`);
-  console.log(`  ${side("B", b, ROOTS[1], ENVS[1]!)}`);
+  const path = (r: string) => `POST /v1/${r === "chat" ? "chat/completions" : r}`;
+  const side = (i: number) => {
+    const xs = perRequest[i]!;
+    const env = ENVS[i]!;
+    const routeNote = ROUTES[0] === ROUTES[1] ? "" : `  ${path(ROUTES[i]!)}`;
+    const extraNote = Object.keys(EXTRAS[i]!).length ? ` ${JSON.stringify(EXTRAS[i])}` : "";
+    return `${"AB"[i]} ${mean(xs).toFixed(0)} µs per request (median ${median(xs).toFixed(0)})  ${ROOTS[i] ?? "this checkout"}${Object.keys(env).length ? ` ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(" ")}` : ""}${routeNote}${extraNote}`;
+  };
+  const routes = ROUTES[0] === ROUTES[1] ? path(ROUTES[0]!) : `${path(ROUTES[0]!)} (A) vs ${path(ROUTES[1]!)} (B)`;
+  console.log(`${routes}, ${FRAMES}-frame answers, ${ROUNDS} rounds of ${WINDOW} requests per side after ${WARMUP} warm-up requests each; CPU of each server process (all threads):`);
+  console.log(`  ${side(0)}`);
+  console.log(`  ${side(1)}`);
   console.log(`  A − B ${m >= 0 ? "+" : ""}${m.toFixed(1)} ± ${se.toFixed(1)} µs per request (mean ± standard error; median ${median(diff).toFixed(1)})`);
 } finally {
   await stopAll(started);
