@@ -6,6 +6,7 @@
  */
 import { expect, test } from "bun:test";
 import type { CanonicalEvent } from "../../src/core/canonical";
+import { DONE, type PollIterator } from "../../src/core/poll";
 import { sseWriter, type SseHooks } from "../../src/http/sse-writer";
 
 const text = (t: string): CanonicalEvent => ({ type: "text", text: t });
@@ -88,4 +89,40 @@ test("cancelled before it was ever read: the turn still runs its cleanup and don
   await t.cleanedUp;
   await done;
   expect(calls).toEqual({ done: 1, cancel: 1 });
+});
+
+test("a PollIterator is polled, never awaited through next(): batches, a wait, then its failure as the error text", async () => {
+  let step = 0;
+  let wake!: () => void;
+  let waiting!: () => void;
+  const waited = new Promise<void>((resolve) => (waiting = resolve));
+  let nextCalls = 0;
+  const src: PollIterator<CanonicalEvent[]> = {
+    poll() {
+      step++;
+      if (step === 1) return { done: false, value: [text("a")] };
+      if (step === 2) return undefined; // nothing yet: the writer waits on ready()
+      if (step === 3) return { done: false, value: [text("b")] };
+      throw new Error("upstream reset");
+    },
+    ready() {
+      waiting();
+      return new Promise<void>((resolve) => (wake = resolve));
+    },
+    next() {
+      nextCalls++;
+      return Promise.resolve(DONE);
+    },
+    return: async () => DONE,
+    [Symbol.asyncIterator]: () => src,
+  };
+  const { h, calls, done } = hooks();
+  const reading = new Response(sseWriter({ [Symbol.asyncIterator]: () => src }, 60_000, "ping\n", h)).text();
+  await waited;
+  expect(step).toBe(2);
+  wake();
+  expect(await reading).toBe("start\nt:a\nt:b\nfail:upstream reset\n");
+  await done;
+  expect(calls.done).toBe(1);
+  expect(nextCalls).toBe(0);
 });
