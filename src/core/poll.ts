@@ -62,10 +62,12 @@ export function pollable<T>(it: AsyncIterator<T>): PollIterator<T> {
       return (reading ??= it.next().then(
         (r) => {
           reading = undefined;
-          got = r;
+          // A read that settles after return() is not handed out.
+          if (!ended) got = r;
         },
         (e: unknown) => {
           reading = undefined;
+          if (ended) return;
           failed = true;
           error = e;
         },

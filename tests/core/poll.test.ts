@@ -91,3 +91,13 @@ describe("the socket body and the decoder, polled", () => {
     expect(ended).toBe(1);
   });
 });
+
+test("pollable: a read still under way when return() is called is not handed out afterwards", async () => {
+  let resolveRead!: (r: IteratorResult<number>) => void;
+  const p = pollable<number>({ next: () => new Promise((resolve) => (resolveRead = resolve)), return: async () => DONE });
+  const waiting = p.ready();
+  await p.return!();
+  resolveRead({ done: false, value: 7 });
+  await waiting;
+  expect(p.poll()).toBe(DONE);
+});
