@@ -10,15 +10,21 @@
  * reads it with Bun's fetch instead (pass it with --baseline-env).
  *
  * Run it as bench/stream.ts's second server (it is laid out as a checkout: `<dir>/src/index.ts`),
- * for the /v1/messages route only:
+ * for the /v1/messages route, or /v1/responses (kiro-server's Responses builder, src/dialects/
+ * responses/builder.ts, with nothing stored: the floor of a Responses relay):
  *
  *   bun bench/stream.ts --route messages --baseline bench/minimal --open 0
+ *   bun bench/stream.ts --route responses --baseline bench/minimal --open 0
  *
  * It reads what bench/stream.ts gives a server (PORT, KIRO_API_URL, KIRO_AUTH_URL and the
- * account's refresh token in KIRO_AUTH_TOKEN) and serves POST /v1/messages only.
+ * account's refresh token in KIRO_AUTH_TOKEN) and serves POST /v1/messages and /v1/responses only.
  */
 import type { CanonicalEvent } from "../../../src/core/canonical";
 import { AnthropicStreamEncoder } from "../../../src/dialects/anthropic/encode-stream";
+import { ResponseBuilder } from "../../../src/dialects/responses/builder";
+import type { ResponsesExtra } from "../../../src/dialects/responses/decode";
+import { newResponseId } from "../../../src/dialects/responses/ids";
+import { decodeTools } from "../../../src/dialects/responses/tools";
 import { kiroHeaders } from "../../../src/kiro/request/headers";
 import { decodeKiroBatches } from "../../../src/kiro/stream/decode";
 import { StreamHttpClient } from "../../../src/kiro/stream-http";
@@ -45,7 +51,7 @@ const template = promptTemplate();
 const socket = process.env.MINIMAL_HTTP === "fetch" ? undefined : new StreamHttpClient();
 const model = template.model;
 
-type Body = { messages?: Array<{ content?: unknown }> };
+type Body = { messages?: Array<{ content?: unknown }>; input?: unknown; model?: string };
 const USAGE: CanonicalEvent = { type: "usage", usage: { inputTokens: 10, outputTokens: 1 } };
 
 Bun.serve({
@@ -53,9 +59,10 @@ Bun.serve({
   hostname: "127.0.0.1",
   idleTimeout: 0,
   async fetch(req) {
-    if (req.method !== "POST" || new URL(req.url).pathname !== "/v1/messages") return new Response("not found", { status: 404 });
+    const path = new URL(req.url).pathname;
+    if (req.method !== "POST" || (path !== "/v1/messages" && path !== "/v1/responses")) return new Response("not found", { status: 404 });
     const body = (await req.json()) as Body;
-    const text = body.messages?.at(-1)?.content;
+    const text = path === "/v1/responses" ? body.input : body.messages?.at(-1)?.content;
     const upBody = template.body(typeof text === "string" ? text : "");
     let chunks: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>;
     if (socket) {
@@ -67,8 +74,9 @@ Bun.serve({
       if (!up.ok || !up.body) return new Response(await up.text(), { status: up.status });
       chunks = up.body;
     }
-    const enc = new AnthropicStreamEncoder("msg_minimal", model.requested, 10);
     const batches = decodeKiroBatches(chunks, { restoreToolName: (name) => name, thinkingTags: false });
+    if (path === "/v1/responses") return responsesStream(batches, body);
+    const enc = new AnthropicStreamEncoder("msg_minimal", model.requested, 10);
     const stream = new ReadableStream({
       type: "direct",
       async pull(controller: ReadableStreamDirectController) {
@@ -89,3 +97,60 @@ Bun.serve({
     return new Response(stream, { headers: { "content-type": "text/event-stream; charset=utf-8" } });
   },
 });
+
+/** The Responses stream of one answer: kiro-server's builder, with the extra its decoder makes for the bench's body, nothing stored. */
+function responsesStream(batches: AsyncIterable<CanonicalEvent[]>, body: Body): Response {
+  const responseId = newResponseId(false);
+  const extra: ResponsesExtra = {
+    responseId,
+    createdAt: Math.floor(Date.now() / 1000),
+    clientKeyId: "minimal",
+    store: false,
+    tools: decodeTools([]),
+    includeEncrypted: false,
+    includeSources: false,
+    echo: {
+      instructions: null,
+      max_output_tokens: null,
+      parallel_tool_calls: true,
+      previous_response_id: null,
+      reasoning: { effort: null, summary: null },
+      service_tier: "default",
+      store: false,
+      temperature: null,
+      text: { format: { type: "text" } },
+      tool_choice: "auto",
+      tools: [],
+      top_p: null,
+      truncation: "disabled",
+      user: null,
+      metadata: {},
+    },
+    input: [],
+  };
+  const b = new ResponseBuilder(extra, body.model ?? model.requested, true);
+  const stream = new ReadableStream({
+    type: "direct",
+    async pull(controller: ReadableStreamDirectController) {
+      b.start();
+      controller.write(b.take());
+      controller.flush();
+      for await (const batch of batches) {
+        for (const ev of batch) {
+          // The decoder's stream carries no usage here; the terminal event needs one.
+          if (ev.type === "stop") b.push(USAGE);
+          b.push(ev);
+        }
+        const out = b.take();
+        if (out) {
+          controller.write(out);
+          controller.flush();
+        }
+      }
+      b.end();
+      controller.write(b.take());
+      controller.close();
+    },
+  } as unknown as UnderlyingDefaultSource<Uint8Array>);
+  return new Response(stream, { headers: { "content-type": "text/event-stream; charset=utf-8" } });
+}
