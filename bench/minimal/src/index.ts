@@ -22,9 +22,10 @@
 import type { CanonicalEvent } from "../../../src/core/canonical";
 import { AnthropicStreamEncoder } from "../../../src/dialects/anthropic/encode-stream";
 import { ResponseBuilder } from "../../../src/dialects/responses/builder";
-import type { ResponsesExtra } from "../../../src/dialects/responses/decode";
+import type { Decoded } from "../../../src/dialects/dialect";
+import { decodeResponsesRequest, type ResponsesExtra } from "../../../src/dialects/responses/decode";
 import { newResponseId } from "../../../src/dialects/responses/ids";
-import { decodeTools } from "../../../src/dialects/responses/tools";
+import { FirstTimeNotices } from "../../../src/dialects/responses/notices";
 import { kiroHeaders } from "../../../src/kiro/request/headers";
 import { decodeKiroBatches } from "../../../src/kiro/stream/decode";
 import { StreamHttpClient } from "../../../src/kiro/stream-http";
@@ -98,36 +99,28 @@ Bun.serve({
   },
 });
 
-/** The Responses stream of one answer: kiro-server's builder, with the extra its decoder makes for the bench's body, nothing stored. */
-function responsesStream(batches: AsyncIterable<CanonicalEvent[]>, body: Body): Response {
-  const responseId = newResponseId(false);
-  const extra: ResponsesExtra = {
-    responseId,
-    createdAt: Math.floor(Date.now() / 1000),
-    clientKeyId: "minimal",
-    store: false,
-    tools: decodeTools([]),
-    includeEncrypted: false,
-    includeSources: false,
-    echo: {
-      instructions: null,
-      max_output_tokens: null,
-      parallel_tool_calls: true,
-      previous_response_id: null,
-      reasoning: { effort: null, summary: null },
-      service_tier: "default",
-      store: false,
-      temperature: null,
-      text: { format: { type: "text" } },
-      tool_choice: "auto",
-      tools: [],
-      top_p: null,
-      truncation: "disabled",
-      user: null,
-      metadata: {},
+/**
+ * What kiro-server's Responses decoder makes of the bench's body (store off), decoded once: each
+ * answer takes it with its own id and time, so the echoed fields are the ones kiro-server sends.
+ */
+const RESPONSES_EXTRA = (
+  decodeResponsesRequest(
+    { model: model.requested, stream: true, input: "hi", store: false },
+    { headers: new Headers(), clientKeyId: "minimal", signal: new AbortController().signal, resolveModel: () => model },
+    {
+      storage: {
+        get: () => Promise.resolve(undefined),
+        save: () => Promise.resolve(),
+        delete: () => Promise.resolve(false),
+      },
+      notices: new FirstTimeNotices(console),
     },
-    input: [],
-  };
+  ) as Decoded<ResponsesExtra>
+).extra;
+
+/** The Responses stream of one answer: kiro-server's builder, nothing stored. */
+function responsesStream(batches: AsyncIterable<CanonicalEvent[]>, body: Body): Response {
+  const extra: ResponsesExtra = { ...RESPONSES_EXTRA, responseId: newResponseId(false), createdAt: Math.floor(Date.now() / 1000) };
   const b = new ResponseBuilder(extra, body.model ?? model.requested, true);
   const stream = new ReadableStream({
     type: "direct",
