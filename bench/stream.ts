@@ -2,9 +2,9 @@
  * Streaming cost of kiro-server's dialect routes, measured on the proxy process alone, against a
  * raw passthrough measured the same way.
  *
- *   bun bench/stream.ts [--mode paced|burst|both] [--frames 400] [--short 40] [--requests 200]
+ *   bun bench/stream.ts [--mode paced|burst|both|realtime] [--frames 400] [--short 40] [--requests 200]
  *                       [--rounds 10] [--warmup 800] [--open 1000] [--idle-ms 5000] [--settle-ms 35000]   (--open 0: no open streams)
- *                       [--route messages|chat|responses] [--responses-extra JSON] [--cpu-prof DIR] [--prof-interval 100] [--log-level info] [--wrap CMD]
+ *                       [--interval-ms 1] [--concurrency N] [--route messages|chat|responses] [--responses-extra JSON] [--cpu-prof DIR] [--prof-interval 100] [--log-level info] [--wrap CMD]
  *                       [--server-env K=V ...] [--baseline DIR] [--baseline-env K=V ...]
  *
  * Four processes: the fake Kiro (bench/lib/fake-upstream.ts), kiro-server (`bun src/index.ts`, env
@@ -20,7 +20,11 @@
  * request), depending on how fast it reads; "burst", all frames are encoded first and written
  * back to back (reads carry many frames). A real model's events arrive milliseconds apart, one per
  * read, which neither mode reproduces: there every read is a wake-up of the event loop for both
- * proxies, and both cost several times more per frame.
+ * proxies, and both cost several times more per frame. "realtime" (not in "both") comes closer:
+ * the fake waits --interval-ms (default 1) before each frame, so every frame is its own read, and
+ * --concurrency (default 4, one account's limit) answers stream at once to keep the run short; it
+ * warms up mostly on short answers and reads no memory. A model's events are further apart still
+ * (tens of milliseconds); there too each frame is its own read.
  *
  * Per mode, after the warm-up (JavaScriptCore keeps compiling the route's functions into higher
  * tiers for the first several hundred requests: with BUN_JSC_reportDFGCompileTimes its log showed
@@ -86,6 +90,10 @@ const IDLE_MS = num("idle-ms", 5000);
 const SETTLE_MS = Math.max(IDLE_MS, num("settle-ms", 35_000));
 const MODES = (arg("mode") ?? "both") === "both" ? ["paced", "burst"] : [arg("mode")!];
 const ONLY = arg("route");
+/** --mode realtime: milliseconds between the fake's frames (--interval-ms). */
+const INTERVAL_MS = num("interval-ms", 1);
+/** Requests in flight per window: --concurrency, default 1, in realtime mode PER_ACCOUNT (set below). */
+const concurrencyFor = (mode: string) => Math.min(num("concurrency", mode === "realtime" ? PER_ACCOUNT : 1), PER_ACCOUNT);
 /**
  * --responses-extra JSON: one more /v1/responses target (on each server) whose bodies also hold
  * these fields, e.g. '{"tools":[{"type":"web_search"}]}', measured beside the plain one.
@@ -184,7 +192,7 @@ async function startAll(mode: string, accounts = 1, withBaseline = true): Promis
   };
   try {
     const fake = await spawnReady<{ apiUrl: string; authUrl: string; oidcUrl: string }>(
-      ["bench/lib/fake-upstream.ts", "--accounts", String(accounts), "--chunking", mode === "burst" ? "burst" : "frame"],
+      ["bench/lib/fake-upstream.ts", "--accounts", String(accounts), "--chunking", mode === "burst" ? "burst" : "frame", ...(mode === "realtime" ? ["--interval-ms", String(INTERVAL_MS)] : [])],
       {},
     );
     started.push(fake.proc);
@@ -332,19 +340,26 @@ for (const [modeIndex, mode] of MODES.entries()) {
       return { label: proc === p.server ? "kiro-server" : "baseline", pid: proc.pid, targets: mine, served: 0, warm: "" };
     });
     for (const t of targets) {
-      for (let i = 0; i < WARMUP; i++) {
-        const frames = i % 2 ? LONG : SHORT;
-        t.check((await timedRequest(t, longPrompt(frames), true)).body, frames);
-        const sv = servers.find((x) => x.pid === t.pid);
-        if (sv) sv.served++;
-      }
+      // A realtime long answer takes about half a second: that mode warms up mostly on short ones
+      // (the per-frame code is warm after a few answers; the per-request code needs the count).
+      let i = 0;
+      const worker = async () => {
+        while (i < WARMUP) {
+          const n = i++;
+          const frames = mode === "realtime" ? (n % 20 === 19 ? LONG : SHORT) : n % 2 ? LONG : SHORT;
+          t.check((await timedRequest(t, longPrompt(frames), true)).body, frames);
+          const sv = servers.find((x) => x.pid === t.pid);
+          if (sv) sv.served++;
+        }
+      };
+      await Promise.all(Array.from({ length: concurrencyFor(mode) }, worker));
     }
     for (const sv of servers) sv.warm = `after the warm-up (${sv.served} requests) ${rssMiB(sv.pid).toFixed(1)}`;
-    const run = { long: LONG, short: SHORT, requests: REQUESTS, rounds: ROUNDS };
+    const run = { long: LONG, short: SHORT, requests: REQUESTS, rounds: ROUNDS, concurrency: concurrencyFor(mode) };
     const m = await measure(targets, run);
-    report(mode, targets, m, { ...run, warmup: WARMUP });
+    report(mode, targets, m, { ...run, warmup: WARMUP, pacing: mode === "realtime" ? `The fake wrote each frame ${INTERVAL_MS} ms after the last` : undefined });
     for (const sv of servers) sv.served += m.windows.filter((w) => targets[w.target]!.pid === sv.pid).reduce((a, w) => a + w.requests, 0);
-    if (modeIndex === 0) memoryRows = await memoryAfterRequests(servers.filter((sv) => sv.targets.length));
+    if (modeIndex === 0 && mode !== "realtime") memoryRows = await memoryAfterRequests(servers.filter((sv) => sv.targets.length));
     console.log(`(kiro-server was sent ${sentToServer} requests in this mode)`);
   } finally {
     await p.stop();

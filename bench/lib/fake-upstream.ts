@@ -5,7 +5,10 @@
  * refresh with them), one write per frame, and a
  * default scenario that holds a stream open (for the open-streams memory measurement).
  *
- *   bun bench/lib/fake-upstream.ts [--accounts N] --chunking frame|burst
+ *   bun bench/lib/fake-upstream.ts [--accounts N] --chunking frame|burst [--interval-ms N]
+ *
+ * --interval-ms N (with frame chunking): N ms before each frame after the first, instead of one
+ * event-loop turn (bench/stream.ts --mode realtime).
  *
  * Prints one JSON line {apiUrl, authUrl, oidcUrl} once listening. A request whose prompt names a
  * `[[fake:…]]` scenario gets it (the bench uses `[[fake:long:N]]`); any other prompt gets the held
@@ -21,7 +24,7 @@ function arg(name: string): string | undefined {
 }
 
 const chunking = arg("chunking") === "burst" ? "burst" : "frame";
-const fake = await startFakeKiro({ port: 0, chunking });
+const fake = await startFakeKiro({ port: 0, chunking, frameIntervalMs: Number(arg("interval-ms") ?? 0) || undefined });
 for (const refreshToken of benchRefreshTokens(Number(arg("accounts") ?? 1))) fake.addAccount({ refreshToken, kind: "social", rotateRefreshToken: false });
 fake.setDefaultScenario({
   name: "held open",

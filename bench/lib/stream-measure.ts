@@ -13,7 +13,7 @@ export type Window = { target: number; frames: number; requests: number; firstTe
 export type Measurement = { windows: Window[]; statMs: Map<number, number>; faults: Map<number, number> };
 
 /** Answer lengths in frames, requests of each length per target, and rounds they are spread over. */
-export type RunConfig = { long: number; short: number; requests: number; rounds: number };
+export type RunConfig = { long: number; short: number; requests: number; rounds: number; concurrency?: number };
 
 /**
  * Interleaved rounds: in each, every target gets `requests / rounds` (rounded, at least 1)
@@ -21,7 +21,7 @@ export type RunConfig = { long: number; short: number; requests: number; rounds:
  * CPU of a window runs from its start to the start of the next window of the same process (or the
  * end of the run, after a short settle).
  */
-export async function measure(targets: Target[], { long: LONG, short: SHORT, requests: REQUESTS, rounds: ROUNDS }: RunConfig): Promise<Measurement> {
+export async function measure(targets: Target[], { long: LONG, short: SHORT, requests: REQUESTS, rounds: ROUNDS, concurrency = 1 }: RunConfig): Promise<Measurement> {
   const perWindow = Math.max(1, Math.round(REQUESTS / ROUNDS));
   const windows: Window[] = [];
   const open = new Map<number, { w: Window; snap: Mark }>();
@@ -48,11 +48,16 @@ export async function measure(targets: Target[], { long: LONG, short: SHORT, req
         const w: Window = { target: i, frames, requests: perWindow, firstText: [], reads: 0, cpuNs: 0, threads: new Map() };
         open.set(t.pid, { w, snap });
         windows.push(w);
-        for (let k = 0; k < perWindow; k++) {
-          const r = await timedRequest(t, longPrompt(frames), false);
-          w.firstText.push(r.firstTextMs);
-          w.reads += r.reads;
-        }
+        let k = 0;
+        const worker = async () => {
+          while (k < perWindow) {
+            k++;
+            const r = await timedRequest(t, longPrompt(frames), false);
+            w.firstText.push(r.firstTextMs);
+            w.reads += r.reads;
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(concurrency, perWindow) }, worker));
       }
     }
   }

@@ -9,15 +9,15 @@ import type { Target } from "./stream-clients";
 import type { Measurement, RunConfig, Window } from "./stream-measure";
 
 /** The run's settings the report's headings state. */
-export type ReportConfig = RunConfig & { warmup: number };
+export type ReportConfig = RunConfig & { warmup: number; /** How the fake spaced the frames, when that needs saying. */ pacing?: string };
 
 /** Prints the report of `mode`; `targets[0]` is the passthrough every ratio and "added ms" is relative to. */
-export function report(mode: string, targets: Target[], m: Measurement, { long: LONG, short: SHORT, requests: REQUESTS, rounds: ROUNDS, warmup: WARMUP }: ReportConfig): void {
+export function report(mode: string, targets: Target[], m: Measurement, { long: LONG, short: SHORT, requests: REQUESTS, rounds: ROUNDS, warmup: WARMUP, concurrency = 1, pacing }: ReportConfig): void {
   const perReqUs = (w: Window) => w.cpuNs / 1000 / w.requests;
   const by = (i: number, frames: number) => m.windows.filter((w) => w.target === i && w.frames === frames);
   const rounds = (i: number, frames: number) => by(i, frames).map(perReqUs);
   console.log(
-    `\n${mode}: answers of ${LONG} and ${SHORT} frames, ${REQUESTS} requests of each per target in ${ROUNDS} interleaved rounds, after ${WARMUP} warm-up requests per target.`,
+    `\n${mode}: answers of ${LONG} and ${SHORT} frames, ${REQUESTS} requests of each per target in ${ROUNDS} interleaved rounds${concurrency > 1 ? `, ${concurrency} at a time` : ""}, after ${WARMUP} warm-up requests per target.${pacing ? ` ${pacing}.` : ""}`,
   );
   console.log("CPU is the serving process's own (all threads); first text = the client holds the first complete text event.\n");
   console.log(

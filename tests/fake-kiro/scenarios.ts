@@ -53,6 +53,11 @@ export type ScenarioStreamOptions = {
    * coalesces them and a reader gets many frames per read (a stream that was held up somewhere).
    */
   chunking?: "random" | "frame" | "burst";
+  /**
+   * With "frame": wait this many milliseconds before each frame after the first instead of one
+   * event-loop turn, as a model generating its answer spaces its events (each one its own read).
+   */
+  frameIntervalMs?: number;
 };
 
 /** One macrotask turn: lets Bun flush the previous chunk to the socket before the next. */
@@ -168,7 +173,7 @@ export function scenarioStream(s: Scenario, opts: ScenarioStreamOptions = {}): R
           continue;
         }
         if (yieldBetween && sent > 0) {
-          await nextTurn();
+          await (opts.frameIntervalMs ? Bun.sleep(opts.frameIntervalMs) : nextTurn());
           if (cancelled) break;
         }
         sent++;

@@ -127,6 +127,8 @@ export type FakeKiroOptions = {
   requireProfileArn?: boolean;
   /** How chat bodies are cut into writes (see ScenarioStreamOptions.chunking); default "random". */
   chunking?: "random" | "frame" | "burst";
+  /** With chunking "frame": milliseconds between frames (see ScenarioStreamOptions.frameIntervalMs). */
+  frameIntervalMs?: number;
 };
 
 export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKiro> {
@@ -187,7 +189,7 @@ export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKir
       }
     };
     req.signal.addEventListener("abort", countAbort, { once: true });
-    const inner = scenarioStream(withRealContextUsage(scenario, rec.body), { seed: seed++, chunking: opts.chunking });
+    const inner = scenarioStream(withRealContextUsage(scenario, rec.body), { seed: seed++, chunking: opts.chunking, frameIntervalMs: opts.frameIntervalMs });
     const reader = inner.getReader();
     const body = new ReadableStream<Uint8Array>({
       async pull(controller) {

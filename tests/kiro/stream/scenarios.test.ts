@@ -29,6 +29,17 @@ describe("scenarioStream", () => {
     expect(textOf(evs)).toBe("slow answer");
   });
 
+  test("frame chunking with an interval: one chunk per frame, each after the interval", async () => {
+    const s = textScenario("paced like a model", { chunks: 4 });
+    const t0 = performance.now();
+    const chunks = await chunksOf(scenarioStream(s, { chunking: "frame", frameIntervalMs: 25 }));
+    const elapsed = performance.now() - t0;
+    expect(concatBytes(chunks)).toEqual(scenarioBytes(s));
+    // One write per frame: the scenario's text frames plus its usage frames.
+    expect(chunks.length).toBe(s.steps.length);
+    expect(elapsed).toBeGreaterThanOrEqual((chunks.length - 1) * 25 - 5);
+  });
+
   test("cancel during a delay stops the stream", async () => {
     const stream = scenarioStream(stallScenario("x", { beforeMs: 10_000 }));
     const reader = stream.getReader();
