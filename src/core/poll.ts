@@ -27,6 +27,11 @@ export async function nextOf<T>(p: Pick<PollIterator<T>, "poll" | "ready">): Pro
   }
 }
 
+/** One item at a time from batches of items (readers that take events one by one: non-stream routes, tests); lazy: nothing is read before the first `next()`. */
+export async function* flatten<T>(batches: AsyncIterable<T[]>): AsyncGenerator<T> {
+  for await (const b of batches) yield* b;
+}
+
 export function isPollIterator<T>(it: AsyncIterator<T>): it is PollIterator<T> {
   return typeof (it as Partial<PollIterator<T>>).poll === "function";
 }

@@ -21,6 +21,7 @@ import { KiroError, SYNTHETIC_REASONS } from "./errors";
 import { classifyResponse, upstreamFetchHeld } from "./http";
 import { buildKiroRequest } from "./request/build";
 import { kiroHeaders } from "./request/headers";
+import { flatten } from "../core/poll";
 import { decodeKiroBatches } from "./stream/decode";
 
 export type KiroCredentials = {
@@ -175,7 +176,3 @@ export async function openChat(
   throw last ?? new KiroError("endpoint_unavailable", "no upstream endpoint configured");
 }
 
-/** One event at a time from batches; lazy, so it only reads the body when consumed. */
-async function* flatten<T>(batches: AsyncIterable<T[]>): AsyncGenerator<T> {
-  for await (const b of batches) yield* b;
-}

@@ -22,11 +22,6 @@ import type { TurnLog } from "./record";
  */
 export type RelaySource = Omit<Opened, "lease"> & { lease?: Opened["lease"] };
 
-/** One event at a time from the relayed batches (non-stream routes, tests). */
-export async function* flatten<T>(batches: AsyncIterable<T[]>): AsyncGenerator<T> {
-  for await (const b of batches) yield* b;
-}
-
 /**
  * The relayed batches, one per upstream batch that has something left after the guard (never an
  * empty one), then the tail (final usage and stop). A PollIterator: polled by the SSE writer, each

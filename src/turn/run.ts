@@ -16,7 +16,8 @@ import { toTurnError } from "./errors";
 import { planWebSearch } from "../core/web-search";
 import { openWithFailover } from "./open";
 import { TurnLog, subjectOf } from "./record";
-import { flatten, relay, type RelaySource } from "./relay";
+import { flatten } from "../core/poll";
+import { relay, type RelaySource } from "./relay";
 import { openServerToolTurn } from "./server-tools";
 
 export type { Turn, TurnContext, TurnDeps } from "./types";

@@ -6,7 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { chunkBody, type BodyQueue } from "../../src/kiro/chunk-body";
 import { decodeKiroBatches } from "../../src/kiro/stream/decode";
-import { DONE, isPollIterator, nextOf, pollable } from "../../src/core/poll";
+import { DONE, flatten, isPollIterator, nextOf, pollable } from "../../src/core/poll";
 import { encodeEvent } from "../fake-kiro/frames";
 
 describe("pollable", () => {
@@ -100,4 +100,22 @@ test("pollable: a read still under way when return() is called is not handed out
   resolveRead({ done: false, value: 7 });
   await waiting;
   expect(p.poll()).toBe(DONE);
+});
+
+test("flatten: items in order across batches (empty ones too), read only when asked", async () => {
+  let pulled = 0;
+  async function* batches() {
+    for (const b of [[1, 2], [], [3], [4, 5]]) {
+      pulled++;
+      yield b;
+    }
+  }
+  const it = flatten(batches());
+  expect(pulled).toBe(0);
+  expect(await it.next()).toEqual({ done: false, value: 1 });
+  expect(pulled).toBe(1);
+  const rest: number[] = [];
+  for await (const x of it) rest.push(x);
+  expect(rest).toEqual([2, 3, 4, 5]);
+  expect(pulled).toBe(4);
 });

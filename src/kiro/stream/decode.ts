@@ -11,7 +11,7 @@
  * The end of the HTTP body is the end of the turn: the upstream has no terminal event.
  */
 import type { CanonicalEvent, StopReason, Usage } from "../../core/canonical";
-import { DONE, nextOf, type PollIterator } from "../../core/poll";
+import { DONE, flatten, nextOf, type PollIterator } from "../../core/poll";
 import { KiroError } from "../errors";
 import { chunkSource, type ChunkSource } from "./chunks";
 import { streamExceptionToError } from "./exceptions";
@@ -47,11 +47,9 @@ export type DecodeKiroStreamOptions = {
 
 type Json = Record<string, unknown>;
 
-export async function* decodeKiroStream(
-  body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
-  opts: DecodeKiroStreamOptions,
-): AsyncGenerator<CanonicalEvent> {
-  for await (const batch of decodeKiroBatches(body, opts)) yield* batch;
+/** The decoded events one at a time (decodeKiroBatches, flattened). */
+export function decodeKiroStream(body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>, opts: DecodeKiroStreamOptions): AsyncGenerator<CanonicalEvent> {
+  return flatten(decodeKiroBatches(body, opts));
 }
 
 /** Events per batch at most: one batch per poll, so this bounds how long a batch holds output back. */
