@@ -118,7 +118,8 @@ export async function getUsageLimits(
 
 /**
  * Model lists fetched in the last 30 minutes, per account: the owner (the pool's quota poller)
- * holds one, so two servers in one process never share an answer.
+ * holds one, so two servers in one process never share an answer. Each new list drops the
+ * expired ones, so an account removed from the pool leaves nothing behind for longer than that.
  */
 export class ModelListCache {
   private readonly lists = new Map<string, { at: number; models: AvailableModel[] }>();
@@ -134,7 +135,13 @@ export class ModelListCache {
   }
 
   set(key: string, now: number, models: AvailableModel[]): void {
+    for (const [k, v] of this.lists) if (now - v.at >= MODELS_CACHE_MS) this.lists.delete(k);
     this.lists.set(key, { at: now, models });
+  }
+
+  /** Lists held (fresh or not yet dropped). */
+  get size(): number {
+    return this.lists.size;
   }
 }
 

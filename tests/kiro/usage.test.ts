@@ -11,6 +11,7 @@ import {
   ModelListCache,
   listAvailableProfiles,
   quotaFromUsageLimits,
+  type AvailableModel,
 } from "../../src/kiro/usage";
 import { useFakeKiro } from "../support/kiro";
 
@@ -121,6 +122,18 @@ describe("side calls against the fake", () => {
     now += 2 * 60_000;
     await listAvailableModels(c, kiro.upstream, { cache, now: () => now });
     expect(calls()).toBe(4);
+  });
+
+  test("ModelListCache: a new list drops the expired ones (an account gone from the pool is not kept)", () => {
+    const cache = new ModelListCache();
+    const list = [{ modelId: "claude-sonnet-4.5" }] as AvailableModel[];
+    cache.set("removed-account", 0, list);
+    cache.set("other", 10 * 60_000, list);
+    expect(cache.size).toBe(2);
+    cache.set("other", 30 * 60_000, list);
+    expect(cache.fresh("removed-account", 30 * 60_000)).toBeUndefined();
+    expect(cache.size).toBe(1);
+    expect(cache.fresh("other", 30 * 60_000)).toBe(list);
   });
 
   test("listAvailableProfiles: IdC account finds its ARN; Builder ID gets 403", async () => {
