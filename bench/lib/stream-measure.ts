@@ -36,11 +36,13 @@ export async function measure(targets: Target[], { long: LONG, short: SHORT, req
     for (const ns of prev.w.threads.values()) prev.w.cpuNs += ns;
   };
   for (let round = 0; round < ROUNDS; round++) {
-    // Alternate which length goes first, so neither always inherits the other's leftovers,
-    // and which route: a process's last window of a round also holds its idle time until the next.
+    // Alternate which length goes first, so neither always inherits the other's leftovers, and
+    // rotate the routes after the passthrough, so each is a round's last as often as the others:
+    // a process's last window of a round also holds its idle time until the next.
     const lengths = round % 2 ? [LONG, SHORT] : [SHORT, LONG];
-    const order = targets.map((t, i) => [i, t] as const);
-    if (round % 2) order.splice(1, order.length - 1, ...order.slice(1).reverse());
+    const rest = targets.slice(1).map((t, k) => [k + 1, t] as const);
+    const shift = round % Math.max(1, rest.length);
+    const order = [[0, targets[0]!] as const, ...rest.slice(shift), ...rest.slice(0, shift)];
     for (const [i, t] of order) {
       for (const frames of lengths) {
         const snap = trackers.get(t.pid)!.mark();
