@@ -175,4 +175,3 @@ export async function openChat(
   }
   throw last ?? new KiroError("endpoint_unavailable", "no upstream endpoint configured");
 }
-
