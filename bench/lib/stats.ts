@@ -1,4 +1,5 @@
-/** Small statistics for the bench scripts: percentiles, medians, and a per-round straight-line fit of cost against answer length. */
+/** Small statistics for the bench scripts: percentiles, medians, a bootstrap interval, and a per-round straight-line fit of cost against answer length. */
+import { prng } from "../../tests/fake-kiro/scenarios";
 
 /**
  * The value at fraction `p` (0–1) of `xs` sorted ascending (nearest rank, rounded down; `xs` is not
@@ -27,4 +28,20 @@ export function lineFit(short: number, long: number, S: number[], L: number[]): 
   const perFrame = L.map((l, r) => (l - S[r]!) / (long - short));
   const fixed = S.map((s, r) => s - short * perFrame[r]!);
   return { fixed, perFrame };
+}
+
+/**
+ * How far a median of few values can be trusted: the `lo`–`hi` percentiles (default 5 and 95) of the
+ * medians of `resamples` resamples of `xs` with replacement (a percentile bootstrap; seeded, so the
+ * same values give the same interval).
+ */
+export function medianInterval(xs: number[], lo = 0.05, hi = 0.95, resamples = 2000): [number, number] {
+  const rand = prng(1);
+  const meds = new Float64Array(resamples);
+  const pick = new Array<number>(xs.length);
+  for (let r = 0; r < resamples; r++) {
+    for (let k = 0; k < xs.length; k++) pick[k] = xs[Math.floor(rand() * xs.length)]!;
+    meds[r] = median(pick);
+  }
+  return [pct(meds, lo), pct(meds, hi)];
 }
