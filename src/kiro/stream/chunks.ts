@@ -6,7 +6,7 @@
  * stores a timestamp per read.
  */
 import { KiroError } from "../errors";
-import { isPollIterator, pollable, type PollIterator } from "../../core/poll";
+import { pollable, type PollIterator } from "../../core/poll";
 
 export type ChunkSource = {
   /** The next chunk; undefined: none yet (await `ready()`); null: the body ended. Throws the read's failure. */
@@ -27,7 +27,7 @@ export function chunkSource(body: ReadableStream<Uint8Array> | AsyncIterable<Uin
     release = () => r.releaseLock();
   } else {
     const it = body[Symbol.asyncIterator]();
-    src = isPollIterator(it) ? it : pollable(it);
+    src = pollable(it);
     cancel = async () => it.return?.();
   }
   let last = Date.now();
