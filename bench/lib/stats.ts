@@ -1,5 +1,4 @@
-/** Small statistics for the bench scripts: percentiles, medians, a bootstrap interval, and a per-round straight-line fit of cost against answer length. */
-import { prng } from "../../tests/fake-kiro/scenarios";
+/** Small statistics for the bench scripts: percentiles, medians, an interval for a median, and a per-round straight-line fit of cost against answer length. */
 
 /**
  * The value at fraction `p` (0–1) of `xs` sorted ascending (nearest rank, rounded down; `xs` is not
@@ -31,17 +30,25 @@ export function lineFit(short: number, long: number, S: number[], L: number[]): 
 }
 
 /**
- * How far a median of few values can be trusted: the `lo`–`hi` percentiles (default 5 and 95) of the
- * medians of `resamples` resamples of `xs` with replacement (a percentile bootstrap; seeded, so the
- * same values give the same interval).
+ * How far a median of few values can be trusted: the interval between the k-th smallest and the
+ * k-th largest of `xs`, with k as large as keeps the chance that it holds the true median at least
+ * `level` (each value falls below the median with probability ½, so that chance is binomial: the
+ * distribution-free interval of the sign test). Returns the bounds and that chance; with too few
+ * values for `level` (under 5 for 90 %) it is the whole range, with its lower chance.
  */
-export function medianInterval(xs: number[], lo = 0.05, hi = 0.95, resamples = 2000): [number, number] {
-  const rand = prng(1);
-  const meds = new Float64Array(resamples);
-  const pick = new Array<number>(xs.length);
-  for (let r = 0; r < resamples; r++) {
-    for (let k = 0; k < xs.length; k++) pick[k] = xs[Math.floor(rand() * xs.length)]!;
-    meds[r] = median(pick);
+export function medianInterval(xs: number[], level = 0.9): { lo: number; hi: number; coverage: number } {
+  const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+  const n = s.length;
+  // below[j] = P(Binomial(n, ½) ≤ j)
+  const below: number[] = [];
+  let term = 0.5 ** n;
+  let sum = 0;
+  for (let j = 0; j <= n; j++) {
+    sum += term;
+    below.push(sum);
+    term = (term * (n - j)) / (j + 1);
   }
-  return [pct(meds, lo), pct(meds, hi)];
+  let k = 1;
+  while (k + 1 <= n - k && 1 - 2 * below[k]! >= level) k++;
+  return { lo: s[k - 1] ?? NaN, hi: s[n - k] ?? NaN, coverage: n ? 1 - 2 * below[k - 1]! : 0 };
 }

@@ -54,17 +54,17 @@ export function report(mode: string, targets: Target[], m: Measurement, { long: 
 
 /**
  * How far the table's median ratio can be trusted: the per-round ratios of the long answers, as
- * quartiles and extremes, and a 90 % bootstrap interval of their median (the table's value). Two
+ * quartiles and extremes, and an interval that holds their true median (the table's value) with at least 90 % chance. Two
  * identical servers side by side differ by up to ~0.1 here.
  */
 function printSpread(targets: Target[], base: number[], rounds: (i: number) => number[], long: number): void {
-  console.log(`\nPer-round × passthrough at ${long} frames, quartiles (lowest–highest), and a 90 % interval of the median:`);
+  console.log(`\nPer-round × passthrough at ${long} frames, quartiles (lowest–highest), and an interval for the median (its chance):`);
   for (const [i, t] of targets.entries()) {
     if (i === 0) continue;
     const r = rounds(i).map((l, k) => l / base[k]!);
     const q = [0.25, 0.5, 0.75].map((p) => pct(r, p).toFixed(2)).join(" / ");
-    const [lo, hi] = medianInterval(r);
-    console.log(`  ${t.name.padEnd(27)}${q}  (${Math.min(...r).toFixed(2)}–${Math.max(...r).toFixed(2)})  median ${lo.toFixed(2)}–${hi.toFixed(2)}`);
+    const ci = medianInterval(r);
+    console.log(`  ${t.name.padEnd(27)}${q}  (${Math.min(...r).toFixed(2)}–${Math.max(...r).toFixed(2)})  median ${ci.lo.toFixed(2)}–${ci.hi.toFixed(2)} (${Math.round(ci.coverage * 100)} %)`);
   }
 }
 
