@@ -1,4 +1,4 @@
-/** Small statistics for the bench scripts: percentiles, medians, an interval for a median, and a per-round straight-line fit of cost against answer length. */
+/** Small statistics for the bench scripts: percentiles, medians, an interval for a median, a ratio of totals, and a per-round straight-line fit of cost against answer length. */
 
 /**
  * The value at fraction `p` (0–1) of `xs` sorted ascending (nearest rank, rounded down; `xs` is not
@@ -15,6 +15,21 @@ export const mean = (xs: ArrayLike<number>): number => {
   for (let i = 0; i < xs.length; i++) sum += xs[i]!;
   return sum / xs.length;
 };
+
+/**
+ * Σ a / Σ b over the rounds both have (each round's a and b are per-request costs of windows of
+ * equal size, so this is the ratio of the two totals); NaN rounds are left out of both sums.
+ */
+export function ratioOfTotals(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let sa = 0;
+  let sb = 0;
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    if (Number.isNaN(a[i]!) || Number.isNaN(b[i]!)) continue;
+    sa += a[i]!;
+    sb += b[i]!;
+  }
+  return sa / sb;
+}
 
 /** The median of `xs` (for an even count, the upper of the two middle values). */
 export const median = (xs: ArrayLike<number>): number => pct(xs, 0.5);

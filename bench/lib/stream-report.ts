@@ -4,7 +4,7 @@
  * client reads), the spread of the long answers' ratio over the rounds, CPU by thread, minor page
  * faults, and the window-sum vs /proc/<pid>/stat cross-check.
  */
-import { lineFit, median, medianInterval, pct } from "./stats";
+import { lineFit, median, medianInterval, pct, ratioOfTotals } from "./stats";
 import type { Target } from "./stream-clients";
 import type { Measurement, RunConfig, Window } from "./stream-measure";
 
@@ -56,15 +56,24 @@ export function report(mode: string, targets: Target[], m: Measurement, { long: 
  * How far the table's median ratio can be trusted: the per-round ratios of the long answers, as
  * quartiles and extremes, and an interval that holds their true median (the table's value) with at least 90 % chance. Two
  * identical servers side by side differ by up to ~0.1 here.
+ * Then the ratio of totals: the target's CPU over all its long-answer windows divided by the
+ * passthrough's over all of its own (CPU per request of each, as one number per run). The
+ * passthrough's windows spread far more from round to round than kiro-server's (up to 2×: its two
+ * threads hand each read over, and what that costs depends on where the scheduler puts them), so
+ * a per-round ratio carries that noise whole; the totals average it out over the run.
  */
 function printSpread(targets: Target[], base: number[], rounds: (i: number) => number[], long: number): void {
-  console.log(`\nPer-round × passthrough at ${long} frames, quartiles (lowest–highest), and an interval for the median (its chance):`);
+  console.log(`\nPer-round × passthrough at ${long} frames, quartiles (lowest–highest), an interval for the median (its chance), and the ratio of total CPU:`);
   for (const [i, t] of targets.entries()) {
     if (i === 0) continue;
-    const r = rounds(i).map((l, k) => l / base[k]!);
+    const L = rounds(i);
+    const r = L.map((l, k) => l / base[k]!);
     const q = [0.25, 0.5, 0.75].map((p) => pct(r, p).toFixed(2)).join(" / ");
     const ci = medianInterval(r);
-    console.log(`  ${t.name.padEnd(27)}${q}  (${Math.min(...r).toFixed(2)}–${Math.max(...r).toFixed(2)})  median ${ci.lo.toFixed(2)}–${ci.hi.toFixed(2)} (${Math.round(ci.coverage * 100)} %)`);
+    const totals = ratioOfTotals(L, base);
+    console.log(
+      `  ${t.name.padEnd(27)}${q}  (${Math.min(...r).toFixed(2)}–${Math.max(...r).toFixed(2)})  median ${ci.lo.toFixed(2)}–${ci.hi.toFixed(2)} (${Math.round(ci.coverage * 100)} %)  totals ${totals.toFixed(2)}`,
+    );
   }
 }
 
