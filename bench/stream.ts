@@ -48,8 +48,8 @@
  * that declares the hosted web search (as Codex always does) beside a plain one.
  *
  * --cpu-prof DIR starts kiro-server under `bun --cpu-prof` (profile written to DIR when the server
- * stops; the passthrough's to DIR/passthrough); use it with --mode burst --route chat to profile
- * one route, and read it with `bun bench/lib/cpuprofile.ts FILE`.
+ * stops; the passthrough's to DIR/passthrough, a --baseline server's to DIR/baseline); use it with
+ * --mode burst --route chat to profile one route, and read it with `bun bench/lib/cpuprofile.ts FILE`.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -214,7 +214,8 @@ async function startAll(mode: string, accounts = 1, withBaseline = true): Promis
     started.push(server.proc);
     let baseline: typeof server | undefined;
     if (BASELINE && withBaseline) {
-      baseline = spawnServer(resolve(BASELINE), dir, "baseline.db", apiUrl, authUrl, oidcUrl, tokens, [], BASELINE_ENV);
+      const baseProf = CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${resolve(CPU_PROF, "baseline")}`, `--cpu-prof-interval=${PROF_INTERVAL}`] : [];
+      baseline = spawnServer(resolve(BASELINE), dir, "baseline.db", apiUrl, authUrl, oidcUrl, tokens, baseProf, BASELINE_ENV);
       started.push(baseline.proc);
     }
     for (const sv of [server, baseline]) if (sv) await untilServing(sv.proc, sv.url, CLIENT_KEY);

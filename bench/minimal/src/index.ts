@@ -16,8 +16,17 @@
  *   bun bench/stream.ts --route messages --baseline bench/minimal --open 0
  *   bun bench/stream.ts --route responses --baseline bench/minimal --open 0
  *
+ * MINIMAL_RAW=1 (with --baseline-env) makes it a third floor, the JavaScript byte relay: the same
+ * socket client and direct stream, each network read written to the client as it came, with no
+ * decoding or encoding at all (one SSE event carrying the bench's first-text marker goes first,
+ * `event: message_stop` last, so the bench's checks of a /v1/messages answer pass). It shows what
+ * touching every read from JavaScript costs before any conversion:
+ *
+ *   bun bench/stream.ts --route messages --baseline bench/minimal --baseline-env MINIMAL_RAW=1 --open 0
+ *
  * It reads what bench/stream.ts gives a server (PORT, KIRO_API_URL, KIRO_AUTH_URL and the
  * account's refresh token in KIRO_AUTH_TOKEN) and serves POST /v1/messages and /v1/responses only.
+ * It exits on SIGTERM, so that `bun --cpu-prof` (bench/stream.ts --cpu-prof) writes its profile.
  */
 import type { CanonicalEvent } from "../../../src/core/canonical";
 import { AnthropicStreamEncoder } from "../../../src/dialects/anthropic/encode-stream";
@@ -51,6 +60,7 @@ const headers = kiroHeaders({ accessToken, machineId: "0".repeat(64), authKind: 
 const template = promptTemplate();
 const socket = process.env.MINIMAL_HTTP === "fetch" ? undefined : new StreamHttpClient();
 const model = template.model;
+const RAW = process.env.MINIMAL_RAW === "1";
 
 type Body = { messages?: Array<{ content?: unknown }>; input?: unknown; model?: string };
 const USAGE: CanonicalEvent = { type: "usage", usage: { inputTokens: 10, outputTokens: 1 } };
@@ -75,6 +85,7 @@ Bun.serve({
       if (!up.ok || !up.body) return new Response(await up.text(), { status: up.status });
       chunks = up.body;
     }
+    if (RAW) return rawRelay(chunks as AsyncIterable<Uint8Array>);
     const batches = decodeKiroBatches(chunks, { restoreToolName: (name) => name, thinkingTags: false });
     if (path === "/v1/responses") return responsesStream(batches, body);
     const enc = new AnthropicStreamEncoder("msg_minimal", model.requested, 10);
@@ -147,3 +158,24 @@ function responsesStream(batches: AsyncIterable<CanonicalEvent[]>, body: Body): 
   } as unknown as UnderlyingDefaultSource<Uint8Array>);
   return new Response(stream, { headers: { "content-type": "text/event-stream; charset=utf-8" } });
 }
+
+/** MINIMAL_RAW: the upstream's reads written to the client untouched (no conversion at all). */
+function rawRelay(chunks: AsyncIterable<Uint8Array>): Response {
+  const reads = chunks[Symbol.asyncIterator]();
+  const stream = new ReadableStream({
+    type: "direct",
+    async pull(controller: ReadableStreamDirectController) {
+      controller.write('event: raw\ndata: {"type":"text_delta"}\n\n');
+      controller.flush();
+      for (let r = await reads.next(); !r.done; r = await reads.next()) {
+        controller.write(r.value);
+        controller.flush();
+      }
+      controller.write("event: message_stop\n\n");
+      controller.close();
+    },
+  } as unknown as UnderlyingDefaultSource<Uint8Array>);
+  return new Response(stream, { headers: { "content-type": "text/event-stream; charset=utf-8" } });
+}
+
+process.on("SIGTERM", () => process.exit(0));
