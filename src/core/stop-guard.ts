@@ -5,7 +5,7 @@
  * chunk decides it. max_tokens counts text, thinking and tool-argument JSON (see TokenBudget).
  */
 import type { CanonicalEvent, StopReason } from "./canonical";
-import { countTextTokens } from "./tokens/estimate";
+import { textTokenCount } from "./tokens/estimate";
 import { sharedTokenizer } from "./tokens/tokenizer";
 
 export type GuardStop = { reason: StopReason; stopSequence?: string };
@@ -18,6 +18,8 @@ export type StopGuardOptions = {
    * no such switch and the model is only asked, so the turn ends after the first complete call.
    */
   singleToolCall?: boolean;
+  /** Tokens in a text (the server's InputTokenEstimator.countText, which remembers pieces); default: a count from nothing. */
+  countText?: (text: string) => number;
 };
 
 /** The first `n` tokens of `text` as text (used to cut the delta that crosses max_tokens). */
@@ -59,7 +61,10 @@ class TokenBudget {
   private readonly margin: number;
   exhausted = false;
 
-  constructor(private readonly max: number) {
+  constructor(
+    private readonly max: number,
+    private readonly count: (text: string) => number,
+  ) {
     this.margin = Math.max(64, Math.ceil(max * 0.05));
   }
 
@@ -69,11 +74,11 @@ class TokenBudget {
     if (!this.exactMode) {
       if (this.sample.length < SAMPLE_CHARS) this.sample += text.slice(0, SAMPLE_CHARS - this.sample.length);
       if (this.bytes + bytes < this.max) return this.take(text, bytes);
-      this.ratio ??= this.sample.length ? countTextTokens(this.sample) / this.sample.length : 1;
+      this.ratio ??= this.sample.length ? this.count(this.sample) / this.sample.length : 1;
       if (Math.ceil(this.ratio * (this.chars + text.length)) < this.max - this.margin) return this.take(text, bytes);
       this.exactMode = true;
       // Short answers are still wholly inside the sample: count them exactly.
-      this.confirmed = this.chars <= SAMPLE_CHARS ? countTextTokens(this.sample.slice(0, this.chars)) : Math.round(this.ratio * this.chars);
+      this.confirmed = this.chars <= SAMPLE_CHARS ? this.count(this.sample.slice(0, this.chars)) : Math.round(this.ratio * this.chars);
     }
     if (this.confirmed + this.pendingBytes + bytes < this.max) {
       this.pending.push(text);
@@ -81,7 +86,7 @@ class TokenBudget {
       return text;
     }
     this.settle();
-    const n = countTextTokens(text);
+    const n = this.count(text);
     if (this.confirmed + n < this.max) {
       this.confirmed += n;
       return text;
@@ -104,7 +109,7 @@ class TokenBudget {
 
   private settle(): void {
     if (!this.pending.length) return;
-    this.confirmed += countTextTokens(this.pending.join(""));
+    this.confirmed += this.count(this.pending.join(""));
     this.pending = [];
     this.pendingBytes = 0;
   }
@@ -122,7 +127,7 @@ export class StopGuard {
   constructor(o: StopGuardOptions) {
     this.stopSequences = o.stopSequences.filter((s) => s.length > 0);
     this.maxSeqLen = Math.max(0, ...this.stopSequences.map((s) => s.length));
-    this.budget = new TokenBudget(o.maxTokens);
+    this.budget = new TokenBudget(o.maxTokens, o.countText ?? textTokenCount());
     this.singleToolCall = o.singleToolCall === true;
   }
 

@@ -8,7 +8,7 @@
  * tool-argument JSON.
  */
 import type { Usage } from "./canonical";
-import { countTextTokens } from "./tokens/estimate";
+import { textTokenCount } from "./tokens/estimate";
 
 /**
  * Characters tokenized exactly; longer output is extrapolated from this sample (bounded CPU).
@@ -27,6 +27,9 @@ export class OutputMeter {
   private sample = "";
   private chars = 0;
 
+  /** `count`: tokens in a text (the server's InputTokenEstimator.countText, which remembers pieces). */
+  constructor(private readonly count: (text: string) => number = textTokenCount()) {}
+
   add(text: string): void {
     if (!text) return;
     this.chars += text.length;
@@ -39,7 +42,7 @@ export class OutputMeter {
 
   estimateTokens(): number {
     if (this.chars === 0) return 0;
-    const exact = countTextTokens(this.sample);
+    const exact = this.count(this.sample);
     if (this.chars <= this.sample.length) return exact;
     return Math.ceil((exact * this.chars) / this.sample.length);
   }

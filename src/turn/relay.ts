@@ -28,7 +28,7 @@ export type RelaySource = Omit<Opened, "lease"> & { lease?: Opened["lease"] };
  * upstream batch is relayed in the same call that decoded it.
  */
 export function relay(
-  s: Pick<TurnDeps, "calibration">,
+  s: Pick<TurnDeps, "calibration" | "tokens">,
   req: CanonicalRequest,
   estimatedInputTokens: number,
   o: RelaySource,
@@ -50,7 +50,7 @@ const enum Phase {
 
 class Relay implements PollIterator<CanonicalEvent[]> {
   private readonly guard: StopGuard;
-  private readonly meter = new OutputMeter();
+  private readonly meter: OutputMeter;
   private readonly upstreamUsage: Partial<Usage> = {};
   private readonly up: PollIterator<CanonicalEvent[]>;
   private pct: number | undefined;
@@ -67,14 +67,16 @@ class Relay implements PollIterator<CanonicalEvent[]> {
   private failure: TurnError | undefined;
 
   constructor(
-    private readonly s: Pick<TurnDeps, "calibration">,
+    private readonly s: Pick<TurnDeps, "calibration" | "tokens">,
     private readonly req: CanonicalRequest,
     private readonly estimatedInputTokens: number,
     private readonly o: RelaySource,
     private readonly ctx: TurnContext,
     private readonly log: TurnLog,
   ) {
-    this.guard = new StopGuard({ stopSequences: req.stopSequences, maxTokens: req.maxTokens, singleToolCall: req.parallelToolCalls === false });
+    const countText = (text: string) => s.tokens.countText(text);
+    this.guard = new StopGuard({ stopSequences: req.stopSequences, maxTokens: req.maxTokens, singleToolCall: req.parallelToolCalls === false, countText });
+    this.meter = new OutputMeter(countText);
     this.up = pollable(o.iterator);
     this.first = o.first;
     this.upstreamDone = o.first === undefined;

@@ -26,7 +26,7 @@ export type TurnDeps = {
   log: Logger;
   upstream: KiroUpstreamConfig;
   calibration: InputCalibration;
-  tokens: Pick<InputTokenEstimator, "estimateAsync">;
+  tokens: Pick<InputTokenEstimator, "estimateAsync" | "countText">;
   summaries: TurnSummaries;
   /** The model catalogue: what "valid models" messages name. */
   models: Pick<ModelCatalog, "names" | "notFound">;

@@ -1,5 +1,5 @@
 import type { CanonicalRequest } from "../canonical";
-import { encodedLength, encodedLengthAsync } from "./tokenizer";
+import { TokenCounter } from "./tokenizer";
 
 /**
  * Local input-token estimate with Anthropic's published tokenizer (./tokenizer.ts).
@@ -14,18 +14,27 @@ const EXACT_LIMIT = 1_000_000;
 /** Image estimate (the one Amazon's IDE language server uses): bytes / 1e6 × 1100 tokens. */
 const IMAGE_TOKENS_PER_MB = 1100;
 
-export function countTextTokens(text: string): number {
+/**
+ * Tokens in `text`. `counter` remembers piece counts between calls (a server passes its own,
+ * `InputTokenEstimator.counter`); without one the count starts from nothing (one-off counts, tests).
+ */
+export function countTextTokens(text: string, counter: TokenCounter = new TokenCounter()): number {
   if (!text) return 0;
-  if (text.length <= EXACT_LIMIT) return encodedLength(text);
-  const head = encodedLength(text.slice(0, EXACT_LIMIT));
+  if (text.length <= EXACT_LIMIT) return counter.encodedLength(text);
+  const head = counter.encodedLength(text.slice(0, EXACT_LIMIT));
   return Math.ceil((head * text.length) / EXACT_LIMIT);
 }
 
+/** A text → token count function over one counter (by default a new one, which then remembers what this function counts). */
+export function textTokenCount(counter: TokenCounter = new TokenCounter()): (text: string) => number {
+  return (text) => countTextTokens(text, counter);
+}
+
 /** countTextTokens without blocking: the same number, counted in slices. */
-export async function countTextTokensAsync(text: string): Promise<number> {
+export async function countTextTokensAsync(text: string, counter: TokenCounter = new TokenCounter()): Promise<number> {
   if (!text) return 0;
-  if (text.length <= EXACT_LIMIT) return encodedLengthAsync(text);
-  const head = await encodedLengthAsync(text.slice(0, EXACT_LIMIT));
+  if (text.length <= EXACT_LIMIT) return counter.encodedLengthAsync(text);
+  const head = await counter.encodedLengthAsync(text.slice(0, EXACT_LIMIT));
   return Math.ceil((head * text.length) / EXACT_LIMIT);
 }
 
@@ -49,21 +58,31 @@ function json(v: unknown): string {
  * conversation every turn (Claude Code: a 20–40 KB system prompt and tool list, then a growing
  * history), so counting each segment once saves even the piece-cached count's ~0.06 µs per
  * character (one regex pass) on every later turn. LRU, bounded. One instance per server
- * (`Services.tokens`, created at boot); tests make their own.
+ * (`Services.tokens`, created at boot); tests make their own. Its `counter` (the remembered piece
+ * counts) also serves the server's other counts: an answer's output estimate and max_tokens.
  */
 export class InputTokenEstimator {
   private readonly cache = new Map<string, number>();
+  /** Counts one segment that missed the cache (the tokenizer; tests pass a counting wrapper). */
+  private readonly count: (text: string) => number;
   /** Counts one segment that missed the cache without blocking (request paths). */
   private readonly countAsync: (text: string) => Promise<number>;
+  /** The server's piece counts. */
+  readonly counter = new TokenCounter();
 
   constructor(
     private readonly maxSegments = 4096,
-    /** Counts one segment that missed the cache (the tokenizer; tests pass a counting wrapper). */
-    private readonly count: (text: string) => number = countTextTokens,
+    count?: (text: string) => number,
     countAsync?: (text: string) => Promise<number>,
   ) {
+    this.count = count ?? textTokenCount(this.counter);
     // A test's counting wrapper counts the async path's misses too.
-    this.countAsync = countAsync ?? (count === countTextTokens ? countTextTokensAsync : async (text) => count(text));
+    this.countAsync = countAsync ?? (count ? async (text) => count(text) : (text) => countTextTokensAsync(text, this.counter));
+  }
+
+  /** Tokens in one text, with the server's piece counts (output estimates, max_tokens). */
+  countText(text: string): number {
+    return countTextTokens(text, this.counter);
   }
 
   private key(text: string): string {

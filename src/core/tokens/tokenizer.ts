@@ -36,11 +36,16 @@ import { bpeTokenLengths, parseRanks, readVocab, utf8Binary, type Ranks } from "
 type Tokenizer = ReturnType<typeof getTokenizer>;
 type Loaded = { ranks: Ranks; piece: RegExp; windowPiece: RegExp; special: RegExp };
 
+/**
+ * The vocabulary (rank table and split regexes) and the WASM tokenizer are the same for every
+ * server in a process and never change once built: built once per process, on first use. What
+ * changes with use (the remembered piece counts) lives in each server's TokenCounter.
+ */
 let loaded: Loaded | undefined;
 let wasm: Tokenizer | undefined;
 
 /**
- * Loaded on first use, not at start (~30 ms, ~5 MiB: the rank table as a Map), since many runs
+ * Loaded on first use, not at start (~30 ms, ~1.5 MiB: the rank table of ./bpe.ts), since many runs
  * never count a token. Counting runs in JavaScript (./bpe.ts), not in the published WASM encoder.
  */
 function load(): Loaded {
@@ -67,7 +72,8 @@ export function sharedTokenizer(): Tokenizer {
 }
 
 /**
- * Piece → token count. Two generations bound it: when the young map is full it becomes the old
+ * Piece → token count, remembered: one per server (InputTokenEstimator holds it), so what a server
+ * remembers goes with it. Two generations bound it: when the young map is full it becomes the old
  * one (the previous old one is dropped), and an old hit is promoted, so pieces in use survive.
  * Pieces are at most MAX_CACHED_PIECE characters: 2 × 32k entries ≤ ~6 MiB (typically ~2 MiB:
  * words average under 8 characters).
@@ -75,23 +81,50 @@ export function sharedTokenizer(): Tokenizer {
 const GENERATION = 32_768;
 /** Longer pieces (base64, minified runs) rarely repeat: counted, not kept. */
 const MAX_CACHED_PIECE = 48;
-let young = new Map<string, number>();
-let old = new Map<string, number>();
 
-function pieceTokens(p: string, ranks: Ranks): number {
-  let n = young.get(p);
-  if (n !== undefined) return n;
-  n = old.get(p);
-  if (n === undefined) {
-    n = bpeTokenLengths(utf8Binary(p), ranks);
-    if (p.length > MAX_CACHED_PIECE) return n;
+export class TokenCounter {
+  private young = new Map<string, number>();
+  private old = new Map<string, number>();
+
+  /**
+   * Tokens in `text`, as `tokenizer.encode(text.normalize("NFKC"), "all").length` counts them:
+   * special-token strings (<EOT>, <META>, …) count as one token each, the rest piece by piece.
+   * Synchronous: for text that may be large (client input), use encodedLengthAsync.
+   */
+  encodedLength(text: string): number {
+    const c = new TextCount(text, load(), this);
+    c.run(Number.POSITIVE_INFINITY);
+    return c.total;
   }
-  if (young.size >= GENERATION) {
-    old = young;
-    young = new Map();
+
+  /** The same count as encodedLength, in slices with a macrotask between them (never blocks long). */
+  async encodedLengthAsync(text: string): Promise<number> {
+    const c = new TextCount(text, load(), this);
+    while (!c.run(SLICE_CHARS)) await new Promise<void>((resolve) => setImmediate(resolve));
+    return c.total;
   }
-  young.set(p, n);
-  return n;
+
+  /** Pieces remembered now (both generations). */
+  get remembered(): number {
+    return this.young.size + this.old.size;
+  }
+
+  /** @internal One piece's count, from memory or encoded (TextCount). */
+  pieceTokens(p: string, ranks: Ranks): number {
+    let n = this.young.get(p);
+    if (n !== undefined) return n;
+    n = this.old.get(p);
+    if (n === undefined) {
+      n = bpeTokenLengths(utf8Binary(p), ranks);
+      if (p.length > MAX_CACHED_PIECE) return n;
+    }
+    if (this.young.size >= GENERATION) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+    this.young.set(p, n);
+    return n;
+  }
 }
 
 /**
@@ -135,7 +168,11 @@ class TextCount {
   private long: string | undefined;
   private longPos = 0;
 
-  constructor(text: string, private readonly l: Loaded) {
+  constructor(
+    text: string,
+    private readonly l: Loaded,
+    private readonly pieces: TokenCounter,
+  ) {
     this.t = text.normalize("NFKC");
   }
 
@@ -158,7 +195,7 @@ class TextCount {
           this.longPos = 0;
           break;
         }
-        this.total += pieceTokens(p, this.l.ranks);
+        this.total += this.pieces.pieceTokens(p, this.l.ranks);
         spent += p.length;
         if (spent >= budget) {
           this.pos = re.lastIndex;
@@ -251,22 +288,4 @@ class TextCount {
     }
     return best;
   }
-}
-
-/**
- * Tokens in `text`, as `tokenizer.encode(text.normalize("NFKC"), "all").length` counts them:
- * special-token strings (<EOT>, <META>, …) count as one token each, the rest piece by piece.
- * Synchronous: for text that may be large (client input), use encodedLengthAsync.
- */
-export function encodedLength(text: string): number {
-  const c = new TextCount(text, load());
-  c.run(Number.POSITIVE_INFINITY);
-  return c.total;
-}
-
-/** The same count as encodedLength, in slices with a macrotask between them (never blocks long). */
-export async function encodedLengthAsync(text: string): Promise<number> {
-  const c = new TextCount(text, load());
-  while (!c.run(SLICE_CHARS)) await new Promise<void>((resolve) => setImmediate(resolve));
-  return c.total;
 }

@@ -1,7 +1,12 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { bpeTokenLengths, parseRanks, readVocab, utf8Binary } from "../../../src/core/tokens/bpe";
-import { encodedLength, encodedLengthAsync, sharedTokenizer } from "../../../src/core/tokens/tokenizer";
+import { sharedTokenizer, TokenCounter } from "../../../src/core/tokens/tokenizer";
+
+/** One counter for the file, as one server has one: its remembered pieces carry from case to case. */
+const counter = new TokenCounter();
+const encodedLength = (text: string) => counter.encodedLength(text);
+const encodedLengthAsync = (text: string) => counter.encodedLengthAsync(text);
 
 /** What the published tokenizer counts for the whole text in one WASM call (the reference). */
 const reference = (text: string) => sharedTokenizer().encode(text.normalize("NFKC"), "all").length;
@@ -25,6 +30,18 @@ const ALPHABET = [
 ];
 
 describe("piece-cached token count", () => {
+  test("each counter remembers its own pieces, and a fresh one counts the same", () => {
+    const a = new TokenCounter();
+    const b = new TokenCounter();
+    const text = "The quick brown fox jumps over the lazy dog, twice: the quick brown fox.";
+    const n = a.encodedLength(text);
+    expect(n).toBe(reference(text));
+    expect(a.remembered).toBeGreaterThan(5);
+    expect(b.remembered).toBe(0);
+    expect(b.encodedLength(text)).toBe(n);
+    expect(b.remembered).toBe(a.remembered);
+  });
+
   test("equals the whole-text WASM encode on prose, code, JSON and the Claude Code fixture", () => {
     const texts = [
       readFileSync("README.md", "utf8"),
