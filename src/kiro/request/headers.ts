@@ -26,14 +26,8 @@ export type KiroHeaderInput = {
 export const DEFAULT_KIRO_VERSION = "0.11.107";
 export const SDK_VERSION = "1.0.45";
 
-let osTokenCache: string | undefined;
-
-/** "os/{name}#{release}" as the AWS SDK renders it; computed once (os.release() is a syscall). */
-function osToken(): string {
-  if (osTokenCache) return osTokenCache;
-  const name = process.platform === "win32" ? "win32" : process.platform === "darwin" ? "darwin" : process.platform;
-  return (osTokenCache = `os/${name}#${os.release()}`);
-}
+/** "os/{platform}#{release}" as the AWS SDK renders it: a constant of the machine, read once at load (os.release() is a syscall). */
+const OS_TOKEN = `os/${process.platform}#${os.release()}`;
 
 function nodeVersion(): string {
   return process.versions.node ?? "22.22.0";
@@ -48,7 +42,7 @@ export function kiroHeaders(input: KiroHeaderInput): Record<string, string> {
     authorization: `Bearer ${input.accessToken}`,
     "x-amz-user-agent": `aws-sdk-js/${SDK_VERSION} ${suffix}`,
     "user-agent":
-      `aws-sdk-js/${SDK_VERSION} ua/2.1 ${osToken()} lang/js md/nodejs#${nodeVersion()} ` +
+      `aws-sdk-js/${SDK_VERSION} ua/2.1 ${OS_TOKEN} lang/js md/nodejs#${nodeVersion()} ` +
       `api/codewhispererstreaming#${SDK_VERSION} m/E ${suffix}`,
     "x-amzn-kiro-agent-mode": input.agentMode ?? "vibe",
     "x-amzn-codewhisperer-optout": "true",
