@@ -205,17 +205,16 @@ async function startAll(mode: string, accounts = 1, withBaseline = true): Promis
       body: JSON.stringify({ refreshToken: tokens[0] }),
     });
     const { accessToken } = (await refreshed.json()) as { accessToken: string };
-    const ptProf = CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${resolve(CPU_PROF, "passthrough")}`] : [];
-    const pt = await spawnReady<{ port: number }>([...ptProf, "bench/lib/passthrough.ts"], { PT_API_URL: apiUrl, PT_ACCESS_TOKEN: accessToken });
+    /** `bun --cpu-prof` arguments writing the profile under CPU_PROF/`sub` (none without --cpu-prof). */
+    const profArgs = (sub: string) => (CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${resolve(CPU_PROF, sub)}`, `--cpu-prof-interval=${PROF_INTERVAL}`] : []);
+    const pt = await spawnReady<{ port: number }>([...profArgs("passthrough"), "bench/lib/passthrough.ts"], { PT_API_URL: apiUrl, PT_ACCESS_TOKEN: accessToken });
     started.push(pt.proc);
 
-    const prof = CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${resolve(CPU_PROF)}`, `--cpu-prof-interval=${PROF_INTERVAL}`] : [];
-    const server = spawnServer(ROOT, dir, "kiro.db", apiUrl, authUrl, oidcUrl, tokens, prof, SERVER_ENV);
+    const server = spawnServer(ROOT, dir, "kiro.db", apiUrl, authUrl, oidcUrl, tokens, profArgs("."), SERVER_ENV);
     started.push(server.proc);
     let baseline: typeof server | undefined;
     if (BASELINE && withBaseline) {
-      const baseProf = CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${resolve(CPU_PROF, "baseline")}`, `--cpu-prof-interval=${PROF_INTERVAL}`] : [];
-      baseline = spawnServer(resolve(BASELINE), dir, "baseline.db", apiUrl, authUrl, oidcUrl, tokens, baseProf, BASELINE_ENV);
+      baseline = spawnServer(resolve(BASELINE), dir, "baseline.db", apiUrl, authUrl, oidcUrl, tokens, profArgs("baseline"), BASELINE_ENV);
       started.push(baseline.proc);
     }
     for (const sv of [server, baseline]) if (sv) await untilServing(sv.proc, sv.url, CLIENT_KEY);
