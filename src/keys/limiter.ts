@@ -36,13 +36,20 @@ export type KeyLimitUsage = {
   hits: Record<KeyLimitKind, number>;
 };
 
-type TokenEntry = { at: number; n: number };
-
+/**
+ * One key's last minute. Token entries are two parallel number arrays (when each counted, how
+ * many), not an object per entry: the entries of the last minute outlive the requests that made
+ * them, and small objects allocated among each request's garbage keep otherwise empty heap blocks
+ * of JavaScriptCore resident after traffic (bench/memory.ts).
+ */
 class KeyState {
   requests: number[] = [];
   reqHead = 0;
-  tokens: TokenEntry[] = [];
+  tokAt: number[] = [];
+  tokN: number[] = [];
   tokHead = 0;
+  /** Token entries dropped from the front of the arrays since start: entry k is at index k - tokBase. */
+  tokBase = 0;
   tokenSum = 0;
   inflight = 0;
   hits: Record<KeyLimitKind, number> = { rpm: 0, tpm: 0, concurrency: 0 };
@@ -50,15 +57,33 @@ class KeyState {
   trim(now: number, windowMs: number): void {
     const edge = now - windowMs;
     while (this.reqHead < this.requests.length && this.requests[this.reqHead]! <= edge) this.reqHead++;
-    while (this.tokHead < this.tokens.length && this.tokens[this.tokHead]!.at <= edge) this.tokenSum -= this.tokens[this.tokHead++]!.n;
+    while (this.tokHead < this.tokAt.length && this.tokAt[this.tokHead]! <= edge) this.tokenSum -= this.tokN[this.tokHead++]!;
     if (this.reqHead > 32 && this.reqHead * 2 > this.requests.length) {
       this.requests = this.requests.slice(this.reqHead);
       this.reqHead = 0;
     }
-    if (this.tokHead > 32 && this.tokHead * 2 > this.tokens.length) {
-      this.tokens = this.tokens.slice(this.tokHead);
+    if (this.tokHead > 32 && this.tokHead * 2 > this.tokAt.length) {
+      this.tokAt = this.tokAt.slice(this.tokHead);
+      this.tokN = this.tokN.slice(this.tokHead);
+      this.tokBase += this.tokHead;
       this.tokHead = 0;
     }
+  }
+
+  /** Counts `n` tokens at `at`; returns the entry's number (for release). */
+  addTokens(at: number, n: number): number {
+    this.tokAt.push(at);
+    this.tokN.push(n);
+    this.tokenSum += n;
+    return this.tokBase + this.tokAt.length - 1;
+  }
+
+  /** Takes entry `k`'s tokens out of the sum, if it is still in the window (trim first). */
+  release(k: number): void {
+    const i = k - this.tokBase;
+    if (i < this.tokHead || i >= this.tokAt.length) return;
+    this.tokenSum -= this.tokN[i]!;
+    this.tokN[i] = 0;
   }
 
   requestCount(): number {
@@ -88,9 +113,7 @@ export class KeyLimiter {
     }
     st.requests.push(now);
     st.inflight++;
-    const held: TokenEntry = { at: now, n: Math.max(0, Math.round(estimatedTokens)) };
-    st.tokens.push(held);
-    st.tokenSum += held.n;
+    const held = st.addTokens(now, Math.max(0, Math.round(estimatedTokens)));
     let finished = false;
     return {
       done: (actualTokens: number) => {
@@ -101,13 +124,9 @@ export class KeyLimiter {
         // takes its place, timed at the end of the request.
         const t = this.now();
         st.trim(t, this.windowMs);
-        if (held.at > t - this.windowMs) st.tokenSum -= held.n;
-        held.n = 0;
+        st.release(held);
         const n = Math.max(0, Math.round(actualTokens));
-        if (n > 0) {
-          st.tokens.push({ at: t, n });
-          st.tokenSum += n;
-        }
+        if (n > 0) st.addTokens(t, n);
       },
     };
   }
@@ -145,10 +164,9 @@ export class KeyLimiter {
       // When enough tokens leave the window for this request to fit (or the window is empty).
       let sum = st.tokenSum;
       let at = now;
-      for (let i = st.tokHead; i < st.tokens.length; i++) {
-        const e = st.tokens[i]!;
-        sum -= e.n;
-        at = e.at + this.windowMs;
+      for (let i = st.tokHead; i < st.tokAt.length; i++) {
+        sum -= st.tokN[i]!;
+        at = st.tokAt[i]! + this.windowMs;
         if (sum < key.tpmLimit && (sum === 0 || sum + est <= key.tpmLimit)) break;
       }
       return { kind: "tpm", message: `this API key's limit of ${key.tpmLimit} tokens per minute is reached (${st.tokenSum} used in the last minute)`, retryInMs: at - now };

@@ -103,6 +103,30 @@ describe("KeyLimiter", () => {
     admitted(l.admit(k, 700)).done(0);
   });
 
+  test("a held estimate is released right after the window's old entries were compacted away, and not twice once it left the window", () => {
+    const c = clock();
+    const l = new KeyLimiter({ now: c.now });
+    const k = key("a", { tpmLimit: 1_000_000 });
+    const long = admitted(l.admit(k, 50_000));
+    // 100 short requests, one a second: the first 40 leave the window and get compacted away.
+    for (let i = 0; i < 100; i++) {
+      c.advance(1000);
+      admitted(l.admit(k, 10)).done(7);
+    }
+    expect(l.usage("a").tokensLastMinute).toBe(60 * 7);
+    // The long request (admitted 100 s ago, its estimate long out of the window) ends now.
+    long.done(1000);
+    expect(l.usage("a").tokensLastMinute).toBe(60 * 7 + 1000);
+    // One admitted and ended while the window still holds its estimate.
+    const short = admitted(l.admit(k, 300));
+    expect(l.usage("a").tokensLastMinute).toBe(60 * 7 + 1300);
+    for (let i = 0; i < 70; i++) admitted(l.admit(k, 0)).done(0);
+    short.done(5);
+    expect(l.usage("a").tokensLastMinute).toBe(60 * 7 + 1005);
+    c.advance(61_000);
+    expect(l.usage("a").tokensLastMinute).toBe(0);
+  });
+
   test("a request larger than the limit passes on an empty minute (else it could never pass)", () => {
     const c = clock();
     const l = new KeyLimiter({ now: c.now });
