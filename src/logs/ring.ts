@@ -8,7 +8,7 @@ import type { EventBus, LogEvent } from "./bus";
  * during a request is allocated among that request's short-lived objects, and the few hundred
  * lines a ring holds then keep hundreds of otherwise empty blocks of JavaScriptCore's heap
  * resident after traffic (the collector does not move objects). Measured with bench/memory.ts
- * (from source, 1,000 requests, settled): 85.3 → 83.7 MiB without the ring's objects.
+ * (from source, 1,000 requests, settled): 85.3 → 83.7 MiB without the ring's line objects.
  * `recent()` parses the lines back; what the panel shows of a line (its fields rendered as text,
  * JSON for non-strings) reads the same after the round trip. A line whose JSON is longer than
  * MAX_LINE_BYTES is kept with its message cut and its fields left out.
