@@ -59,7 +59,7 @@ import { freePort, ROOT, spawnReady, untilServing, type Proc } from "./lib/kiro-
 import { rssMiB } from "./lib/proc";
 import { anthropicTarget, benchRefreshTokens, chatTarget, longPrompt, passthroughTarget, responsesTarget, timedRequest, type Target } from "./lib/stream-clients";
 import { arg, envArgs, num } from "./lib/args";
-import { measure } from "./lib/stream-measure";
+import { inParallel, measure } from "./lib/stream-measure";
 import { report } from "./lib/stream-report";
 
 if (process.argv.includes("--help")) {
@@ -342,17 +342,12 @@ for (const [modeIndex, mode] of MODES.entries()) {
     for (const t of targets) {
       // A realtime long answer takes about half a second: that mode warms up mostly on short ones
       // (the per-frame code is warm after a few answers; the per-request code needs the count).
-      let i = 0;
-      const worker = async () => {
-        while (i < WARMUP) {
-          const n = i++;
-          const frames = mode === "realtime" ? (n % 20 === 19 ? LONG : SHORT) : n % 2 ? LONG : SHORT;
-          t.check((await timedRequest(t, longPrompt(frames), true)).body, frames);
-          const sv = servers.find((x) => x.pid === t.pid);
-          if (sv) sv.served++;
-        }
-      };
-      await Promise.all(Array.from({ length: concurrencyFor(mode) }, worker));
+      await inParallel(WARMUP, concurrencyFor(mode), async (n) => {
+        const frames = mode === "realtime" ? (n % 20 === 19 ? LONG : SHORT) : n % 2 ? LONG : SHORT;
+        t.check((await timedRequest(t, longPrompt(frames), true)).body, frames);
+        const sv = servers.find((x) => x.pid === t.pid);
+        if (sv) sv.served++;
+      });
     }
     for (const sv of servers) sv.warm = `after the warm-up (${sv.served} requests) ${rssMiB(sv.pid).toFixed(1)}`;
     const run = { long: LONG, short: SHORT, requests: REQUESTS, rounds: ROUNDS, concurrency: concurrencyFor(mode) };

@@ -15,6 +15,15 @@ export type Measurement = { windows: Window[]; statMs: Map<number, number>; faul
 /** Answer lengths in frames, requests of each length per target, and rounds they are spread over. */
 export type RunConfig = { long: number; short: number; requests: number; rounds: number; concurrency?: number };
 
+/** Runs `one(0)` … `one(count - 1)`, at most `concurrency` at a time (each starts as another ends). */
+export async function inParallel(count: number, concurrency: number, one: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await one(next++);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, count)) }, worker));
+}
+
 /**
  * Interleaved rounds: in each, every target gets `requests / rounds` (rounded, at least 1)
  * requests of `short` frames and as many of `long` frames (a window each); returns every window.
@@ -50,16 +59,11 @@ export async function measure(targets: Target[], { long: LONG, short: SHORT, req
         const w: Window = { target: i, frames, requests: perWindow, firstText: [], reads: 0, cpuNs: 0, threads: new Map() };
         open.set(t.pid, { w, snap });
         windows.push(w);
-        let k = 0;
-        const worker = async () => {
-          while (k < perWindow) {
-            k++;
-            const r = await timedRequest(t, longPrompt(frames), false);
-            w.firstText.push(r.firstTextMs);
-            w.reads += r.reads;
-          }
-        };
-        await Promise.all(Array.from({ length: Math.min(concurrency, perWindow) }, worker));
+        await inParallel(perWindow, concurrency, async () => {
+          const r = await timedRequest(t, longPrompt(frames), false);
+          w.firstText.push(r.firstTextMs);
+          w.reads += r.reads;
+        });
       }
     }
   }
