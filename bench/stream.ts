@@ -39,6 +39,12 @@
  * are also printed as quartiles: an A/A run (--baseline of the same checkout) puts two identical
  * servers up to ~0.1 apart.
  *
+ * First text: the table's "first text" is end to end (request sent → the client holds the first
+ * text event) and its "added ms" the difference of two targets' percentiles; below it, each long
+ * answer's first text again without the fake's own time (what it takes to start the answer, which
+ * varies by several milliseconds in burst mode), the fake reporting when each request reached it
+ * and when it handed out the first chunk (bench/lib/stream-latency.ts; concurrency 1 only).
+ *
  * Then, in the first mode only, kiro-server's resident memory: after the warm-up, after 1,000
  * requests, after --idle-ms idle and after --settle-ms idle; then, on a fresh server with enough accounts, with --open streams
  * held open mid-answer at once.
@@ -61,6 +67,7 @@ import { anthropicTarget, benchRefreshTokens, chatTarget, longPrompt, passthroug
 import { arg, envArgs, num } from "./lib/args";
 import { inParallel, measure } from "./lib/stream-measure";
 import { report } from "./lib/stream-report";
+import { FakeTimings } from "./lib/stream-latency";
 
 if (process.argv.includes("--help")) {
   // The usage is this file's opening comment.
@@ -132,6 +139,8 @@ const PER_ACCOUNT = 4;
 
 type Procs = {
   fake: Proc;
+  /** What the fake reports per streamed answer (bench/lib/stream-latency.ts). */
+  timings: FakeTimings;
   server: Proc;
   passthrough: Proc;
   serverUrl: string;
@@ -191,9 +200,11 @@ async function startAll(mode: string, accounts = 1, withBaseline = true): Promis
     rmSync(dir, { recursive: true, force: true });
   };
   try {
+    const timings = new FakeTimings();
     const fake = await spawnReady<{ apiUrl: string; authUrl: string; oidcUrl: string }>(
-      ["bench/lib/fake-upstream.ts", "--accounts", String(accounts), "--chunking", mode === "burst" ? "burst" : "frame", ...(mode === "realtime" ? ["--interval-ms", String(INTERVAL_MS)] : [])],
+      ["bench/lib/fake-upstream.ts", "--timings", "--accounts", String(accounts), "--chunking", mode === "burst" ? "burst" : "frame", ...(mode === "realtime" ? ["--interval-ms", String(INTERVAL_MS)] : [])],
       {},
+      timings.onLine,
     );
     started.push(fake.proc);
     const { apiUrl, authUrl, oidcUrl } = fake.info;
@@ -220,6 +231,7 @@ async function startAll(mode: string, accounts = 1, withBaseline = true): Promis
     for (const sv of [server, baseline]) if (sv) await untilServing(sv.proc, sv.url, CLIENT_KEY);
     return {
       fake: fake.proc,
+      timings,
       server: server.proc,
       passthrough: pt.proc,
       serverUrl: server.url,
@@ -352,7 +364,7 @@ for (const [modeIndex, mode] of MODES.entries()) {
     for (const sv of servers) sv.warm = `after the warm-up (${sv.served} requests) ${rssMiB(sv.pid).toFixed(1)}`;
     const run = { long: LONG, short: SHORT, requests: REQUESTS, rounds: ROUNDS, concurrency: concurrencyFor(mode) };
     const m = await measure(targets, run);
-    report(mode, targets, m, { ...run, warmup: WARMUP, pacing: mode === "realtime" ? `The fake wrote each frame ${INTERVAL_MS} ms after the last` : undefined });
+    report(mode, targets, m, { ...run, warmup: WARMUP, timings: p.timings, pacing: mode === "realtime" ? `The fake wrote each frame ${INTERVAL_MS} ms after the last` : undefined });
     for (const sv of servers) sv.served += m.windows.filter((w) => targets[w.target]!.pid === sv.pid).reduce((a, w) => a + w.requests, 0);
     if (modeIndex === 0 && mode !== "realtime") memoryRows = await memoryAfterRequests(servers.filter((sv) => sv.targets.length));
     console.log(`(kiro-server was sent ${sentToServer} requests in this mode)`);

@@ -5,10 +5,12 @@
  * refresh with them), one write per frame, and a
  * default scenario that holds a stream open (for the open-streams memory measurement).
  *
- *   bun bench/lib/fake-upstream.ts [--accounts N] --chunking frame|burst [--interval-ms N]
+ *   bun bench/lib/fake-upstream.ts [--accounts N] --chunking frame|burst [--interval-ms N] [--timings]
  *
  * --interval-ms N (with frame chunking): N ms before each frame after the first, instead of one
- * event-loop turn (bench/stream.ts --mode realtime).
+ * event-loop turn (bench/stream.ts --mode realtime). --timings: after the ready line, one line
+ * `{"timing":[arrivedAt,firstChunkAt]}` per streamed chat answer (wall-clock ms, comparable between
+ * processes: when the request reached the fake and when its first chunk was handed to the response).
  *
  * Prints one JSON line {apiUrl, authUrl, oidcUrl} once listening. A request whose prompt names a
  * `[[fake:…]]` scenario gets it (the bench uses `[[fake:long:N]]`); any other prompt gets the held
@@ -24,7 +26,13 @@ function arg(name: string): string | undefined {
 }
 
 const chunking = arg("chunking") === "burst" ? "burst" : "frame";
-const fake = await startFakeKiro({ port: 0, chunking, frameIntervalMs: Number(arg("interval-ms") ?? 0) || undefined });
+const timings = process.argv.includes("--timings");
+const fake = await startFakeKiro({
+  port: 0,
+  chunking,
+  frameIntervalMs: Number(arg("interval-ms") ?? 0) || undefined,
+  onChatTiming: timings ? (t) => process.stdout.write(`{"timing":[${t.arrivedAt},${t.firstChunkAt}]}\n`) : undefined,
+});
 for (const refreshToken of benchRefreshTokens(Number(arg("accounts") ?? 1))) fake.addAccount({ refreshToken, kind: "social", rotateRefreshToken: false });
 fake.setDefaultScenario({
   name: "held open",

@@ -145,9 +145,10 @@ export function passthroughTarget(url: string, key: string, pid: number): Target
  * Sends one request and reads it to the end. Returns the time to its first text in ms, the number
  * of non-empty reads (about the number of writes the server made, unless the network merged
  * some), and the whole body when `keep` (warm-up checks); measured requests keep only what the first-text test
- * needs, so the client stays cheap and its own pace does not slow the server down.
+ * needs, so the client stays cheap and its own pace does not slow the server down. `sentAt` is
+ * when it was sent, in wall-clock milliseconds comparable with other processes' (./stream-latency.ts).
  */
-export async function timedRequest(t: Target, prompt: string, keep: boolean): Promise<{ firstTextMs: number; body: string; reads: number }> {
+export async function timedRequest(t: Target, prompt: string, keep: boolean): Promise<{ firstTextMs: number; sentAt: number; body: string; reads: number }> {
   const binary = t.name === "raw passthrough";
   const t0 = performance.now();
   const r = await t.send(prompt);
@@ -172,5 +173,5 @@ export async function timedRequest(t: Target, prompt: string, keep: boolean): Pr
     if (done) break;
   }
   if (firstTextMs < 0) throw new Error(`${t.name}: no text in the answer`);
-  return { firstTextMs, body: kept, reads };
+  return { firstTextMs, sentAt: performance.timeOrigin + t0, body: kept, reads };
 }

@@ -7,7 +7,17 @@ import { CpuTracker, minorFaults, statCpuMs, windowCpu, type Mark } from "./proc
 import { longPrompt, timedRequest, type Target } from "./stream-clients";
 
 /** One measured window: `requests` requests of `frames` frames to target number `target`, and the serving process's CPU over it. */
-export type Window = { target: number; frames: number; requests: number; firstText: number[]; reads: number; cpuNs: number; threads: Map<string, number> };
+export type Window = {
+  target: number;
+  frames: number;
+  requests: number;
+  /** Per request: ms to its first text, and when it was sent (wall-clock ms). */
+  firstText: number[];
+  sentAt: number[];
+  reads: number;
+  cpuNs: number;
+  threads: Map<string, number>;
+};
 
 /** Every window of a run, and per process the whole run's CPU by /proc/<pid>/stat (ms) and its minor page faults. */
 export type Measurement = { windows: Window[]; statMs: Map<number, number>; faults: Map<number, number> };
@@ -56,12 +66,13 @@ export async function measure(targets: Target[], { long: LONG, short: SHORT, req
       for (const frames of lengths) {
         const snap = trackers.get(t.pid)!.mark();
         close(t.pid, snap);
-        const w: Window = { target: i, frames, requests: perWindow, firstText: [], reads: 0, cpuNs: 0, threads: new Map() };
+        const w: Window = { target: i, frames, requests: perWindow, firstText: [], sentAt: [], reads: 0, cpuNs: 0, threads: new Map() };
         open.set(t.pid, { w, snap });
         windows.push(w);
         await inParallel(perWindow, concurrency, async () => {
           const r = await timedRequest(t, longPrompt(frames), false);
           w.firstText.push(r.firstTextMs);
+          w.sentAt.push(r.sentAt);
           w.reads += r.reads;
         });
       }

@@ -5,14 +5,21 @@
  * faults, and the window-sum vs /proc/<pid>/stat cross-check.
  */
 import { lineFit, median, medianInterval, pct, ratioOfTotals } from "./stats";
+import { printPathLatency, type FakeTimings } from "./stream-latency";
 import type { Target } from "./stream-clients";
 import type { Measurement, RunConfig, Window } from "./stream-measure";
 
 /** The run's settings the report's headings state. */
-export type ReportConfig = RunConfig & { warmup: number; /** How the fake spaced the frames, when that needs saying. */ pacing?: string };
+export type ReportConfig = RunConfig & {
+  warmup: number;
+  /** How the fake spaced the frames, when that needs saying. */
+  pacing?: string;
+  /** The fake's per-answer reports, for the first text without the fake's own time. */
+  timings?: FakeTimings;
+};
 
 /** Prints the report of `mode`; `targets[0]` is the passthrough every ratio and "added ms" is relative to. */
-export function report(mode: string, targets: Target[], m: Measurement, { long: LONG, short: SHORT, requests: REQUESTS, rounds: ROUNDS, warmup: WARMUP, concurrency = 1, pacing }: ReportConfig): void {
+export function report(mode: string, targets: Target[], m: Measurement, { long: LONG, short: SHORT, requests: REQUESTS, rounds: ROUNDS, warmup: WARMUP, concurrency = 1, pacing, timings }: ReportConfig): void {
   const perReqUs = (w: Window) => w.cpuNs / 1000 / w.requests;
   const by = (i: number, frames: number) => m.windows.filter((w) => w.target === i && w.frames === frames);
   const rounds = (i: number, frames: number) => by(i, frames).map(perReqUs);
@@ -47,6 +54,15 @@ export function report(mode: string, targets: Target[], m: Measurement, { long: 
     ];
     console.log(t.name.padEnd(27) + cells.join(""));
   }
+  if (timings)
+    printPathLatency(
+      targets.map((t) => t.name),
+      targets.map((_, i) => {
+        const ws = by(i, LONG);
+        return { sentAt: ws.flatMap((w) => w.sentAt), firstAt: ws.flatMap((w) => w.sentAt.map((s, k) => s + w.firstText[k]!)) };
+      }),
+      timings,
+    );
   printSpread(targets, base.long, (i) => rounds(i, LONG), LONG);
   printThreads(targets, m);
   printProcessTotals(targets, m);

@@ -58,6 +58,8 @@ export type ScenarioStreamOptions = {
    * event-loop turn, as a model generating its answer spaces its events (each one its own read).
    */
   frameIntervalMs?: number;
+  /** Called right before the body's first chunk is handed to the response (bench timing). */
+  onFirstChunk?: () => void;
 };
 
 /** One macrotask turn: lets Bun flush the previous chunk to the socket before the next. */
@@ -176,8 +178,9 @@ export function scenarioStream(s: Scenario, opts: ScenarioStreamOptions = {}): R
           await (opts.frameIntervalMs ? Bun.sleep(opts.frameIntervalMs) : nextTurn());
           if (cancelled) break;
         }
-        sent++;
-        controller.enqueue(typeof item === "function" ? item() : item);
+        const chunk = typeof item === "function" ? item() : item;
+        if (sent++ === 0) opts.onFirstChunk?.();
+        controller.enqueue(chunk);
         return;
       }
       if (!cancelled) controller.close();

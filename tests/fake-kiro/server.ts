@@ -129,7 +129,16 @@ export type FakeKiroOptions = {
   chunking?: "random" | "frame" | "burst";
   /** With chunking "frame": milliseconds between frames (see ScenarioStreamOptions.frameIntervalMs). */
   frameIntervalMs?: number;
+  /**
+   * Told, per chat request answered with a stream, when the request reached the fake and when the
+   * stream's first chunk was handed to the response: wall-clock milliseconds
+   * (`performance.timeOrigin + performance.now()`, comparable between processes on one machine).
+   * bench/stream.ts uses it to time what a proxy adds on each side of the fake.
+   */
+  onChatTiming?: (t: { arrivedAt: number; firstChunkAt: number }) => void;
 };
+
+const wallMs = () => performance.timeOrigin + performance.now();
 
 export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKiro> {
   const globalQueue: Scenario[] = [];
@@ -157,7 +166,7 @@ export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKir
     requests.push(rec);
     return { rec, raw };
   }
-  async function chat(req: Request, rec: RecordedRequest, raw: string, familyA: boolean): Promise<Response> {
+  async function chat(req: Request, rec: RecordedRequest, raw: string, familyA: boolean, arrivedAt: number): Promise<Response> {
     const who = bearer(req, rec);
     if (who instanceof Response) return who;
     const st = who;
@@ -189,7 +198,12 @@ export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKir
       }
     };
     req.signal.addEventListener("abort", countAbort, { once: true });
-    const inner = scenarioStream(withRealContextUsage(scenario, rec.body), { seed: seed++, chunking: opts.chunking, frameIntervalMs: opts.frameIntervalMs });
+    const inner = scenarioStream(withRealContextUsage(scenario, rec.body), {
+      seed: seed++,
+      chunking: opts.chunking,
+      frameIntervalMs: opts.frameIntervalMs,
+      onFirstChunk: opts.onChatTiming && (() => opts.onChatTiming!({ arrivedAt, firstChunkAt: wallMs() })),
+    });
     const reader = inner.getReader();
     const body = new ReadableStream<Uint8Array>({
       async pull(controller) {
@@ -246,6 +260,7 @@ export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKir
     hostname: opts.hostname ?? "127.0.0.1",
     idleTimeout: 255, // stall scenarios must not be cut by Bun's 10 s default
     async fetch(req) {
+      const arrivedAt = opts.onChatTiming ? wallMs() : 0;
       const url = new URL(req.url);
       const { rec, raw } = await record(req, url);
       const target = req.headers.get("x-amz-target") ?? "";
@@ -263,11 +278,11 @@ export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKir
       }
       if (req.method === "POST" && p === "/refreshToken") return socialRefresh(rec);
       if (req.method === "POST" && p === "/token") return idcRefresh(rec);
-      if (req.method === "POST" && p === "/generateAssistantResponse") return chat(req, rec, raw, familyA);
+      if (req.method === "POST" && p === "/generateAssistantResponse") return chat(req, rec, raw, familyA, arrivedAt);
       if (req.method === "POST" && p === "/mcp") return mcp(req, rec, raw);
       if (req.method === "POST" && p === "/" && target) {
         const op = target.split(".").pop();
-        if (op === "GenerateAssistantResponse") return chat(req, rec, raw, familyA);
+        if (op === "GenerateAssistantResponse") return chat(req, rec, raw, familyA, arrivedAt);
         if (op === "GetUsageLimits") return side("usage", req, rec);
         if (op === "ListAvailableModels") return side("models", req, rec);
         if (op === "ListAvailableProfiles") return side("profiles", req, rec);

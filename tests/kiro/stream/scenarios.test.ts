@@ -40,6 +40,20 @@ describe("scenarioStream", () => {
     expect(elapsed).toBeGreaterThanOrEqual((chunks.length - 1) * 25 - 5);
   });
 
+  test("onFirstChunk runs once, just before the first chunk can be read", async () => {
+    const s = textScenario("three frames here", { chunks: 3 });
+    for (const chunking of ["frame", "burst", "random"] as const) {
+      let calls = 0;
+      const reader = scenarioStream(s, { chunking, onFirstChunk: () => calls++ }).getReader();
+      expect(calls).toBe(0);
+      const first = await reader.read();
+      expect(first.done).toBe(false);
+      expect(calls).toBe(1);
+      while (!(await reader.read()).done);
+      expect(calls).toBe(1);
+    }
+  });
+
   test("cancel during a delay stops the stream", async () => {
     const stream = scenarioStream(stallScenario("x", { beforeMs: 10_000 }));
     const reader = stream.getReader();
