@@ -9,7 +9,7 @@
  * and our one classification path (http.ts) would not apply, and (c) wraps errors in its own
  * exception classes we would have to unpack again for the refresh-endpoint rules of the error table (docs/errors.md).
  */
-import type { KiroUpstreamConfig } from "./config";
+import { proxyFor, type KiroUpstreamConfig } from "./config";
 import { oidcTokenUrl, socialRefreshUrl } from "./endpoints";
 import { KiroError } from "./errors";
 import { classifyResponse, upstreamFetch } from "./http";
@@ -66,7 +66,7 @@ async function refreshSocial(input: RefreshInput, upstream: KiroUpstreamConfig, 
       connection: "close",
     },
     body: JSON.stringify({ refreshToken: input.refreshToken }),
-    proxy: input.proxy ?? upstream.proxy,
+    proxy: proxyFor(input.proxy, upstream),
     signal,
     timeoutMs: REFRESH_TIMEOUT_MS,
     source: "refresh",
@@ -95,7 +95,7 @@ async function refreshIdc(input: RefreshInput, upstream: KiroUpstreamConfig, sig
       grantType: "refresh_token",
       refreshToken: input.refreshToken,
     }),
-    proxy: input.proxy ?? upstream.proxy,
+    proxy: proxyFor(input.proxy, upstream),
     signal,
     timeoutMs: REFRESH_TIMEOUT_MS,
     source: "refresh",

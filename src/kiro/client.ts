@@ -10,7 +10,7 @@
  */
 import type { CanonicalEvent, CanonicalRequest } from "../core/canonical";
 import type { KiroAuthKind } from "./auth";
-import type { KiroUpstreamConfig } from "./config";
+import { proxyFor, type KiroUpstreamConfig } from "./config";
 import {
   apiRegionFor,
   defaultEndpointSelector,
@@ -102,7 +102,7 @@ export async function openChat(
         method: "POST",
         headers,
         body,
-        proxy: creds.proxy ?? opts.upstream.proxy,
+        proxy: proxyFor(creds.proxy, opts.upstream),
         // Passed through so a client disconnect cancels the upstream request and its body.
         signal: opts.signal,
         timeoutMs: opts.headersTimeoutMs,

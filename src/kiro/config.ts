@@ -20,3 +20,8 @@ export type KiroUpstreamConfig = {
   /** The chat stream's socket client (KIRO_UPSTREAM_HTTP=socket); none, or a proxy in use = fetch. */
   http?: StreamHttpClient;
 };
+
+/** The proxy a call for an account goes through: the account's own, else the server-wide one. */
+export function proxyFor(accountProxy: string | undefined, upstream: Pick<KiroUpstreamConfig, "proxy">): string | undefined {
+  return accountProxy ?? upstream.proxy;
+}

@@ -7,7 +7,7 @@
  */
 import { KIRO_IDE_VERSION } from "./auth";
 import type { KiroCredentials } from "./client";
-import type { KiroUpstreamConfig } from "./config";
+import { proxyFor, type KiroUpstreamConfig } from "./config";
 import { apiRegionFor, defaultEndpointSelector, type Endpoint, type EndpointSelector } from "./endpoints";
 import { KiroError } from "./errors";
 import { classifyResponse, upstreamFetch } from "./http";
@@ -53,7 +53,7 @@ export async function sideCall<T>(
         method: r.method,
         headers: r.headers,
         body: r.body,
-        proxy: creds.proxy ?? upstream.proxy,
+        proxy: proxyFor(creds.proxy, upstream),
         signal: run.signal,
         timeoutMs: run.timeoutMs,
         source: "side",
