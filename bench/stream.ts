@@ -139,8 +139,8 @@ const PER_ACCOUNT = 4;
 
 type Procs = {
   fake: Proc;
-  /** What the fake reports per streamed answer (bench/lib/stream-latency.ts). */
-  timings: FakeTimings;
+  /** Where the fake serves what it timed per streamed answer (bench/lib/stream-latency.ts). */
+  timingsUrl: string;
   server: Proc;
   passthrough: Proc;
   serverUrl: string;
@@ -200,11 +200,9 @@ async function startAll(mode: string, accounts = 1, withBaseline = true): Promis
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const timings = new FakeTimings();
-    const fake = await spawnReady<{ apiUrl: string; authUrl: string; oidcUrl: string }>(
+    const fake = await spawnReady<{ apiUrl: string; authUrl: string; oidcUrl: string; timingsUrl: string }>(
       ["bench/lib/fake-upstream.ts", "--timings", "--accounts", String(accounts), "--chunking", mode === "burst" ? "burst" : "frame", ...(mode === "realtime" ? ["--interval-ms", String(INTERVAL_MS)] : [])],
       {},
-      timings.onLine,
     );
     started.push(fake.proc);
     const { apiUrl, authUrl, oidcUrl } = fake.info;
@@ -231,7 +229,7 @@ async function startAll(mode: string, accounts = 1, withBaseline = true): Promis
     for (const sv of [server, baseline]) if (sv) await untilServing(sv.proc, sv.url, CLIENT_KEY);
     return {
       fake: fake.proc,
-      timings,
+      timingsUrl: fake.info.timingsUrl,
       server: server.proc,
       passthrough: pt.proc,
       serverUrl: server.url,
@@ -364,7 +362,7 @@ for (const [modeIndex, mode] of MODES.entries()) {
     for (const sv of servers) sv.warm = `after the warm-up (${sv.served} requests) ${rssMiB(sv.pid).toFixed(1)}`;
     const run = { long: LONG, short: SHORT, requests: REQUESTS, rounds: ROUNDS, concurrency: concurrencyFor(mode) };
     const m = await measure(targets, run);
-    report(mode, targets, m, { ...run, warmup: WARMUP, timings: p.timings, pacing: mode === "realtime" ? `The fake wrote each frame ${INTERVAL_MS} ms after the last` : undefined });
+    report(mode, targets, m, { ...run, warmup: WARMUP, timings: await FakeTimings.load(p.timingsUrl), pacing: mode === "realtime" ? `The fake wrote each frame ${INTERVAL_MS} ms after the last` : undefined });
     for (const sv of servers) sv.served += m.windows.filter((w) => targets[w.target]!.pid === sv.pid).reduce((a, w) => a + w.requests, 0);
     if (modeIndex === 0 && mode !== "realtime") memoryRows = await memoryAfterRequests(servers.filter((sv) => sv.targets.length));
     console.log(`(kiro-server was sent ${sentToServer} requests in this mode)`);

@@ -14,11 +14,8 @@ export type Proc = ReturnType<typeof Bun.spawn>;
 /** The repository root (kiro-server's working directory). */
 export const ROOT = resolve(import.meta.dir, "../..");
 
-/**
- * Spawns `bun <args>` and returns it with the JSON line it prints once ready. With `onLine`, every
- * later line of its output goes there (read until it exits); without, later output is not read.
- */
-export async function spawnReady<T>(args: string[], env: Record<string, string> = {}, onLine?: (line: string) => void): Promise<{ proc: Proc; info: T }> {
+/** Spawns `bun <args>` and returns it with the JSON line it prints once ready. */
+export async function spawnReady<T>(args: string[], env: Record<string, string> = {}): Promise<{ proc: Proc; info: T }> {
   const proc = Bun.spawn([process.execPath, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdout: "pipe", stderr: "inherit" });
   const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
   let out = "";
@@ -27,24 +24,8 @@ export async function spawnReady<T>(args: string[], env: Record<string, string> 
     if (done) throw new Error(`${args.at(-1)} exited before it was ready: ${out}`);
     out += new TextDecoder().decode(value);
   }
-  const info = JSON.parse(out.slice(0, out.indexOf("\n"))) as T;
-  if (!onLine) reader.releaseLock();
-  else
-    void (async () => {
-      const decoder = new TextDecoder();
-      let rest = out.slice(out.indexOf("\n") + 1);
-      for (;;) {
-        let nl: number;
-        while ((nl = rest.indexOf("\n")) >= 0) {
-          onLine(rest.slice(0, nl));
-          rest = rest.slice(nl + 1);
-        }
-        const { value, done } = await reader.read();
-        if (done) return;
-        rest += decoder.decode(value, { stream: true });
-      }
-    })().catch(() => {});
-  return { proc, info };
+  reader.releaseLock();
+  return { proc, info: JSON.parse(out.slice(0, out.indexOf("\n"))) as T };
 }
 
 export function freePort(): number {

@@ -12,8 +12,9 @@
  *   path = (fake got the request − client sent it) + (client holds the first text − fake handed out the first chunk)
  *
  * i.e. everything but the fake's own work: the client's request, the proxy's handling both ways
- * and the network in between. The fake reports its two times per streamed answer
- * (bench/lib/fake-upstream.ts --timings); a request is matched to the one report whose arrival lies
+ * and the network in between. The fake keeps its two times per streamed answer and hands them over
+ * when asked, after the measurement (bench/lib/fake-upstream.ts --timings: a report sent during it
+ * would wake the client right when the answer's first bytes arrive); a request is matched to the one report whose arrival lies
  * between its send and its first text, so only one request at a time can be matched (concurrency 1).
  */
 import { pct } from "./stats";
@@ -21,21 +22,24 @@ import { pct } from "./stats";
 /** Wall-clock milliseconds, comparable between processes on one machine. */
 export const wallMs = (): number => performance.timeOrigin + performance.now();
 
-/** The fake's reports, in arrival order (it answers one request at a time in the modes this serves). */
+/** The fake's reports, sorted by arrival. */
 export class FakeTimings {
   private readonly arrived: number[] = [];
   private readonly firstChunk: number[] = [];
 
-  /** One line of the fake's output; lines that are not timing reports are ignored. */
-  onLine = (line: string): void => {
-    if (!line.startsWith('{"timing":')) return;
-    const [a, f] = (JSON.parse(line) as { timing: [number, number] }).timing;
-    // Reports come in the order the fake handed out first chunks; keep arrivals sorted for the search.
-    let i = this.arrived.length;
-    while (i > 0 && this.arrived[i - 1]! > a) i--;
-    this.arrived.splice(i, 0, a);
-    this.firstChunk.splice(i, 0, f);
-  };
+  /** `flat`: arrivedAt, firstChunkAt of each answer in turn (what the fake serves at its `timingsUrl`). */
+  constructor(flat: number[]) {
+    const order = Array.from({ length: flat.length >> 1 }, (_, i) => i).sort((x, y) => flat[2 * x]! - flat[2 * y]!);
+    for (const i of order) {
+      this.arrived.push(flat[2 * i]!);
+      this.firstChunk.push(flat[2 * i + 1]!);
+    }
+  }
+
+  /** The fake's reports so far (read after a measurement: the fetch wakes the fake). */
+  static async load(url: string): Promise<FakeTimings> {
+    return new FakeTimings((await (await fetch(url)).json()) as number[]);
+  }
 
   /**
    * The request's two halves in ms, [client → fake, fake's first chunk → client's first text], or

@@ -36,12 +36,7 @@ describe("fake Kiro onChatTiming", async () => {
 });
 
 describe("FakeTimings", () => {
-  const timings = (...pairs: Array<[number, number]>) => {
-    const t = new FakeTimings();
-    t.onLine('{"apiUrl":"http://x"}');
-    for (const [a, f] of pairs) t.onLine(JSON.stringify({ timing: [a, f] }));
-    return t;
-  };
+  const timings = (...pairs: Array<[number, number]>) => new FakeTimings(pairs.flat());
 
   test("splits a request at the one report that arrived between its send and its first text", () => {
     const t = timings([100.5, 101], [110.25, 111], [120, 120.5]);
