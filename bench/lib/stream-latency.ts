@@ -13,9 +13,10 @@
  *
  * i.e. everything but the fake's own work: the client's request, the proxy's handling both ways
  * and the network in between. The fake keeps its two times per streamed answer and hands them over
- * when asked, after the measurement (bench/lib/fake-upstream.ts --timings: a report sent during it
- * would wake the client right when the answer's first bytes arrive); a request is matched to the one report whose arrival lies
- * between its send and its first text, so only one request at a time can be matched (concurrency 1).
+ * when asked, after the measurement (bench/lib/fake-upstream.ts --timings; a report sent during it
+ * would wake the client just as the answer's first bytes arrive). A request is matched to the one
+ * report whose arrival lies between its send and its first text, so only requests sent one at a
+ * time can be matched (concurrency 1).
  */
 import { pct } from "./stats";
 
@@ -63,8 +64,9 @@ export class FakeTimings {
 export type SentAndFirst = { sentAt: number[]; firstAt: number[] };
 
 /**
- * Prints, per target, the path time's p50 and p90 over `requests` and what it adds over the
- * passthrough (`rows[0]`); targets whose requests could not be matched are said so.
+ * Prints, per target (`names[i]`, its requests in `rows[i]`), the path time's p50 and p90, its two
+ * halves' p50, and what it adds over the passthrough (`rows[0]`); when most requests of a target
+ * cannot be matched (they overlapped), one line says so instead.
  */
 export function printPathLatency(names: string[], rows: SentAndFirst[], timings: FakeTimings): void {
   const splits = rows.map((r) => r.sentAt.map((s, k) => timings.split(s, r.firstAt[k]!)));
