@@ -3,7 +3,7 @@
  *  - proactive refresh ~10 min before expiry, jittered per account so a pool imported at once does
  *    not refresh at once; bounded concurrency; the TokenManager keeps it single-flight per account
  *    (a request needing the same account joins the same refresh instead of starting another);
- *  - quota polling, staggered, plus soon after each 402;
+ *  - quota polling, staggered, right after a refresh when it is due, plus soon after each 402;
  *  - a probe that re-enables auto-disabled accounts once they work again.
  * Cooling/exhausted accounts need no timer: the pool revives them when their until-time passes.
  */
@@ -149,6 +149,10 @@ export class PoolScheduler {
     try {
       await this.pool.refreshAhead(id, this.o.refreshAheadMs + this.offset(id, this.o.jitterMs));
       this.backoff.delete(id);
+      // A due quota poll follows at once instead of at the next tick: an account imported at
+      // start (refreshed by the first tick) shows its quota and models right away.
+      const after = this.pool.get(id);
+      if (after && after.state !== "disabled" && this.quotaDue(after, this.now())) this.enqueue(`quota:${id}`, () => this.pollQuota(id));
     } catch (err) {
       this.failed(id, "refresh", err);
     }

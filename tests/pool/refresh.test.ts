@@ -105,20 +105,29 @@ describe("scheduler", () => {
     const farId = (await pool.upsert({ kind: "social", refreshToken: tok.refreshToken ?? far.refreshToken, accessToken: tok.accessToken, expiresAt: tok.expiresAt })).id;
     await pool.checkQuota(farId);
     expect(pool.get(farId)!.quotaFetchedAt).toBeGreaterThan(0);
+    const farPolledAt = pool.get(farId)!.quotaFetchedAt;
     const sched = new PoolScheduler(pool, s.upstream, s.log, { concurrency: 3, jitterMs: 1000 });
     const before = fake.refreshCalls.length;
+    const usageCalls = () => fake.requests.filter((r) => r.path === "/getUsageLimits").length;
+    const usageBefore = usageCalls();
     sched.tick();
     await sched.idle();
     expect(fake.refreshCalls.length - before).toBe(8);
     expect(maxRunning).toBeLessThanOrEqual(3);
     expect(maxRunning).toBeGreaterThan(1);
     for (const id of ids) expect(pool.get(id)!.accessExpiresAt!).toBeGreaterThan(Date.now() + 50 * 60_000);
-    // Next tick: quotas are due (never fetched), tokens are not.
+    // Each refreshed account's quota (never fetched, so due) was polled right after its refresh,
+    // in the same pass; the account polled a moment ago was not polled again.
+    for (const id of ids) expect(pool.get(id)!.quota?.remaining).toBeGreaterThanOrEqual(0);
+    expect(usageCalls() - usageBefore).toBe(8);
+    expect(pool.get(farId)!.quotaFetchedAt).toBe(farPolledAt);
+    // Next tick: nothing is due, so nothing is called.
     const refreshes = fake.refreshCalls.length;
+    const polls = usageCalls();
     sched.tick();
     await sched.idle();
     expect(fake.refreshCalls.length).toBe(refreshes);
-    for (const id of ids) expect(pool.get(id)!.quota?.remaining).toBeGreaterThanOrEqual(0);
+    expect(usageCalls()).toBe(polls);
     sched.stop();
     pool.close();
   });
