@@ -38,7 +38,7 @@ export type PoolOptions = {
   random?: () => number;
   /** Injected into the TokenManager and the token verification (tests count calls). */
   refresh?: RefreshFn;
-  /** How often batched counters are written (ms). */
+  /** How soon after a change batched counters are written (ms). */
   flushIntervalMs?: number;
 };
 
@@ -52,7 +52,8 @@ export class AccountPool {
   private readonly pacer: Pacer;
   private readonly queue: WaitQueue;
   private readonly now: () => number;
-  private readonly flushTimer: ReturnType<typeof setInterval>;
+  /** The pending write of batched counters (armed by the first change after a write, so an idle pool runs nothing). */
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly unsubscribe: () => void;
 
   constructor(deps: PoolDeps, opts: PoolOptions = {}) {
@@ -81,8 +82,15 @@ export class AccountPool {
       this.pacer.relimit(this.now());
       this.queue.wake();
     });
-    this.flushTimer = setInterval(() => this.table.flush(), opts.flushIntervalMs ?? 1000);
-    (this.flushTimer as { unref?: () => void }).unref?.();
+    const flushMs = opts.flushIntervalMs ?? 1000;
+    this.table.onDirty = () => {
+      if (this.flushTimer) return;
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = undefined;
+        this.table.flush();
+      }, flushMs);
+      (this.flushTimer as { unref?: () => void }).unref?.();
+    };
   }
 
   get strategy(): Strategy {
@@ -370,7 +378,9 @@ export class AccountPool {
 
   close(): void {
     this.queue.close();
-    clearInterval(this.flushTimer);
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    this.table.onDirty = undefined;
     this.unsubscribe();
     this.quotas.close();
     this.table.flush();

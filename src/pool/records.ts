@@ -71,6 +71,8 @@ export class AccountTable {
   cap: number;
   /** Called when an account becomes pickable again (the wait queue serves its next request). */
   onPickable?: () => void;
+  /** Called when counters become dirty after a flush (the pool schedules the next one). */
+  onDirty?: () => void;
 
   constructor(readonly deps: PoolDeps, readonly now: () => number, random: () => number) {
     this.store = deps.store.accounts;
@@ -268,6 +270,7 @@ export class AccountTable {
 
   /** Counters changed; written by the next flush(). */
   markDirty(id: string): void {
+    if (!this.dirty.size) this.onDirty?.();
     this.dirty.add(id);
   }
 

@@ -87,6 +87,38 @@ describe("restart", () => {
   });
 });
 
+describe("batched counters", () => {
+  test("are written about a second after a change, by a timer that an idle pool does not keep", async () => {
+    const s = await boot(join(dir, "counters.db"));
+    const pending = () => (s.pool as unknown as { flushTimer?: unknown }).flushTimer;
+    const a = await addBoth(fake, s.pool, { refreshToken: longToken("cnt"), label: "C" });
+    s.pool.flush();
+    const stored = () => new AccountStore(s.db).loadAll().find((r) => r.id === a.id)!;
+    const writes: number[] = [];
+    const repo = s.store.accounts;
+    const write = repo.writeCounters.bind(repo);
+    repo.writeCounters = (rows) => {
+      writes.push(rows.length);
+      write(rows);
+    };
+    // Wait for whatever the import armed, so that the pool starts at rest.
+    for (const t0 = Date.now(); pending() && Date.now() - t0 < 5_000; ) await Bun.sleep(20);
+    expect(pending()).toBeUndefined();
+    writes.length = 0;
+
+    for (let i = 0; i < 3; i++) expect((await drive(s, `count ${i}`)).servedBy).toBe(a.id);
+    expect(pending()).toBeDefined();
+    for (const t0 = Date.now(); pending() && Date.now() - t0 < 5_000; ) await Bun.sleep(20);
+    // Written by the timer (one write, unless the requests took longer than its delay), and no
+    // timer is left behind.
+    expect(pending()).toBeUndefined();
+    expect(writes.length).toBeGreaterThanOrEqual(1);
+    expect(writes.every((n) => n === 1)).toBe(true);
+    expect(stored().requests).toBe(3);
+    await shutdownServices(s);
+  });
+});
+
 describe("kill -9", () => {
   test("during an import: every account reported added is there and intact", async () => {
     const dbPath = join(dir, "kill-import.db");
