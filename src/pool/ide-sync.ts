@@ -3,16 +3,24 @@
  * when it refreshes; when it does, our copy of the old token may already be dead, so a changed
  * file is adopted within seconds for the account imported from that file. Polling stat() once a
  * second is cheap and survives editors/IDEs that replace the file by rename (fs.watch loses those).
+ * With no account taken from an IDE file, the poll only looks for one every `idlePollMs` (30 s):
+ * a server that follows no file runs nothing every second.
  */
 import { statSync } from "node:fs";
 import type { AccountPool } from "./pool";
 import { parseKiroIdeCache } from "./import/kiro-ide";
 
-export type IdeSyncOptions = { pollMs?: number };
+export type IdeSyncOptions = {
+  /** Poll interval while some account was imported from an IDE file (ms). */
+  pollMs?: number;
+  /** Interval while none was: how soon a new import starts being followed (ms). */
+  idlePollMs?: number;
+};
 const RETRY_MS = 30_000;
 
 export class IdeSync {
-  private timer?: ReturnType<typeof setInterval>;
+  private timer?: ReturnType<typeof setTimeout>;
+  private running = false;
   private readonly seen = new Map<string, string>();
   private readonly retryAt = new Map<string, number>();
   private busy = false;
@@ -20,15 +28,30 @@ export class IdeSync {
   constructor(private readonly pool: AccountPool, private readonly log: { info: (m: string, f?: Record<string, unknown>) => void; warn: (m: string, f?: Record<string, unknown>) => void }, private readonly opts: IdeSyncOptions = {}) {}
 
   start(): void {
-    if (this.timer) return;
-    for (const path of this.paths()) this.seen.set(path, this.stamp(path));
-    this.timer = setInterval(() => void this.check(), this.opts.pollMs ?? 1000);
-    (this.timer as { unref?: () => void }).unref?.();
+    if (this.running) return;
+    this.running = true;
+    const paths = this.paths();
+    for (const path of paths) this.seen.set(path, this.stamp(path));
+    this.schedule(paths.size > 0);
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.running = false;
+    clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  /** The next poll: soon while a file is followed, rarely while none is. */
+  private schedule(following: boolean): void {
+    if (!this.running) return;
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        void this.check().finally(() => this.schedule(this.paths().size > 0));
+      },
+      following ? (this.opts.pollMs ?? 1000) : (this.opts.idlePollMs ?? 30_000),
+    );
+    (this.timer as { unref?: () => void }).unref?.();
   }
 
   /** Paths of the IDE files accounts were imported from (new imports are picked up on the next poll). */

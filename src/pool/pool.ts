@@ -240,7 +240,7 @@ export class AccountPool {
     return this.quotas.onModelLists(fn);
   }
 
-  /** Accounts imported from `source` (e.g. "kiro-ide"), without building full views (the IDE sync polls this every second). */
+  /** Accounts imported from `source` (e.g. "kiro-ide"), without building full views (the IDE sync polls this). */
   importedFrom(source: string): Array<Pick<AccountView, "id" | "kind" | "sourcePath" | "updatedAt">> {
     const out: Array<Pick<AccountView, "id" | "kind" | "sourcePath" | "updatedAt">> = [];
     for (const { row } of this.table.values()) {
