@@ -123,6 +123,7 @@ export async function bootServices(config: AppConfig, opts: { bus?: EventBus } =
     tokens: new InputTokenEstimator(),
     adminToken,
     onShutdown: [() => pool.close(), () => http?.close()],
+    onQuiet: [],
   };
   // Several instances: changes the others make reach this one's memory (PostgreSQL's change feed).
   await store.attach?.({

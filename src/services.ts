@@ -58,4 +58,10 @@ export type Services = {
   adminToken: string;
   /** Timers and background work to stop on shutdown. */
   onShutdown: Array<() => void | Promise<void>>;
+  /**
+   * Deferred work to do once the server goes quiet (no request for ~2 s), run just before the
+   * idle trim gives memory back (src/http/idle-trim.ts): e.g. folding the request log into the
+   * panel's usage buckets.
+   */
+  onQuiet: Array<() => void>;
 };

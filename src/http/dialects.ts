@@ -33,7 +33,7 @@ export type DialectRoutesOptions = {
 export function dialectRoutes(s: Services, opts: DialectRoutesOptions = {}) {
   const keepAliveMs = opts.keepAliveMs ?? s.config.keepAliveMs;
   const plugin = new Elysia({ name: "dialect-routes" });
-  const idle = new IdleTrim({}, memoryTrim(s.db.$client));
+  const idle = new IdleTrim({ quiet: s.onQuiet }, memoryTrim(s.db.$client));
   plugin.onStop(() => idle.stop());
   for (const make of DIALECTS) plugin.use(dialectRoute(s, make(s), { keepAliveMs, idle }));
   return plugin.use(countTokensRoute(s)).use(modelsRoute(s));

@@ -5,7 +5,9 @@
  * full, and the compiled code of every function the requests ran stays resident. The trim runs in
  * two stages, each at most once per quiet period and never while a request is being served:
  *
- *  - light, `lightMs` (2 s) after the last request: what is cheap to get back (see MemoryTrim);
+ *  - light, `lightMs` (2 s) after the last request: first the deferred work registered in `quiet`
+ *    (its garbage and compiled code then go with the rest), then what is cheap to get back (see
+ *    MemoryTrim);
  *  - deep, `deepMs` (30 s) after it: JavaScriptCore also drops its compiled code.
  *
  * Why two. Dropping the compiled code is the largest single saving (~11 MiB of the settled RSS of
@@ -60,6 +62,11 @@ export type IdleTrimOptions = {
   lightMs?: number;
   /** Quiet time before the deep stage (ms), counted from the same last request. */
   deepMs?: number;
+  /**
+   * Work deferred to a quiet moment, run at the light stage before the trim (Services.onQuiet).
+   * Read when the stage runs, so hooks added later are included; one that throws is skipped.
+   */
+  quiet?: ReadonlyArray<() => void>;
 };
 
 export class IdleTrim {
@@ -71,6 +78,7 @@ export class IdleTrim {
   private deepTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly lightMs: number;
   private readonly deepMs: number;
+  private readonly quiet: ReadonlyArray<() => void>;
   /** Stages run so far (tests, the bench). */
   trims = 0;
   deepTrims = 0;
@@ -81,6 +89,7 @@ export class IdleTrim {
   ) {
     this.lightMs = opts.lightMs ?? 2_000;
     this.deepMs = Math.max(opts.deepMs ?? 30_000, this.lightMs);
+    this.quiet = opts.quiet ?? [];
   }
 
   /** A request started. */
@@ -97,6 +106,13 @@ export class IdleTrim {
       this.lightTimer = this.after(this.lightMs, () => {
         this.lightDue = false;
         this.trims++;
+        for (const hook of this.quiet) {
+          try {
+            hook();
+          } catch {
+            // Deferred work reports its own failures; the trim runs regardless.
+          }
+        }
         this.trim.light();
       });
     }

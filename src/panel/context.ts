@@ -60,7 +60,10 @@ export function makePanelCtx(s: Services): PanelCtx {
   const warm = setTimeout(() => { try { rolling.warm(); } catch { /* seeded on first view instead */ } }, 500);
   (warm as { unref?: () => void }).unref?.();
   // Rollups: a backlog (an existing database) is folded in steps right after start, then new rows
-  // every FOLD_EVERY_MS; a Usage page view folds whatever is new before it reads.
+  // every FOLD_EVERY_MS and as soon as the server goes quiet (a burst's rows are folded ~2 s after
+  // it, before the idle trim, instead of at a timer tick that may land just before the deep trim
+  // and keep what the fold allocated and compiled resident); a Usage page view folds whatever is
+  // new before it reads.
   const rollups = new RequestRollups(s.db, () => s.requestLog.flush());
   let fold: ReturnType<typeof setTimeout> | undefined;
   const step = () => {
@@ -71,7 +74,16 @@ export function makePanelCtx(s: Services): PanelCtx {
   };
   fold = setTimeout(step, 1000);
   (fold as { unref?: () => void }).unref?.();
-  s.onShutdown.push(off, () => clearTimeout(warm), () => clearTimeout(fold));
+  const foldNow = () => {
+    clearTimeout(fold);
+    step();
+  };
+  s.onQuiet.push(foldNow);
+  const unhook = () => {
+    const i = s.onQuiet.indexOf(foldNow);
+    if (i >= 0) s.onQuiet.splice(i, 1);
+  };
+  s.onShutdown.push(off, unhook, () => clearTimeout(warm), () => clearTimeout(fold));
   return { ...base, requests, traffic: localTraffic(rolling), rollups, flushLog: async () => s.requestLog.flush() };
 }
 

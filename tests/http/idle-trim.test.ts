@@ -69,6 +69,21 @@ test("a request starting before the light stage cancels it", async () => {
   t.stop();
 });
 
+test("the quiet hooks run at the light stage, before its trim; one that throws does not stop the others or the trim", async () => {
+  const log: string[] = [];
+  const quiet: Array<() => void> = [];
+  let lit!: () => void;
+  const light = new Promise<void>((resolve) => (lit = resolve));
+  const t = new IdleTrim({ lightMs: 5, deepMs: 1_000, quiet }, { light: () => (log.push("light"), lit()), deep: () => log.push("deep") });
+  // Hooks registered after the trim was built are run too.
+  quiet.push(() => log.push("fold"), () => { throw new Error("broken hook"); }, () => log.push("other"));
+  t.begin();
+  t.end();
+  await light;
+  expect(log).toEqual(["fold", "other", "light"]);
+  t.stop();
+});
+
 test("stop() cancels pending stages", async () => {
   const { t, log } = trimmer(1, 2);
   t.begin();

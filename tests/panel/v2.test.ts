@@ -81,6 +81,23 @@ describe("request-log rollups", () => {
   });
 });
 
+describe("request-log rollups when the server goes quiet", () => {
+  test("the panel registers a fold with Services.onQuiet: new rows are folded when it runs, and it is gone after shutdown", async () => {
+    const { services } = await makeApp({ dbPath: ":memory:" });
+    expect(services.onQuiet.length).toBe(1);
+    const at = Date.parse("2026-12-01T10:00:00Z");
+    for (let i = 0; i < 40; i++) services.requestLog.record({ requestId: `q${i}`, at: at + i, dialect: "anthropic", model: "m-q", status: 200 });
+    const r = new RequestRollups(services.db, () => services.requestLog.flush(), () => at + HOUR);
+    services.requestLog.flush();
+    expect(r.pending()).toBe(40);
+    for (const hook of services.onQuiet) hook();
+    expect(r.pending()).toBe(0);
+    expect((await r.breakdown(DAY, "model", 0, at + DAY)).map((m) => [m.value, m.requests])).toEqual([["m-q", 40]]);
+    for (const fn of services.onShutdown.splice(0)) await fn();
+    expect(services.onQuiet.length).toBe(0);
+  });
+});
+
 describe("CSV export", () => {
   test("cells are quoted, and formulas are defused", () => {
     expect(csvCell('say "hi", ok')).toBe('"say ""hi"", ok"');
