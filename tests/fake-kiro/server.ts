@@ -78,6 +78,7 @@ import { behaviourError, chatRefusal } from "./refusals";
 import { directiveScenario, lastUserText, withRealContextUsage } from "./chat-scenario";
 import { json, typedError } from "./responses";
 import { modelsBody, profilesBody, usageLimitsBody } from "./side-calls";
+import { wallMs } from "./clock";
 
 export type { FakeAccount, FakeAccountInit, FakeBehaviour };
 export { AVAILABLE_MODELS, modelsBody, profilesBody, usageLimitsBody, type FakeQuota } from "./side-calls";
@@ -138,7 +139,6 @@ export type FakeKiroOptions = {
   onChatTiming?: (t: { arrivedAt: number; firstChunkAt: number }) => void;
 };
 
-const wallMs = () => performance.timeOrigin + performance.now();
 
 export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKiro> {
   const globalQueue: Scenario[] = [];
