@@ -59,6 +59,21 @@ describe.skipIf(!existsSync(exe))("every page, both languages, desktop and phone
     return { ctx, page };
   }
 
+  /** Waits for a drawn chart; if none comes, says where the page was and what it showed. */
+  async function chartDrawn(page: Page, where: string): Promise<void> {
+    try {
+      await page.locator('.uchart[data-rendered="1"]').first().waitFor({ timeout: 20_000 });
+    } catch (err) {
+      const state = await page.evaluate(() => ({
+        figures: document.querySelectorAll("figure[data-chart]").length,
+        drawn: document.querySelectorAll("figure[data-rendered]").length,
+        uPlot: typeof (window as unknown as { uPlot?: unknown }).uPlot,
+        text: document.body.innerText.slice(0, 300),
+      })).catch(() => undefined);
+      throw new Error(`${where}: no chart drawn at ${page.url()}: ${JSON.stringify(state)} (${err instanceof Error ? err.message.split("\n")[0] : String(err)})`);
+    }
+  }
+
   async function checkPage(page: Page, locale: "en" | "zh-CN", name: string, width: number) {
     await page.screenshot({ path: `${ARTIFACTS}${locale}-${width}-${name}.png`, fullPage: true });
     expect(await page.evaluate(() => document.documentElement.lang)).toBe(locale);
@@ -75,7 +90,7 @@ describe.skipIf(!existsSync(exe))("every page, both languages, desktop and phone
         const { ctx, page } = await signedIn(locale, width, height);
         for (const [name, path] of PAGES) {
           await page.goto(`${e.url}${path}`);
-          if (name === "dashboard" || name === "usage") await page.locator('.uchart[data-rendered="1"]').first().waitFor();
+          if (name === "dashboard" || name === "usage") await chartDrawn(page, `${locale} ${width} ${name}`);
           await checkPage(page, locale, name, width);
         }
         const anon = await browser.newContext({ locale, viewport: { width, height } });
