@@ -139,7 +139,6 @@ export type FakeKiroOptions = {
   onChatTiming?: (t: { arrivedAt: number; firstChunkAt: number }) => void;
 };
 
-
 export async function startFakeKiro(opts: FakeKiroOptions = {}): Promise<FakeKiro> {
   const globalQueue: Scenario[] = [];
   let defaultScenario: Scenario | undefined;
