@@ -34,6 +34,8 @@ export class PgKeyRepo implements KeyRepo {
   private readonly usageQueue: WriteQueue;
   /** Usage writes of keys near their budget under way (the reconcile waits for them as for the queue). */
   private writingNow = 0;
+  /** Writes made here so far (rows and usage): a reconcile whose read overlapped one leaves memory alone. */
+  private writes = 0;
   private readonly warnedAt = new Map<string, number>();
 
   private constructor(private readonly db: PgDb, private readonly queue: WriteQueue, private readonly instanceId: string, private readonly rows: Map<string, ClientKey>) {
@@ -67,6 +69,7 @@ export class PgKeyRepo implements KeyRepo {
   writeUsage(rows: KeyUsage[]): Promise<KeyTotals[]> {
     return new Promise((resolve) => {
       if (!rows.length) return resolve([]);
+      this.writes++;
       this.usageQueue.push("key usage", async () => {
         // The totals travel with the announcement (sent on commit): the others apply them without a read.
         const totals = await addKeyUsage(this.db, rows.map((r) => ({ id: r.key.id, tokens: r.tokens, requests: r.requests, lastUsedAt: r.lastUsedAt })), rows[0]!.month,
@@ -90,6 +93,7 @@ export class PgKeyRepo implements KeyRepo {
 
   addUsageNow(u: KeyUsage): Promise<KeyTotals | null> {
     this.writingNow++;
+    this.writes++;
     const write = addKeyUsage(this.db, [{ id: u.key.id, tokens: u.tokens, requests: u.requests, lastUsedAt: u.lastUsedAt }], u.month,
       (tx, out) => Promise.all(out.map((t) => notify(tx, "client_keys", t.id, this.instanceId, { totals: t }))))
       .then((totals) => {
@@ -137,10 +141,17 @@ export class PgKeyRepo implements KeyRepo {
     return row ?? null;
   }
 
-  /** Reads every key; true when anything differs from memory. */
+  /**
+   * Reads every key; true when anything differs from memory. Not while this instance has a key
+   * write queued or under way, nor when one was made while the read was under way: the read may
+   * predate it, and would drop a key created a moment ago (refused until the next reconcile).
+   */
   async reconcile(): Promise<boolean> {
-    if (this.queue.has("key ") || this.usageQueue.size || this.writingNow) return false;
+    const busy = () => this.queue.has("key ") || this.usageQueue.size > 0 || this.writingNow > 0;
+    if (busy()) return false;
+    const before = this.writes;
     const rows = (await this.db.select().from(clientKeys)) as ClientKey[];
+    if (this.writes !== before || busy()) return false;
     let changed = rows.length !== this.rows.size;
     for (const r of rows) {
       const cur = this.rows.get(r.id);
@@ -158,6 +169,7 @@ export class PgKeyRepo implements KeyRepo {
   }
 
   private write(id: string, what: string, fn: (tx: Parameters<Parameters<PgDb["transaction"]>[0]>[0]) => Promise<unknown>): void {
+    this.writes++;
     this.queue.push(`key ${id} ${what}`, () =>
       this.db.transaction(async (tx) => {
         await fn(tx);

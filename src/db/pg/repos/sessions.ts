@@ -15,6 +15,8 @@ const TOUCH_EVERY_MS = 60_000;
  */
 export class PgSessionRepo implements SessionRepo {
   private readonly written = new Map<string, number>();
+  /** Sessions saved or removed here so far: a reconcile whose read overlapped one leaves memory alone. */
+  private writes = 0;
 
   private constructor(private readonly db: PgDb, private readonly queue: WriteQueue, private readonly instanceId: string, readonly signingKey: Uint8Array, readonly rows: Map<string, StoredSession>) {}
 
@@ -50,10 +52,17 @@ export class PgSessionRepo implements SessionRepo {
     this.write(id, (tx) => tx.delete(adminSessions).where(eq(adminSessions.id, id)));
   }
 
-  /** Reads every session: sessions started or ended elsewhere appear or go. */
+  /**
+   * Reads every session: sessions started or ended elsewhere appear or go. Not while this
+   * instance has a session write queued, nor when one was made while the read was under way: the
+   * read may predate it, and would drop a login made a moment ago (its cookie refused until the
+   * next reconcile).
+   */
   async reconcile(): Promise<void> {
     if (this.queue.has("session ")) return;
+    const before = this.writes;
     const rows = await this.db.select().from(adminSessions);
+    if (this.writes !== before || this.queue.has("session ")) return;
     const ids = new Set(rows.map((r) => r.id));
     for (const id of this.rows.keys()) if (!ids.has(id)) this.rows.delete(id);
     for (const r of rows) if (!this.rows.has(r.id)) this.rows.set(r.id, r);
@@ -66,6 +75,7 @@ export class PgSessionRepo implements SessionRepo {
   }
 
   private write(id: string, fn: (tx: Parameters<Parameters<PgDb["transaction"]>[0]>[0]) => Promise<unknown>): void {
+    this.writes++;
     this.queue.push(`session ${id}`, () =>
       this.db.transaction(async (tx) => {
         await fn(tx);
