@@ -62,7 +62,7 @@ export class PgSessionRepo implements SessionRepo {
     if (this.queue.has("session ")) return;
     const before = this.writes;
     const rows = await this.db.select().from(adminSessions);
-    if (this.writes !== before || this.queue.has("session ")) return;
+    if (this.writes !== before) return;
     const ids = new Set(rows.map((r) => r.id));
     for (const id of this.rows.keys()) if (!ids.has(id)) this.rows.delete(id);
     for (const r of rows) if (!this.rows.has(r.id)) this.rows.set(r.id, r);
