@@ -19,10 +19,6 @@
  * time can be matched (concurrency 1).
  */
 import { pct } from "./stats";
-import { wallMs } from "../../tests/fake-kiro/clock";
-
-/** Wall-clock milliseconds, comparable between processes on one machine (the fake's clock). */
-export { wallMs };
 
 /** The fake's reports, sorted by arrival. */
 export class FakeTimings {

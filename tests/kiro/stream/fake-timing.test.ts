@@ -3,7 +3,8 @@
  * it) and the bench's matching of requests to reports (bench/lib/stream-latency.ts).
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { FakeTimings, wallMs } from "../../../bench/lib/stream-latency";
+import { FakeTimings } from "../../../bench/lib/stream-latency";
+import { wallMs } from "../../fake-kiro/clock";
 import { openChat } from "../../../src/kiro/client";
 import { startFakeKiro } from "../../fake-kiro/server";
 import { fakeAccount, textRequest } from "../../support/kiro";
