@@ -38,3 +38,14 @@ export function currentTurn(body: any): { results: any[]; toolNames: string[] } 
     toolNames: (Array.isArray(ctx.tools) ? ctx.tools : []).map((t: any) => t?.toolSpecification?.name).filter(Boolean),
   };
 }
+
+/** The names of the tools the latest assistant message of the history called (what the current tool results answer). */
+export function lastToolUseNames(body: any): string[] {
+  const history = body?.conversationState?.history;
+  if (!Array.isArray(history)) return [];
+  for (let i = history.length - 1; i >= 0; i--) {
+    const a = history[i]?.assistantResponseMessage;
+    if (a) return (Array.isArray(a.toolUses) ? a.toolUses : []).map((u: any) => u?.name).filter((n: unknown): n is string => typeof n === "string");
+  }
+  return [];
+}
