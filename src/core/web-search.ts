@@ -3,9 +3,11 @@
  *
  * A request that declares the tool (CanonicalRequest.serverTools) is served in one of two modes:
  *  - direct: the client forces the tool (tool_choice names it, or "any" with no client tools),
- *    as Claude Code's WebSearch sub-request does ("Perform a web search for the query: …"). The
- *    query is the user's text; kiro-server searches once and answers with the results and a
- *    cited digest of them, without asking the model.
+ *    or sends Claude Code's WebSearch sub-request (one user message "Perform a web search for the
+ *    query: …" and the search tool alone: older versions force the tool, newer ones leave the
+ *    choice "auto" and ask for a search and a summary). The query is the user's text;
+ *    kiro-server searches once and answers with the results and a cited digest of them, without
+ *    asking the model (no model round to decide on the one search the request is for).
  *  - model: the tool is declared to the model as an ordinary function tool; when the model calls
  *    it, the turn runner searches, shows the client the server-tool blocks, feeds the results
  *    back as a tool result and lets the model continue — at most `maxUses` searches.
@@ -101,10 +103,21 @@ export function planWebSearch(req: CanonicalRequest): WebSearchPlan | undefined 
   const fetch = planWebFetch(req);
   if (!tool) return fetch ? { mode: "fetch_only", fetch } : undefined;
   const choice = req.toolChoice;
-  const forced = (choice?.type === "tool" && choice.name === tool.name) || (choice?.type === "any" && req.tools.length === 0 && !fetch);
+  const forced = (choice?.type === "tool" && choice.name === tool.name) || (choice?.type === "any" && req.tools.length === 0 && !fetch) || isSearchSubRequest(req, fetch);
   if (forced && tool.forcedAnswer === "model") return { mode: "model", tool, declaration: webSearchDeclaration(tool), forceFirst: true, ...(fetch ? { fetch } : {}) };
   if (forced) return { mode: "direct", tool, query: directQuery(req) };
   return { mode: "model", tool, declaration: webSearchDeclaration(tool), ...(fetch ? { fetch } : {}) };
+}
+
+/**
+ * Claude Code's WebSearch sub-request, whatever its tool_choice ("none" aside): a single user
+ * message starting with its prefix, no client tools, no web fetch. The request exists only to run
+ * that one search.
+ */
+function isSearchSubRequest(req: CanonicalRequest, fetch: WebFetchPlan | undefined): boolean {
+  if (fetch || req.tools.length > 0 || req.toolChoice?.type === "none") return false;
+  const only = req.messages.length === 1 ? req.messages[0]! : undefined;
+  return only?.role === "user" && lastUserText(req).startsWith(CLAUDE_CODE_SEARCH_PREFIX);
 }
 
 /**

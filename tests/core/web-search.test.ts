@@ -52,6 +52,19 @@ describe("planWebSearch", () => {
     expect(p).toEqual({ mode: "direct", tool: WS, query: "bun 1.4 release notes" });
   });
 
+  test("Claude Code's newer sub-request (tool_choice auto or absent, asks for a summary) → direct all the same", () => {
+    const sub = [{ role: "user" as const, content: [{ type: "text" as const, text: "Perform a web search for the query: bun runtime release" }] }];
+    const direct = { mode: "direct", tool: WS, query: "bun runtime release" };
+    expect(planWebSearch(req({ messages: sub, toolChoice: { type: "auto" } }))).toEqual(direct);
+    expect(planWebSearch(req({ messages: sub }))).toEqual(direct);
+    // "none" is respected; client tools, a longer conversation or another prompt leave the model to choose.
+    expect(planWebSearch(req({ messages: sub, toolChoice: { type: "none" } }))?.mode).toBe("model");
+    expect(planWebSearch(req({ messages: sub, tools: [{ name: "Read", description: "", inputSchema: { type: "object" } }] }))?.mode).toBe("model");
+    const followUp = [...sub, { role: "assistant" as const, content: [{ type: "text" as const, text: "Done." }] }, { role: "user" as const, content: [{ type: "text" as const, text: "Perform a web search for the query: more" }] }];
+    expect(planWebSearch(req({ messages: followUp }))?.mode).toBe("model");
+    expect(planWebSearch(req({ toolChoice: { type: "auto" } }))?.mode).toBe("model");
+  });
+
   test('"any" with no client tools also forces the search; the user text is the query', () => {
     expect(planWebSearch(req({ toolChoice: { type: "any" } }))).toMatchObject({ mode: "direct", query: "What is new in Bun?" });
   });
