@@ -1,5 +1,5 @@
 /**
- * The real Codex CLI (@openai/codex 0.169, offline) against kiro-server and the fake Kiro: set up
+ * The real Codex CLI (@openai/codex, the version in package.json, offline) against kiro-server and the fake Kiro: set up
  * by `kiro-server codex-config` (provider + model catalogue), then `codex exec` completes a text
  * answer, a shell tool call whose output goes back to the model, and an apply_patch that creates
  * a file. The model side is scripted with the fake's queued scenarios.
@@ -32,7 +32,7 @@ afterAll(async () => {
 /** The Responses requests Codex sent, as the fake Kiro received their translations. */
 const chatRequests = () => e.fake.requests.filter((r) => r.path.endsWith("generateAssistantResponse") || String(r.headers["x-amz-target"] ?? "").endsWith("GenerateAssistantResponse"));
 
-describe.skipIf(!available)("Codex CLI 0.169 through /v1/responses", () => {
+describe.skipIf(!available)("Codex CLI through /v1/responses", () => {
   test("text answer", async () => {
     e.fake.enqueue(textScenario("Hello from the Kiro side."));
     const r = await codex.exec("say hello");

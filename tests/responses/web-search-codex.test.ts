@@ -1,5 +1,5 @@
 /**
- * The real Codex CLI (@openai/codex 0.169, offline) with web search: Codex declares its hosted
+ * The real Codex CLI (@openai/codex, the version in package.json, offline) with web search: Codex declares its hosted
  * `web_search` tool on every turn; kiro-server serves it through Kiro's MCP search. A turn where
  * the model searches ends with Codex printing the answer built from the results, and the
  * `web_search_call` item reaches Codex. Set up by tests/support/codex.ts.
@@ -31,7 +31,7 @@ afterAll(async () => {
 
 const responsesCalls = () => e.fake.requests.filter((r) => r.path.endsWith("/generateAssistantResponse"));
 
-describe.skipIf(!available)("Codex CLI 0.169 with web search", () => {
+describe.skipIf(!available)("Codex CLI with web search", () => {
   test("a turn where the model searches: Codex gets the search item and prints the answer from the results", async () => {
     const before = responsesCalls().length;
     const r = await codex.exec(`[[fake:web_answer]] ${QUERY}`, { json: true });
