@@ -3,6 +3,8 @@
  * new user runs it: a temporary HOME and config dir, ANTHROPIC_BASE_URL at the test server, the
  * client key as ANTHROPIC_AUTH_TOKEN, no ANTHROPIC_MODEL, non-essential traffic off (it runs
  * fully offline). The accounts' plans stop at an older Opus than Claude Code's default.
+ * Three runs: a plain answer with the default model, a Bash tool loop, and WebSearch (deferred
+ * behind ToolSearch in Claude Code 2.1.3xx, then searched through Kiro's MCP).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -10,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fakeSearchHits } from "../fake-kiro/mcp";
 import { FAKE_MODEL_LISTS } from "../fake-kiro/models";
+import { textScenario, toolScenario } from "../fake-kiro/scenarios";
 import { startE2E, type E2E } from "../support/e2e";
 
 const CLAUDE = resolve(import.meta.dir, "../../node_modules/.bin/claude");
@@ -66,6 +69,26 @@ describe("Claude Code CLI, nothing pinned", () => {
     expect(sent.length).toBeGreaterThan(0);
     for (const c of sent) expect(["claude-opus-4.5", "claude-sonnet-4.5", "claude-haiku-4.5"]).toContain(modelOf(c));
     expect(sent.map(modelOf)).toContain("claude-opus-4.5");
+  }, RUN_TIMEOUT_MS + 5_000);
+
+  test("--allowedTools Bash: the model's command runs and its output goes back to the model", async () => {
+    const before = chats().length;
+    e.fake.enqueue(toolScenario([{ name: "Bash", input: { command: "echo kiro-$((6*7))", description: "Print a number" } }], { text: "Running it." }));
+    e.fake.enqueue(textScenario("The command printed kiro-42."));
+    const r = await claude("Run a shell command", "--allowedTools", "Bash");
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("The command printed kiro-42.");
+    const sent = chats().slice(before);
+    expect(sent.length).toBe(2);
+    // The second round carries the tool result with the command's real output, paired with the call's id.
+    const second = (sent[1]!.body as any).conversationState;
+    const results = second.currentMessage.userInputMessage.userInputMessageContext.toolResults;
+    expect(results).toHaveLength(1);
+    expect(JSON.stringify(results[0].content)).toContain("kiro-42");
+    const call = second.history.at(-1).assistantResponseMessage.toolUses[0];
+    expect(call.name).toBe("Bash");
+    expect(results[0].toolUseId).toBe(call.toolUseId);
   }, RUN_TIMEOUT_MS + 5_000);
 
   test("--allowedTools WebSearch: the search runs through Kiro's MCP and its URLs reach the model and the answer", async () => {
