@@ -54,7 +54,7 @@ describe("planWebSearch", () => {
 
   test("Claude Code's newer sub-request (tool_choice auto or absent, asks for a summary) → direct all the same", () => {
     const sub = [{ role: "user" as const, content: [{ type: "text" as const, text: "Perform a web search for the query: bun runtime release" }] }];
-    const direct = { mode: "direct", tool: WS, query: "bun runtime release" };
+    const direct = { mode: "direct" as const, tool: WS, query: "bun runtime release" };
     expect(planWebSearch(req({ messages: sub, toolChoice: { type: "auto" } }))).toEqual(direct);
     expect(planWebSearch(req({ messages: sub }))).toEqual(direct);
     // "none" is respected; client tools, a longer conversation or another prompt leave the model to choose.
