@@ -24,6 +24,13 @@
  *
  *   bun bench/stream.ts --route messages --baseline bench/minimal --baseline-env MINIMAL_RAW=1 --open 0
  *
+ * MINIMAL_SPLICE=1 (./splice.ts) is the floor of a byte-level conversion: each read parsed in one
+ * pass, the text frames' JSON string bodies copied into Anthropic text deltas with no decoder or
+ * encoder stage (MINIMAL_SPLICE=string: the same events made as a string). With bench/ab.ts it
+ * shows what kiro-server's staged pipeline costs over it:
+ *
+ *   bun bench/ab.ts --frames 400 --rounds 60 --a-root bench/minimal --a-env MINIMAL_SPLICE=1 --b-root bench/minimal
+ *
  * It reads what bench/stream.ts gives a server (PORT, KIRO_API_URL, KIRO_AUTH_URL and the
  * account's refresh token in KIRO_AUTH_TOKEN) and serves POST /v1/messages and /v1/responses only.
  * It exits on SIGTERM, so that `bun --cpu-prof` (bench/stream.ts --cpu-prof) writes its profile.
@@ -39,6 +46,7 @@ import { kiroHeaders } from "../../../src/kiro/request/headers";
 import { decodeKiroBatches } from "../../../src/kiro/stream/decode";
 import { StreamHttpClient } from "../../../src/kiro/stream-http";
 import { promptTemplate } from "../../lib/upstream-template";
+import { spliceBody } from "./splice";
 
 const env = (name: string): string => {
   const v = process.env[name];
@@ -61,6 +69,7 @@ const template = promptTemplate();
 const socket = process.env.MINIMAL_HTTP === "fetch" ? undefined : new StreamHttpClient();
 const model = template.model;
 const RAW = process.env.MINIMAL_RAW === "1";
+const SPLICE = process.env.MINIMAL_SPLICE;
 
 type Body = { messages?: Array<{ content?: unknown }>; input?: unknown; model?: string };
 const USAGE: CanonicalEvent = { type: "usage", usage: { inputTokens: 10, outputTokens: 1 } };
@@ -86,6 +95,10 @@ Bun.serve({
       chunks = up.body;
     }
     if (RAW) return rawRelay(chunks as AsyncIterable<Uint8Array>);
+    if (SPLICE) {
+      const start = new AnthropicStreamEncoder("msg_minimal", model.requested, 10).start();
+      return new Response(spliceBody(chunks as AsyncIterable<Uint8Array>, start, SPLICE === "string"), { headers: { "content-type": "text/event-stream; charset=utf-8" } });
+    }
     const batches = decodeKiroBatches(chunks, { restoreToolName: (name) => name, thinkingTags: false });
     if (path === "/v1/responses") return responsesStream(batches, body);
     const enc = new AnthropicStreamEncoder("msg_minimal", model.requested, 10);
