@@ -19,6 +19,7 @@ import {
 } from "./endpoints";
 import { KiroError, SYNTHETIC_REASONS } from "./errors";
 import { classifyResponse, upstreamFetchHeld } from "./http";
+import type { ChunkBody } from "./chunk-body";
 import { buildKiroRequest } from "./request/build";
 import { kiroHeaders } from "./request/headers";
 import { flatten } from "../core/poll";
@@ -96,7 +97,7 @@ export async function openChat(
     });
     let res: Response;
     let release: () => void;
-    let chunks: AsyncIterable<Uint8Array> | undefined;
+    let chunks: ChunkBody | undefined;
     try {
       ({ res, release, chunks } = await upstreamFetchHeld(`${ep.baseUrl}/generateAssistantResponse`, {
         method: "POST",

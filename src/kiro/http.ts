@@ -90,8 +90,8 @@ async function socketOnce(http: StreamHttpClient, url: string, opts: UpstreamFet
   let size = 0;
   try {
     for await (const c of r.body) {
-      parts.push(c);
-      size += c.length;
+      parts.push(c.bytes.subarray(0, c.end));
+      size += c.end;
       if (size >= MAX_ERROR_BODY) break;
     }
   } catch {

@@ -76,9 +76,12 @@ const enum St {
 
 /**
  * The body after the head. `push` takes the connection's next bytes and hands the body bytes among
- * them to `onData` in one slice per push: chunked framing is removed by moving each chunk's data
- * down over the framing in place (the pushed buffer is the caller's to give up), so a read that
- * carries many small chunks costs no allocation per chunk. It returns true once the body is
+ * them to `onData` once per push, as the pushed buffer and an end (the body's bytes are
+ * `buf[0, end)`): chunked framing is removed by moving each chunk's data down over the framing in
+ * place (the pushed buffer is the caller's to give up), so a read that carries many small chunks
+ * costs no allocation per chunk. No view of the buffer is made: the first `subarray` of a buffer
+ * fresh from the socket makes JavaScriptCore give it an ArrayBuffer of its own (~0.35 µs per
+ * 170-byte read on this machine, against ~0.02 µs to copy a range out of it with Buffer#copy). It returns true once the body is
  * complete, with any bytes after it in `rest` (a pipelined next answer, which the upstream never
  * sends).
  */
@@ -101,15 +104,15 @@ export class BodyReader {
     return this.st === St.Done;
   }
 
-  push(buf: Buffer, onData: (b: Buffer) => void): boolean {
+  push(buf: Buffer, onData: (b: Buffer, end: number) => void): boolean {
     if (this.st === St.Done) return true;
     if (this.framing.kind === "close") {
-      if (buf.length) onData(buf);
+      if (buf.length) onData(buf, buf.length);
       return false;
     }
     if (this.framing.kind === "length") {
       const take = Math.min(this.remaining, buf.length);
-      if (take) onData(take === buf.length ? buf : buf.subarray(0, take));
+      if (take) onData(buf, take);
       this.remaining -= take;
       if (this.remaining > 0) return false;
       this.st = St.Done;
@@ -117,7 +120,7 @@ export class BodyReader {
       return true;
     }
     const end = this.chunked(buf);
-    if (end.data > 0) onData(end.data === buf.length ? buf : buf.subarray(0, end.data));
+    if (end.data > 0) onData(buf, end.data);
     return end.done;
   }
 

@@ -268,9 +268,9 @@ class Conn {
         chunk = b;
         if (!chunk.length) return this.checkEnd(ex);
       }
-      ex.body!.push(chunk, (d) => {
-        ex.queue.push(d);
-        ex.queued += d.length;
+      ex.body!.push(chunk, (bytes, end) => {
+        ex.queue.push({ bytes, end });
+        ex.queued += end;
       });
     } catch (err) {
       return this.fail(err);

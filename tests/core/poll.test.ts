@@ -49,7 +49,13 @@ describe("pollable", () => {
 });
 
 describe("the socket body and the decoder, polled", () => {
-  const frame = (text: string) => Buffer.from(encodeEvent("assistantResponseEvent", { content: text }));
+  // A read as the connection queues it: the socket's buffer (here with junk after the body's bytes) and the body's end.
+  const frame = (text: string) => {
+    const f = encodeEvent("assistantResponseEvent", { content: text });
+    const bytes = Buffer.alloc(f.length + 5, 0xee);
+    bytes.set(f);
+    return { bytes, end: f.length };
+  };
 
   test("a queued read is decoded in the same call; with nothing queued the reader waits on the body's one promise", async () => {
     const q: BodyQueue = { queue: [], queued: 0, ended: false };

@@ -6,6 +6,7 @@
 import { afterEach } from "bun:test";
 import type { Socket, TCPSocketListener } from "bun";
 import { StreamHttpClient } from "../../src/kiro/stream-http";
+import type { BodyRead } from "../../src/kiro/chunk-body";
 
 export type Req = { head: string; body: string; conn: number; nth: number };
 export type RawConn = { id: number; buf: Buffer; served: number };
@@ -59,9 +60,10 @@ export function rawServer(answer: (s: Socket<RawConn>, req: Req) => void) {
 export const ok = (body: string) => `HTTP/1.1 200 OK\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 export const POST = { method: "POST" as const, headers: { "content-type": "application/json" }, body: "{}" };
 
-export async function readAll(body: AsyncIterable<Uint8Array>): Promise<string> {
+/** The body's text: each read's bytes up to its end. */
+export async function readAll(body: AsyncIterable<BodyRead>): Promise<string> {
   const parts: Uint8Array[] = [];
-  for await (const c of body) parts.push(c);
+  for await (const c of body) parts.push(c.bytes.subarray(0, c.end));
   return Buffer.concat(parts).toString();
 }
 

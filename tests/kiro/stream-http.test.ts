@@ -7,6 +7,7 @@
 import { describe, expect, test } from "bun:test";
 import type { Socket } from "bun";
 import { ok, POST, readAll, socketFixture } from "./stream-http-helpers";
+import type { BodyRead } from "../../src/kiro/chunk-body";
 
 const { cleanups, client, server } = socketFixture();
 
@@ -157,12 +158,12 @@ describe("StreamHttpClient", () => {
     const it = res.body;
     let got = 0;
     let bad = -1;
-    const check = (b: Uint8Array) => {
-      for (let i = 0; i < b.length; i++) if (b[i] !== (got + i) % piece.length % 251 && bad < 0) bad = got + i;
-      got += b.length;
+    const check = ({ bytes: b, end }: BodyRead) => {
+      for (let i = 0; i < end; i++) if (b[i] !== (got + i) % piece.length % 251 && bad < 0) bad = got + i;
+      got += end;
     };
     const first = await it.next();
-    check(first.value as Uint8Array);
+    check(first.value as BodyRead);
     // The reader now stops. Once the upstream's writes are refused, let the event loop run on: an
     // unpaused socket would keep draining the kernel's buffers into this process.
     while (up.blocked === 0) await new Promise<void>((r) => up.waiters.push(r));
@@ -223,7 +224,8 @@ describe("StreamHttpClient", () => {
     const b = new AbortController();
     const res = await c.request(srv.url, { ...POST, signal: b.signal });
     const it = res.body[Symbol.asyncIterator]();
-    expect(Buffer.from((await it.next()).value!).toString()).toBe("hello");
+    const read = (await it.next()).value as BodyRead;
+    expect(read.bytes.toString("utf8", 0, read.end)).toBe("hello");
     const next = it.next();
     b.abort(new Error("stop"));
     await expect(next).rejects.toThrow("stop");

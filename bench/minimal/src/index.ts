@@ -45,6 +45,7 @@ import { FirstTimeNotices } from "../../../src/dialects/responses/notices";
 import { kiroHeaders } from "../../../src/kiro/request/headers";
 import { decodeKiroBatches } from "../../../src/kiro/stream/decode";
 import { StreamHttpClient } from "../../../src/kiro/stream-http";
+import type { BodyRead } from "../../../src/kiro/chunk-body";
 import { promptTemplate } from "../../lib/upstream-template";
 import { spliceBody } from "./splice";
 
@@ -84,7 +85,7 @@ Bun.serve({
     const body = (await req.json()) as Body;
     const text = path === "/v1/responses" ? body.input : body.messages?.at(-1)?.content;
     const upBody = template.body(typeof text === "string" ? text : "");
-    let chunks: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>;
+    let chunks: AsyncIterable<Uint8Array | BodyRead> | ReadableStream<Uint8Array>;
     if (socket) {
       const up = await socket.request(upstream, { method: "POST", headers, body: upBody, signal: req.signal });
       if (up.status !== 200) return new Response(`upstream ${up.status}`, { status: up.status });
@@ -94,10 +95,10 @@ Bun.serve({
       if (!up.ok || !up.body) return new Response(await up.text(), { status: up.status });
       chunks = up.body;
     }
-    if (RAW) return rawRelay(chunks as AsyncIterable<Uint8Array>);
+    if (RAW) return rawRelay(chunks as AsyncIterable<Uint8Array | BodyRead>);
     if (SPLICE) {
       const start = new AnthropicStreamEncoder("msg_minimal", model.requested, 10).start();
-      return new Response(spliceBody(chunks as AsyncIterable<Uint8Array>, start, SPLICE === "string"), { headers: { "content-type": "text/event-stream; charset=utf-8" } });
+      return new Response(spliceBody(chunks as AsyncIterable<Uint8Array | BodyRead>, start, SPLICE === "string"), { headers: { "content-type": "text/event-stream; charset=utf-8" } });
     }
     const batches = decodeKiroBatches(chunks, { restoreToolName: (name) => name, thinkingTags: false });
     if (path === "/v1/responses") return responsesStream(batches, body);
@@ -173,7 +174,7 @@ function responsesStream(batches: AsyncIterable<CanonicalEvent[]>, body: Body): 
 }
 
 /** MINIMAL_RAW: the upstream's reads written to the client untouched (no conversion at all). */
-function rawRelay(chunks: AsyncIterable<Uint8Array>): Response {
+function rawRelay(chunks: AsyncIterable<Uint8Array | BodyRead>): Response {
   const reads = chunks[Symbol.asyncIterator]();
   const stream = new ReadableStream({
     type: "direct",
@@ -181,7 +182,8 @@ function rawRelay(chunks: AsyncIterable<Uint8Array>): Response {
       controller.write('event: raw\ndata: {"type":"text_delta"}\n\n');
       controller.flush();
       for (let r = await reads.next(); !r.done; r = await reads.next()) {
-        controller.write(r.value);
+        const v = r.value;
+        controller.write(v instanceof Uint8Array ? v : v.end === v.bytes.length ? v.bytes : v.bytes.subarray(0, v.end));
         controller.flush();
       }
       controller.write("event: message_stop\n\n");

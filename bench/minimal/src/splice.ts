@@ -7,6 +7,10 @@
  * Buffer#utf8Slice), to tell the cost of the bytes-to-string conversions from that of the stages.
  */
 import { crc32 } from "../../../src/kiro/stream/crc32";
+import type { BodyRead } from "../../../src/kiro/chunk-body";
+
+/** Buffer#copy on any Uint8Array: copies a range without making a view of a fresh socket buffer. */
+const copy = Buffer.prototype.copy as (this: Uint8Array, target: Uint8Array, targetStart: number, sourceStart: number, sourceEnd: number) => number;
 
 const te = new TextEncoder();
 const PRE_S = 'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"';
@@ -44,7 +48,7 @@ function isTextHeaders(b: Uint8Array, pos: number, end: number): boolean {
 }
 
 /** One answer's relay: `start` is the message_start text; writes each read's text events at once. */
-export function spliceBody(chunks: AsyncIterable<Uint8Array>, start: string, asString: boolean): ReadableStream<Uint8Array> {
+export function spliceBody(chunks: AsyncIterable<Uint8Array | BodyRead>, start: string, asString: boolean): ReadableStream<Uint8Array> {
   return new ReadableStream({
     type: "direct",
     async pull(controller: ReadableStreamDirectController) {
@@ -54,22 +58,25 @@ export function spliceBody(chunks: AsyncIterable<Uint8Array>, start: string, asS
       let textBlock: Uint8Array | undefined;
       let rest: Uint8Array | undefined;
       let out = new Uint8Array(64 * 1024);
-      for await (let b of chunks) {
+      for await (const read of chunks) {
+        let b = read instanceof Uint8Array ? read : read.bytes;
+        let n = read instanceof Uint8Array ? read.length : read.end;
         if (rest) {
-          const joined = new Uint8Array(rest.length + b.length);
+          const joined = new Uint8Array(rest.length + n);
           joined.set(rest);
-          joined.set(b, rest.length);
+          copy.call(b, joined, rest.length, 0, n);
           b = joined;
+          n = joined.length;
           rest = undefined;
         }
         let s = 0;
         let o = 0;
         let str = "";
-        while (b.length - s >= 12) {
+        while (n - s >= 12) {
           const total = u32(b, s);
           const prelude = u32(b, s + 8);
           if (prelude !== crc32(b, s, s + 8)) throw new Error("prelude CRC mismatch");
-          if (b.length - s < total) break;
+          if (n - s < total) break;
           const end = s + total;
           if (u32(b, end - 4) !== crc32(b, s + 8, end - 4, prelude)) throw new Error("message CRC mismatch");
           const hs = s + 12;
@@ -100,7 +107,7 @@ export function spliceBody(chunks: AsyncIterable<Uint8Array>, start: string, asS
                 }
                 out.set(PRE, o);
                 o += PRE.length;
-                out.set(b.subarray(ps, pe), o);
+                copy.call(b, out, o, ps, pe);
                 o += pe - ps;
                 out.set(POST, o);
                 o += POST.length;
@@ -109,7 +116,10 @@ export function spliceBody(chunks: AsyncIterable<Uint8Array>, start: string, asS
           }
           s = end;
         }
-        if (s < b.length) rest = b.slice(s);
+        if (s < n) {
+          rest = new Uint8Array(n - s);
+          copy.call(b, rest, 0, s, n);
+        }
         // The direct stream copies what it is given, so `out` is reused.
         if (o) controller.write(out.subarray(0, o));
         if (str) controller.write(str);

@@ -6,18 +6,25 @@
  * stores a timestamp per read.
  */
 import { KiroError } from "../errors";
+import type { BodyRead } from "../chunk-body";
 import { pollable, type PollIterator } from "../../core/poll";
+
+/** An answer's body: fetch's stream, an iterable of byte chunks, or the socket client's reads (bytes with an end). */
+export type UpstreamBody = ReadableStream<Uint8Array> | AsyncIterable<Uint8Array | BodyRead>;
+
+/** One read: its bytes are `bytes[0, end)`. */
+export type Chunk = { bytes: Uint8Array; end: number };
 
 export type ChunkSource = {
   /** The next chunk; undefined: none yet (await `ready()`); null: the body ended. Throws the read's failure. */
-  poll(): Uint8Array | undefined | null;
+  poll(): Chunk | undefined | null;
   ready(): Promise<void>;
   /** Stops the timer and, unless the body `finished`, cancels it. */
   close(finished: boolean): Promise<void>;
 };
 
-export function chunkSource(body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>, idleMs?: number): ChunkSource {
-  let src: PollIterator<Uint8Array>;
+export function chunkSource(body: UpstreamBody, idleMs?: number): ChunkSource {
+  let src: PollIterator<Uint8Array | BodyRead>;
   let cancel: () => Promise<unknown>;
   let release = () => {};
   if (body instanceof ReadableStream) {
@@ -48,7 +55,7 @@ export function chunkSource(body: ReadableStream<Uint8Array> | AsyncIterable<Uin
   };
   return {
     poll() {
-      let res: IteratorResult<Uint8Array> | undefined;
+      let res: IteratorResult<Uint8Array | BodyRead> | undefined;
       try {
         res = src.poll();
       } catch (e) {
@@ -59,7 +66,8 @@ export function chunkSource(body: ReadableStream<Uint8Array> | AsyncIterable<Uin
       if (res === undefined) return undefined;
       if (res.done) return null;
       if (idleMs) last = Date.now();
-      return res.value;
+      const v = res.value;
+      return v instanceof Uint8Array ? { bytes: v, end: v.length } : v;
     },
     ready: () => src.ready(),
     async close(finished) {

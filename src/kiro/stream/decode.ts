@@ -13,7 +13,7 @@
 import type { CanonicalEvent, StopReason, Usage } from "../../core/canonical";
 import { DONE, flatten, nextOf, type PollIterator } from "../../core/poll";
 import { KiroError } from "../errors";
-import { chunkSource, type ChunkSource } from "./chunks";
+import { chunkSource, type ChunkSource, type UpstreamBody } from "./chunks";
 import { streamExceptionToError } from "./exceptions";
 import { type DecodedFrame, FrameReader } from "./frames";
 import { ThinkingTagParser } from "./thinking-tags";
@@ -48,7 +48,7 @@ export type DecodeKiroStreamOptions = {
 type Json = Record<string, unknown>;
 
 /** The decoded events one at a time (decodeKiroBatches, flattened). */
-export function decodeKiroStream(body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>, opts: DecodeKiroStreamOptions): AsyncGenerator<CanonicalEvent> {
+export function decodeKiroStream(body: UpstreamBody, opts: DecodeKiroStreamOptions): AsyncGenerator<CanonicalEvent> {
   return flatten(decodeKiroBatches(body, opts));
 }
 
@@ -67,7 +67,7 @@ const DEFER_REST_FROM = 8 * 1024;
  * read as soon as it is queued, with no promise between the socket and itself (a paced upstream
  * sends one frame per read, so every promise here would be paid per frame).
  */
-export function decodeKiroBatches(body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>, opts: DecodeKiroStreamOptions): PollIterator<CanonicalEvent[]> {
+export function decodeKiroBatches(body: UpstreamBody, opts: DecodeKiroStreamOptions): PollIterator<CanonicalEvent[]> {
   return new BatchDecoder(chunkSource(body, opts.idleTimeoutMs), opts);
 }
 
@@ -109,7 +109,7 @@ class BatchDecoder implements PollIterator<CanonicalEvent[]> {
           if (this.reader.pending > 0) throw new KiroError("transient", "upstream stream ended mid-frame");
           return { done: false, value: this.state.finish() };
         }
-        this.reader.push(chunk);
+        this.reader.push(chunk.bytes, chunk.end);
       }
     } catch (err) {
       void this.close(false);

@@ -3,6 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { concatBytes, corruptCrc, encodeEvent, encodeException } from "../../fake-kiro/frames";
 import { badCrcScenario, prng, scenarioBytes, splitRandomly, textScenario, toolScenario, thinkingTagScenario, usageSteps, textSteps } from "../../fake-kiro/scenarios";
 import { crc32 } from "../../../src/kiro/stream/crc32";
+import { decodeKiroStream } from "../../../src/kiro/stream/decode";
 import { FrameReader } from "../../../src/kiro/stream/frames";
 import { collect, collectUntilError, hex, textOf } from "./helpers";
 
@@ -23,6 +24,21 @@ const VECTOR_2 = hex(`
 describe("byte-exact test vectors", () => {
   test("crc32 check value", () => {
     expect(crc32(new TextEncoder().encode("123456789"))).toBe(0xcbf43926);
+  });
+
+  test("crc32 of any range, continued from a seed, equals Bun's native zlib CRC over the same bytes (both code paths)", () => {
+    const zlibCrc32 = (b: Uint8Array) => Bun.hash.crc32(b) >>> 0;
+    const rnd = prng(7);
+    const bytes = new Uint8Array(3000).map(() => Math.floor(rnd() * 256));
+    for (const len of [0, 1, 7, 8, 9, 15, 16, 17, 148, 1023, 1024, 1025, 2900]) {
+      for (const start of [0, 1, 3, 8]) {
+        const end = start + len;
+        const want = zlibCrc32(bytes.subarray(start, end));
+        expect(crc32(bytes, start, end)).toBe(want);
+        const mid = start + (len >> 1);
+        expect(crc32(bytes, mid, end, crc32(bytes, start, mid))).toBe(want);
+      }
+    }
   });
 
   test("vector 1 decodes to text Hi", async () => {
@@ -125,6 +141,25 @@ describe("splitting", () => {
       expect({ seed, evs: await collect(chunks) }).toEqual({ seed, evs: reference });
     }
     expect(await collect(splitRandomly(recorded, prng(99), 1, 1))).toEqual(reference);
+  });
+
+  test("reads handed over as bytes and an end (the socket client's form) decode the same, whatever follows the end", async () => {
+    const reference = await collect([recorded], { restoreToolName: (n) => n });
+    for (let seed = 1; seed <= 20; seed++) {
+      const rnd = prng(seed);
+      // Each read's bytes carry junk after its end, as a socket buffer does after the chunk framing was moved out.
+      const reads = splitRandomly(recorded, rnd, 1, seed % 2 ? 9 : 400).map((c) => {
+        const bytes = Buffer.alloc(c.length + 1 + Math.floor(rnd() * 12), 0xee);
+        bytes.set(c);
+        return { bytes, end: c.length };
+      });
+      async function* body() {
+        yield* reads;
+      }
+      const evs: unknown[] = [];
+      for await (const ev of decodeKiroStream(body(), { restoreToolName: (n) => n })) evs.push(ev);
+      expect({ seed, evs }).toEqual({ seed, evs: reference });
+    }
   });
 
   test("many frames packed into one chunk", async () => {
