@@ -10,6 +10,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { stallScenario, textScenario } from "../fake-kiro/scenarios";
 import type { FakeBehaviour } from "../fake-kiro/server";
 import { startE2E, type E2E } from "../support/e2e";
+import { until } from "../support/until";
 
 let e: E2E | undefined;
 afterEach(async () => {
@@ -195,7 +196,9 @@ describe("upstream connection queue (KIRO_MAX_UPSTREAM_REQUESTS)", () => {
     // (here: both holders' clients hang up, which ends their upstream streams).
     const waitedBefore = slots.stats().waitedTotal;
     const waiting = ask(e, "openai", false);
-    await Bun.sleep(20);
+    // Hang up only once it is queued (a fixed pause lost the race on a loaded machine: the request
+    // then found a free connection without waiting).
+    await until("the request to wait for a connection", () => slots.stats().queued === 1);
     await Promise.all(held.map((r) => r.body!.cancel()));
     const served = await waiting;
     expect(slots.stats().waitedTotal).toBe(waitedBefore + 1);
