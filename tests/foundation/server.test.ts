@@ -52,11 +52,13 @@ async function startChild(env: Record<string, string>, opts: { dir?: string; unt
 describe("server lifecycle", () => {
   test("drain lets an in-flight request finish, then stops", async () => {
     let finished = false;
-    const app = new Elysia().get("/slow", async () => { await Bun.sleep(400); finished = true; return "done"; });
+    const { promise: arrived, resolve: arrive } = Promise.withResolvers<void>();
+    const app = new Elysia().get("/slow", async () => { arrive(); await Bun.sleep(400); finished = true; return "done"; });
     app.listen({ port: 0, hostname: "127.0.0.1", reusePort: false });
     const server = app.server!;
     const inflight = fetch(`http://127.0.0.1:${server.port}/slow`).then((r) => r.text());
-    await Bun.sleep(50);
+    // Drain once the request is in the handler (not after a fixed pause, which a loaded machine can outlast).
+    await arrived;
     const stopped = drain(server, 5000);
     // New connections are refused once draining started.
     await expect(fetch(`http://127.0.0.1:${server.port}/slow`)).rejects.toThrow();
@@ -66,11 +68,12 @@ describe("server lifecycle", () => {
   });
 
   test("drain gives up after the grace period and closes what is left", async () => {
-    const app = new Elysia().get("/hang", async () => { await Bun.sleep(5000); return "late"; });
+    const { promise: arrived, resolve: arrive } = Promise.withResolvers<void>();
+    const app = new Elysia().get("/hang", async () => { arrive(); await Bun.sleep(5000); return "late"; });
     app.listen({ port: 0, hostname: "127.0.0.1", reusePort: false });
     const server = app.server!;
     const inflight = fetch(`http://127.0.0.1:${server.port}/hang`).then(() => "answered", () => "cut");
-    await Bun.sleep(50);
+    await arrived;
     const t0 = Date.now();
     expect((await drain(server, 200)).forced).toBe(true);
     expect(Date.now() - t0).toBeLessThan(2000);

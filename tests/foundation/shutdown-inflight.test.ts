@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { startFakeKiro, type FakeKiro } from "../fake-kiro/server";
 import { stallScenario } from "../fake-kiro/scenarios";
 import { fakeRefreshToken } from "../support/e2e";
+import { until } from "../support/until";
 
 /**
  * The real entry point as a child process, wired to the fake Kiro through its env settings
@@ -59,11 +60,13 @@ describe("graceful shutdown of the real server", () => {
       body: JSON.stringify({ model: "claude-sonnet-4-5", max_tokens: 100, stream: true, messages: [{ role: "user", content: "hi" }] }),
     });
     expect(res.status).toBe(200);
-    const body = res.text();
-    await Bun.sleep(150); // the stream is open and waiting on the slow upstream
+    // The 200 is out: the stream is open and waiting on the slow upstream.
+    let complete = false;
+    const body = res.text().then((t) => ((complete = true), t));
     child.kill("SIGTERM");
-    await Bun.sleep(100);
-    await expect(fetch(`${base}/health`)).rejects.toThrow(); // no longer accepting
+    // No longer accepting, while the stream is still in flight (polled, not a fixed pause).
+    await until("the server to refuse new connections", () => fetch(`${base}/health`).then(() => false, () => true));
+    expect(complete).toBe(false);
 
     const text = await body;
     expect(text).toContain("event: message_stop");
