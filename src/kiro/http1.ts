@@ -81,9 +81,9 @@ const enum St {
  * place (the pushed buffer is the caller's to give up), so a read that carries many small chunks
  * costs no allocation per chunk. No view of the buffer is made: the first `subarray` of a buffer
  * fresh from the socket makes JavaScriptCore give it an ArrayBuffer of its own (~0.35 µs per
- * 170-byte read on this machine, against ~0.02 µs to copy a range out of it with Buffer#copy). It returns true once the body is
- * complete, with any bytes after it in `rest` (a pipelined next answer, which the upstream never
- * sends).
+ * 170-byte read on this machine, against ~0.02 µs to copy a range out of it with Buffer#copy).
+ * It returns true once the body is complete, with any bytes after it in `rest` (a pipelined next
+ * answer, which the upstream never sends).
  */
 export class BodyReader {
   private st = St.Size;
