@@ -71,45 +71,45 @@ export class FrameReader {
   frames = 0;
 
   /**
-   * Takes the bytes `chunk[0, end)` (the whole chunk by default). Copies out of a chunk go through
+   * Takes the first `length` bytes of `chunk` (the whole chunk by default). Copies out of a chunk go through
    * `copyRange`, never a view of it: see there.
    */
-  push(chunk: Uint8Array, end = chunk.length): void {
-    if (end === 0) return;
+  push(chunk: Uint8Array, length = chunk.length): void {
+    if (length === 0) return;
     if (this.start === this.end) {
       // Nothing buffered (the usual case at a chunk boundary): parse the chunk where it is
       // instead of copying it; only a partial frame left at its end gets copied, on the next push.
       this.buf = chunk;
       this.borrowed = true;
       this.start = 0;
-      this.end = end;
+      this.end = length;
       return;
     }
     if (this.borrowed) {
       const live = this.end - this.start;
-      const own = new Uint8Array(Math.max(64 * 1024, (live + end) * 2));
+      const own = new Uint8Array(Math.max(64 * 1024, (live + length) * 2));
       copyRange(this.buf, this.start, this.end, own, 0);
       this.buf = own;
       this.borrowed = false;
       this.start = 0;
       this.end = live;
     }
-    if (this.end + end > this.buf.length) {
+    if (this.end + length > this.buf.length) {
       const live = this.end - this.start;
       // Compact first; grow only when the live bytes + chunk do not fit. Safe because callers
       // consume every complete frame (and copy what they keep) before pushing again.
-      if (live + end <= this.buf.length) {
+      if (live + length <= this.buf.length) {
         this.buf.copyWithin(0, this.start, this.end);
       } else {
-        const next = new Uint8Array(Math.max(this.buf.length * 2, live + end));
+        const next = new Uint8Array(Math.max(this.buf.length * 2, live + length));
         copyRange(this.buf, this.start, this.end, next, 0);
         this.buf = next;
       }
       this.start = 0;
       this.end = live;
     }
-    copyRange(chunk, 0, end, this.buf, this.end);
-    this.end += end;
+    copyRange(chunk, 0, length, this.buf, this.end);
+    this.end += length;
   }
 
   /** Next complete frame, or null when more bytes are needed. Throws KiroError on corruption. */
