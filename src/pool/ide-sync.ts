@@ -24,6 +24,8 @@ export class IdeSync {
   private readonly seen = new Map<string, string>();
   private readonly retryAt = new Map<string, number>();
   private busy = false;
+  /** Whether the last look found an account taken from an IDE file (the next poll comes soon). */
+  private following = false;
 
   constructor(private readonly pool: AccountPool, private readonly log: { info: (m: string, f?: Record<string, unknown>) => void; warn: (m: string, f?: Record<string, unknown>) => void }, private readonly opts: IdeSyncOptions = {}) {}
 
@@ -32,7 +34,8 @@ export class IdeSync {
     this.running = true;
     const paths = this.paths();
     for (const path of paths) this.seen.set(path, this.stamp(path));
-    this.schedule(paths.size > 0);
+    this.following = paths.size > 0;
+    this.schedule();
   }
 
   stop(): void {
@@ -42,14 +45,14 @@ export class IdeSync {
   }
 
   /** The next poll: soon while a file is followed, rarely while none is. */
-  private schedule(following: boolean): void {
+  private schedule(): void {
     if (!this.running) return;
     this.timer = setTimeout(
       () => {
         this.timer = undefined;
-        void this.check().finally(() => this.schedule(this.paths().size > 0));
+        void this.check().finally(() => this.schedule());
       },
-      following ? (this.opts.pollMs ?? 1000) : (this.opts.idlePollMs ?? 30_000),
+      this.following ? (this.opts.pollMs ?? 1000) : (this.opts.idlePollMs ?? 30_000),
     );
     (this.timer as { unref?: () => void }).unref?.();
   }
@@ -76,7 +79,9 @@ export class IdeSync {
     this.busy = true;
     let adopted = 0;
     try {
-      for (const path of this.paths()) {
+      const paths = this.paths();
+      this.following = paths.size > 0;
+      for (const path of paths) {
         const stamp = this.stamp(path);
         const retry = this.retryAt.get(path);
         if (retry !== undefined && retry <= Date.now()) {

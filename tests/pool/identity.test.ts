@@ -15,6 +15,7 @@ import { isUnavailable } from "../../src/pool/types";
 import type { Services } from "../../src/services";
 import { startFakeKiro, type FakeAccount, type FakeKiro } from "../fake-kiro/server";
 import { fakeRefreshToken } from "../support/e2e";
+import { until } from "../support/until";
 import { servicesFor } from "./helpers";
 
 let fake: FakeKiro;
@@ -91,12 +92,6 @@ describe("Kiro IDE file sync checks identity", () => {
 });
 
 describe("Kiro IDE file sync timing", () => {
-  /** Waits (up to 5 s) until `ok()` holds. */
-  async function until(ok: () => boolean): Promise<void> {
-    for (const t0 = Date.now(); !ok() && Date.now() - t0 < 5_000; ) await Bun.sleep(10);
-    expect(ok()).toBe(true);
-  }
-
   test("a followed file is polled at the short interval; an import made after start is picked up by the slow one", async () => {
     const s = await servicesFor(fake);
     const alice = fake.addAccount({ refreshToken: fakeRefreshToken(), email: "alice@example.com" });
@@ -107,18 +102,18 @@ describe("Kiro IDE file sync timing", () => {
     // Nothing is followed: the first look is the slow one.
     const t0 = Date.now();
     sync.start();
-    await until(() => checks.length >= 1);
+    await until("the first look", () => checks.length >= 1);
     expect(checks[0]! - t0).toBeGreaterThanOrEqual(140);
     // An account imported from a file after start: followed from the next slow look on.
     const { path, id } = await importIdeFile(s, await ideLogin(alice));
     await s.pool.checkQuota(id);
     const n = checks.length;
-    await until(() => checks.length >= n + 4);
+    await until("four looks at the followed file", () => checks.length >= n + 4);
     const gaps = checks.slice(n + 1).map((t, i) => t - checks[n + i]!);
     expect(Math.min(...gaps)).toBeLessThan(140);
     const rotated = await ideLogin(alice);
     writeFileSync(path, JSON.stringify(rotated));
-    await until(() => s.pool.get(id)!.fingerprint === fingerprintOf(rotated.refreshToken));
+    await until("the rotated token to be adopted", () => s.pool.get(id)!.fingerprint === fingerprintOf(rotated.refreshToken));
     sync.stop();
     const stopped = checks.length;
     await Bun.sleep(60);

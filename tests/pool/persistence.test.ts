@@ -10,6 +10,7 @@ import { shutdownServices } from "../../src/boot";
 import { AccountStore, fingerprintOf } from "../../src/pool/store";
 import type { Services } from "../../src/services";
 import { type FakeKiro, startFakeKiro } from "../fake-kiro/server";
+import { until } from "../support/until";
 import { addBoth, drive, longToken, makeServices } from "./helpers";
 
 const SECRET = "pool-test-secret-key-0123456789";
@@ -102,13 +103,12 @@ describe("batched counters", () => {
       write(rows);
     };
     // Wait for whatever the import armed, so that the pool starts at rest.
-    for (const t0 = Date.now(); pending() && Date.now() - t0 < 5_000; ) await Bun.sleep(20);
-    expect(pending()).toBeUndefined();
+    await until("the import's counter write", () => pending() === undefined);
     writes.length = 0;
 
     for (let i = 0; i < 3; i++) expect((await drive(s, `count ${i}`)).servedBy).toBe(a.id);
     expect(pending()).toBeDefined();
-    for (const t0 = Date.now(); pending() && Date.now() - t0 < 5_000; ) await Bun.sleep(20);
+    await until("the counter write", () => pending() === undefined);
     // Written by the timer (one write, unless the requests took longer than its delay), and no
     // timer is left behind.
     expect(pending()).toBeUndefined();
