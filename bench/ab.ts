@@ -4,7 +4,7 @@
  *
  *   bun bench/ab.ts [--route messages|chat|responses] [--frames 20] [--rounds 300] [--window 10] [--warmup 800]
  *                   [--a-root DIR] [--b-root DIR] [--a-env K=V ...] [--b-env K=V ...]
- *                   [--a-route R] [--b-route R] [--a-extra JSON] [--b-extra JSON]
+ *                   [--a-route R] [--b-route R] [--a-extra JSON] [--b-extra JSON] [--settle-ms 2]
  *
  * A and B are this checkout unless --a-root / --b-root name another (a directory holding
  * `src/index.ts`, e.g. `git archive main | tar -x -C DIR` with node_modules linked, or
@@ -51,6 +51,13 @@ const EXTRAS = [arg("a-extra"), arg("b-extra")].map((j) => (j ? (JSON.parse(j) a
 const FRAMES = num("frames", 20);
 const ROUNDS = num("rounds", 300);
 const WINDOW = num("window", 10);
+/**
+ * --settle-ms: the pause after a window's last answer before its CPU is read, so work that answer
+ * left behind lands in its window. Work on a timer needs more than its delay: a stored Responses
+ * group is written up to 100 ms after its first save (src/db/responses-store.ts), so give
+ * /v1/responses with `store` ~150 ms, or that write is billed to neither side.
+ */
+const SETTLE_MS = num("settle-ms", 2);
 const WARMUP = num("warmup", 800);
 const ROOTS = [arg("a-root"), arg("b-root")].map((r) => (r ? resolve(r) : undefined));
 const ENVS = [envArgs("--a-env"), envArgs("--b-env")];
@@ -85,7 +92,7 @@ try {
       const before = trackers[side]!.mark();
       for (let i = 0; i < WINDOW; i++) await timedRequest(targets[side]!, prompt, false);
       // Work the last answer left behind (its request log row, a collection) lands in its window.
-      await Bun.sleep(2);
+      await Bun.sleep(SETTLE_MS);
       let ns = 0;
       for (const v of windowCpu(before, trackers[side]!.mark()).values()) ns += v;
       perRequest[side]!.push(ns / 1000 / WINDOW);

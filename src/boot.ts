@@ -144,6 +144,7 @@ export async function shutdownServices(s: Services): Promise<void> {
   }
   s.requestLog.flush();
   s.keys.flushUsage();
+  try { await s.responses.flush(); } catch (e) { s.log.warn("stored responses flush at shutdown failed", { error: String(e) }); }
   try { await s.store.flush(); } catch (e) { s.log.warn("store flush at shutdown failed", { error: String(e) }); }
   await s.store.close();
   s.db.$client.close();

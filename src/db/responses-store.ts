@@ -78,37 +78,72 @@ function prepareUpsert(db: Db) {
   return db.insert(storedResponses).values(UPSERT_VALUES).onConflictDoUpdate({ target: storedResponses.id, set: UPSERT_SET }).prepare();
 }
 
+/** How long a saved record waits for others to share its write (one transaction for all). */
+const GROUP_MS = 100;
+/** A group is written at once when it holds this many records, or this many bytes of JSON. */
+const GROUP_MAX_RECORDS = 32;
+const GROUP_MAX_BYTES = 4 << 20;
+
+type Row = { id: string; clientKeyId: string; createdAt: number; expiresAt: number; bytes: number; responseJson: string; inputJson: string; outputJson: string };
+type Group = { rows: Map<string, { record: StoredResponse; ttlMs: number; row: Row }>; bytes: number; done: Promise<void>; settle: (err?: unknown) => void };
+
 /**
- * SQLite: one object per process over the local database, holding no state of its own. Every
- * call runs synchronously (a save is stored when `save` returns) and answers with a resolved
- * promise; `waitMs` has nothing to wait for (one process writes and reads).
+ * SQLite: one object per process over the local database. Saves are grouped: a record is
+ * serialised when saved and written with the others saved in the next `GROUP_MS` (or at once when
+ * the group is full) in one transaction, off the request path. Each commit costs SQLite a WAL
+ * write of every page it touched (the table's and both indexes' leaves, besides the row's own), so
+ * a commit per response cost more than the row. Until its group is written, reads of a record
+ * answer from memory; `flush` (shutdown, pruning, counting, deleting) writes the group at once.
+ * A crash loses at most the last `GROUP_MS` of saves; `waitMs` has nothing to wait for (one
+ * process writes and reads).
  */
 export class ResponsesStore implements ResponsesRepo {
   private readonly upsert: ReturnType<typeof prepareUpsert>;
+  private group: Group | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly db: Db) {
     this.upsert = prepareUpsert(db);
   }
 
-  async save(r: StoredResponse, ttlMs: number): Promise<void> {
+  save(r: StoredResponse, ttlMs: number): Promise<void> {
     const responseJson = JSON.stringify(r.response);
     const inputJson = JSON.stringify(r.input);
     const outputJson = JSON.stringify(r.output);
-    const row = {
-      id: r.id,
-      clientKeyId: r.clientKeyId,
-      createdAt: r.createdAt,
-      expiresAt: r.createdAt + ttlMs,
-      bytes: responseJson.length + inputJson.length + outputJson.length,
-      responseJson,
-      inputJson,
-      outputJson,
-    };
-    this.upsert.run(row);
+    const bytes = responseJson.length + inputJson.length + outputJson.length;
+    const row = { id: r.id, clientKeyId: r.clientKeyId, createdAt: r.createdAt, expiresAt: r.createdAt + ttlMs, bytes, responseJson, inputJson, outputJson };
+    const g = (this.group ??= newGroup());
+    g.bytes += bytes - (g.rows.get(r.id)?.row.bytes ?? 0);
+    g.rows.set(r.id, { record: r, ttlMs, row });
+    if (g.rows.size >= GROUP_MAX_RECORDS || g.bytes >= GROUP_MAX_BYTES) this.write();
+    else if (!this.timer) {
+      this.timer = setTimeout(() => this.write(), GROUP_MS);
+      this.timer.unref?.();
+    }
+    return g.done;
+  }
+
+  /** Writes the waiting group in one transaction; its saves' promises settle with the outcome. */
+  private write(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const g = this.group;
+    if (!g) return;
+    this.group = undefined;
+    try {
+      this.db.$client.transaction(() => {
+        for (const { row } of g.rows.values()) this.upsert.run(row);
+      }).immediate();
+      g.settle();
+    } catch (err) {
+      g.settle(err);
+    }
   }
 
   async get(id: string, clientKeyId: string, opts: ResponsesLookup = {}): Promise<StoredResponse | undefined> {
     const now = opts.now ?? Date.now();
+    const mine = this.group?.rows.get(id);
+    if (mine) return mine.record.clientKeyId === clientKeyId && mine.record.createdAt + mine.ttlMs > now ? mine.record : undefined;
     const row = this.db
       .select()
       .from(storedResponses)
@@ -126,14 +161,17 @@ export class ResponsesStore implements ResponsesRepo {
   }
 
   async delete(id: string, clientKeyId: string): Promise<boolean> {
+    this.write();
     return changes(this.db.delete(storedResponses).where(and(eq(storedResponses.id, id), eq(storedResponses.clientKeyId, clientKeyId))).run()) > 0;
   }
 
   async count(): Promise<number> {
+    this.write();
     return this.db.select({ n: sql<number>`count(*)` }).from(storedResponses).get()?.n ?? 0;
   }
 
   async prune(maxBytes: number, now = Date.now()): Promise<number> {
+    this.write();
     let removed = changes(this.db.delete(storedResponses).where(lte(storedResponses.expiresAt, now)).run());
     let total = this.db.select({ n: sql<number>`coalesce(sum(${storedResponses.bytes}), 0)` }).from(storedResponses).get()?.n ?? 0;
     while (total > maxBytes) {
@@ -153,5 +191,17 @@ export class ResponsesStore implements ResponsesRepo {
     return removed;
   }
 
-  async flush(): Promise<void> {}
+  async flush(): Promise<void> {
+    const g = this.group;
+    this.write();
+    await g?.done;
+  }
+}
+
+function newGroup(): Group {
+  let settle!: Group["settle"];
+  const done = new Promise<void>((resolve, reject) => {
+    settle = (err) => (err === undefined ? resolve() : reject(err));
+  });
+  return { rows: new Map(), bytes: 0, done, settle };
 }

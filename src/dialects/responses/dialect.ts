@@ -37,7 +37,7 @@ export function responsesDialect(deps: ResponsesDialectDeps): Dialect<ResponsesE
     const x = d.extra;
     if (!x.store) return;
     const failed = (err: unknown) => deps.log.warn(`responses: could not store ${x.responseId}: ${err instanceof Error ? err.message : String(err)}`);
-    // Not awaited: SQLite has stored it when save returns, PostgreSQL writes it after the terminal event.
+    // Not awaited: both engines write it after the terminal event (reads of it meanwhile answer from memory).
     try {
       storage
         .save(

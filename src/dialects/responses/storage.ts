@@ -49,9 +49,9 @@ export type LookupOptions = {
 };
 
 /**
- * Every method is asynchronous: SQLite answers with resolved promises, PostgreSQL reads the shared
- * table and writes in the background. `save` returns at once (the promise settles when the record
- * is stored; the caller does not wait for it).
+ * Every method is asynchronous. `save` returns at once and the record is written in the
+ * background (the promise settles when it is stored; the caller does not wait for it); until then
+ * reads of it on this instance answer from memory.
  */
 export interface ResponseStorage {
   get(id: string, clientKeyId: string, opts?: LookupOptions): Promise<StoredRecord | undefined>;
