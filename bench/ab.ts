@@ -53,9 +53,8 @@ const ROUNDS = num("rounds", 300);
 const WINDOW = num("window", 10);
 /**
  * --settle-ms: the pause after a window's last answer before its CPU is read, so work that answer
- * left behind lands in its window. Work on a timer needs more than its delay: a stored Responses
- * group is written up to 100 ms after its first save (src/db/responses-store.ts), so give
- * /v1/responses with `store` ~150 ms, or that write is billed to neither side.
+ * left behind lands in its window (work a variant leaves on a timer needs more than the timer's delay,
+ * or it is billed to neither side).
  */
 const SETTLE_MS = num("settle-ms", 2);
 const WARMUP = num("warmup", 800);

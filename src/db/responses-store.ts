@@ -78,8 +78,6 @@ function prepareUpsert(db: Db) {
   return db.insert(storedResponses).values(UPSERT_VALUES).onConflictDoUpdate({ target: storedResponses.id, set: UPSERT_SET }).prepare();
 }
 
-/** How long a saved record waits for others to share its write (one transaction for all). */
-const GROUP_MS = 100;
 /** A group is written at once when it holds this many records, or this many bytes of JSON. */
 const GROUP_MAX_RECORDS = 32;
 const GROUP_MAX_BYTES = 4 << 20;
@@ -88,19 +86,19 @@ type Row = { id: string; clientKeyId: string; createdAt: number; expiresAt: numb
 type Group = { rows: Map<string, { record: StoredResponse; ttlMs: number; row: Row }>; bytes: number; done: Promise<void>; settle: (err?: unknown) => void };
 
 /**
- * SQLite: one object per process over the local database. Saves are grouped: a record is
- * serialised when saved and written with the others saved in the next `GROUP_MS` (or at once when
- * the group is full) in one transaction, off the request path. Each commit costs SQLite a WAL
- * write of every page it touched (the table's and both indexes' leaves, besides the row's own), so
- * a commit per response cost more than the row. Until its group is written, reads of a record
- * answer from memory; `flush` (shutdown, pruning, counting, deleting) writes the group at once.
- * A crash loses at most the last `GROUP_MS` of saves; `waitMs` has nothing to wait for (one
- * process writes and reads).
+ * SQLite: one object per process over the local database. A record is serialised when saved and
+ * written on the next turn of the event loop, after the stream's terminal event has gone out (the
+ * commit, with a WAL checkpoint's fsyncs every ~1,000 pages, no longer holds it back), in one
+ * transaction with every other record saved by then (responses that end together share a commit:
+ * each commit writes every page it touched, the row's and a leaf of each index). Until then reads
+ * of a record answer from memory; `flush` (shutdown, pruning, counting, deleting) writes at once.
+ * A crash can lose only the saves of that one turn; `waitMs` has nothing to wait for (one process
+ * writes and reads).
  */
 export class ResponsesStore implements ResponsesRepo {
   private readonly upsert: ReturnType<typeof prepareUpsert>;
   private group: Group | undefined;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timer: ReturnType<typeof setImmediate> | undefined;
 
   constructor(private readonly db: Db) {
     this.upsert = prepareUpsert(db);
@@ -116,16 +114,13 @@ export class ResponsesStore implements ResponsesRepo {
     g.bytes += bytes - (g.rows.get(r.id)?.row.bytes ?? 0);
     g.rows.set(r.id, { record: r, ttlMs, row });
     if (g.rows.size >= GROUP_MAX_RECORDS || g.bytes >= GROUP_MAX_BYTES) this.write();
-    else if (!this.timer) {
-      this.timer = setTimeout(() => this.write(), GROUP_MS);
-      this.timer.unref?.();
-    }
+    else this.timer ??= setImmediate(() => this.write());
     return g.done;
   }
 
   /** Writes the waiting group in one transaction; its saves' promises settle with the outcome. */
   private write(): void {
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) clearImmediate(this.timer);
     this.timer = undefined;
     const g = this.group;
     if (!g) return;

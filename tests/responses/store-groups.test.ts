@@ -1,7 +1,8 @@
 /**
  * SQLite's stored responses are written in groups (src/db/responses-store.ts): a save is held in
- * memory with the others of the next moment and written in one transaction. These tests look at
- * the table itself, so they run on SQLite whatever engine the suite is on.
+ * memory with the others saved in the same turn of the event loop, and they are written in one
+ * transaction on the next. These tests look at the table itself, so they run on SQLite whatever
+ * engine the suite is on.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -37,7 +38,7 @@ const rows = (idPrefix: string) =>
   db.$client.query<{ id: string; bytes: number; output_json: string }, [string]>("select id, bytes, output_json from stored_responses where id like ? order by id").all(`${idPrefix}%`);
 
 describe("grouped writes of stored responses", () => {
-  test("saves of the same moment are held, read back from memory, then written together", async () => {
+  test("saves of one turn are held, read back from memory, then written together on the next", async () => {
     const saves = [store.save(rec("grp_a1"), 60_000), store.save(rec("grp_a2", "k2"), 60_000), store.save(rec("grp_a3", "k1", Date.now() - 10_000), 5_000)];
     expect(rows("grp_a")).toHaveLength(0);
     expect((await store.get("grp_a1", "k1"))?.output[0]!.id).toBe("msg_out_grp_a1");
@@ -60,7 +61,7 @@ describe("grouped writes of stored responses", () => {
     expect(row!.bytes).toBeGreaterThan(JSON.stringify(rec("grp_b1", "k1", 0, "second, longer").output).length);
   });
 
-  test("a full group is written at once, without waiting for the timer", () => {
+  test("a full group is written at once, without waiting for the next turn", () => {
     for (let i = 0; i < 32; i++) void store.save(rec(`grp_c${String(i).padStart(2, "0")}`), 60_000);
     expect(rows("grp_c")).toHaveLength(32);
   });
