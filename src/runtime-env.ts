@@ -34,6 +34,14 @@
  * page faults 40–48 → 23–34, the server's CPU per 400-frame request −4.5 % and −13 %. Either
  * setting alone changed nothing. Cost: bench/memory.ts on the compiled executable settled at
  * 76.8 MiB instead of 74.7–75.0, and 114–117 MiB instead of 108 right after 1,000 requests.
+ * BUN_JSC_useWarmUpMarkedBlocks=0: JavaScriptCore's `JSCWarmUp` helper thread keeps 32 of the
+ * collector's 16 KiB blocks ready with their pages already faulted in, so a mutator that grows its
+ * heap fast does not take those faults itself. A streaming server reuses the same few MiB of heap
+ * all the time, and the thread kept refilling its supply anyway: 93–316 µs of its CPU per request
+ * in bench/stream.ts runs. Off, measured with bench/ab.ts (400-frame /v1/messages, 150 rounds,
+ * the sides swapped): −323 ± 72 and −311 ± 76 µs per request (~5 %), the whole process counted,
+ * the faults the main thread now takes included; bench/memory.ts on the compiled executable
+ * settled where it did (the 32 blocks it held were 0.5 MiB).
  * Bun rejects an unknown BUN_JSC_ option at start, so tests/reliability/runtime-env.test.ts
  * checks that the Bun in use accepts it.
  */
@@ -52,6 +60,7 @@ const ALLOCATOR = {
 
 export const RUNTIME_DEFAULTS: Readonly<Record<string, string>> = {
   BUN_JSC_useFTLJIT: "0",
+  BUN_JSC_useWarmUpMarkedBlocks: "0",
   ...TIER_UP,
   ...ALLOCATOR,
 };

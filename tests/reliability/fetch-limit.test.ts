@@ -8,6 +8,7 @@ import { expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
+import { RUNTIME_DEFAULTS } from "../../src/runtime-env";
 
 async function start(env: Record<string, string>) {
   const dir = mkdtempSync(join(tmpdir(), "kiro-fetch-limit-"));
@@ -56,7 +57,7 @@ test("KIRO_MAX_UPSTREAM_REQUESTS above Bun's 256: the server restarts itself in 
     const environ = readFileSync(`/proc/${s.pid}/environ`, "utf8").split("\0");
     expect(environ).toContain("BUN_CONFIG_MAX_HTTP_REQUESTS=1500");
     // The restart also carries the runtime defaults (src/runtime-env.ts).
-    expect(environ).toContain("BUN_JSC_useFTLJIT=0");
+    for (const [k, v] of Object.entries(RUNTIME_DEFAULTS)) expect(environ).toContain(`${k}=${v}`);
     expect(s.out()).not.toContain("upstream connections limited to");
   } finally {
     await s.stop();

@@ -39,3 +39,17 @@ test("the allocator reads its settings (mimalloc lists its options when verbose)
   expect(err).toContain(`option 'purge_delay': ${RUNTIME_DEFAULTS.MIMALLOC_PURGE_DELAY}`);
   expect(err).toContain(`option 'purge_holes_min_interval': ${RUNTIME_DEFAULTS.MIMALLOC_PURGE_HOLES_MIN_INTERVAL}`);
 });
+
+test("JavaScriptCore takes the BUN_JSC_ settings (it lists the ones changed from its defaults)", async () => {
+  const proc = Bun.spawn([process.execPath, "-e", "0"], {
+    env: { ...process.env, ...RUNTIME_DEFAULTS, BUN_JSC_dumpOptions: "1" },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  expect(code).toBe(0);
+  const listed = out + err;
+  expect(listed).toContain("useWarmUpMarkedBlocks=false");
+  expect(listed).toContain("useFTLJIT=false");
+  expect(listed).toContain(`thresholdForJITAfterWarmUp=${RUNTIME_DEFAULTS.BUN_JSC_thresholdForJITAfterWarmUp}`);
+});
