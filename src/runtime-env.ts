@@ -26,14 +26,20 @@
  * the server's CPU per 400-frame request. Memory unchanged: bench/memory.ts on the compiled
  * executable settled at 74.7 and 75.0 MiB (before: 74.9–79.8).
  *
- * MIMALLOC_PURGE_DELAY / MIMALLOC_PURGE_HOLES_MIN_INTERVAL at 1,000 ms (Bun's allocator, mimalloc,
+ * MIMALLOC_PURGE_DELAY / MIMALLOC_PURGE_HOLES_MIN_INTERVAL at 10,000 ms (Bun's allocator, mimalloc,
  * otherwise hands freed pages back to the system within ~100 ms, and a streamed answer frees and
  * reallocates the same pages many times a second, so its scavenger thread kept returning pages the
- * next request faulted straight back in). Measured with bench/stream.ts (paced, /v1/messages, A/B
- * in one run with the sides swapped): the scavenger thread 245–258 → 81–91 µs per request, minor
- * page faults 40–48 → 23–34, the server's CPU per 400-frame request −4.5 % and −13 %. Either
- * setting alone changed nothing. Cost: bench/memory.ts on the compiled executable settled at
- * 76.8 MiB instead of 74.7–75.0, and 114–117 MiB instead of 108 right after 1,000 requests.
+ * next request faulted straight back in). At 1,000 ms, measured with bench/stream.ts (paced,
+ * /v1/messages, A/B in one run with the sides swapped): the scavenger thread 245–258 → 81–91 µs
+ * per request, minor page faults 40–48 → 23–34, the server's CPU per 400-frame request −4.5 % and
+ * −13 %; either setting alone changed nothing. At 10,000 ms against 1,000 (with the warm-up thread
+ * below off, which leaves every fault to the main thread): bench/ab.ts, 400-frame answers, 200
+ * rounds, the sides swapped, −387 ± 71 µs per request on /v1/messages and −398 ± 68 on
+ * /v1/chat/completions (~6.5 %); in bench/stream.ts the scavenger thread fell from 65–292 µs per
+ * request to under 40 and the minor faults from ~35 to ~3. The idle trim (src/http/idle-trim.ts)
+ * still gives the memory back: bench/memory.ts on the compiled executable settled at 75.6 and
+ * 75.9 MiB (at 1,000: 74.8 and 75.0), 4 s after the last request ~8 MiB above, and fresh after
+ * start ~6 MiB above until its first 10 s have passed.
  * BUN_JSC_useWarmUpMarkedBlocks=0: JavaScriptCore's `JSCWarmUp` helper thread keeps 32 of the
  * collector's 16 KiB blocks ready with their pages already faulted in, so a mutator that grows its
  * heap fast does not take those faults itself. A streaming server reuses the same few MiB of heap
@@ -54,8 +60,8 @@ const TIER_UP = {
 
 /** Read by mimalloc at start; see above. */
 const ALLOCATOR = {
-  MIMALLOC_PURGE_DELAY: "1000",
-  MIMALLOC_PURGE_HOLES_MIN_INTERVAL: "1000",
+  MIMALLOC_PURGE_DELAY: "10000",
+  MIMALLOC_PURGE_HOLES_MIN_INTERVAL: "10000",
 };
 
 export const RUNTIME_DEFAULTS: Readonly<Record<string, string>> = {
