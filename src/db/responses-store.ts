@@ -98,7 +98,7 @@ type Group = { rows: Map<string, { record: StoredResponse; ttlMs: number; row: R
 export class ResponsesStore implements ResponsesRepo {
   private readonly upsert: ReturnType<typeof prepareUpsert>;
   private group: Group | undefined;
-  private timer: ReturnType<typeof setImmediate> | undefined;
+  private scheduled: ReturnType<typeof setImmediate> | undefined;
 
   constructor(private readonly db: Db) {
     this.upsert = prepareUpsert(db);
@@ -114,14 +114,14 @@ export class ResponsesStore implements ResponsesRepo {
     g.bytes += bytes - (g.rows.get(r.id)?.row.bytes ?? 0);
     g.rows.set(r.id, { record: r, ttlMs, row });
     if (g.rows.size >= GROUP_MAX_RECORDS || g.bytes >= GROUP_MAX_BYTES) this.write();
-    else this.timer ??= setImmediate(() => this.write());
+    else this.scheduled ??= setImmediate(() => this.write());
     return g.done;
   }
 
   /** Writes the waiting group in one transaction; its saves' promises settle with the outcome. */
   private write(): void {
-    if (this.timer) clearImmediate(this.timer);
-    this.timer = undefined;
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
     const g = this.group;
     if (!g) return;
     this.group = undefined;
