@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createApp } from "../../src/app";
 import type { Services } from "../../src/services";
 import { startFakeKiro, type FakeAccount, type FakeKiro } from "../fake-kiro/server";
-import { TEST_ADMIN_TOKEN, TEST_CLIENT_KEY, makeApp, makeServices } from "../support/app";
+import { TEST_ADMIN_TOKEN, TEST_CLIENT_KEY, closePgServices, makeApp, makeServices } from "../support/app";
 import { fakeRefreshToken } from "../support/e2e";
 import { usePostgres } from "../support/postgres";
 
@@ -97,7 +97,7 @@ describe.skipIf(!pg.available)("the panel of one instance shows the whole cluste
   afterAll(async () => {
     for (const n of nodes) {
       for (const fn of n.services.onShutdown.splice(0)) await fn();
-      await n.services.store.close();
+      await closePgServices(n.services);
     }
     await fake?.stop();
   });

@@ -58,9 +58,20 @@ async function postgresDatabase(): Promise<string> {
   if (st.file !== file) {
     st.file = file;
     const done = st.open.splice(0);
-    await Promise.all(done.map((s) => s.store.close().catch(() => {})));
+    await Promise.all(done.map((s) => closePgServices(s).catch(() => {})));
   }
   return (await st.cluster).newDatabase("suite");
+}
+
+/**
+ * Closes a test app's PostgreSQL store the way shutdown does: the request log's waiting rows and
+ * the keys' usage counters are handed over first. Otherwise their flush timers fire after the
+ * close, and the write that fails on the closed connection surfaces in whatever test runs then.
+ */
+export async function closePgServices(s: Services): Promise<void> {
+  s.requestLog.flush();
+  s.keys.flushUsage();
+  await s.store.close();
 }
 
 /** Real services on an in-memory DB (or a fresh PostgreSQL database, see TEST_ON_POSTGRES) with the real migrations. */
@@ -93,7 +104,7 @@ export async function startApp(overrides: Partial<AppConfig> = {}, prepare?: (s:
     stop: async () => {
       await app.stop(true);
       for (const fn of services.onShutdown.splice(0)) await fn();
-      if (services.store.engine === "postgres") await services.store.close();
+      if (services.store.engine === "postgres") await closePgServices(services);
     },
   };
 }

@@ -5,7 +5,7 @@
 import { createApp } from "../../src/app";
 import type { Services } from "../../src/services";
 import type { FakeKiro } from "../fake-kiro/server";
-import { makeServices } from "./app";
+import { closePgServices, makeServices } from "./app";
 
 export type Instance = { id: string; services: Services; url: string; stop(): Promise<void> };
 
@@ -21,7 +21,7 @@ export async function startInstance(id: string, databaseUrl: string, fake: FakeK
     async stop() {
       await app.stop(true);
       for (const fn of services.onShutdown.splice(0)) await fn();
-      await services.store.close();
+      await closePgServices(services);
     },
   };
 }

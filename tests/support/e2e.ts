@@ -14,7 +14,7 @@ import { createApp } from "../../src/app";
 import type { AppConfig } from "../../src/config/schema";
 import type { Services } from "../../src/services";
 import { startFakeKiro, type FakeAccount, type FakeAccountInit, type FakeKiro } from "../fake-kiro/server";
-import { TEST_CLIENT_KEY, makeServices } from "./app";
+import { TEST_CLIENT_KEY, closePgServices, makeServices } from "./app";
 import { fakeRefreshToken } from "./kiro";
 
 /** A fake account; refreshToken defaults to a fresh realistic one (the pool rejects short tokens). */
@@ -77,7 +77,7 @@ export async function startE2E(opts: { accounts?: FakeAccountSpec[]; config?: Pa
     stop: async () => {
       await app.stop(true);
       for (const fn of services.onShutdown.splice(0)) await fn();
-      if (services.store.engine === "postgres") await services.store.close();
+      if (services.store.engine === "postgres") await closePgServices(services);
       await fake.stop();
     },
   };
