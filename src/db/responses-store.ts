@@ -78,18 +78,13 @@ function prepareUpsert(db: Db) {
   return db.insert(storedResponses).values(UPSERT_VALUES).onConflictDoUpdate({ target: storedResponses.id, set: UPSERT_SET }).prepare();
 }
 
-/** A group is written at once when it holds this many records, or this many bytes of JSON. */
-const GROUP_MAX_RECORDS = 32;
-const GROUP_MAX_BYTES = 4 << 20;
-
-type Row = { id: string; clientKeyId: string; createdAt: number; expiresAt: number; bytes: number; responseJson: string; inputJson: string; outputJson: string };
-type Group = { rows: Map<string, { record: StoredResponse; ttlMs: number; row: Row }>; bytes: number; done: Promise<void>; settle: (err?: unknown) => void };
+type Group = { records: Map<string, { record: StoredResponse; ttlMs: number }>; done: Promise<void>; settle: (err?: unknown) => void };
 
 /**
- * SQLite: one object per process over the local database. A record is serialised when saved and
- * written on the next turn of the event loop, after the stream's terminal event has gone out (the
- * commit, with a WAL checkpoint's fsyncs every ~1,000 pages, no longer holds it back), in one
- * transaction with every other record saved by then (responses that end together share a commit:
+ * SQLite: one object per process over the local database. A record is serialised and written on
+ * the next turn of the event loop, after the stream's terminal event has gone out (neither its
+ * JSON nor the commit, with a WAL checkpoint's fsyncs every ~1,000 pages, holds that back), in one
+ * transaction with every other record saved in the same turn (responses that end together share a commit:
  * each commit writes every page it touched, the row's and a leaf of each index). Until then reads
  * of a record answer from memory; `flush` (shutdown, pruning, counting, deleting) writes at once.
  * A crash can lose only the saves of that one turn; `waitMs` has nothing to wait for (one process
@@ -104,17 +99,11 @@ export class ResponsesStore implements ResponsesRepo {
     this.upsert = prepareUpsert(db);
   }
 
+  /** Keeps the record until the next turn (the caller does not change it after saving). */
   save(r: StoredResponse, ttlMs: number): Promise<void> {
-    const responseJson = JSON.stringify(r.response);
-    const inputJson = JSON.stringify(r.input);
-    const outputJson = JSON.stringify(r.output);
-    const bytes = responseJson.length + inputJson.length + outputJson.length;
-    const row = { id: r.id, clientKeyId: r.clientKeyId, createdAt: r.createdAt, expiresAt: r.createdAt + ttlMs, bytes, responseJson, inputJson, outputJson };
     const g = (this.group ??= newGroup());
-    g.bytes += bytes - (g.rows.get(r.id)?.row.bytes ?? 0);
-    g.rows.set(r.id, { record: r, ttlMs, row });
-    if (g.rows.size >= GROUP_MAX_RECORDS || g.bytes >= GROUP_MAX_BYTES) this.write();
-    else this.scheduled ??= setImmediate(() => this.write());
+    g.records.set(r.id, { record: r, ttlMs });
+    this.scheduled ??= setImmediate(() => this.write());
     return g.done;
   }
 
@@ -127,7 +116,13 @@ export class ResponsesStore implements ResponsesRepo {
     this.group = undefined;
     try {
       this.db.$client.transaction(() => {
-        for (const { row } of g.rows.values()) this.upsert.run(row);
+        for (const { record: r, ttlMs } of g.records.values()) {
+          const responseJson = JSON.stringify(r.response);
+          const inputJson = JSON.stringify(r.input);
+          const outputJson = JSON.stringify(r.output);
+          const bytes = responseJson.length + inputJson.length + outputJson.length;
+          this.upsert.run({ id: r.id, clientKeyId: r.clientKeyId, createdAt: r.createdAt, expiresAt: r.createdAt + ttlMs, bytes, responseJson, inputJson, outputJson });
+        }
       }).immediate();
       g.settle();
     } catch (err) {
@@ -137,7 +132,7 @@ export class ResponsesStore implements ResponsesRepo {
 
   async get(id: string, clientKeyId: string, opts: ResponsesLookup = {}): Promise<StoredResponse | undefined> {
     const now = opts.now ?? Date.now();
-    const mine = this.group?.rows.get(id);
+    const mine = this.group?.records.get(id);
     if (mine) return mine.record.clientKeyId === clientKeyId && mine.record.createdAt + mine.ttlMs > now ? mine.record : undefined;
     const row = this.db
       .select()
@@ -198,5 +193,5 @@ function newGroup(): Group {
   const done = new Promise<void>((resolve, reject) => {
     settle = (err) => (err === undefined ? resolve() : reject(err));
   });
-  return { rows: new Map(), bytes: 0, done, settle };
+  return { records: new Map(), done, settle };
 }
