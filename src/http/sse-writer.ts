@@ -66,13 +66,21 @@ export function sseWriter(batches: AsyncIterable<CanonicalEvent[]>, pingMs: numb
       timer = setInterval(() => {
         if (Date.now() - lastWrite >= pingMs) void write(ping);
       }, Math.max(10, Math.min(pingMs, 1000)));
+      // The start text goes out with the first batch, in the response's first write (the one that
+      // also sends the headers): one send and one wake-up of the client instead of two. Alone only
+      // when no batch is ready yet, so the client never waits on the turn for it.
+      let head = "";
       try {
-        if (h.start) await write(h.start());
+        if (h.start) head = h.start();
         for (;;) {
           // A PollIterator (the turn's relay) is read synchronously while it has batches ready:
           // one await per network read (its ready()), not one per stage of the pipeline.
           let r = poll?.poll();
           if (r === undefined) {
+            if (head) {
+              await write(head);
+              head = "";
+            }
             if (poll) {
               await poll.ready();
               if (closed) break;
@@ -81,12 +89,14 @@ export function sseWriter(batches: AsyncIterable<CanonicalEvent[]>, pingMs: numb
             r = await it.next();
           }
           if (r.done || closed) break;
-          const w = write(h.frame(r.value));
+          const text = h.frame(r.value);
+          const w = write(head ? head + text : text);
+          head = "";
           if (w !== undefined && typeof w !== "number") await w;
         }
-        if (!closed && h.end) await write(h.end());
+        if (!closed) await write(head + (h.end ? h.end() : ""));
       } catch (err) {
-        if (!closed) await write(h.fail(err));
+        if (!closed) await write(head + h.fail(err));
       } finally {
         clearInterval(timer);
         h.done?.();

@@ -126,3 +126,67 @@ test("a PollIterator is polled, never awaited through next(): batches, a wait, t
   expect(calls.done).toBe(1);
   expect(nextCalls).toBe(0);
 });
+
+/** A PollIterator that yields `ready` batches at once, then waits on ready() until `wake`. */
+function pollSource(readyBatches: CanonicalEvent[][]) {
+  let wake!: () => void;
+  let woken = false;
+  const src: PollIterator<CanonicalEvent[]> = {
+    poll() {
+      const b = readyBatches.shift();
+      if (b) return { done: false, value: b };
+      return woken ? DONE : undefined;
+    },
+    ready: () =>
+      new Promise<void>((resolve) => {
+        wake = () => {
+          woken = true;
+          resolve();
+        };
+      }),
+    next: () => Promise.resolve(DONE),
+    return: async () => DONE,
+    [Symbol.asyncIterator]: () => src,
+  };
+  return { src, wake: () => wake() };
+}
+
+test("the start text goes out in one write with the first batch when that batch is ready", async () => {
+  const { src, wake } = pollSource([[text("a")]]);
+  const { h } = hooks();
+  const reader = sseWriter({ [Symbol.asyncIterator]: () => src }, 60_000, "ping\n", h).getReader();
+  const first = await reader.read();
+  expect(new TextDecoder().decode(first.value)).toBe("start\nt:a\n");
+  wake();
+  let rest = "";
+  for (let r = await reader.read(); !r.done; r = await reader.read()) rest += new TextDecoder().decode(r.value);
+  expect(rest).toBe("end\n");
+});
+
+test("with no batch ready the start text is written alone before the wait, and a stream with no batch still ends with start and end", async () => {
+  const { src, wake } = pollSource([]);
+  const { h, done } = hooks();
+  const reader = sseWriter({ [Symbol.asyncIterator]: () => src }, 60_000, "ping\n", h).getReader();
+  const first = await reader.read();
+  expect(new TextDecoder().decode(first.value)).toBe("start\n");
+  wake();
+  let rest = "";
+  for (let r = await reader.read(); !r.done; r = await reader.read()) rest += new TextDecoder().decode(r.value);
+  expect(rest).toBe("end\n");
+  await done;
+});
+
+test("a failure before any batch is written after the start text", async () => {
+  const src: PollIterator<CanonicalEvent[]> = {
+    poll() {
+      throw new Error("upstream reset");
+    },
+    ready: () => Promise.resolve(),
+    next: () => Promise.resolve(DONE),
+    return: async () => DONE,
+    [Symbol.asyncIterator]: () => src,
+  };
+  const { h, done } = hooks();
+  expect(await new Response(sseWriter({ [Symbol.asyncIterator]: () => src }, 60_000, "ping\n", h)).text()).toBe("start\nfail:upstream reset\n");
+  await done;
+});
