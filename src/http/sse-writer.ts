@@ -70,6 +70,7 @@ export function sseWriter(batches: AsyncIterable<CanonicalEvent[]>, pingMs: numb
       // also sends the headers): one send and one wake-up of the client instead of two. Alone only
       // when no batch is ready yet, so the client never waits on the turn for it.
       let head = "";
+      let wroteFirst = false;
       try {
         if (h.start) head = h.start();
         for (;;) {
@@ -93,6 +94,12 @@ export function sseWriter(batches: AsyncIterable<CanonicalEvent[]>, pingMs: numb
           const w = write(head ? head + text : text);
           head = "";
           if (w !== undefined && typeof w !== "number") await w;
+          else if (!wroteFirst) {
+            // Bun sends what was written when pull() first yields: the headers and the first events
+            // leave now, before the rest of the upstream's first read is decoded and encoded.
+            wroteFirst = true;
+            await null;
+          }
         }
         if (!closed) await write(head + (h.end ? h.end() : ""));
       } catch (err) {

@@ -190,3 +190,14 @@ test("a failure before any batch is written after the start text", async () => {
   expect(await new Response(sseWriter({ [Symbol.asyncIterator]: () => src }, 60_000, "ping\n", h)).text()).toBe("start\nfail:upstream reset\n");
   await done;
 });
+
+test("the first batch is written on its own even when more are ready at once (it leaves before they are encoded)", async () => {
+  const { src, wake } = pollSource([[text("a")], [text("b")], [text("c")]]);
+  const { h } = hooks();
+  const reader = sseWriter({ [Symbol.asyncIterator]: () => src }, 60_000, "ping\n", h).getReader();
+  expect(new TextDecoder().decode((await reader.read()).value)).toBe("start\nt:a\n");
+  wake();
+  let rest = "";
+  for (let r = await reader.read(); !r.done; r = await reader.read()) rest += new TextDecoder().decode(r.value);
+  expect(rest).toBe("t:b\nt:c\nend\n");
+});

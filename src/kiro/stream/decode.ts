@@ -54,12 +54,6 @@ export function decodeKiroStream(body: UpstreamBody, opts: DecodeKiroStreamOptio
 
 /** Events per batch at most: one batch per poll, so this bounds how long a batch holds output back. */
 const MAX_BATCH = 256;
-/**
- * Bytes left in the first read after its first events below which the rest is decoded at once:
- * ~50 frames, a fraction of a millisecond of work, less than the ~1 ms that waiting for the next
- * turn of the event loop costs the rest (and an extra sleep and wake-up of the loop per answer).
- */
-const DEFER_REST_FROM = 8 * 1024;
 
 /**
  * Same events as decodeKiroStream, grouped: one non-empty array per network chunk (all the
@@ -74,14 +68,11 @@ export function decodeKiroBatches(body: UpstreamBody, opts: DecodeKiroStreamOpti
 class BatchDecoder implements PollIterator<CanonicalEvent[]> {
   private readonly reader = new FrameReader();
   private readonly state: StreamState;
-  /** The first events go out alone (time to first byte must not wait for the rest of a large read). */
-  private firstSent = false;
   /**
-   * The rest of a large first read waits for the next turn of the event loop: `deferring` from the
-   * first batch until the timer, which starts when the reader next waits (`ready()`), has fired.
+   * The first events go out alone, so the reader can write them before it asks for the rest of a
+   * large read (the SSE writer lets them leave first: time to first byte does not wait for it).
    */
-  private deferring = false;
-  private deferred: Promise<void> | undefined;
+  private firstSent = false;
   /** A failure after some events of the same read: those go out first, this is thrown next. */
   private failure: { error: unknown } | undefined;
   private ended = false;
@@ -99,7 +90,6 @@ class BatchDecoder implements PollIterator<CanonicalEvent[]> {
     try {
       if (this.failure) throw this.failure.error;
       for (;;) {
-        if (this.deferring) return undefined;
         const batch = this.decodeQueued();
         if (batch) return { done: false, value: batch };
         const chunk = this.source.poll();
@@ -119,15 +109,6 @@ class BatchDecoder implements PollIterator<CanonicalEvent[]> {
 
   ready(): Promise<void> {
     if (this.ended || this.failure) return Promise.resolve();
-    if (this.deferring) {
-      return (this.deferred ??= new Promise<void>((resolve) =>
-        setTimeout(() => {
-          this.deferring = false;
-          this.deferred = undefined;
-          resolve();
-        }, 0),
-      ));
-    }
     return this.source.ready();
   }
 
@@ -156,13 +137,6 @@ class BatchDecoder implements PollIterator<CanonicalEvent[]> {
         else for (let i = 0; i < evs.length; i++) batch.push(evs[i]!);
         if (!this.firstSent) {
           this.firstSent = true;
-          // The rest of a large read waits for the next turn of the event loop, so the first events'
-          // write reaches the socket before the rest is decoded and encoded. Bun sends a response's
-          // writes when the loop turn ends, after the setImmediate callbacks: with setImmediate the
-          // first events still waited for the whole chunk (measured +0.2-0.5 ms to first text when
-          // the upstream's head and first frames arrive in one read). A 0 ms timer runs on the next
-          // turn (about 1 ms later), once per answer at most.
-          if (reader.pending >= DEFER_REST_FROM) this.deferring = true;
           return batch;
         }
         if (batch.length >= MAX_BATCH) return batch;

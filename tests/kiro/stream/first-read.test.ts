@@ -1,8 +1,9 @@
 /**
- * The first events of an answer go out alone; the rest of that network read follows at once when
- * it is small, and only after the next turn of the event loop when it is large (so the first
- * events' write leaves before a long decode). Observed with a 0 ms timer the consumer sets when
- * the first batch arrives: the rest arriving before it fired means nothing waited.
+ * The first events of an answer come as a batch of their own, and the rest of that network read
+ * follows at the next poll, whatever its size: nothing waits for a later turn of the event loop
+ * (the SSE writer lets the first batch's write leave before it polls again; see
+ * tests/http/sse-writer.test.ts). Observed with a 0 ms timer the consumer sets when the first batch
+ * arrives: the rest arriving before it fired means nothing waited.
  */
 import { describe, expect, test } from "bun:test";
 import { decodeKiroBatches } from "../../../src/kiro/stream/decode";
@@ -39,10 +40,10 @@ describe("the first network read of an answer", () => {
     expect(r.text).toContain("19 lorem");
   });
 
-  test("a large one (over 8 KiB left): the first event alone, the rest after the next turn", async () => {
+  test("a large one (16 KiB and more left): the first event alone, the rest without waiting for the event loop either", async () => {
     const r = await firstReadOrder(400);
     expect(r.firstSize).toBe(1);
-    expect(r.restBeforeTimer).toBe(false);
+    expect(r.restBeforeTimer).toBe(true);
     expect(r.text).toContain("399 lorem");
   });
 });
