@@ -157,7 +157,9 @@ export const storedResponses = pgTable(
     inputJson: text("input_json").notNull(),
     outputJson: text("output_json").notNull(),
   },
-  (t) => [index("stored_responses_key").on(t.clientKeyId, t.createdAt), index("stored_responses_expiry").on(t.expiresAt)],
+  // Reads and deletes go by id (the primary key); pruning by expiry. No index by key: nothing
+  // queries by it, and each index is one more page written per stored response.
+  (t) => [index("stored_responses_expiry").on(t.expiresAt)],
 );
 
 /** Request-log aggregates for the panel's usage charts (twin of request_rollup in src/db/schema.ts). */

@@ -106,3 +106,14 @@ describe("grouped writes of stored responses", () => {
     again.$client.close();
   });
 });
+
+describe("the stored_responses table's indexes", () => {
+  test("reads and deletes go by the primary key, pruning by the expiry index; there is no index by client key", () => {
+    const names = db.$client.query<{ name: string }, []>("select name from sqlite_master where type = 'index' and tbl_name = 'stored_responses' order by name").all().map((r) => r.name);
+    expect(names).toEqual(["sqlite_autoindex_stored_responses_1", "stored_responses_expiry"]);
+    const plan = (sql: string) => db.$client.query<{ detail: string }, []>(`explain query plan ${sql}`).all().map((r) => r.detail).join("; ");
+    expect(plan("select * from stored_responses where id = 'x' and client_key_id = 'k' and expires_at > 0")).toContain("USING INDEX sqlite_autoindex_stored_responses_1 (id=?)");
+    expect(plan("delete from stored_responses where id = 'x' and client_key_id = 'k'")).toContain("(id=?)");
+    expect(plan("delete from stored_responses where expires_at <= 5")).toContain("stored_responses_expiry");
+  });
+});

@@ -1,0 +1,1 @@
+DROP INDEX `stored_responses_key`;
