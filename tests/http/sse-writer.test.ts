@@ -151,29 +151,27 @@ function pollSource(readyBatches: CanonicalEvent[][]) {
   return { src, wake: () => wake() };
 }
 
-test("the start text goes out in one write with the first batch when that batch is ready", async () => {
-  const { src, wake } = pollSource([[text("a")]]);
-  const { h } = hooks();
+/** What the first read of the writer's stream holds, then everything after it once the source ends. */
+async function firstReadThenRest(ready: CanonicalEvent[][]): Promise<{ first: string; rest: string; done: Promise<void> }> {
+  const { src, wake } = pollSource(ready);
+  const { h, done } = hooks();
   const reader = sseWriter({ [Symbol.asyncIterator]: () => src }, 60_000, "ping\n", h).getReader();
-  const first = await reader.read();
-  expect(new TextDecoder().decode(first.value)).toBe("start\nt:a\n");
+  const decoder = new TextDecoder();
+  const first = decoder.decode((await reader.read()).value);
   wake();
   let rest = "";
-  for (let r = await reader.read(); !r.done; r = await reader.read()) rest += new TextDecoder().decode(r.value);
-  expect(rest).toBe("end\n");
+  for (let r = await reader.read(); !r.done; r = await reader.read()) rest += decoder.decode(r.value);
+  return { first, rest, done };
+}
+
+test("the start text goes out in one write with the first batch when that batch is ready", async () => {
+  expect(await firstReadThenRest([[text("a")]])).toMatchObject({ first: "start\nt:a\n", rest: "end\n" });
 });
 
 test("with no batch ready the start text is written alone before the wait, and a stream with no batch still ends with start and end", async () => {
-  const { src, wake } = pollSource([]);
-  const { h, done } = hooks();
-  const reader = sseWriter({ [Symbol.asyncIterator]: () => src }, 60_000, "ping\n", h).getReader();
-  const first = await reader.read();
-  expect(new TextDecoder().decode(first.value)).toBe("start\n");
-  wake();
-  let rest = "";
-  for (let r = await reader.read(); !r.done; r = await reader.read()) rest += new TextDecoder().decode(r.value);
-  expect(rest).toBe("end\n");
-  await done;
+  const r = await firstReadThenRest([]);
+  expect(r).toMatchObject({ first: "start\n", rest: "end\n" });
+  await r.done;
 });
 
 test("a failure before any batch is written after the start text", async () => {
@@ -192,12 +190,5 @@ test("a failure before any batch is written after the start text", async () => {
 });
 
 test("the first batch is written on its own even when more are ready at once (it leaves before they are encoded)", async () => {
-  const { src, wake } = pollSource([[text("a")], [text("b")], [text("c")]]);
-  const { h } = hooks();
-  const reader = sseWriter({ [Symbol.asyncIterator]: () => src }, 60_000, "ping\n", h).getReader();
-  expect(new TextDecoder().decode((await reader.read()).value)).toBe("start\nt:a\n");
-  wake();
-  let rest = "";
-  for (let r = await reader.read(); !r.done; r = await reader.read()) rest += new TextDecoder().decode(r.value);
-  expect(rest).toBe("t:b\nt:c\nend\n");
+  expect(await firstReadThenRest([[text("a")], [text("b")], [text("c")]])).toMatchObject({ first: "start\nt:a\n", rest: "t:b\nt:c\nend\n" });
 });
