@@ -94,12 +94,10 @@ export function sseWriter(batches: AsyncIterable<CanonicalEvent[]>, pingMs: numb
           const w = write(head ? head + text : text);
           head = "";
           if (w !== undefined && typeof w !== "number") await w;
-          else if (!wroteFirst) {
-            // Bun sends what was written when pull() first yields: the headers and the first events
-            // leave now, before the rest of the upstream's first read is decoded and encoded.
-            wroteFirst = true;
-            await null;
-          }
+          // Bun sends what was written when pull() first yields: the headers and the first events
+          // leave now, before the rest of the upstream's first read is decoded and encoded.
+          else if (!wroteFirst) await null;
+          wroteFirst = true;
         }
         if (!closed) await write(head + (h.end ? h.end() : ""));
       } catch (err) {
