@@ -16,7 +16,17 @@ export type StoredResponse = {
   input: Array<Record<string, unknown>>;
   /** The output items as a continuation replays them. */
   output: Array<Record<string, unknown>>;
+  /** `response` and `output` already serialised (the same text `JSON.stringify` gives), when the caller had them. */
+  json?: { response: string; output: string };
 };
+
+/** A record's three JSON columns and their length together (what the size cap counts). */
+export function recordColumns(r: StoredResponse): { responseJson: string; inputJson: string; outputJson: string; bytes: number } {
+  const responseJson = r.json?.response ?? JSON.stringify(r.response);
+  const inputJson = JSON.stringify(r.input);
+  const outputJson = r.json?.output ?? JSON.stringify(r.output);
+  return { responseJson, inputJson, outputJson, bytes: responseJson.length + inputJson.length + outputJson.length };
+}
 
 export type ResponsesLookup = {
   /** PostgreSQL: look again for up to this long while the id is unknown (another instance may be storing it). */
@@ -117,11 +127,7 @@ export class ResponsesStore implements ResponsesRepo {
     try {
       this.db.$client.transaction(() => {
         for (const { record: r, ttlMs } of g.records.values()) {
-          const responseJson = JSON.stringify(r.response);
-          const inputJson = JSON.stringify(r.input);
-          const outputJson = JSON.stringify(r.output);
-          const bytes = responseJson.length + inputJson.length + outputJson.length;
-          this.upsert.run({ id: r.id, clientKeyId: r.clientKeyId, createdAt: r.createdAt, expiresAt: r.createdAt + ttlMs, bytes, responseJson, inputJson, outputJson });
+          this.upsert.run({ id: r.id, clientKeyId: r.clientKeyId, createdAt: r.createdAt, expiresAt: r.createdAt + ttlMs, ...recordColumns(r) });
         }
       }).immediate();
       g.settle();

@@ -14,6 +14,7 @@ import type { CanonicalEvent } from "../../src/core/canonical";
 import { TurnError } from "../../src/core/errors";
 import { ResponseBuilder } from "../../src/dialects/responses/builder";
 import type { ResponsesExtra } from "../../src/dialects/responses/decode";
+import { storedForm } from "../../src/dialects/responses/storage";
 import { decodeTools } from "../../src/dialects/responses/tools";
 
 const FIXTURE = `${import.meta.dir}/fixtures/builder-wire.json`;
@@ -110,4 +111,22 @@ test("the recording is what serialising each event object gives (canonical JSON,
     }
   }
   expect(frames).toBeGreaterThan(100);
+});
+
+test("a streamed response's stored JSON is the text serialising its stored form gives", () => {
+  let checked = 0;
+  // Each also with encrypted reasoning and search sources hidden, where the replayed items differ.
+  const hidden = { includeEncrypted: false, includeSources: false };
+  for (const s of SCENARIOS.filter((s) => s.fail === undefined).flatMap((s) => [s, { ...s, extra: { ...s.extra, ...hidden } }])) {
+    const b = new ResponseBuilder(extra(s.extra), "claude-sonnet-4-5", true);
+    b.start();
+    for (const batch of s.batches) for (const e of batch) b.push(e);
+    const f = b.end();
+    const json = f.storedJson!();
+    expect({ name: s.name, output: json.output }).toEqual({ name: s.name, output: JSON.stringify(f.replayOutput) });
+    expect({ name: s.name, response: json.response }).toEqual({ name: s.name, response: JSON.stringify(storedForm(f.response, f.replayOutput)) });
+    if (json.response.includes('{"$output":')) checked++;
+  }
+  // Most scenarios store at least one item by reference.
+  expect(checked).toBeGreaterThanOrEqual(12);
 });

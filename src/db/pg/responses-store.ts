@@ -1,6 +1,6 @@
 import { and, eq, gt, ne, sql } from "drizzle-orm";
 import type { Logger } from "../../logs/logger";
-import { UPSERT_SET, UPSERT_VALUES, type ResponsesLookup, type ResponsesRepo, type StoredResponse } from "../responses-store";
+import { recordColumns, UPSERT_SET, UPSERT_VALUES, type ResponsesLookup, type ResponsesRepo, type StoredResponse } from "../responses-store";
 import { storedResponses } from "../schema-pg";
 import type { PgDb } from "./client";
 import { tryWithAdvisoryLock } from "./lock";
@@ -70,10 +70,7 @@ export class PgResponsesStore implements ResponsesRepo {
   }
 
   private async write(r: StoredResponse, ttlMs: number): Promise<void> {
-    const responseJson = JSON.stringify(r.response);
-    const inputJson = JSON.stringify(r.input);
-    const outputJson = JSON.stringify(r.output);
-    const row = { id: r.id, clientKeyId: r.clientKeyId, createdAt: r.createdAt, expiresAt: r.createdAt + ttlMs, bytes: responseJson.length + inputJson.length + outputJson.length, responseJson, inputJson, outputJson };
+    const row = { id: r.id, clientKeyId: r.clientKeyId, createdAt: r.createdAt, expiresAt: r.createdAt + ttlMs, ...recordColumns(r) };
     const maxAttempts = this.opts.maxAttempts ?? 5;
     for (let attempt = 1; ; attempt++) {
       try {

@@ -6,6 +6,7 @@ import { failedError } from "./errors";
 import { encodeReasoning, itemId } from "./ids";
 import { LOCAL_SHELL } from "./tools";
 import { deltaFrame, MARK, responseTemplate, type ResponseTemplate } from "./frames";
+import type { StoredJson } from "./storage";
 import { WebSearchItems } from "./web-search";
 
 /**
@@ -28,7 +29,18 @@ type Open =
   | { kind: "reasoning"; index: number; id: string; text: string; signature?: string; partOpen: boolean; ids: string }
   | { kind: "tool"; index: number; id: string; callId: string; name: string; args: string; form: "function" | "custom" | "shell" };
 
-export type FinalResponse = { response: Item; replayOutput: Item[] };
+export type FinalResponse = {
+  response: Item;
+  replayOutput: Item[];
+  /**
+   * Streaming only: the stored form's JSON (the response with `{"$output":i}` for each item that is
+   * also the replayed one, and the replayed output) built from the JSON already sent, the same
+   * text `JSON.stringify` gives for both; the store then serialises neither the answer nor the
+   * request's echo again.
+   */
+  storedJson?: () => StoredJson;
+};
+
 
 export class ResponseBuilder {
   private seq = 0;
@@ -153,8 +165,16 @@ export class ResponseBuilder {
     const usage = responsesUsage(this.usage, this.reasoningShare());
     const response = this.snapshot(status, usage);
     if (incomplete) response.incomplete_details = { reason: incomplete };
-    if (this.streaming) this.emitRaw(`response.${status}`, `,"response":${this.responseJson(status, usage, null, response.incomplete_details)}`);
-    return { response, replayOutput: this.replay.slice() };
+    if (!this.streaming) return { response, replayOutput: this.replay.slice() };
+    this.emitRaw(`response.${status}`, `,"response":${this.responseJson(status, usage, null, response.incomplete_details)}`);
+    const output = this.output.slice();
+    const replay = this.replay.slice();
+    const itemJson = this.itemJson.slice();
+    const storedJson = (): StoredJson => ({
+      response: this.responseJson(status, usage, null, response.incomplete_details, output.map((it, i) => (it === replay[i] ? `{"$output":${i}}` : itemJson[i]))),
+      output: `[${replay.map((it, i) => (it === output[i] ? itemJson[i] : JSON.stringify(it))).join(",")}]`,
+    });
+    return { response, replayOutput: replay, storedJson };
   }
 
   /** A failure after the 200: open items are closed, then `response.failed` with Codex's code. */
@@ -193,9 +213,9 @@ export class ResponseBuilder {
    * request's echo (Codex's tool list can be tens of kilobytes) are serialised once per response,
    * the output items are the JSON already sent for each. Same bytes as serialising snapshot().
    */
-  private responseJson(status: string, usage: Item | null, error: unknown, incomplete: unknown): string {
+  private responseJson(status: string, usage: Item | null, error: unknown, incomplete: unknown, itemJson: string[] = this.itemJson): string {
     const h = (this.head ??= responseTemplate(this.snapshot(MARK.status, MARK.usage, MARK.output, MARK.error, MARK.incomplete)));
-    return `${h[0]}${JSON.stringify(status)}${h[1]}${JSON.stringify(error)}${h[2]}${JSON.stringify(incomplete)}${h[3]}[${this.itemJson.join(",")}]${h[4]}${JSON.stringify(usage)}${h[5]}`;
+    return `${h[0]}${JSON.stringify(status)}${h[1]}${JSON.stringify(error)}${h[2]}${JSON.stringify(incomplete)}${h[3]}[${itemJson.join(",")}]${h[4]}${JSON.stringify(usage)}${h[5]}`;
   }
 
   private emit(type: string, payload: Item): void {

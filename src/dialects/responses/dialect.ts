@@ -6,7 +6,7 @@ import { decodeResponsesRequest, type ResponsesExtra } from "./decode";
 import { responsesErrorResponse } from "./errors";
 import { FirstTimeNotices } from "./notices";
 import { deleteResponse, listInputItems, retrieveResponse } from "./retrieval";
-import { storedOutputRef, type ResponseStorage } from "./storage";
+import { storedForm, type ResponseStorage } from "./storage";
 
 /**
  * The OpenAI Responses API as a Dialect: `POST /v1/responses` (alias `/responses`), stream or
@@ -41,7 +41,7 @@ export function responsesDialect(deps: ResponsesDialectDeps): Dialect<ResponsesE
     try {
       storage
         .save(
-          { id: x.responseId, clientKeyId: x.clientKeyId, createdAt: x.createdAt * 1000, response: storedForm(f), input: x.input, output: f.replayOutput },
+          { id: x.responseId, clientKeyId: x.clientKeyId, createdAt: x.createdAt * 1000, response: storedForm(f.response, f.replayOutput), input: x.input, output: f.replayOutput, json: f.storedJson?.() },
           deps.settings.runtime.responsesRetentionDays * DAY_MS,
         )
         .catch(failed);
@@ -102,17 +102,6 @@ export function responsesDialect(deps: ResponsesDialectDeps): Dialect<ResponsesE
 
     error: responsesErrorResponse,
   };
-}
-
-/**
- * The response as stored: an output item that is also the replayed item (everything but
- * reasoning with hidden encrypted_content and searches with hidden sources) is stored once, in
- * the record's `output`, and the response holds a reference to it (`StoredOutputRef`, expanded
- * by retrieval.ts): a long answer's text is serialised and written once instead of twice.
- */
-function storedForm(f: FinalResponse): Record<string, unknown> {
-  const output = f.response.output as unknown[];
-  return { ...f.response, output: output.map((it, i): unknown => (it === f.replayOutput[i] ? storedOutputRef(i) : it)) };
 }
 
 /** The SDKs' convenience field: all output_text of the message items, concatenated. */

@@ -13,6 +13,17 @@ export type StoredOutputRef = { $output: number };
 
 export const storedOutputRef = (i: number): StoredOutputRef => ({ $output: i });
 
+/**
+ * The response as stored: an output item that is also the replayed item (everything but
+ * reasoning with hidden encrypted_content and searches with hidden sources) is stored once, in
+ * the record's `output`, and the response holds a reference to it: a long answer's text is
+ * serialised and written once instead of twice. `expandStoredOutput` undoes it.
+ */
+export function storedForm(response: Record<string, unknown>, replayOutput: StoredItem[]): Record<string, unknown> {
+  const output = response.output as unknown[];
+  return { ...response, output: output.map((it, i): unknown => (it === replayOutput[i] ? storedOutputRef(i) : it)) };
+}
+
 /** The response object of a record with its output references replaced by the items. */
 export function expandStoredOutput(r: StoredRecord): Record<string, unknown> {
   const out = r.response.output;
@@ -34,7 +45,12 @@ export type StoredRecord = {
   response: Record<string, unknown>;
   input: StoredItem[];
   output: StoredItem[];
+  /** `response` and `output` already serialised (the text `JSON.stringify` gives), when the builder had it. */
+  json?: StoredJson;
 };
+
+/** A stored record's response and output as JSON text. */
+export type StoredJson = { response: string; output: string };
 
 /** How a read or delete treats a record that is not there (yet). */
 export type LookupOptions = {
