@@ -7,8 +7,9 @@
  *
  * and answers every failure with dialect.error. A dialect is one folder under src/dialects/
  * exporting a `Dialect`, plus one registration line in src/http/dialects.ts. Further JSON routes of
- * the same API (e.g. reading a stored response back) are declared in `routes` and served by the
- * same path with the same authentication and error shape.
+ * the same API (e.g. reading a stored response back) are declared in `routes`, and its token
+ * count route in `count`; both are served by the same path with the same authentication and
+ * error shape.
  *
  * Dialects import only src/core (canonical types, errors, model catalogue, token counting);
  * never src/kiro, src/pool or another dialect.
@@ -73,6 +74,21 @@ export type DialectRouteRequest = {
   signal: AbortSignal;
 };
 
+/**
+ * The API's prompt-token count (Anthropic `count_tokens`, Responses `input_tokens`): no turn, the
+ * local estimate, calibrated for the model by what the upstream reported so far.
+ */
+export type DialectCount = {
+  /** POST paths (any query string is accepted). */
+  readonly paths: readonly string[];
+  /** Body → the prompt to count and the model it is for (absent: the estimate as it is); throws like `decode`. */
+  decode(body: unknown, ctx: DecodeContext): CountRequest | Promise<CountRequest>;
+  /** The 200's JSON body for the count. */
+  reply(inputTokens: number): unknown;
+};
+
+export type CountRequest = { prompt: Pick<CanonicalRequest, "system" | "responseFormatInstruction" | "tools" | "messages">; model?: ResolvedModel };
+
 /** A further JSON route of a dialect's API (no turn): e.g. GET /v1/responses/:id. */
 export type DialectRoute = {
   method: "GET" | "DELETE";
@@ -107,4 +123,6 @@ export interface Dialect<X = unknown> {
   readonly unauthorizedMessage?: string;
   /** Further JSON routes of this API (stored objects …), served with the same key check and errors. */
   readonly routes?: readonly DialectRoute[];
+  /** The API's prompt-token count route, when it has one. */
+  readonly count?: DialectCount;
 }

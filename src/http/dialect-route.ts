@@ -10,13 +10,15 @@
  * One AbortController per request: the client going away (request.signal) or cancelling the
  * stream aborts the turn and its upstream call.
  *
- * The dialect's further routes (`dialect.routes`, e.g. GET /v1/responses/:id) are served here too:
- * the same key check, a JSON 200 from `route.handle`, every failure through dialect.error.
+ * The dialect's further routes (`dialect.routes`, e.g. GET /v1/responses/:id) and its token count
+ * (`dialect.count`, e.g. POST /v1/messages/count_tokens) are served here too: the same key check,
+ * a JSON 200, every failure through dialect.error. A count runs in slices
+ * (InputTokenEstimator.estimateAsync): a megabyte prompt never stalls other requests.
  */
 import { Elysia } from "elysia";
 import type { Server } from "bun";
 import { TurnError } from "../core/errors";
-import type { Decoded, DecodeContext, Dialect, DialectRoute, TurnInfo } from "../dialects/dialect";
+import type { Decoded, DecodeContext, Dialect, DialectCount, DialectRoute, TurnInfo } from "../dialects/dialect";
 import type { Services } from "../services";
 import { recordRefused } from "../turn/record";
 import { runTurn } from "../turn/run";
@@ -138,6 +140,22 @@ export function dialectRoute<X>(s: Services, dialect: Dialect<X>, opts: DialectR
     }
   }
 
+  async function serveCount(count: DialectCount, request: Request, requestId: string): Promise<Response> {
+    try {
+      const clientKey = authenticateClient(s, request);
+      if (!clientKey) throw new TurnError("authentication", dialect.unauthorizedMessage ?? "invalid client key for this server");
+      const body = (dialect.parse ?? parseJson)(await readBodyText(request, maxBodyBytes(s.config.maxBodyMb)));
+      const ctx: DecodeContext = { headers: request.headers, clientKeyId: clientKey.id, signal: request.signal, resolveModel: (name) => s.models.resolve(name) };
+      const { prompt, model } = await count.decode(body, ctx);
+      const estimate = await s.tokens.estimateAsync(prompt);
+      const value = count.reply(model ? s.calibration.calibrated(model.upstreamId, estimate) : estimate);
+      const extra = dialect.headers?.(requestId) ?? {};
+      return new Response(JSON.stringify(value), { headers: { "content-type": "application/json", ...extra, "x-request-id": requestId } });
+    } catch (err) {
+      return dialect.error(asTurnError(s, err, requestId), requestId);
+    }
+  }
+
   async function serveRoute(route: DialectRoute, request: Request, requestId: string, params: Record<string, string>): Promise<Response> {
     try {
       const clientKey = authenticateClient(s, request);
@@ -152,11 +170,15 @@ export function dialectRoute<X>(s: Services, dialect: Dialect<X>, opts: DialectR
 
   // parse: "none" — the body is read here, so a malformed one gets the dialect's own 400, and an
   // oversized one its own 413 (declared sizes before routing, chunked ones while they arrive).
+  const count = dialect.count;
   const plugin = new Elysia({ name: `dialect-${dialect.name}` })
-    .onRequest(bodyLimitHook(s.config.maxBodyMb, dialect.paths, (err, requestId) => dialect.error(err, requestId)))
+    .onRequest(bodyLimitHook(s.config.maxBodyMb, [...dialect.paths, ...(count?.paths ?? [])], (err, requestId) => dialect.error(err, requestId)))
     .use(requestContext());
   for (const path of dialect.paths) {
     plugin.post(path, ({ request, server, requestId }) => serve(request, server, requestId), { parse: "none" });
+  }
+  for (const path of count?.paths ?? []) {
+    plugin.post(path, ({ request, requestId }) => serveCount(count!, request, requestId), { parse: "none" });
   }
   for (const route of dialect.routes ?? []) {
     const handler = ({ request, requestId, params }: { request: Request; requestId: string; params: Record<string, string> }) =>

@@ -10,7 +10,6 @@ import type { Dialect } from "../dialects/dialect";
 import { openaiDialect } from "../dialects/openai/dialect";
 import { responsesDialect } from "../dialects/responses/dialect";
 import type { Services } from "../services";
-import { countTokensRoute } from "./count-tokens-route";
 import { dialectRoute } from "./dialect-route";
 import { IdleTrim, memoryTrim } from "./idle-trim";
 import { modelsRoute } from "./models-route";
@@ -29,12 +28,12 @@ export type DialectRoutesOptions = {
   keepAliveMs?: number;
 };
 
-/** Every client-facing /v1 route: one dialect route per registered dialect, count_tokens and the model list. */
+/** Every client-facing /v1 route: one dialect route per registered dialect (its token count included) and the model list. */
 export function dialectRoutes(s: Services, opts: DialectRoutesOptions = {}) {
   const keepAliveMs = opts.keepAliveMs ?? s.config.keepAliveMs;
   const plugin = new Elysia({ name: "dialect-routes" });
   const idle = new IdleTrim({ quiet: s.onQuiet }, memoryTrim(s.db.$client));
   plugin.onStop(() => idle.stop());
   for (const make of DIALECTS) plugin.use(dialectRoute(s, make(s), { keepAliveMs, idle }));
-  return plugin.use(countTokensRoute(s)).use(modelsRoute(s));
+  return plugin.use(modelsRoute(s));
 }

@@ -143,6 +143,7 @@ describe("request body limit (KIRO_MAX_BODY_MB=2 here)", () => {
       ["/v1/messages/count_tokens", anthropicHeaders, true],
       ["/v1/chat/completions", openaiHeaders, false],
       ["/v1/responses", openaiHeaders, false],
+      ["/v1/responses/input_tokens", openaiHeaders, false],
     ] as const) {
       const res = await fetch(server.url + path, { method: "POST", headers, body });
       expect(res.status).toBe(413);
@@ -162,7 +163,9 @@ describe("request body limit (KIRO_MAX_BODY_MB=2 here)", () => {
   test.each([
     ["/v1/chat/completions", false],
     ["/v1/responses", false],
+    ["/v1/responses/input_tokens", false],
     ["/v1/messages", true],
+    ["/v1/messages/count_tokens", true],
   ] as const)("a chunked body (no Content-Length) that passes the limit → the same 413 while it streams in (%s)", async (path, anthropic) => {
     const chunk = new TextEncoder().encode("x".repeat(256 * 1024));
     let sent = 0;

@@ -1,4 +1,7 @@
 import type { CanonicalRequest } from "../canonical";
+
+/** What a prompt count reads of a request: a token count route may have no model to give. */
+export type PromptParts = Pick<CanonicalRequest, "system" | "responseFormatInstruction" | "tools" | "messages">;
 import { TokenCounter } from "./tokenizer";
 
 /**
@@ -121,7 +124,7 @@ export class InputTokenEstimator {
    * message as one segment, each counted once and then served from the cache. Counting per
    * segment differs from one joint count only at the joins (a token or so per message).
    */
-  estimate(req: CanonicalRequest): number {
+  estimate(req: PromptParts): number {
     const { segments, images } = promptSegments(req);
     let total = 0;
     for (const text of segments) total += this.cachedCount(text);
@@ -129,7 +132,7 @@ export class InputTokenEstimator {
   }
 
   /** `estimate` without blocking the event loop: the same number (count_tokens, the turn's prompt estimate). */
-  async estimateAsync(req: CanonicalRequest): Promise<number> {
+  async estimateAsync(req: PromptParts): Promise<number> {
     const { segments, images } = promptSegments(req);
     let total = 0;
     for (const text of segments) total += await this.cachedCountAsync(text);
@@ -138,7 +141,7 @@ export class InputTokenEstimator {
 }
 
 /** The texts counted (the fixed part, then one per message) and the image tokens. */
-function promptSegments(req: CanonicalRequest): { segments: string[]; images: number } {
+function promptSegments(req: PromptParts): { segments: string[]; images: number } {
   const fixed: string[] = [req.system ?? "", req.responseFormatInstruction ?? ""];
   for (const t of req.tools ?? []) fixed.push(t.name, t.description ?? "", json(t.inputSchema));
   const segments = [fixed.filter(Boolean).join("\n")];

@@ -1,8 +1,8 @@
 /**
  * Anthropic Messages as a Dialect: POST /v1/messages (any query string, e.g. Claude Code's
  * ?beta=true) and the un-prefixed alias. Stream vs JSON is chosen by the body's `stream`, never by
- * Accept. Errors are Anthropic-shaped; after a 200 they are `event: error`.
- * (count_tokens is a small route of its own: src/http/count-tokens-route.ts.)
+ * Accept. Errors are Anthropic-shaped; after a 200 they are `event: error`. POST
+ * /v1/messages/count_tokens (and its alias) is its `count`: the same body without max_tokens.
  */
 import { TurnError } from "../../core/errors";
 import type { Dialect, StreamEncoder } from "../dialect";
@@ -39,6 +39,15 @@ export const anthropicDialect: Dialect<null> = {
       resolveModel: ctx.resolveModel,
     });
     return { request: req, stream, extra: null };
+  },
+
+  count: {
+    paths: ["/v1/messages/count_tokens", "/messages/count_tokens"],
+    decode(body, ctx) {
+      const { req } = decodeAnthropicRequest(body, { forCounting: true, resolveModel: ctx.resolveModel });
+      return { prompt: req, model: req.model };
+    },
+    reply: (inputTokens) => ({ input_tokens: inputTokens }),
   },
 
   // message_start and the folded message need an input count before upstream usage exists:

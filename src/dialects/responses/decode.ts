@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { CanonicalRequest, ThinkingSetting } from "../../core/canonical";
 import { TurnError } from "../../core/errors";
 import { responseFormatInstruction, type ResponseFormat } from "../../core/response-format";
-import type { DecodeContext, Decoded } from "../dialect";
+import type { CountRequest, DecodeContext, Decoded } from "../dialect";
 import { parseBody } from "../openai-family/wire";
 import { invalidParam, ResponsesRequestError } from "./errors";
 import { inputItemId, landingWaitMs, newResponseId, responseIdOfItem } from "./ids";
@@ -58,6 +58,9 @@ const bodySchema = z
 
 type Body = z.infer<typeof bodySchema>;
 
+/** POST /v1/responses/input_tokens: the same fields, every one optional (`model` too). */
+const countSchema = bodySchema.extend({ model: z.string().min(1).nullish() });
+
 export type DecodeDeps = {
   storage: ResponseStorage;
   /** Dropped tools and skipped item types, for the server log. */
@@ -77,39 +80,61 @@ export function decodeResponsesRequest(raw: unknown, ctx: DecodeContext, deps: D
   const fresh = inputItems(b.input);
   const refs = referencedResponses(fresh);
   if (!b.previous_response_id && !refs.size) return build(b, ctx, deps, [], fresh);
-  return (async () => {
-    // Input: the stored conversation this one continues, then the new items.
-    const read = (id: string) => deps.storage.get(id, ctx.clientKeyId, { waitMs: landingWaitMs(id), signal: ctx.signal });
-    const [prev, stored] = await Promise.all([b.previous_response_id ? read(b.previous_response_id) : undefined, readAll(refs, read)]);
-    let inherited: Item[] = [];
-    if (b.previous_response_id) {
-      if (!prev) {
-        throw new ResponsesRequestError("invalid_request", `Previous response with id '${b.previous_response_id}' not found.`, "previous_response_id", "previous_response_not_found");
-      }
-      inherited = [...prev.input, ...prev.output];
-    }
-    return build(b, ctx, deps, inherited, resolveReferences(fresh, stored));
-  })();
+  // Input: the stored conversation this one continues, then the new items.
+  return inheritedInput(b.previous_response_id, refs, ctx, deps).then(({ inherited, stored }) => build(b, ctx, deps, inherited, resolveReferences(fresh, stored)));
+}
+
+/**
+ * `POST /v1/responses/input_tokens` body → the prompt a response to it would send, and its model
+ * when named. The input is read as `POST /v1/responses` reads it (the stored conversation of
+ * `previous_response_id` first, `item_reference`s resolved; an unknown id is the same 400) and
+ * the same fields are checked, but nothing is required: an empty body counts as nearly nothing.
+ */
+export function decodeResponsesCount(raw: unknown, ctx: DecodeContext, deps: DecodeDeps): CountRequest | Promise<CountRequest> {
+  const b = parseBody(raw ?? {}, countSchema);
+  if (b.conversation != null) throw invalidParam("conversation", "conversation objects are not supported by this server; use previous_response_id or send the full input.");
+  const fresh = inputItems(b.input);
+  const refs = referencedResponses(fresh);
+  const count = (inherited: Item[], own: Item[]): CountRequest => {
+    const p = promptOf(b, inherited, own);
+    const model = b.model ? ctx.resolveModel(b.model) : undefined;
+    return { prompt: { system: p.system, messages: p.input.messages, tools: p.tools.defs, responseFormatInstruction: responseFormatInstruction(p.format) }, model };
+  };
+  if (!b.previous_response_id && !refs.size) return count([], fresh);
+  return inheritedInput(b.previous_response_id, refs, ctx, deps).then(({ inherited, stored }) => count(inherited, resolveReferences(fresh, stored)));
+}
+
+/** The stored conversation `previous_response_id` names and the stored responses `item_reference`s name (one read each). */
+async function inheritedInput(previousId: string | null | undefined, refs: Set<string>, ctx: DecodeContext, deps: DecodeDeps): Promise<{ inherited: Item[]; stored: Map<string, StoredRecord> }> {
+  const read = (id: string) => deps.storage.get(id, ctx.clientKeyId, { waitMs: landingWaitMs(id), signal: ctx.signal });
+  const [prev, stored] = await Promise.all([previousId ? read(previousId) : undefined, readAll(refs, read)]);
+  if (!previousId) return { inherited: [], stored };
+  if (!prev) throw new ResponsesRequestError("invalid_request", `Previous response with id '${previousId}' not found.`, "previous_response_id", "previous_response_not_found");
+  return { inherited: [...prev.input, ...prev.output], stored };
+}
+
+/** What a response and a count both read of the body: the input (inherited items first), tools, tool choice, reply format and system text. */
+function promptOf(b: Pick<Body, "input" | "tools" | "tool_choice" | "text" | "instructions">, inherited: Item[], own: Item[]) {
+  const input = decodeInput([...inherited, ...own], (i) => (i < inherited.length ? "previous_response_id" : typeof b.input === "string" ? "input" : `input[${i - inherited.length}]`));
+  const tools = decodeTools(b.tools);
+  const toolChoice = decodeToolChoice(b.tool_choice, tools);
+  const format = textFormat(b);
+  const system = [b.instructions ?? "", ...input.system].filter((s) => s.trim()).join("\n\n");
+  return { input, tools, toolChoice, format, system };
 }
 
 /** The decoded request from the validated body, the inherited items and the client's own (references resolved). */
 function build(b: Body, ctx: DecodeContext, deps: DecodeDeps, inherited: Item[], own: Item[]): Decoded<ResponsesExtra> {
   const store = b.store !== false;
   const responseId = newResponseId(store);
-  const items = [...inherited, ...own];
-  const decodedInput = decodeInput(items, (i) => (i < inherited.length ? "previous_response_id" : typeof b.input === "string" ? "input" : `input[${i - inherited.length}]`));
+  const { input: decodedInput, tools, toolChoice, format, system } = promptOf(b, inherited, own);
   if (!decodedInput.messages.some((m) => m.role === "user")) throw invalidParam("input", "input must contain at least one user message or tool output.");
-
-  const tools = decodeTools(b.tools);
-  const toolChoice = decodeToolChoice(b.tool_choice, tools);
-  const format = textFormat(b);
   // Resolved last, once: a malformed body is reported before an unknown model. Its TurnError
   // escapes as it is (the route records the refused model).
   const model = ctx.resolveModel(b.model);
   deps.notices.report("input items skipped (no upstream equivalent)", decodedInput.skipped);
   deps.notices.report("hosted tools dropped (not available through this server)", tools.dropped);
 
-  const system = [b.instructions ?? "", ...decodedInput.system].filter((s) => s.trim()).join("\n\n");
   const request: CanonicalRequest = {
     model,
     system,
@@ -173,7 +198,7 @@ function thinkingFor(effort: string | undefined): ThinkingSetting {
 }
 
 /** `text.format` → the shared JSON reply emulation (Chat Completions' `response_format` shape). */
-function textFormat(b: Body): ResponseFormat | undefined {
+function textFormat(b: Pick<Body, "text">): ResponseFormat | undefined {
   const f = b.text?.format as Record<string, unknown> | null | undefined;
   if (!f || f.type === "text") return undefined;
   if (f.type === "json_object") return { type: "json_object" };

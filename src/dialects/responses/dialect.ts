@@ -2,7 +2,7 @@ import type { CanonicalEvent } from "../../core/canonical";
 import { TurnError } from "../../core/errors";
 import type { Decoded, Dialect, DialectRoute, StreamEncoder, TurnInfo } from "../dialect";
 import { ResponseBuilder, type FinalResponse } from "./builder";
-import { decodeResponsesRequest, type ResponsesExtra } from "./decode";
+import { decodeResponsesCount, decodeResponsesRequest, type ResponsesExtra } from "./decode";
 import { responsesErrorResponse } from "./errors";
 import { FirstTimeNotices } from "./notices";
 import { deleteResponse, listInputItems, retrieveResponse } from "./retrieval";
@@ -13,6 +13,7 @@ import { storedForm, type ResponseStorage } from "./storage";
  * JSON by the body's `stream` (never by `Accept`). Responses with `store` (the default) are kept
  * through `storage` for `previous_response_id`, `item_reference` and the retrieval routes
  * (`routes`: GET/DELETE /v1/responses/:id, GET /v1/responses/:id/input_items; ./retrieval.ts).
+ * POST /v1/responses/input_tokens is its `count` (`client.responses.inputTokens.count`).
  * `Services` provides `settings` and `log`; the registration passes the storage in.
  */
 export type ResponsesDialectDeps = {
@@ -72,6 +73,12 @@ export function responsesDialect(deps: ResponsesDialectDeps): Dialect<ResponsesE
     },
 
     decode: (body, ctx) => decodeResponsesRequest(body, ctx, { storage, notices }),
+
+    count: {
+      paths: PATHS.map((p) => `${p}/input_tokens`),
+      decode: (body, ctx) => decodeResponsesCount(body, ctx, { storage, notices }),
+      reply: (inputTokens) => ({ object: "response.input_tokens", input_tokens: inputTokens }),
+    },
 
     async fold(events: AsyncIterable<CanonicalEvent>, turn: TurnInfo, d: Decoded<ResponsesExtra>) {
       const b = new ResponseBuilder(d.extra, turn.model, false);
