@@ -118,6 +118,9 @@ export type CanonicalRequest = {
   };
 };
 
+/** What a prompt-token count reads of a request (a count route may have no model to name). */
+export type PromptParts = Pick<CanonicalRequest, "system" | "responseFormatInstruction" | "tools" | "messages">;
+
 export type StopReason =
   | "end_turn"
   | "tool_use"

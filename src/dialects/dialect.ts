@@ -14,7 +14,7 @@
  * Dialects import only src/core (canonical types, errors, model catalogue, token counting);
  * never src/kiro, src/pool or another dialect.
  */
-import type { CanonicalEvent, CanonicalRequest, ResolvedModel } from "../core/canonical";
+import type { CanonicalEvent, CanonicalRequest, PromptParts, ResolvedModel } from "../core/canonical";
 import type { TurnError } from "../core/errors";
 
 export type DialectName = "openai" | "anthropic" | "responses";
@@ -87,7 +87,7 @@ export type DialectCount = {
   reply(inputTokens: number): unknown;
 };
 
-export type CountRequest = { prompt: Pick<CanonicalRequest, "system" | "responseFormatInstruction" | "tools" | "messages">; model?: ResolvedModel };
+export type CountRequest = { prompt: PromptParts; model?: ResolvedModel };
 
 /** A further JSON route of a dialect's API (no turn): e.g. GET /v1/responses/:id. */
 export type DialectRoute = {

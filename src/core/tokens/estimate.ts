@@ -1,7 +1,4 @@
-import type { CanonicalRequest } from "../canonical";
-
-/** What a prompt count reads of a request: a token count route may have no model to give. */
-export type PromptParts = Pick<CanonicalRequest, "system" | "responseFormatInstruction" | "tools" | "messages">;
+import type { PromptParts } from "../canonical";
 import { TokenCounter } from "./tokenizer";
 
 /**

@@ -41,7 +41,6 @@ export type FinalResponse = {
   storedJson?: () => StoredJson;
 };
 
-
 export class ResponseBuilder {
   private seq = 0;
   private sse = "";
