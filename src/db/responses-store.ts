@@ -16,15 +16,16 @@ export type StoredResponse = {
   input: Array<Record<string, unknown>>;
   /** The output items as a continuation replays them. */
   output: Array<Record<string, unknown>>;
-  /** `response` and `output` already serialised (the same text `JSON.stringify` gives), when the caller had them. */
-  json?: { response: string; output: string };
+  /** `response` and `output` as JSON (the same text `JSON.stringify` gives), when the caller can assemble it; called at the write. */
+  json?: () => { response: string; output: string };
 };
 
 /** A record's three JSON columns and their length together (what the size cap counts). */
 export function recordColumns(r: StoredResponse): { responseJson: string; inputJson: string; outputJson: string; bytes: number } {
-  const responseJson = r.json?.response ?? JSON.stringify(r.response);
+  const json = r.json?.();
+  const responseJson = json?.response ?? JSON.stringify(r.response);
   const inputJson = JSON.stringify(r.input);
-  const outputJson = r.json?.output ?? JSON.stringify(r.output);
+  const outputJson = json?.output ?? JSON.stringify(r.output);
   return { responseJson, inputJson, outputJson, bytes: responseJson.length + inputJson.length + outputJson.length };
 }
 

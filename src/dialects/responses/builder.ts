@@ -166,9 +166,10 @@ export class ResponseBuilder {
     if (incomplete) response.incomplete_details = { reason: incomplete };
     if (!this.streaming) return { response, replayOutput: this.replay.slice() };
     this.emitRaw(`response.${status}`, `,"response":${this.responseJson(status, usage, null, response.incomplete_details)}`);
-    const output = this.output.slice();
+    // Nothing changes the items after end(): the record's JSON is assembled when it is written.
+    const output = response.output as Item[];
     const replay = this.replay.slice();
-    const itemJson = this.itemJson.slice();
+    const itemJson = this.itemJson;
     const storedJson = (): StoredJson => ({
       response: this.responseJson(status, usage, null, response.incomplete_details, output.map((it, i) => (it === replay[i] ? `{"$output":${i}}` : itemJson[i]))),
       output: `[${replay.map((it, i) => (it === output[i] ? itemJson[i] : JSON.stringify(it))).join(",")}]`,

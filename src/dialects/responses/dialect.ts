@@ -42,7 +42,7 @@ export function responsesDialect(deps: ResponsesDialectDeps): Dialect<ResponsesE
     try {
       storage
         .save(
-          { id: x.responseId, clientKeyId: x.clientKeyId, createdAt: x.createdAt * 1000, response: storedForm(f.response, f.replayOutput), input: x.input, output: f.replayOutput, json: f.storedJson?.() },
+          { id: x.responseId, clientKeyId: x.clientKeyId, createdAt: x.createdAt * 1000, response: storedForm(f.response, f.replayOutput), input: x.input, output: f.replayOutput, json: f.storedJson },
           deps.settings.runtime.responsesRetentionDays * DAY_MS,
         )
         .catch(failed);

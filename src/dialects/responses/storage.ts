@@ -45,8 +45,11 @@ export type StoredRecord = {
   response: Record<string, unknown>;
   input: StoredItem[];
   output: StoredItem[];
-  /** `response` and `output` already serialised (the text `JSON.stringify` gives), when the builder had it. */
-  json?: StoredJson;
+  /**
+   * `response` and `output` as JSON (the text `JSON.stringify` gives), assembled from what the
+   * builder already serialised; called by the store when it writes the record, off the request path.
+   */
+  json?: () => StoredJson;
 };
 
 /** A stored record's response and output as JSON text. */
