@@ -41,10 +41,14 @@ export class ClientKeys {
     this.reload();
   }
 
-  /** Rebuilds the map from the store (copies: the store's rows are never changed here). */
+  /**
+   * Rebuilds the map from the store (copies: the store's rows are never changed here). A key keeps
+   * the usage counted here that the store does not show yet (PostgreSQL: a write still on its way).
+   */
   reload(): void {
     this.flushUsage();
-    this.byHash = new Map(this.repo.all().filter((k) => k.revokedAt == null).map((k) => [k.keyHash, { ...k }]));
+    const live = this.byId();
+    this.byHash = new Map(this.repo.all().filter((k) => k.revokedAt == null).map((k) => [k.keyHash, keepCounted({ ...k }, live.get(k.id))]));
   }
 
   /** The key configured in KIRO_CLIENT_TOKEN, or one generated on first start and kept. */
@@ -255,6 +259,16 @@ export class ClientKeys {
       return row.monthlyTokenBudget != null && used >= row.monthlyTokenBudget ? overBudget(row.monthlyTokenBudget) : null;
     });
   }
+}
+
+/** `k` (a fresh copy of the stored row) with the counters of `live` where they are ahead: within a month counters only grow. */
+function keepCounted(k: ClientKey, live: ClientKey | undefined): ClientKey {
+  if (!live?.budgetMonth) return k;
+  if (k.budgetMonth === live.budgetMonth) k.tokensThisMonth = Math.max(k.tokensThisMonth, live.tokensThisMonth);
+  else if (k.budgetMonth == null || k.budgetMonth < live.budgetMonth) Object.assign(k, { budgetMonth: live.budgetMonth, tokensThisMonth: live.tokensThisMonth });
+  k.requests = Math.max(k.requests, live.requests);
+  if ((live.lastUsedAt ?? 0) > (k.lastUsedAt ?? 0)) k.lastUsedAt = live.lastUsedAt;
+  return k;
 }
 
 /** Reads the client key from `Authorization: Bearer`, `x-api-key` or `api-key` (Azure-style clients). */
