@@ -1,8 +1,14 @@
 import { describe, expect, test } from "bun:test";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { openPg, type PgDb } from "../../src/db/pg/client";
 import { addAccountCounters, addKeyUsage } from "../../src/db/pg/counters";
 import { runPgMigrations } from "../../src/db/pg/migrate";
+import { PgAccountRepo } from "../../src/db/pg/repos/accounts";
+import { WriteQueue } from "../../src/db/pg/repos/queue";
+import type { AccountCounters } from "../../src/db/repos";
+import { SecretBox } from "../../src/crypto/secret-box";
+import { createLogger } from "../../src/logs/logger";
+import { EventBus } from "../../src/logs/bus";
 import { accounts, clientKeys } from "../../src/db/schema-pg";
 import { usePostgres } from "../support/postgres";
 
@@ -62,6 +68,53 @@ describe.skipIf(!pg.available)("counters added by several instances", () => {
       ]);
       const [row] = await c.dbs[0]!.select({ requests: accounts.requests, errors: accounts.errors, lastUsedAt: accounts.lastUsedAt }).from(accounts);
       expect(row).toEqual({ requests: 50, errors: 10, lastUsedAt: 500 });
+    } finally {
+      await c.close();
+    }
+  });
+
+  test("two instances flushing the same accounts in opposite orders never deadlock (counters and last-writer fields land)", async () => {
+    const c = await instances(2);
+    try {
+      const ids = ["acct-a", "acct-b", "acct-c"];
+      await c.dbs[0]!.insert(accounts).values(ids.map((id) => ({ id, kind: "social", machineId: "m", fingerprint: `f-${id}`, refreshTokenEnc: "v1:x", createdAt: 1, updatedAt: 1 })));
+      const box = await SecretBox.fromSecret("counters test secret, long enough");
+      const lines: string[] = [];
+      const repos = await Promise.all(c.dbs.map(async (db, i) => {
+        const bus = new EventBus();
+        bus.on((e) => { if (e.kind === "log" && e.level !== "debug" && e.level !== "info") lines.push(`${i}: ${e.msg} ${JSON.stringify(e.fields ?? {})}`); });
+        const queue = new WriteQueue(createLogger(bus));
+        return { queue, repo: await PgAccountRepo.open(db, box, queue, `node-${i}`) };
+      }));
+      const rounds = 40;
+      const row = (id: string, n: number, i: number): AccountCounters =>
+        ({ id, requests: n, errors: n % 3 === 0 ? 1 : 0, consecutiveFailures: n % 5, lastUsedAt: 1000 + n, quotaJson: `{"n":${n},"by":${i}}`, quotaFetchedAt: n });
+      // Each instance flushes every account each round: instance 0 in id order, instance 1 reversed,
+      // both at once, each flush one queued write per instance.
+      for (let n = 0; n <= rounds; n++) {
+        repos[0]!.repo.writeCounters(ids.map((id) => row(id, n, 0)));
+        repos[1]!.repo.writeCounters([...ids].reverse().map((id) => row(id, n, 1)));
+        await Promise.all(repos.map((r) => r.queue.flush()));
+      }
+      expect(lines).toEqual([]);
+      const stored = await c.dbs[0]!.select({ id: accounts.id, requests: accounts.requests, lastUsedAt: accounts.lastUsedAt, consecutiveFailures: accounts.consecutiveFailures, quotaFetchedAt: accounts.quotaFetchedAt }).from(accounts);
+      // The first flush is each instance's baseline; every later round adds 1 request per instance.
+      for (const id of ids) expect(stored.find((r) => r.id === id)).toEqual({ id, requests: 2 * rounds, lastUsedAt: 1000 + rounds, consecutiveFailures: rounds % 5, quotaFetchedAt: rounds });
+    } finally {
+      await c.close();
+    }
+  }, 60_000);
+
+  test("a write given up is logged with the database's own message, not the statement and its parameters", async () => {
+    const c = await instances(1);
+    try {
+      const lines: Array<{ msg: string; error: unknown }> = [];
+      const bus = new EventBus();
+      bus.on((e) => { if (e.kind === "log") lines.push({ msg: e.msg, error: e.fields?.error }); });
+      const queue = new WriteQueue(createLogger(bus), 1);
+      queue.push("a failing write", () => c.dbs[0]!.execute(sql`select 1 / ${0}::int`).then(() => {}));
+      await queue.flush();
+      expect(lines).toEqual([{ msg: "database write given up after 1 attempts: a failing write", error: "division by zero" }]);
     } finally {
       await c.close();
     }

@@ -59,17 +59,28 @@ export async function readKeyUsage(db: PgDb, id: string): Promise<KeyUsageRow | 
 
 export type AccountCounterDelta = { id: string; requests: number; errors: number; lastUsedAt: number | null };
 
-/** Request and error counts per account, added (not overwritten); last use only moves forward. */
-export async function addAccountCounters(db: PgDb, deltas: AccountCounterDelta[]): Promise<void> {
-  if (!deltas.length) return;
+/** A delta, and optionally the account's last-writer fields, written in the same statement. */
+export type AccountCounterWrite = AccountCounterDelta & { consecutiveFailures?: number; quotaJson?: string | null; quotaFetchedAt?: number | null };
+
+/**
+ * Request and error counts per account, added (not overwritten); last use only moves forward;
+ * the failure streak and quota estimate, when given, are overwritten. One transaction that locks
+ * the rows in id order, so two instances flushing the same accounts never deadlock (PostgreSQL
+ * would detect it only after `deadlock_timeout`, a second, and abort one of them).
+ */
+export async function addAccountCounters(db: PgDb, writes: AccountCounterWrite[]): Promise<void> {
+  if (!writes.length) return;
   const a = accounts;
   await db.transaction(async (tx) => {
-    for (const d of [...deltas].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0))) {
+    for (const d of [...writes].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0))) {
       await tx.update(a)
         .set({
           requests: dsql`${a.requests} + ${d.requests}`,
           errors: dsql`${a.errors} + ${d.errors}`,
           ...(d.lastUsedAt != null ? { lastUsedAt: dsql`greatest(coalesce(${a.lastUsedAt}, 0), ${d.lastUsedAt})` } : {}),
+          ...(d.consecutiveFailures !== undefined ? { consecutiveFailures: d.consecutiveFailures } : {}),
+          ...(d.quotaJson !== undefined ? { quotaJson: d.quotaJson } : {}),
+          ...(d.quotaFetchedAt !== undefined ? { quotaFetchedAt: d.quotaFetchedAt } : {}),
         })
         .where(eq(a.id, d.id));
     }

@@ -148,22 +148,19 @@ export class PgAccountRepo implements AccountRepo {
 
   /**
    * Counters as deltas since the last flush (added atomically, so every instance's requests
-   * count); failure streak and quota estimate are last-writer fields. No announcement: counters
-   * are not state the others act on.
+   * count); failure streak and quota estimate are last-writer fields, in the same statement. No
+   * announcement: counters are not state the others act on.
    */
   writeCounters(rows: AccountCounters[]): void {
     if (!rows.length) return;
-    const deltas = rows.map((r) => {
+    const writes = rows.map((r) => {
       const prev = this.sent.get(r.id) ?? { requests: r.requests, errors: r.errors };
       this.sent.set(r.id, { requests: r.requests, errors: r.errors });
-      return { id: r.id, requests: r.requests - prev.requests, errors: r.errors - prev.errors, lastUsedAt: r.lastUsedAt };
+      return {
+        id: r.id, requests: r.requests - prev.requests, errors: r.errors - prev.errors, lastUsedAt: r.lastUsedAt,
+        consecutiveFailures: r.consecutiveFailures, quotaJson: r.quotaJson, quotaFetchedAt: r.quotaFetchedAt,
+      };
     });
-    const fields = rows.map((r) => ({ id: r.id, consecutiveFailures: r.consecutiveFailures, quotaJson: r.quotaJson, quotaFetchedAt: r.quotaFetchedAt }));
-    this.queue.push("account counters", async () => {
-      await addAccountCounters(this.db, deltas);
-      await this.db.transaction(async (tx) => {
-        for (const f of fields) await tx.update(accounts).set({ consecutiveFailures: f.consecutiveFailures, quotaJson: f.quotaJson, quotaFetchedAt: f.quotaFetchedAt }).where(eq(accounts.id, f.id));
-      });
-    });
+    this.queue.push("account counters", () => addAccountCounters(this.db, writes));
   }
 }

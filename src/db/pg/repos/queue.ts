@@ -45,7 +45,7 @@ export class WriteQueue {
           await op.run();
           break;
         } catch (e) {
-          const error = e instanceof Error ? e.message : String(e);
+          const error = writeError(e);
           if (attempt >= this.maxAttempts) {
             this.log?.error(`database write given up after ${attempt} attempts: ${op.what}`, { error });
             break;
@@ -59,4 +59,15 @@ export class WriteQueue {
     this.running = null;
     for (const fn of this.idle.splice(0)) fn();
   }
+}
+
+/**
+ * What went wrong, as the database said it ("deadlock detected", "connection closed"): drizzle
+ * wraps the driver's error in one that quotes the statement and its parameters, which say little
+ * and may hold stored values.
+ */
+export function writeError(e: unknown): string {
+  const cause = (e as { cause?: unknown })?.cause;
+  if (cause instanceof Error && cause.message) return cause.message;
+  return e instanceof Error ? e.message : String(e);
 }
