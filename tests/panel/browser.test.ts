@@ -47,12 +47,12 @@ describe.skipIf(!existsSync(exe))("admin panel in Chromium", () => {
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
     page.on("dialog", (d) => void d.accept());
-  });
+  }, 30_000);
 
   afterAll(async () => {
     await browser?.close();
     await e?.stop();
-  });
+  }, 30_000);
 
   test("logs in through the printed URL and shows the dashboard", async () => {
     await page.goto(`${e.url}/login?token=${TEST_ADMIN_TOKEN}`);

@@ -71,11 +71,11 @@ describe.skipIf(!existsSync(exe))("device sign-in in Chromium", () => {
     browser = await chromium.launch({ executablePath: exe, args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"] });
     page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
     await page.goto(`${e.url}/login?token=${TEST_ADMIN_TOKEN}`);
-  });
+  }, 30_000);
   afterAll(async () => {
     await browser?.close();
     await e?.stop();
-  });
+  }, 30_000);
 
   const start = async () => {
     await page.goto(`${e.url}/accounts`);

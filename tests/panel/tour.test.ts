@@ -46,11 +46,11 @@ describe.skipIf(!existsSync(exe))("every page, both languages, desktop and phone
     }
     e.services.requestLog.flush();
     browser = await chromium.launch({ executablePath: exe, args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"] });
-  });
+  }, 30_000);
   afterAll(async () => {
     await browser?.close();
     await e?.stop();
-  });
+  }, 30_000);
 
   async function signedIn(locale: string, width: number, height: number): Promise<{ ctx: BrowserContext; page: Page }> {
     const ctx = await browser.newContext({ locale, viewport: { width, height } });

@@ -35,12 +35,12 @@ beforeAll(async () => {
   // Warm up (tokenizer WASM, route compilation) so the timed requests measure steady state.
   const warm = await fetch(`${server.url}/v1/messages/count_tokens`, { method: "POST", headers: anthropicHeaders, body: JSON.stringify({ model: "claude-sonnet-4-5", messages: [{ role: "user", content: "warm up" }] }) });
   expect(warm.status).toBe(200);
-});
+}, 30_000);
 
 afterAll(async () => {
   await server?.stop();
   await fake?.stop();
-});
+}, 30_000);
 
 describe("token counting cannot freeze the server", () => {
   test("'Z' × 1,000,000 to count_tokens answers in < 1 s, /health answers meanwhile", async () => {

@@ -38,12 +38,12 @@ beforeAll(async () => {
     KIRO_OIDC_URL: fake.url,
     KIRO_AUTH_TOKEN: JSON.stringify(accounts.map((a, i) => ({ auth: "Social", refreshToken: a.refreshToken, description: `fuzz-${i}` }))),
   });
-});
+}, 30_000);
 
 afterAll(async () => {
   await server?.stop();
   await fake?.stop();
-});
+}, 30_000);
 
 type Outcome = { c: FuzzCase; status: number; text: string };
 

@@ -21,13 +21,13 @@ beforeAll(async () => {
   if (!available) return;
   e = await startE2E();
   codex = await startCodex(e, "codex");
-});
+}, 30_000);
 
 afterAll(async () => {
   if (!available) return;
   await e?.stop();
   codex?.stop();
-});
+}, 30_000);
 
 /** The Responses requests Codex sent, as the fake Kiro received their translations. */
 const chatRequests = () => e.fake.requests.filter((r) => r.path.endsWith("generateAssistantResponse") || String(r.headers["x-amz-target"] ?? "").endsWith("GenerateAssistantResponse"));

@@ -21,13 +21,13 @@ beforeAll(async () => {
   if (!available) return;
   e = await startE2E();
   codex = await startCodex(e, "codex-ws");
-});
+}, 30_000);
 
 afterAll(async () => {
   if (!available) return;
   await e?.stop();
   codex?.stop();
-});
+}, 30_000);
 
 const responsesCalls = () => e.fake.requests.filter((r) => r.path.endsWith("/generateAssistantResponse"));
 
