@@ -77,7 +77,7 @@ describe.skipIf(!pg.available)("counters added by several instances", () => {
     const c = await instances(2);
     try {
       const ids = ["acct-a", "acct-b", "acct-c"];
-      await c.dbs[0]!.insert(accounts).values(ids.map((id) => ({ id, kind: "social", machineId: "m", fingerprint: `f-${id}`, refreshTokenEnc: "v1:x", createdAt: 1, updatedAt: 1 })));
+      await c.dbs[0]!.insert(accounts).values(ids.map((id) => ({ id, kind: "social" as const, machineId: "m", fingerprint: `f-${id}`, refreshTokenEnc: "v1:x", createdAt: 1, updatedAt: 1 })));
       const box = await SecretBox.fromSecret("counters test secret, long enough");
       const lines: string[] = [];
       const repos = await Promise.all(c.dbs.map(async (db, i) => {
