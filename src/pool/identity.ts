@@ -11,7 +11,7 @@ import { KiroError } from "../kiro/errors";
 import type { RefreshResult } from "../kiro/auth";
 import { getUsageLimits, type QuotaSnapshot } from "../kiro/usage";
 import { machineIdFor } from "../kiro/request/headers";
-import { fingerprintOf, type AccountPatch, type AccountRow } from "./store";
+import { accountIdFor, fingerprintOf, type AccountPatch, type AccountRow } from "./store";
 import { arnOf, type AccountTable, type Rec } from "./records";
 import type { Credentials } from "./credentials";
 import type { Quotas } from "./quota";
@@ -67,7 +67,7 @@ export class Identity {
     // Another upsert of the same token may have finished while we encrypted.
     const raced = this.findExisting(fp, input);
     if (raced) return this.updateExisting(raced.rec, input, token, fp, raced);
-    const id = crypto.randomUUID();
+    const id = accountIdFor(fp);
     const row: AccountRow = {
       id,
       kind: input.kind,
