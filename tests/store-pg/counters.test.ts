@@ -105,6 +105,29 @@ describe.skipIf(!pg.available)("counters added by several instances", () => {
     }
   }, 60_000);
 
+  test("a flush never replaces a quota polled later (another instance's) with an estimate from an older poll", async () => {
+    const c = await instances(2);
+    try {
+      await c.dbs[0]!.insert(accounts).values({ id: "q", kind: "social", machineId: "m", fingerprint: "f-q", refreshTokenEnc: "v1:x", createdAt: 1, updatedAt: 1 });
+      const read = async () => (await c.dbs[0]!.select({ quotaJson: accounts.quotaJson, quotaFetchedAt: accounts.quotaFetchedAt, requests: accounts.requests }).from(accounts))[0];
+      const flush = (db: PgDb, quotaJson: string | null, quotaFetchedAt: number | null) =>
+        addAccountCounters(db, [{ id: "q", requests: 1, errors: 0, lastUsedAt: 1, consecutiveFailures: 0, quotaJson, quotaFetchedAt }]);
+      // Instance 1 polled at 200; instance 0 still estimates from its poll at 100.
+      await flush(c.dbs[1]!, '{"remaining":50}', 200);
+      await flush(c.dbs[0]!, '{"remaining":70}', 100);
+      expect(await read()).toEqual({ quotaJson: '{"remaining":50}', quotaFetchedAt: 200, requests: 2 });
+      // An estimate from the same poll, or a newer poll, replaces it; an instance that never polled leaves it.
+      await flush(c.dbs[0]!, '{"remaining":48}', 200);
+      expect(await read()).toEqual({ quotaJson: '{"remaining":48}', quotaFetchedAt: 200, requests: 3 });
+      await flush(c.dbs[1]!, null, null);
+      expect(await read()).toEqual({ quotaJson: '{"remaining":48}', quotaFetchedAt: 200, requests: 4 });
+      await flush(c.dbs[0]!, '{"remaining":100}', 300);
+      expect(await read()).toEqual({ quotaJson: '{"remaining":100}', quotaFetchedAt: 300, requests: 5 });
+    } finally {
+      await c.close();
+    }
+  });
+
   test("a write given up is logged with the database's own message, not the statement and its parameters", async () => {
     const c = await instances(1);
     try {

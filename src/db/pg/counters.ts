@@ -64,7 +64,8 @@ export type AccountCounterWrite = AccountCounterDelta & { consecutiveFailures?: 
 
 /**
  * Request and error counts per account, added (not overwritten); last use only moves forward;
- * the failure streak and quota estimate, when given, are overwritten. One transaction that locks
+ * the failure streak, when given, is overwritten, and the quota estimate when its poll is not
+ * older than the stored one's. One transaction that locks
  * the rows in id order, so two instances flushing the same accounts never deadlock (PostgreSQL
  * would detect it only after `deadlock_timeout`, a second, and abort one of them).
  */
@@ -79,8 +80,14 @@ export async function addAccountCounters(db: PgDb, writes: AccountCounterWrite[]
           errors: dsql`${a.errors} + ${d.errors}`,
           ...(d.lastUsedAt != null ? { lastUsedAt: dsql`greatest(coalesce(${a.lastUsedAt}, 0), ${d.lastUsedAt})` } : {}),
           ...(d.consecutiveFailures !== undefined ? { consecutiveFailures: d.consecutiveFailures } : {}),
-          ...(d.quotaJson !== undefined ? { quotaJson: d.quotaJson } : {}),
-          ...(d.quotaFetchedAt !== undefined ? { quotaFetchedAt: d.quotaFetchedAt } : {}),
+          // The quota estimate only from a snapshot at least as new as the stored one: another
+          // instance's fresh poll is not overwritten by this one's estimate from an older poll.
+          ...(d.quotaFetchedAt != null && d.quotaJson !== undefined
+            ? {
+              quotaJson: dsql`case when coalesce(${a.quotaFetchedAt}, 0) <= ${d.quotaFetchedAt} then ${d.quotaJson} else ${a.quotaJson} end`,
+              quotaFetchedAt: dsql`greatest(coalesce(${a.quotaFetchedAt}, 0), ${d.quotaFetchedAt})`,
+            }
+            : {}),
         })
         .where(eq(a.id, d.id));
     }
