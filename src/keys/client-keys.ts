@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { ClientKey, KeyRepo, KeyTotals, KeyUsage } from "../db/repos";
 import type { SecretBox } from "../crypto/secret-box";
 import { NearBudget } from "./near-budget";
+import { stableUuid } from "../core/stable-id";
 
 export type { ClientKey } from "../db/repos";
 
@@ -59,7 +60,8 @@ export class ClientKeys {
       if (existing?.keyHash === hash && existing.revokedAt == null && existing.name === "KIRO_CLIENT_TOKEN") return { key: configured, source: "env" };
       const values = { keyHash: hash, keyPrefix: configured.slice(0, 8), keyEnc: await this.box.encrypt(configured), name: "KIRO_CLIENT_TOKEN", revokedAt: null };
       if (existing) this.repo.update(existing.id, values);
-      else this.repo.insert({ id: crypto.randomUUID(), builtin: true, createdAt: Date.now(), ...values });
+      // The id follows the token: instances started together with it write one row (see stableUuid).
+      else this.repo.insert({ id: stableUuid(`kiro-server built-in key ${hash}`), builtin: true, createdAt: Date.now(), ...values });
       this.reload();
       return { key: configured, source: "env" };
     }

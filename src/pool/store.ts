@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { stableUuid } from "../core/stable-id";
 import { accountFingerprints, accounts } from "../db/schema";
 import type { AccountCounters, AccountPatch, AccountRepo, AccountRow } from "../db/repos";
 
@@ -17,16 +18,9 @@ export function fingerprintOf(refreshToken: string): string {
   return createHash("sha256").update(refreshToken).digest("hex").slice(0, 16);
 }
 
-/**
- * A new account's id, derived from its refresh token's fingerprint (a UUID of version 8 layout):
- * instances sharing one database that add the same token at the same moment (each started with
- * the same KIRO_AUTH_TOKEN, say) make the same row, instead of one row and, on the other
- * instance, an account in memory that the database does not have.
- */
+/** A new account's id: the same on every instance for one token (see stableUuid). */
 export function accountIdFor(fingerprint: string): string {
-  const h = createHash("sha256").update(`kiro-server account ${fingerprint}`).digest("hex");
-  const variant = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  return stableUuid(`kiro-server account ${fingerprint}`);
 }
 
 /** The SQLite account repository (see src/db/repos.ts for the contract). */

@@ -71,6 +71,7 @@ export class PgKeyRepo implements KeyRepo {
       if (!rows.length) return resolve([]);
       this.writes++;
       this.usageQueue.push("key usage", async () => {
+        await this.afterKeyWrites(rows);
         // The totals travel with the announcement (sent on commit): the others apply them without a read.
         const totals = await addKeyUsage(this.db, rows.map((r) => ({ id: r.key.id, tokens: r.tokens, requests: r.requests, lastUsedAt: r.lastUsedAt })), rows[0]!.month,
           (tx, out) => Promise.all(out.map((t) => notify(tx, "client_keys", t.id, this.instanceId, { totals: t }))));
@@ -94,8 +95,8 @@ export class PgKeyRepo implements KeyRepo {
   addUsageNow(u: KeyUsage): Promise<KeyTotals | null> {
     this.writingNow++;
     this.writes++;
-    const write = addKeyUsage(this.db, [{ id: u.key.id, tokens: u.tokens, requests: u.requests, lastUsedAt: u.lastUsedAt }], u.month,
-      (tx, out) => Promise.all(out.map((t) => notify(tx, "client_keys", t.id, this.instanceId, { totals: t }))))
+    const write = this.afterKeyWrites([u]).then(() => addKeyUsage(this.db, [{ id: u.key.id, tokens: u.tokens, requests: u.requests, lastUsedAt: u.lastUsedAt }], u.month,
+      (tx, out) => Promise.all(out.map((t) => notify(tx, "client_keys", t.id, this.instanceId, { totals: t })))))
       .then((totals) => {
         for (const t of totals) this.applyTotals(t);
         return totals[0] ?? null;
@@ -166,6 +167,14 @@ export class PgKeyRepo implements KeyRepo {
 
   flush(): Promise<void> {
     return this.usageQueue.flush();
+  }
+
+  /**
+   * Usage goes on its own queue; a key this instance has just created may still be waiting on the
+   * state queue, and usage added before its row exists would update nothing.
+   */
+  private async afterKeyWrites(rows: Array<Pick<KeyUsage, "key">>): Promise<void> {
+    if (rows.some((r) => this.queue.has(`key ${r.key.id} `))) await this.queue.flush();
   }
 
   private write(id: string, what: string, fn: (tx: Parameters<Parameters<PgDb["transaction"]>[0]>[0]) => Promise<unknown>): void {
