@@ -56,13 +56,13 @@ describe.skipIf(!pg.available)("key rows and usage on a shared database", () => 
       // The usage write may wait for the state queue (then the held write is let go at once);
       // else it runs now, before the key's row exists.
       let waited = false;
-      const flushState = queue.flush.bind(queue);
-      queue.flush = () => { waited = true; release(); return flushState(); };
+      const settled = queue.settled.bind(queue);
+      queue.settled = (prefix) => { waited = true; release(); return settled(prefix); };
       await keys.recordUsage(record.id, 100);
       keys.flushUsage();
       await repo.flush();
       release();
-      await flushState();
+      await queue.flush();
       const rows = await db.select({ requests: clientKeys.requests, tokens: clientKeys.tokensThisMonth }).from(clientKeys);
       expect(rows).toEqual([{ requests: 1, tokens: 100 }]);
       expect(waited).toBe(true);

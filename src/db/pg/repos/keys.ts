@@ -174,7 +174,7 @@ export class PgKeyRepo implements KeyRepo {
    * state queue, and usage added before its row exists would update nothing.
    */
   private async afterKeyWrites(rows: Array<Pick<KeyUsage, "key">>): Promise<void> {
-    if (rows.some((r) => this.queue.has(`key ${r.key.id} `))) await this.queue.flush();
+    await Promise.all(rows.map((r) => this.queue.settled(`key ${r.key.id} `)));
   }
 
   private write(id: string, what: string, fn: (tx: Parameters<Parameters<PgDb["transaction"]>[0]>[0]) => Promise<unknown>): void {

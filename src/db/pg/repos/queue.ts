@@ -28,6 +28,17 @@ export class WriteQueue {
     return this.ops.length + (this.current ? 1 : 0);
   }
 
+  /**
+   * Resolves once no write whose `what` starts with `prefix` is queued or running (stored or given
+   * up), without waiting for the rest of the queue.
+   */
+  settled(prefix: string): Promise<void> {
+    if (!this.has(prefix)) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ prefix, resolve }));
+  }
+
+  private waiters: Array<{ prefix: string; resolve: () => void }> = [];
+
   /** Resolves once everything queued so far is stored (or given up). */
   flush(): Promise<void> {
     if (!this.running) return Promise.resolve();
@@ -55,6 +66,7 @@ export class WriteQueue {
         }
       }
       this.current = null;
+      if (this.waiters.length) this.waiters = this.waiters.filter((w) => this.has(w.prefix) || (w.resolve(), false));
     }
     this.running = null;
     for (const fn of this.idle.splice(0)) fn();
