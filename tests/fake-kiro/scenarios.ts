@@ -349,9 +349,9 @@ export function contentLengthScenario(text = "A long answer that gets cut"): Sce
 }
 
 /** Slow first byte and pauses between frames. */
-export function stallScenario(text = "slow answer", opts: { beforeMs?: number; betweenMs?: number } = {}): Scenario {
+export function stallScenario(text = "slow answer", opts: { beforeMs?: number; betweenMs?: number; pieces?: number } = {}): Scenario {
   const steps: Step[] = [{ delayMs: opts.beforeMs ?? 50 }];
-  for (const s of textSteps(text, 3)) steps.push(s, { delayMs: opts.betweenMs ?? 20 });
+  for (const s of textSteps(text, opts.pieces ?? 3)) steps.push(s, { delayMs: opts.betweenMs ?? 20 });
   return { name: "stall", steps };
 }
 

@@ -157,12 +157,16 @@ describe("stalled upstream", () => {
 
   test("a slow but steady upstream is not cut (idle-based, not a wall-clock cap)", async () => {
     const c = await kiro.creds();
-    // 3 text frames 200 ms apart: ~0.6 s in total, longer than the 300 ms idle timeout.
-    kiro.fake.enqueue(stallScenario("slow but steady", { beforeMs: 10, betweenMs: 200 }));
-    const { events } = await openChat(request("hi"), c, { upstream: kiro.upstream, signal: new AbortController().signal, idleTimeoutMs: 300 });
+    // 8 text frames 150 ms apart: ~1.2 s in total, longer than the 750 ms idle timeout, with
+    // 600 ms to spare between frames for a machine busy with other work.
+    const words = "one two three four five six seven eight";
+    kiro.fake.enqueue(stallScenario(words, { beforeMs: 10, betweenMs: 150, pieces: 8 }));
+    const t0 = Date.now();
+    const { events } = await openChat(request("hi"), c, { upstream: kiro.upstream, signal: new AbortController().signal, idleTimeoutMs: 750 });
     let text = "";
     for await (const e of events) if (e.type === "text") text += e.text;
-    expect(text).toBe("slow but steady");
+    expect(text).toBe(words);
+    expect(Date.now() - t0).toBeGreaterThan(750);
   });
 });
 
